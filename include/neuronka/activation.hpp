@@ -1,0 +1,114 @@
+/// @file activation.hpp
+/// @brief Element-wise activations: Identity, ReLU, Tanh, Sigmoid, GELU (tanh form).
+///
+/// Each activation is a small tag with `f` (the function on an array) and `df` (its derivative
+/// given input and output). In a Sequential, a tag such as `Tanh` takes the scalar type and size of
+/// the layer before it; on its own, `Activation<T, N, Tanh>` is a layer.
+#pragma once
+
+#include "layer.hpp"
+
+#include <cmath>
+#include <numbers>
+
+namespace neuronka {
+
+/// y = x
+struct Identity {
+    static constexpr const char* name = "Identity";
+    template <class X> static auto f(const X& x) { return x; }
+    template <class X, class Y> static auto df(const X& x, const Y&) {
+        return x.unaryExpr([](typename X::Scalar) { return typename X::Scalar(1); });
+    }
+};
+
+/// y = max(x, 0); dy/dx = 1 where x > 0, else 0
+struct ReLU {
+    static constexpr const char* name = "ReLU";
+    template <class X> static auto f(const X& x) { return x.max(0); }
+    template <class X, class Y> static auto df(const X& x, const Y&) {
+        using T = typename X::Scalar;
+        return (x > T(0)).template cast<T>();
+    }
+};
+
+/// y = tanh(x); dy/dx = 1 - y²
+struct Tanh {
+    static constexpr const char* name = "Tanh";
+    template <class X> static auto f(const X& x) { return x.tanh(); }
+    template <class X, class Y> static auto df(const X&, const Y& y) { return 1 - y.square(); }
+};
+
+/// y = 1 / (1 + e^(-x)); dy/dx = y (1 - y)
+struct Sigmoid {
+    static constexpr const char* name = "Sigmoid";
+    template <class X> static auto f(const X& x) { return x.logistic(); }
+    template <class X, class Y> static auto df(const X&, const Y& y) { return y * (1 - y); }
+};
+
+/// y = ½ x (1 + tanh(u)), u = √(2/π) (x + 0.044715 x³)
+/// dy/dx = ½ (1 + tanh u) + ½ x (1 - tanh² u) √(2/π) (1 + 3 · 0.044715 x²)
+struct GELU {
+    static constexpr const char* name = "GELU";
+    template <class X> static auto f(const X& x) {
+        using T = typename X::Scalar;
+        const T c = T(std::numbers::sqrt2 * std::numbers::inv_sqrtpi), k = T(0.044715);
+        return T(0.5) * x * (1 + (c * (x + k * x.cube())).tanh());
+    }
+    template <class X, class Y> static auto df(const X& x, const Y&) {
+        using T = typename X::Scalar;
+        const T c = T(std::numbers::sqrt2 * std::numbers::inv_sqrtpi), k = T(0.044715);
+        const auto t = (c * (x + k * x.cube())).tanh();
+        return T(0.5) * (1 + t) + T(0.5) * x * (1 - t.square()) * c * (1 + 3 * k * x.square());
+    }
+};
+
+/// An element-wise activation as a layer on N features: y = Fn(x), dx = dy ⊙ Fn'(x).
+template <class T, int N, class Fn>
+struct Activation {
+    static_assert(N > 0, "Activation<T, N, Fn>: N must be positive");
+    using scalar_type = T;
+    static constexpr int in_size = N;
+    static constexpr int out_size = N;
+    static constexpr std::size_t parameter_count = 0;
+
+    explicit Activation(std::uint64_t = 0) {}
+    static std::string name() { return std::string(Fn::name) + "<N=" + std::to_string(N) + ">"; }
+    void init(Rng&) {}
+    void zero_grad() {}
+    template <class F> void visit_parameters(F&&) {}
+
+    /// x: N × B  →  y: N × B
+    template <class Derived>
+    const Batch<T, N>& forward(const Eigen::MatrixBase<Derived>& x) {
+        detail::check_input({&name, "forward"}, x, N);
+        y_.resize(N, x.cols());
+        y_.array() = Fn::f(x.array());
+        return y_;
+    }
+
+    /// x: N × B, dy: N × B  →  dx: N × B
+    template <class DerivedX, class DerivedY>
+    const Batch<T, N>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        detail::check_input({&name, "backward"}, x, N);
+        detail::check_grad({&name, "backward"}, x, dy, N);
+        detail::check_forward_width({&name, "backward"}, y_.cols(), x.cols());
+        dx_.resize(N, x.cols());
+        dx_.array() = dy.array() * Fn::df(x.array(), y_.array());
+        return dx_;
+    }
+
+    const Batch<T, N>& output() const { return y_; }
+
+private:
+    Batch<T, N> y_, dx_;  // N × B
+};
+
+/// In a Sequential, an activation tag takes the scalar type and size of what comes before it.
+template <class Fn, class T, int In>
+    requires requires { Fn::name; Fn::f(Eigen::Array<T, 1, 1>{}); }
+struct bind_layer<Fn, T, In> {
+    using type = Activation<T, In, Fn>;
+};
+
+}  // namespace neuronka

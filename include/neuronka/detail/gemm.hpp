@@ -1,0 +1,79 @@
+/// @file detail/gemm.hpp
+/// @brief Matrix products for the layers: Eigen's own GEMM kernels with a workspace allocated once.
+///
+/// `C.noalias() = A * B` with Eigen allocates its packing buffers on the heap whenever they exceed
+/// EIGEN_STACK_ALLOCATION_LIMIT (128 KiB), which a 784×256 layer does at every call. Gemm keeps
+/// those buffers for the lifetime of the layer, so a training step at an unchanged batch size
+/// allocates nothing; the arithmetic is exactly Eigen's blocked, vectorised kernel. Small products
+/// use Eigen's coefficient-based product, which needs no workspace and no packing.
+#pragma once
+
+#include "../config.hpp"
+
+#include <memory>
+
+namespace neuronka::detail {
+
+/// Rows × cols × depth below which the coefficient-based product beats packing for GEMM.
+inline constexpr long long small_product_flops = 16 * 16 * 64;
+
+template <class T>
+class Gemm {
+public:
+    Gemm() = default;
+    Gemm(const Gemm&) : Gemm() {}  // the workspace is per object, never shared
+    Gemm& operator=(const Gemm&) { return *this; }
+    Gemm(Gemm&&) noexcept = default;
+    Gemm& operator=(Gemm&&) noexcept = default;
+
+    /// c (= or +=) op(a) · op(b), op = transpose when TransA / TransB. c must already be m × n and
+    /// must not alias a or b. All three are column-major with unit inner stride.
+    template <bool TransA, bool TransB, class C, class A, class B>
+    void product(C& c, const A& a, const B& b, bool accumulate) {
+        const Eigen::Index m = TransA ? a.cols() : a.rows();
+        const Eigen::Index k = TransA ? a.rows() : a.cols();
+        const Eigen::Index n = TransB ? b.rows() : b.cols();
+        NEURONKA_ASSERT(c.rows() == m && c.cols() == n && (TransB ? b.cols() : b.rows()) == k, "Gemm: sizes");
+        if (m * n * k <= small_product_flops) {
+            small<TransA, TransB>(c, a, b, accumulate);
+            return;
+        }
+        if (!accumulate) c.setZero();
+        if (!blocking_ || m != m_ || n != n_ || k != k_) {
+            blocking_ = std::make_unique<Blocking>(m, n, k, 1, true);
+            blocking_->allocateAll();
+            m_ = m, n_ = n, k_ = k;
+        }
+        using namespace Eigen;
+        internal::general_matrix_matrix_product<Index, T, TransA ? RowMajor : ColMajor, false, T,
+                                                TransB ? RowMajor : ColMajor, false, ColMajor, 1>::run(
+            m, n, k, a.data(), a.outerStride(), b.data(), b.outerStride(), c.data(), 1, c.outerStride(), T(1),
+            *blocking_, nullptr);
+    }
+
+private:
+    template <bool TransA, bool TransB, class C, class A, class B>
+    static void small(C& c, const A& a, const B& b, bool accumulate) {
+        auto run = [&](const auto& lhs, const auto& rhs) {
+            if (accumulate)
+                c.noalias() += lhs.lazyProduct(rhs);
+            else
+                c.noalias() = lhs.lazyProduct(rhs);
+        };
+        if constexpr (TransA && TransB)
+            run(a.transpose(), b.transpose());
+        else if constexpr (TransA)
+            run(a.transpose(), b);
+        else if constexpr (TransB)
+            run(a, b.transpose());
+        else
+            run(a, b);
+    }
+
+    using Blocking =
+        Eigen::internal::gemm_blocking_space<Eigen::ColMajor, T, T, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic, 1, false>;
+    std::unique_ptr<Blocking> blocking_;
+    Eigen::Index m_ = 0, n_ = 0, k_ = 0;
+};
+
+}  // namespace neuronka::detail

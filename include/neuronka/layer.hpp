@@ -1,0 +1,81 @@
+/// @file layer.hpp
+/// @brief The layer contract (see docs/layer-concept.md) as a C++20 concept.
+#pragma once
+
+#include "config.hpp"
+#include "random.hpp"
+
+#include <concepts>
+#include <cstddef>
+#include <string>
+
+namespace neuronka {
+
+/// One trainable tensor of a layer and its accumulated gradient, both seen as flat arrays.
+/// `value` and `grad` always have the same size. Optimisers identify a parameter by the order in
+/// which a model visits it, never by its address.
+template <class T>
+struct ParamView {
+    const char* name;                          ///< the layer's name for it: "W", "b", ...
+    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> value;  ///< parameter
+    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> grad;   ///< d(loss)/d(parameter), accumulated
+};
+
+namespace detail {
+/// Makes a ParamView over two Eigen objects of equal size.
+template <class P, class G>
+auto view(const char* name, P& value, G& grad) {
+    using T = typename P::Scalar;
+    return ParamView<T>{name, {value.data(), value.size()}, {grad.data(), grad.size()}};
+}
+/// A visitor that accepts any ParamView; used to state the concept.
+template <class T>
+struct AnyParamVisitor {
+    void operator()(ParamView<T>) const {}
+};
+}  // namespace detail
+
+/**
+ * @brief A layer: a sized, typed forward/backward pair with its own buffers.
+ *
+ * Requires (x: In × B, dy: Out × B):
+ *  - `L::scalar_type`, `L::in_size`, `L::out_size`, `L::parameter_count` (constexpr);
+ *  - `L::name()` — a readable name used in every error message;
+ *  - `forward(x)` → `const Batch<T, Out>&` owned by the layer, valid until the next forward;
+ *  - `backward(x, dy)` → `const Batch<T, In>&` dx, owned by the layer; ACCUMULATES parameter
+ *    gradients (`dW += ...`); x must be the batch given to the last forward;
+ *  - `output()` → the result of the last forward;
+ *  - `zero_grad()` sets every parameter gradient to zero;
+ *  - `init(rng)` re-draws the parameters;
+ *  - `visit_parameters(f)` calls f(ParamView<T>) once per parameter, always in the same order.
+ */
+template <class L>
+concept Layer = requires(L& layer, const L& const_layer, const Batch<typename L::scalar_type, L::in_size>& x,
+                         const Batch<typename L::scalar_type, L::out_size>& dy, Rng& rng,
+                         detail::AnyParamVisitor<typename L::scalar_type> visitor) {
+    typename L::scalar_type;
+    requires std::floating_point<typename L::scalar_type>;
+    { L::in_size } -> std::convertible_to<int>;
+    { L::out_size } -> std::convertible_to<int>;
+    { L::parameter_count } -> std::convertible_to<std::size_t>;
+    { L::name() } -> std::convertible_to<std::string>;
+    { layer.forward(x) } -> std::same_as<const Batch<typename L::scalar_type, L::out_size>&>;
+    { layer.backward(x, dy) } -> std::same_as<const Batch<typename L::scalar_type, L::in_size>&>;
+    { const_layer.output() } -> std::same_as<const Batch<typename L::scalar_type, L::out_size>&>;
+    layer.zero_grad();
+    layer.init(rng);
+    layer.visit_parameters(visitor);
+};
+
+/// Turns an entry of a Sequential into a concrete layer. Concrete layers are themselves; size-free
+/// entries such as `Tanh` specialise this to become `Activation<T, In, Tanh>`.
+template <class Entry, class T, int In>
+struct bind_layer {
+    using type = Entry;
+};
+
+/// True for entries that need a scalar type and size from their neighbours (activations).
+template <class Entry>
+inline constexpr bool is_size_free = !requires { Entry::in_size; };
+
+}  // namespace neuronka

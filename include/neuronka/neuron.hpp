@@ -1,0 +1,80 @@
+/// @file neuron.hpp
+/// @brief Neuron<T, In, Activation>: the lecture's y = w·x + b, optionally followed by an activation.
+#pragma once
+
+#include "activation.hpp"
+#include "dense.hpp"
+
+namespace neuronka {
+
+/**
+ * @brief One neuron: y = act(w·x + b). With In = 1 and Identity it is the line y = a·x + b, whose two
+ * parameters (weight a, bias b) training moves to their best values.
+ *
+ * It is a Dense<T, In, 1> (the weighted sum) followed by an element-wise activation, and a Layer
+ * like any other.
+ */
+template <class T, int In, class Act = Identity>
+struct Neuron {
+    using scalar_type = T;
+    static constexpr int in_size = In;
+    static constexpr int out_size = 1;
+    static constexpr std::size_t parameter_count = std::size_t(In) + 1;
+
+    explicit Neuron(std::uint64_t seed = 0) {
+        Rng rng(seed);
+        init(rng);
+    }
+
+    static std::string name() { return "Neuron<In=" + std::to_string(In) + "," + Act::name + ">"; }
+
+    /// The weight of input i.
+    T& w(int i = 0) { return sum_.W(0, i); }
+    T w(int i = 0) const { return sum_.W(0, i); }
+    /// The bias.
+    T& b() { return sum_.b(0); }
+    T b() const { return sum_.b(0); }
+
+    void init(Rng& rng) {
+        sum_.init(rng, std::is_same_v<Act, ReLU> || std::is_same_v<Act, GELU> ? Init::he : Init::xavier);
+    }
+
+    /// x: In × B  →  y: 1 × B
+    template <class Derived>
+    const Batch<T, 1>& forward(const Eigen::MatrixBase<Derived>& x) {
+        if constexpr (std::is_same_v<Act, Identity>)
+            return sum_.forward(x);
+        else
+            return act_.forward(sum_.forward(x));
+    }
+
+    /// x: In × B, dy: 1 × B  →  dx: In × B; dw and db accumulate.
+    template <class DerivedX, class DerivedY>
+    const Batch<T, In>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        if constexpr (std::is_same_v<Act, Identity>)
+            return sum_.backward(x, dy);
+        else
+            return sum_.backward(x, act_.backward(sum_.output(), dy));
+    }
+
+    const Batch<T, 1>& output() const {
+        if constexpr (std::is_same_v<Act, Identity>)
+            return sum_.output();
+        else
+            return act_.output();
+    }
+
+    void zero_grad() { sum_.zero_grad(); }
+
+    template <class F>
+    void visit_parameters(F&& f) {
+        f(detail::view("w", sum_.W, sum_.dW));
+        f(detail::view("b", sum_.b, sum_.db));
+    }
+
+private:
+    Dense<T, In, 1> sum_;
+    Activation<T, 1, Act> act_;
+};
+
+}  // namespace neuronka

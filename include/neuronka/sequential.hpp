@@ -1,0 +1,174 @@
+/// @file sequential.hpp
+/// @brief Sequential<Layers...>: layers composed in data-flow order, sizes checked at compile time.
+#pragma once
+
+#include "activation.hpp"
+#include "layer.hpp"
+
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace neuronka {
+
+namespace detail {
+
+/// Fails to compile when two neighbouring layers disagree; the template arguments in the
+/// compiler's message name the position and both sizes.
+template <int position_of_layer, int size_given_by_previous_layer, int size_expected_by_this_layer>
+struct sequential_layer_sizes {
+    static_assert(size_given_by_previous_layer == size_expected_by_this_layer,
+                  "Sequential: a layer's input size differs from the output size of the layer before it "
+                  "(see size_given_by_previous_layer and size_expected_by_this_layer in this message)");
+    static constexpr bool ok = true;
+};
+
+/// The scalar type and input size of a Sequential: those of its first sized entry.
+template <class... Entries>
+struct first_sized {
+    static_assert(sizeof...(Entries) != 0, "Sequential: needs at least one sized layer (such as Dense) to know "
+                                           "its scalar type and input size");
+};
+template <class E, class... Rest>
+struct first_sized<E, Rest...> : std::conditional_t<is_size_free<E>, first_sized<Rest...>, std::type_identity<E>> {};
+
+/// Binds every entry to a concrete layer, checking neighbour sizes on the way.
+template <class T, int In, int Position, class... Entries>
+struct bind_all {
+    using type = std::tuple<>;
+    static constexpr int out_size = In;
+};
+template <class T, int In, int Position, class E, class... Rest>
+struct bind_all<T, In, Position, E, Rest...> {
+    using L = typename bind_layer<E, T, In>::type;
+    static_assert(Layer<L>, "Sequential: every entry must be a neuronka layer (see docs/layer-concept.md)");
+    static_assert(std::is_same_v<typename L::scalar_type, T>,
+                  "Sequential: all layers must use the same scalar type (float or double)");
+    static_assert(sequential_layer_sizes<Position, In, L::in_size>::ok);
+    using next = bind_all<T, L::out_size, Position + 1, Rest...>;
+    using type = decltype(std::tuple_cat(std::declval<std::tuple<L>>(), std::declval<typename next::type>()));
+    static constexpr int out_size = next::out_size;
+};
+
+template <class L>
+inline constexpr bool prefers_he = false;
+template <class T, int N>
+inline constexpr bool prefers_he<Activation<T, N, ReLU>> = true;
+template <class T, int N>
+inline constexpr bool prefers_he<Activation<T, N, GELU>> = true;
+
+}  // namespace detail
+
+/**
+ * @brief Layers applied one after another, written in the order data flows through them:
+ * `Sequential<Dense<float, 2, 16>, Tanh, Dense<float, 16, 1>>`.
+ *
+ * Activation tags take the size of the layer before them. A size mismatch between neighbours
+ * does not compile. A Sequential is itself a Layer, so models nest.
+ */
+template <class... Entries>
+class Sequential {
+    using First = typename detail::first_sized<Entries...>::type;
+    using Bound = detail::bind_all<typename First::scalar_type, First::in_size, 0, Entries...>;
+
+public:
+    using scalar_type = typename First::scalar_type;
+    using layers_type = typename Bound::type;
+    static constexpr int in_size = First::in_size;
+    static constexpr int out_size = Bound::out_size;
+    static constexpr std::size_t depth = sizeof...(Entries);
+    static constexpr std::size_t parameter_count = []<std::size_t... I>(std::index_sequence<I...>) {
+        return (std::size_t(0) + ... + std::tuple_element_t<I, layers_type>::parameter_count);
+    }(std::make_index_sequence<depth>{});
+
+    /// Draws every layer's parameters from one generator seeded with `seed`, in data-flow order.
+    explicit Sequential(std::uint64_t seed = 0) {
+        Rng rng(seed);
+        init(rng);
+    }
+
+    static std::string name() {
+        std::string s = "Sequential<";
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            ((s += (I ? ", " : "") + std::tuple_element_t<I, layers_type>::name()), ...);
+        }(std::make_index_sequence<depth>{});
+        return s + ">";
+    }
+
+    /// The I-th layer, in data-flow order.
+    template <std::size_t I>
+    auto& layer() { return std::get<I>(layers_); }
+    template <std::size_t I>
+    const auto& layer() const { return std::get<I>(layers_); }
+
+    /// Re-draws all parameters: Xavier for a layer followed by tanh/sigmoid/identity, He when
+    /// followed by ReLU or GELU.
+    void init(Rng& rng) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) { (init_one<I>(rng), ...); }(std::make_index_sequence<depth>{});
+    }
+
+    /// x: In × B  →  y: Out × B
+    template <class Derived>
+    const Batch<scalar_type, out_size>& forward(const Eigen::MatrixBase<Derived>& x) {
+        return forward_from<0>(x);
+    }
+
+    /// x: In × B (given to the last forward), dy: Out × B  →  dx: In × B. Every layer's
+    /// parameter gradients accumulate.
+    template <class DerivedX, class DerivedY>
+    const Batch<scalar_type, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x,
+                                                const Eigen::MatrixBase<DerivedY>& dy) {
+        return backward_from<depth - 1>(x, dy);
+    }
+
+    const Batch<scalar_type, out_size>& output() const { return std::get<depth - 1>(layers_).output(); }
+
+    void zero_grad() {
+        std::apply([](auto&... l) { (l.zero_grad(), ...); }, layers_);
+    }
+
+    template <class F>
+    void visit_parameters(F&& f) {
+        std::apply([&](auto&... l) { (l.visit_parameters(f), ...); }, layers_);
+    }
+
+private:
+    template <std::size_t I>
+    void init_one(Rng& rng) {
+        auto& l = std::get<I>(layers_);
+        if constexpr (requires { l.init(rng, Init::he); }) {
+            constexpr bool he = [] {
+                if constexpr (I + 1 < depth)
+                    return detail::prefers_he<std::tuple_element_t<I + 1, layers_type>>;
+                else
+                    return false;
+            }();
+            l.init(rng, he ? Init::he : Init::xavier);
+        } else {
+            l.init(rng);
+        }
+    }
+
+    template <std::size_t I, class X>
+    const auto& forward_from(const X& x) {
+        const auto& y = std::get<I>(layers_).forward(x);
+        if constexpr (I + 1 < depth)
+            return forward_from<I + 1>(y);
+        else
+            return y;
+    }
+
+    template <std::size_t I, class X, class DY>
+    const auto& backward_from(const X& x, const DY& dy) {
+        if constexpr (I == 0) {
+            return std::get<0>(layers_).backward(x, dy);
+        } else {
+            const auto& d = std::get<I>(layers_).backward(std::get<I - 1>(layers_).output(), dy);
+            return backward_from<I - 1>(x, d);
+        }
+    }
+
+    layers_type layers_;
+};
+
+}  // namespace neuronka

@@ -1,0 +1,101 @@
+/// @file sgd.hpp
+/// @brief Stochastic gradient descent with momentum (classic or Nesterov) and decoupled weight decay.
+#pragma once
+
+#include "layer.hpp"
+
+#include <cmath>
+#include <vector>
+
+namespace neuronka {
+
+/// Hyper-parameters of SGD.
+template <class T>
+struct SGDOptions {
+    T learning_rate = T(0.01);  ///< η > 0
+    T momentum = T(0);          ///< μ in [0, 1)
+    bool nesterov = false;      ///< Nesterov momentum (needs μ > 0)
+    T weight_decay = T(0);      ///< λ ≥ 0, decoupled: applied to the parameter, not the gradient
+};
+
+/**
+ * @brief SGD. For every parameter p with gradient g, at each step:
+ *
+ *     p ← p − η λ p                      (decoupled weight decay, when λ > 0)
+ *     v ← μ v + g                        (velocity, when μ > 0; starts at 0)
+ *     p ← p − η v                        (classic momentum; plain SGD when μ = 0: p ← p − η g)
+ *     p ← p − η (g + μ v)                (Nesterov momentum instead)
+ *
+ * The velocity of each parameter is created on the first step, in the order the model visits its
+ * parameters, and is checked against that parameter's size on every later step.
+ */
+template <class T>
+class SGD {
+public:
+    explicit SGD(SGDOptions<T> options = {}) : opt_(options) { validate(); }
+
+    const SGDOptions<T>& options() const { return opt_; }
+    /// Changes the learning rate (for schedules); other options stay.
+    void set_learning_rate(T lr) {
+        opt_.learning_rate = lr;
+        validate();
+    }
+
+    /// One update of every parameter of `model` from its accumulated gradients.
+    template <class Model>
+    void step(Model& model) {
+        std::size_t index = 0;
+        model.visit_parameters([&](ParamView<T> p) { update(index++, p); });
+        if (opt_.momentum > T(0) && index != velocity_.size())
+            throw std::invalid_argument("SGD::step: the model has " + std::to_string(index) +
+                                        " parameters, expected " + std::to_string(velocity_.size()) +
+                                        ". Hint: use one optimiser per model");
+        ++steps_;
+    }
+
+    /// Number of steps taken.
+    std::size_t steps() const { return steps_; }
+    /// The velocity buffers, one per parameter in visiting order (empty without momentum).
+    const std::vector<Eigen::Array<T, Eigen::Dynamic, 1>>& velocity() const { return velocity_; }
+    std::vector<Eigen::Array<T, Eigen::Dynamic, 1>>& velocity() { return velocity_; }
+
+private:
+    void validate() const {
+        auto bad = [](const char* what, T v, const char* hint) {
+            throw std::invalid_argument(std::string("SGD: ") + what + " is " + std::to_string(v) + ", " + hint);
+        };
+        if (!(opt_.learning_rate > T(0)) || !std::isfinite(opt_.learning_rate))
+            bad("learning_rate", opt_.learning_rate, "expected a finite value > 0");
+        if (!(opt_.momentum >= T(0) && opt_.momentum < T(1))) bad("momentum", opt_.momentum, "expected 0 <= momentum < 1");
+        if (!(opt_.weight_decay >= T(0)) || !std::isfinite(opt_.weight_decay))
+            bad("weight_decay", opt_.weight_decay, "expected a finite value >= 0");
+        if (opt_.nesterov && opt_.momentum == T(0))
+            bad("momentum", opt_.momentum, "Nesterov momentum needs momentum > 0");
+    }
+
+    void update(std::size_t i, ParamView<T>& p) {
+        const T lr = opt_.learning_rate, mu = opt_.momentum;
+        if (opt_.weight_decay > T(0)) p.value *= T(1) - lr * opt_.weight_decay;  // p ← p − η λ p
+        if (mu == T(0)) {
+            p.value -= lr * p.grad;  // p ← p − η g
+            return;
+        }
+        if (i == velocity_.size()) velocity_.push_back(Eigen::Array<T, Eigen::Dynamic, 1>::Zero(p.value.size()));
+        auto& v = velocity_[i];
+        if (v.size() != p.value.size())
+            throw std::invalid_argument("SGD::step: parameter " + std::to_string(i) + " (" + p.name + ") has " +
+                                        std::to_string(p.value.size()) + " elements, expected " +
+                                        std::to_string(v.size()) + ". Hint: use one optimiser per model");
+        v = mu * v + p.grad;  // v ← μ v + g
+        if (opt_.nesterov)
+            p.value -= lr * (p.grad + mu * v);  // p ← p − η (g + μ v)
+        else
+            p.value -= lr * v;  // p ← p − η v
+    }
+
+    SGDOptions<T> opt_;
+    std::vector<Eigen::Array<T, Eigen::Dynamic, 1>> velocity_;
+    std::size_t steps_ = 0;
+};
+
+}  // namespace neuronka

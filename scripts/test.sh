@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds every test with warnings as errors, runs them
+# with CTest, then builds and runs the unit tests again under AddressSanitizer and
+# UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${NEURONKA_JOBS:-2}
+
+scripts/deps.sh
+
+echo "== neuronka tests (Release, -Wall -Wextra -Wpedantic -Werror) =="
+cmake -S . -B build/test -DCMAKE_BUILD_TYPE=Release -DNEURONKA_WERROR=ON \
+      -DNEURONKA_BUILD_EXAMPLES=ON -DNEURONKA_BUILD_BENCH=ON >/dev/null
+cmake --build build/test -j"$jobs"
+ctest --test-dir build/test -j"$jobs" --output-on-failure
+
+echo "== neuronka tests under AddressSanitizer + UndefinedBehaviorSanitizer =="
+sanitize="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DNEURONKA_WERROR=ON -DNEURONKA_BUILD_EXAMPLES=OFF \
+      -DNEURONKA_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS="-O1 $sanitize" \
+      -DCMAKE_EXE_LINKER_FLAGS="$sanitize" >/dev/null
+cmake --build build/asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build/asan -j"$jobs" --output-on-failure -L unit

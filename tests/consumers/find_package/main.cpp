@@ -1,0 +1,22 @@
+// A program outside neuronka that uses it: train the lecture's neuron on y = 2x + 1.
+#include <neuronka/neuronka.hpp>
+
+#include <cmath>
+#include <cstdio>
+
+int main() {
+    using namespace neuronka;
+    Batch<float, 1> x(1, 8), y(1, 8);
+    for (int i = 0; i < 8; ++i) x(i) = float(i) / 4, y(i) = 2 * x(i) + 1;
+    Neuron<float, 1> neuron(1);
+    MeanSquaredError<float, 1> mse;
+    SGD<float> opt({.learning_rate = 0.1f});
+    for (int step = 0; step < 2000; ++step) {
+        neuron.zero_grad();
+        mse.forward(neuron.forward(x), y);
+        neuron.backward(x, mse.backward());
+        opt.step(neuron);
+    }
+    std::printf("w = %.4f, b = %.4f (neuronka %d)\n", neuron.w(), neuron.b(), version);
+    return std::abs(neuron.w() - 2) < 1e-3f && std::abs(neuron.b() - 1) < 1e-3f ? 0 : 1;
+}

@@ -1,0 +1,103 @@
+// A training step at an unchanged batch size allocates nothing: no operator new, no Eigen malloc.
+//
+// Two independent counters: a replaced global operator new (catches std::vector, std::string, ...)
+// and Eigen's own check (EIGEN_RUNTIME_NO_MALLOC), which sees every heap block Eigen allocates,
+// including the packing buffers of its matrix products.
+#if defined(__GNUC__) && !defined(__clang__)
+// The replacement operator new below is malloc-based, so free is its matching release.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+namespace {
+std::atomic<long> eigen_mallocs_while_forbidden{0};
+std::atomic<long> news{0};
+}  // namespace
+
+#define EIGEN_RUNTIME_NO_MALLOC
+#define eigen_assert(x)                                                                                   \
+    do {                                                                                                  \
+        if (!(x)) ++eigen_mallocs_while_forbidden;                                                        \
+    } while (false)
+
+#include <neuronka/neuronka.hpp>
+
+#include <catch2/catch.hpp>
+
+void* operator new(std::size_t n) {
+    ++news;
+    if (void* p = std::malloc(n ? n : 1)) return p;
+    throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+using namespace neuronka;
+
+namespace {
+// Runs `step` twice to size every buffer, then counts allocations over three more steps.
+template <class Step>
+void check_steady_state(Step&& step) {
+    step();
+    step();
+    const long news_before = news.load();
+    eigen_mallocs_while_forbidden = 0;
+    Eigen::internal::set_is_malloc_allowed(false);
+    for (int i = 0; i < 3; ++i) step();
+    Eigen::internal::set_is_malloc_allowed(true);
+    CHECK(news.load() - news_before == 0);
+    CHECK(eigen_mallocs_while_forbidden.load() == 0);
+}
+template <class Model, class Loss, class Target>
+void check_model(Model& model, Loss& loss, const Batch<float, Model::in_size>& x, const Target& t, SGD<float>& opt) {
+    check_steady_state([&] {
+        model.zero_grad();
+        loss.forward(model.forward(x), t);
+        model.backward(x, loss.backward());
+        opt.step(model);
+    });
+}
+}  // namespace
+
+TEST_CASE("the counters see allocations", "[allocation]") {
+    const long before = news.load();
+    auto* v = new std::vector<int>(10);
+    delete v;
+    CHECK(news.load() - before >= 2);
+    eigen_mallocs_while_forbidden = 0;
+    Eigen::internal::set_is_malloc_allowed(false);
+    Eigen::MatrixXf m(300, 300);
+    Eigen::internal::set_is_malloc_allowed(true);
+    CHECK(eigen_mallocs_while_forbidden.load() > 0);
+}
+
+TEST_CASE("a steady-state training step allocates nothing", "[allocation]") {
+    Rng rng(3);
+    SECTION("the lecture's neuron, MSE, plain SGD") {
+        Neuron<float, 1> neuron;
+        MeanSquaredError<float, 1> mse;
+        SGD<float> opt({.learning_rate = 0.01f});
+        const Batch<float, 1> x = Batch<float, 1>::Random(1, 32), t = Batch<float, 1>::Random(1, 32);
+        check_model(neuron, mse, x, t, opt);
+    }
+    SECTION("2-16-16-1 tanh MLP, momentum") {
+        Sequential<Dense<float, 2, 16>, Tanh, Dense<float, 16, 16>, Tanh, Dense<float, 16, 1>> mlp;
+        MeanSquaredError<float, 1> mse;
+        SGD<float> opt({.learning_rate = 0.01f, .momentum = 0.9f});
+        const Batch<float, 2> x = Batch<float, 2>::Random(2, 32);
+        const Batch<float, 1> t = Batch<float, 1>::Random(1, 32);
+        check_model(mlp, mse, x, t, opt);
+    }
+    SECTION("784-256-128-10 ReLU, softmax cross-entropy (blocked GEMM), Nesterov and weight decay") {
+        Sequential<Dense<float, 784, 256>, ReLU, Dense<float, 256, 128>, ReLU, Dense<float, 128, 10>> mlp;
+        SoftmaxCrossEntropy<float, 10> ce;
+        SGD<float> opt({.learning_rate = 0.01f, .momentum = 0.9f, .nesterov = true, .weight_decay = 1e-4f});
+        const Batch<float, 784> x = Batch<float, 784>::Random(784, 64);
+        std::vector<int> labels(64);
+        for (auto& l : labels) l = int(rng.below(10));
+        check_model(mlp, ce, x, std::span<const int>(labels), opt);
+    }
+}

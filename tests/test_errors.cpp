@@ -1,0 +1,91 @@
+// Bad input gets a clear exception naming the layer and the values, never undefined behaviour.
+#include <neuronka/neuronka.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <limits>
+
+using namespace neuronka;
+using Catch::Matchers::Contains;
+using Catch::Matchers::Equals;
+
+TEST_CASE("wrong input shapes throw with the layer, expected and actual sizes", "[errors][shape]") {
+    Dense<float, 4, 8> dense;
+    const Eigen::MatrixXf x3(3, 5);
+    CHECK_THROWS_AS(dense.forward(x3), std::invalid_argument);
+    CHECK_THROWS_WITH(dense.forward(x3), Contains("Dense<In=4,Out=8>::forward: input has 3 rows, expected 4"));
+
+    SECTION("an empty batch") {
+        const Eigen::MatrixXf empty(4, 0);
+        CHECK_THROWS_WITH(dense.forward(empty), Contains("Dense<In=4,Out=8>::forward: input batch is empty"));
+    }
+    SECTION("a model names the layer that got the wrong size") {
+        Sequential<Dense<float, 2, 16>, Tanh, Dense<float, 16, 1>> mlp;
+        CHECK_THROWS_WITH(mlp.forward(Eigen::MatrixXf(5, 2)),
+                          Contains("Dense<In=2,Out=16>::forward: input has 5 rows, expected 2"));
+    }
+    SECTION("backward with a gradient of the wrong size or width") {
+        const Eigen::MatrixXf x(4, 5);
+        dense.forward(x);
+        CHECK_THROWS_WITH(dense.backward(x, Eigen::MatrixXf(7, 5)),
+                          Contains("Dense<In=4,Out=8>::backward: output gradient has 7 rows, expected 8"));
+        CHECK_THROWS_WITH(dense.backward(x, Eigen::MatrixXf(8, 2)),
+                          Contains("Dense<In=4,Out=8>::backward: output gradient has 2 columns, expected 5"));
+    }
+    SECTION("backward on another batch than forward saw") {
+        Activation<float, 4, Tanh> tanh_;
+        tanh_.forward(Eigen::MatrixXf::Zero(4, 5));
+        CHECK_THROWS_WITH(tanh_.backward(Eigen::MatrixXf::Zero(4, 3), Eigen::MatrixXf::Zero(4, 3)),
+                          Contains("Tanh<N=4>::backward: input has 3 columns, expected 5"));
+    }
+}
+
+TEST_CASE("bad labels and targets throw", "[errors][loss]") {
+    SoftmaxCrossEntropy<float, 3> ce;
+    const Batch<float, 3> z = Batch<float, 3>::Zero(3, 2);
+    const std::vector<int> too_big{0, 3}, negative{-1, 0}, too_few{1};
+    CHECK_THROWS_WITH(ce.forward(z, too_big),
+                      Contains("SoftmaxCrossEntropy::forward: label 3 at column 1 is out of range [0, 3)"));
+    CHECK_THROWS_WITH(ce.forward(z, negative), Contains("label -1 at column 0 is out of range"));
+    CHECK_THROWS_WITH(ce.forward(z, too_few),
+                      Contains("SoftmaxCrossEntropy::forward: label list has 1 labels, expected 2"));
+
+    BinaryCrossEntropyWithLogits<float, 1> bce;
+    CHECK_THROWS_WITH(bce.forward(Batch<float, 1>::Zero(1, 2), Batch<float, 1>::Constant(1, 2, 2.0f)),
+                      Contains("a target lies outside [0, 1]"));
+    MeanSquaredError<float, 1> mse;
+    CHECK_THROWS_WITH(mse.forward(Batch<float, 1>::Zero(1, 2), Batch<float, 1>::Zero(1, 3)),
+                      Contains("MeanSquaredError::forward: target has 3 columns, expected 2"));
+}
+
+TEST_CASE("non-finite losses throw", "[errors][loss]") {
+    MeanSquaredError<float, 1> mse;
+    Batch<float, 1> y = Batch<float, 1>::Zero(1, 2);
+    y(1) = std::numeric_limits<float>::quiet_NaN();
+    CHECK_THROWS_AS(mse.forward(y, Batch<float, 1>::Zero(1, 2)), std::domain_error);
+    CHECK_THROWS_WITH(mse.forward(y, Batch<float, 1>::Zero(1, 2)), Contains("MeanSquaredError: the loss is nan"));
+    SoftmaxCrossEntropy<float, 2> ce;
+    Batch<float, 2> z = Batch<float, 2>::Zero(2, 1);
+    z(0) = std::numeric_limits<float>::infinity();
+    CHECK_THROWS_AS(ce.forward(z, std::vector<int>{1}), std::domain_error);
+}
+
+TEST_CASE("bad optimiser settings throw", "[errors][sgd]") {
+    CHECK_THROWS_WITH(SGD<float>({.learning_rate = 0}), Contains("SGD: learning_rate is 0.000000, expected"));
+    CHECK_THROWS_WITH(SGD<float>({.momentum = 1}), Contains("expected 0 <= momentum < 1"));
+    CHECK_THROWS_WITH(SGD<float>({.nesterov = true}), Contains("Nesterov momentum needs momentum > 0"));
+    CHECK_THROWS_WITH(SGD<float>({.weight_decay = -1}), Contains("weight_decay is -1.000000"));
+
+    SECTION("one optimiser used on two different models") {
+        Sequential<Dense<float, 2, 4>, Dense<float, 4, 1>> a;
+        Sequential<Dense<float, 2, 5>, Dense<float, 5, 1>> b;
+        SGD<float> opt({.learning_rate = 0.1f, .momentum = 0.9f});
+        opt.step(a);
+        CHECK_THROWS_WITH(opt.step(b), Contains("SGD::step: parameter 0 (W) has 10 elements, expected 8"));
+    }
+}
+
+TEST_CASE("Rng::below rejects an empty range", "[errors][random]") {
+    Rng rng(1);
+    CHECK_THROWS_WITH(rng.below(0), Equals("Rng::below: n is 0, expected at least 1"));
+}

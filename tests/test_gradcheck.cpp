@@ -1,0 +1,110 @@
+// Every layer, activation and loss: analytic gradients against central differences, in double.
+#include <neuronka/neuronka.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace neuronka;
+
+namespace {
+constexpr double tolerance = 1e-6;
+
+template <int Rows>
+Batch<double, Rows> random_batch(int cols, std::uint64_t seed, double lo = -2, double hi = 2) {
+    Rng rng(seed);
+    Batch<double, Rows> x(Rows, cols);
+    for (Eigen::Index i = 0; i < x.size(); ++i) x(i) = rng.uniform(lo, hi);
+    return x;
+}
+
+template <class L>
+void check_layer(L& layer, const Batch<double, L::in_size>& x) {
+    const GradcheckResult r = gradcheck(layer, x);
+    INFO(L::name() << ": worst relative error " << r.worst_relative_error << " at " << r.where << " (analytic "
+                   << r.analytic << ", numeric " << r.numeric << ")");
+    CHECK(r.checked == L::parameter_count + std::size_t(x.size()));
+    CHECK(r.worst_relative_error < tolerance);
+}
+}  // namespace
+
+TEST_CASE("Dense gradients match finite differences", "[gradcheck][dense]") {
+    SECTION("small, fixed-size storage and coefficient-based products") {
+        Dense<double, 3, 4> d(7);
+        d.b.setConstant(0.3);
+        check_layer(d, random_batch<3>(5, 1));
+    }
+    SECTION("large, heap storage and blocked GEMM") {
+        Dense<double, 40, 30> d(8);
+        check_layer(d, random_batch<40>(17, 2));
+    }
+    SECTION("batch of one") {
+        Dense<double, 5, 2> d(9);
+        check_layer(d, random_batch<5>(1, 3));
+    }
+}
+
+TEMPLATE_TEST_CASE("activation gradients match finite differences", "[gradcheck][activation]", Identity, Tanh,
+                   Sigmoid, GELU) {
+    Activation<double, 6, TestType> a;
+    check_layer(a, random_batch<6>(4, 11, -3, 3));
+}
+
+TEST_CASE("ReLU gradient matches finite differences away from the kink", "[gradcheck][activation]") {
+    Activation<double, 6, ReLU> a;
+    Batch<double, 6> x = random_batch<6>(4, 12, 0.1, 2);
+    x.col(1) *= -1;  // half the inputs negative, none within the difference step of 0
+    x.col(3) *= -1;
+    check_layer(a, x);
+}
+
+TEST_CASE("Neuron gradients match finite differences", "[gradcheck][neuron]") {
+    Neuron<double, 1> line(3);
+    check_layer(line, random_batch<1>(8, 4));
+    Neuron<double, 4, Sigmoid> unit(5);
+    check_layer(unit, random_batch<4>(6, 5));
+}
+
+TEST_CASE("Sequential gradients match finite differences", "[gradcheck][sequential]") {
+    Sequential<Dense<double, 3, 8>, Tanh, Dense<double, 8, 8>, GELU, Dense<double, 8, 2>, Sigmoid> mlp(21);
+    check_layer(mlp, random_batch<3>(5, 6));
+}
+
+TEST_CASE("loss gradients match finite differences", "[gradcheck][loss]") {
+    const Batch<double, 4> z = random_batch<4>(6, 31, -3, 3);
+    SECTION("mean squared error") {
+        MeanSquaredError<double, 4> mse;
+        const GradcheckResult r = gradcheck_loss(mse, z, random_batch<4>(6, 32));
+        CHECK(r.checked == 24);
+        CHECK(r.worst_relative_error < tolerance);
+    }
+    SECTION("softmax cross-entropy") {
+        SoftmaxCrossEntropy<double, 4> ce;
+        const std::vector<int> labels{0, 3, 1, 2, 2, 0};
+        const GradcheckResult r = gradcheck_loss(ce, z, std::span<const int>(labels));
+        CHECK(r.worst_relative_error < tolerance);
+    }
+    SECTION("binary cross-entropy with logits") {
+        BinaryCrossEntropyWithLogits<double, 4> bce;
+        const GradcheckResult r = gradcheck_loss(bce, z, random_batch<4>(6, 33, 0, 1));
+        CHECK(r.worst_relative_error < tolerance);
+    }
+}
+
+namespace {
+struct BrokenDense : Dense<double, 2, 2> {
+    using Dense::Dense;
+    template <class X, class Y>
+    const Batch<double, 2>& backward(const Eigen::MatrixBase<X>& x, const Eigen::MatrixBase<Y>& dy) {
+        const auto& dx = Dense::backward(x, dy);
+        db.setZero();  // the bug: the bias gradient is lost
+        return dx;
+    }
+};
+}  // namespace
+
+TEST_CASE("the checker finds a wrong gradient", "[gradcheck]") {
+    // A layer whose backward loses the bias gradient must be reported, with the place.
+    BrokenDense broken;
+    const GradcheckResult r = gradcheck(broken, random_batch<2>(3, 41));
+    CHECK(r.worst_relative_error > 0.5);
+    CHECK(r.where.rfind("b[", 0) == 0);
+}

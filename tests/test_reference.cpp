@@ -1,0 +1,112 @@
+// The Eigen paths against naive loop references, in float and double.
+#include "naive.hpp"
+
+#include <neuronka/neuronka.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace neuronka;
+using Catch::Matchers::WithinAbs;
+
+namespace {
+template <class T, int R>
+Batch<T, R> random_batch(int rows, int cols, std::uint64_t seed) {
+    Rng rng(seed);
+    Batch<T, R> x(rows, cols);
+    for (Eigen::Index i = 0; i < x.size(); ++i) x(i) = T(rng.uniform(-1, 1));
+    return x;
+}
+template <class T>
+double tol() {
+    return std::is_same_v<T, float> ? 1e-4 : 1e-12;
+}
+
+template <class T, int In, int Out>
+void compare_dense(int batch) {
+    using M = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+    using V = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+    Dense<T, In, Out> d(5);
+    d.b = random_batch<T, Out>(Out, 1, 6);
+    const M x = random_batch<T, In>(In, batch, 7), dy = random_batch<T, Out>(Out, batch, 8);
+    const M W = d.W, bias = d.b;
+
+    const M y = d.forward(x);
+    const M y_ref = naive::dense_forward(W, V(bias), x);
+    CHECK((y - y_ref).cwiseAbs().maxCoeff() < tol<T>() * In);
+
+    M dW, dx;
+    V db;
+    naive::dense_backward(W, x, dy, dW, db, dx);
+    d.zero_grad();
+    const M dx_fast = d.backward(x, dy);
+    CHECK((dx_fast - dx).cwiseAbs().maxCoeff() < tol<T>() * Out);
+    CHECK((M(d.dW) - dW).cwiseAbs().maxCoeff() < tol<T>() * batch);
+    CHECK((V(d.db) - db).cwiseAbs().maxCoeff() < tol<T>() * batch);
+
+    // gradients accumulate: a second backward doubles them
+    d.backward(x, dy);
+    CHECK((M(d.dW) - 2 * dW).cwiseAbs().maxCoeff() < 2 * tol<T>() * batch);
+}
+}  // namespace
+
+TEMPLATE_TEST_CASE("Dense matches the naive loops", "[reference][dense]", float, double) {
+    SECTION("the lecture's 1 -> 1 neuron") { compare_dense<TestType, 1, 1>(32); }
+    SECTION("2 -> 16, coefficient-based product") { compare_dense<TestType, 2, 16>(32); }
+    SECTION("16 -> 16") { compare_dense<TestType, 16, 16>(32); }
+    SECTION("64 -> 128, blocked GEMM") { compare_dense<TestType, 64, 128>(64); }
+    SECTION("784 -> 256, heap storage") { compare_dense<TestType, 784, 256>(19); }
+    SECTION("batch of one") { compare_dense<TestType, 30, 20>(1); }
+}
+
+TEMPLATE_TEST_CASE("activations match their scalar formulas", "[reference][activation]", float, double) {
+    using T = TestType;
+    const Batch<T, 5> x = 3 * random_batch<T, 5>(5, 9, 10);
+    Activation<T, 5, ReLU> relu;
+    Activation<T, 5, Tanh> tanh_;
+    Activation<T, 5, Sigmoid> sigmoid;
+    Activation<T, 5, GELU> gelu;
+    relu.forward(x), tanh_.forward(x), sigmoid.forward(x), gelu.forward(x);
+    for (Eigen::Index i = 0; i < x.size(); ++i) {
+        const T v = x(i);
+        CHECK(relu.output()(i) == (v > 0 ? v : T(0)));
+        CHECK_THAT(double(tanh_.output()(i)), WithinAbs(std::tanh(double(v)), tol<T>()));
+        CHECK_THAT(double(sigmoid.output()(i)), WithinAbs(1 / (1 + std::exp(-double(v))), tol<T>()));
+        CHECK_THAT(double(gelu.output()(i)), WithinAbs(naive::gelu(double(v)), tol<T>()));
+    }
+}
+
+TEMPLATE_TEST_CASE("losses match the naive formulas", "[reference][loss]", float, double) {
+    using T = TestType;
+    Batch<T, 3> z = 4 * random_batch<T, 3>(3, 7, 12);
+    const std::vector<int> labels{0, 1, 2, 2, 1, 0, 0};
+    SoftmaxCrossEntropy<T, 3> ce;
+    CHECK_THAT(double(ce.forward(z, labels)), WithinAbs(naive::softmax_cross_entropy(z, labels), tol<T>() * 10));
+    // each column of the gradient sums to zero (softmax minus one-hot)
+    CHECK(ce.backward().colwise().sum().cwiseAbs().maxCoeff() < tol<T>());
+
+    SECTION("large logits do not overflow: softmax is shift-invariant") {
+        const T reference = ce.forward(z, labels);
+        const Batch<T, 3> shifted = (z.array() + T(1000)).matrix();  // e^1000 overflows even in double
+        const T loss = ce.forward(shifted, labels);
+        CHECK(std::isfinite(loss));
+        CHECK_THAT(double(loss), WithinAbs(double(reference), std::is_same_v<T, float> ? 1e-3 : 1e-9));
+    }
+    SECTION("mean squared error") {
+        MeanSquaredError<T, 3> mse;
+        const Batch<T, 3> t = random_batch<T, 3>(3, 7, 13);
+        double ref = 0;
+        for (Eigen::Index i = 0; i < z.size(); ++i) ref += double(z(i) - t(i)) * double(z(i) - t(i));
+        CHECK_THAT(double(mse.forward(z, t)), WithinAbs(ref / 21, tol<T>() * 10));
+    }
+    SECTION("binary cross-entropy equals -[t log s + (1-t) log(1-s)]") {
+        BinaryCrossEntropyWithLogits<T, 3> bce;
+        Batch<T, 3> t = random_batch<T, 3>(3, 7, 14);
+        t = (t.array() + 1) / 2;
+        double ref = 0;
+        for (Eigen::Index i = 0; i < z.size(); ++i) {
+            const double s = 1 / (1 + std::exp(-double(z(i))));
+            ref -= double(t(i)) * std::log(s) + (1 - double(t(i))) * std::log(1 - s);
+        }
+        CHECK_THAT(double(bce.forward(z, t)), WithinAbs(ref / 21, tol<T>() * 10));
+    }
+}
