@@ -56,6 +56,8 @@ TEMPLATE_TEST_CASE("Dense matches the naive loops", "[reference][dense]", float,
     SECTION("64 -> 128, blocked GEMM") { compare_dense<TestType, 64, 128>(64); }
     SECTION("784 -> 256, heap storage") { compare_dense<TestType, 784, 256>(19); }
     SECTION("batch of one") { compare_dense<TestType, 30, 20>(1); }
+    SECTION("one output (row-major 1 x B batches), blocked GEMM") { compare_dense<TestType, 16, 1>(3000); }
+    SECTION("one input, blocked GEMM") { compare_dense<TestType, 1, 16>(3000); }
 }
 
 TEMPLATE_TEST_CASE("activations match their scalar formulas", "[reference][activation]", float, double) {

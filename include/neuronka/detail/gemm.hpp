@@ -27,7 +27,8 @@ public:
     Gemm& operator=(Gemm&&) noexcept = default;
 
     /// c (= or +=) op(a) · op(b), op = transpose when TransA / TransB. c must already be m × n and
-    /// must not alias a or b. All three are column-major with unit inner stride.
+    /// must not alias a or b. Each may be column- or row-major (Eigen stores 1 × n matrices
+    /// row-major), with unit inner stride.
     template <bool TransA, bool TransB, class C, class A, class B>
     void product(C& c, const A& a, const B& b, bool accumulate) {
         const Eigen::Index m = TransA ? a.cols() : a.rows();
@@ -45,8 +46,13 @@ public:
             m_ = m, n_ = n, k_ = k;
         }
         using namespace Eigen;
-        internal::general_matrix_matrix_product<Index, T, TransA ? RowMajor : ColMajor, false, T,
-                                                TransB ? RowMajor : ColMajor, false, ColMajor, 1>::run(
+        // A row-major operand read as column-major is its transpose.
+        constexpr int order_a = (TransA != bool(A::IsRowMajor)) ? RowMajor : ColMajor;
+        constexpr int order_b = (TransB != bool(B::IsRowMajor)) ? RowMajor : ColMajor;
+        constexpr int order_c = C::IsRowMajor ? RowMajor : ColMajor;
+        static_assert(A::InnerStrideAtCompileTime == 1 && B::InnerStrideAtCompileTime == 1 &&
+                      C::InnerStrideAtCompileTime == 1, "Gemm: operands need unit inner stride");
+        internal::general_matrix_matrix_product<Index, T, order_a, false, T, order_b, false, order_c, 1>::run(
             m, n, k, a.data(), a.outerStride(), b.data(), b.outerStride(), c.data(), 1, c.outerStride(), T(1),
             *blocking_, nullptr);
     }

@@ -1,0 +1,207 @@
+// A tiny SVG chart writer shared by neuronka's examples: scatter points, lines, bars, and a heat map
+// on linear or log axes. No plotting dependency; the output opens in any browser.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace plot {
+
+/// Colours for series, in order.
+inline const char* palette(std::size_t i) {
+    static const char* colours[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"};
+    return colours[i % 7];
+}
+
+/// Blue (0) to white (0.5) to red (1).
+inline std::string diverging(double v) {
+    v = std::clamp(v, 0.0, 1.0);
+    auto mix = [](double a, double b, double t) { return int(std::lround(a + (b - a) * t)); };
+    int r, g, b;
+    if (v < 0.5) r = mix(59, 255, v * 2), g = mix(110, 255, v * 2), b = mix(200, 255, v * 2);
+    else r = mix(255, 214, v * 2 - 1), g = mix(255, 60, v * 2 - 1), b = mix(255, 50, v * 2 - 1);
+    char s[8];
+    std::snprintf(s, sizeof s, "#%02x%02x%02x", r, g, b);
+    return s;
+}
+
+/// White (0) to dark blue (1), for probabilities.
+inline std::string sequential(double v) {
+    v = std::clamp(v, 0.0, 1.0);
+    char s[8];
+    std::snprintf(s, sizeof s, "#%02x%02x%02x", int(255 - 225 * v), int(255 - 180 * v), int(255 - 100 * v));
+    return s;
+}
+
+inline std::string fmt(double v) {
+    std::ostringstream o;
+    o.precision(3);
+    o << (std::abs(v) < 1e-12 ? 0.0 : v);
+    return o.str();
+}
+
+inline std::string escape(const std::string& s) {
+    std::string r;
+    for (char c : s) r += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : std::string(1, c);
+    return r;
+}
+
+/// A chart with one pair of axes. Add series, then write().
+class Chart {
+public:
+    Chart(std::string title, std::string xlabel, std::string ylabel, int width = 720, int height = 480)
+        : title_(std::move(title)), xlabel_(std::move(xlabel)), ylabel_(std::move(ylabel)), w_(width), h_(height) {}
+
+    Chart& log_y(bool on = true) { logy_ = on; return *this; }
+    Chart& x_range(double lo, double hi) { xlo_ = lo, xhi_ = hi, fixed_x_ = true; return *this; }
+    Chart& y_range(double lo, double hi) { ylo_ = lo, yhi_ = hi, fixed_y_ = true; return *this; }
+
+    Chart& scatter(const std::vector<double>& x, const std::vector<double>& y, std::string colour, std::string label = "") {
+        series_.push_back({x, y, std::move(colour), std::move(label), Kind::points});
+        return *this;
+    }
+    Chart& line(const std::vector<double>& x, const std::vector<double>& y, std::string colour, std::string label = "") {
+        series_.push_back({x, y, std::move(colour), std::move(label), Kind::line});
+        return *this;
+    }
+    /// Vertical bars at x = 0, 1, 2, ... with category names under them.
+    Chart& bars(const std::vector<std::string>& names, const std::vector<double>& values, std::string colour) {
+        std::vector<double> x(values.size());
+        for (std::size_t i = 0; i < x.size(); ++i) x[i] = double(i);
+        categories_ = names;
+        series_.push_back({x, values, std::move(colour), "", Kind::bars});
+        return *this;
+    }
+    /// A grid of cells covering [x0, x1] × [y0, y1], coloured by `colour(value)`; values row-major,
+    /// first row at the bottom.
+    Chart& heatmap(int nx, int ny, const std::vector<double>& values, double x0, double x1, double y0, double y1,
+                   std::string (*colour)(double) = diverging) {
+        heat_ = {nx, ny, values, x0, x1, y0, y1, colour};
+        if (!fixed_x_) x_range(x0, x1);
+        if (!fixed_y_) y_range(y0, y1);
+        return *this;
+    }
+
+    void write(const std::string& path) {
+        finish_ranges();
+        std::ofstream out(path);
+        if (!out) throw std::runtime_error("cannot write " + path);
+        out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << w_ << "' height='" << h_
+            << "' font-family='sans-serif' font-size='12'>\n<rect width='100%' height='100%' fill='white'/>\n";
+        out << "<text x='" << w_ / 2 << "' y='22' text-anchor='middle' font-size='15'>" << escape(title_) << "</text>\n";
+        if (!heat_.values.empty()) draw_heat(out);
+        draw_axes(out);
+        std::size_t legend = 0, labelled = 0;
+        for (const auto& s : series_) labelled += !s.label.empty();
+        if (labelled)
+            out << "<rect x='" << w_ - 198 << "' y='" << 36 << "' width='184' height='" << 18 * labelled + 8
+                << "' fill='white' fill-opacity='0.85' stroke='#999'/>\n";
+        for (const auto& s : series_) {
+            if (s.kind == Kind::line) {
+                out << "<polyline fill='none' stroke-width='2' stroke='" << s.colour << "' points='";
+                for (std::size_t i = 0; i < s.x.size(); ++i) out << px(s.x[i]) << "," << py(s.y[i]) << " ";
+                out << "'/>\n";
+            } else if (s.kind == Kind::points) {
+                for (std::size_t i = 0; i < s.x.size(); ++i)
+                    out << "<circle r='3' fill='" << s.colour << "' fill-opacity='0.75' cx='" << px(s.x[i]) << "' cy='"
+                        << py(s.y[i]) << "'/>\n";
+            } else {
+                const double bw = 0.7 * (px(1) - px(0));
+                for (std::size_t i = 0; i < s.x.size(); ++i) {
+                    const double top = py(s.y[i]), base = py(logy_ ? ylo_ : std::max(0.0, ylo_));
+                    out << "<rect fill='" << s.colour << "' x='" << px(s.x[i]) - bw / 2 << "' y='" << top
+                        << "' width='" << bw << "' height='" << std::max(0.0, base - top) << "'/>\n";
+                    out << "<text x='" << px(s.x[i]) << "' y='" << top - 4 << "' text-anchor='middle' font-size='10'>"
+                        << fmt(s.y[i]) << "</text>\n";
+                }
+            }
+            if (!s.label.empty()) {
+                const int y = 50 + 18 * int(legend++);
+                out << "<rect x='" << w_ - 190 << "' y='" << y - 9 << "' width='12' height='12' fill='" << s.colour
+                    << "'/><text x='" << w_ - 172 << "' y='" << y + 1 << "'>" << escape(s.label) << "</text>\n";
+            }
+        }
+        out << "</svg>\n";
+    }
+
+private:
+    enum class Kind { points, line, bars };
+    struct Series {
+        std::vector<double> x, y;
+        std::string colour, label;
+        Kind kind;
+    };
+    struct Heat {
+        int nx = 0, ny = 0;
+        std::vector<double> values;
+        double x0 = 0, x1 = 0, y0 = 0, y1 = 0;
+        std::string (*colour)(double) = diverging;
+    };
+
+    double ty(double y) const { return logy_ ? std::log10(y) : y; }
+    double px(double x) const { return left_ + (x - xlo_) / (xhi_ - xlo_) * (w_ - left_ - right_); }
+    double py(double y) const { return h_ - bottom_ - (ty(y) - ty(ylo_)) / (ty(yhi_) - ty(ylo_)) * (h_ - top_ - bottom_); }
+
+    void finish_ranges() {
+        double xl = std::numeric_limits<double>::infinity(), xh = -xl, yl = xl, yh = -xl;
+        for (const auto& s : series_)
+            for (std::size_t i = 0; i < s.x.size(); ++i) {
+                xl = std::min(xl, s.x[i]), xh = std::max(xh, s.x[i]);
+                if (!logy_ || s.y[i] > 0) yl = std::min(yl, s.y[i]), yh = std::max(yh, s.y[i]);
+            }
+        if (!categories_.empty()) xl -= 0.6, xh += 0.6, yl = logy_ ? yl / 3 : std::min(0.0, yl), yh *= logy_ ? 5 : 1.15;
+        if (!fixed_x_) xlo_ = xl, xhi_ = xh;
+        if (!fixed_y_) ylo_ = yl, yhi_ = yh;
+        if (!(xhi_ > xlo_)) xhi_ = xlo_ + 1;
+        if (!(yhi_ > ylo_)) yhi_ = ylo_ + (logy_ ? ylo_ * 10 : 1);
+    }
+
+    void draw_heat(std::ofstream& out) const {
+        const double cw = (heat_.x1 - heat_.x0) / heat_.nx, ch = (heat_.y1 - heat_.y0) / heat_.ny;
+        for (int j = 0; j < heat_.ny; ++j)
+            for (int i = 0; i < heat_.nx; ++i) {
+                const double x = heat_.x0 + i * cw, y = heat_.y0 + (j + 1) * ch;
+                out << "<rect x='" << px(x) << "' y='" << py(y) << "' width='" << px(x + cw) - px(x) + 0.5
+                    << "' height='" << py(y - ch) - py(y) + 0.5 << "' fill='"
+                    << heat_.colour(heat_.values[std::size_t(j) * heat_.nx + i]) << "'/>\n";
+            }
+    }
+
+    void draw_axes(std::ofstream& out) const {
+        const double x0 = left_, x1 = w_ - right_, y0 = h_ - bottom_, y1 = top_;
+        out << "<rect x='" << x0 << "' y='" << y1 << "' width='" << x1 - x0 << "' height='" << y0 - y1
+            << "' fill='none' stroke='#333'/>\n";
+        for (int i = 0; i <= 4 && categories_.empty(); ++i) {
+            const double v = xlo_ + (xhi_ - xlo_) * i / 4;
+            out << "<text x='" << px(v) << "' y='" << y0 + 16 << "' text-anchor='middle'>" << fmt(v) << "</text>\n";
+        }
+        for (std::size_t i = 0; i < categories_.size(); ++i)
+            out << "<text x='" << px(double(i)) << "' y='" << y0 + 16 << "' text-anchor='middle' font-size='10'>"
+                << escape(categories_[i]) << "</text>\n";
+        for (int i = 0; i <= 4; ++i) {
+            const double t = ty(ylo_) + (ty(yhi_) - ty(ylo_)) * i / 4, v = logy_ ? std::pow(10, t) : t;
+            out << "<text x='" << x0 - 6 << "' y='" << py(v) + 4 << "' text-anchor='end'>" << fmt(v) << "</text>\n";
+        }
+        out << "<text x='" << (x0 + x1) / 2 << "' y='" << h_ - 12 << "' text-anchor='middle'>" << escape(xlabel_)
+            << "</text>\n<text transform='translate(16," << (y0 + y1) / 2 << ") rotate(-90)' text-anchor='middle'>"
+            << escape(ylabel_) << "</text>\n";
+    }
+
+    std::string title_, xlabel_, ylabel_;
+    int w_, h_;
+    double left_ = 70, right_ = 20, top_ = 36, bottom_ = 48;
+    bool logy_ = false, fixed_x_ = false, fixed_y_ = false;
+    double xlo_ = 0, xhi_ = 1, ylo_ = 0, yhi_ = 1;
+    std::vector<Series> series_;
+    std::vector<std::string> categories_;
+    Heat heat_;
+};
+
+}  // namespace plot

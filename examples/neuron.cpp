@@ -1,0 +1,72 @@
+// The lecture's training slides, run: a neuron is the line y = w·x + b. Its two parameters start
+// random (iteration 0), get better (iteration 1) and end at the best (iteration X). Prints w, b and
+// the loss per iteration; writes neuron_training.svg (points and the line at iterations 0, 1, X)
+// and neuron_loss.svg (the loss curve).
+#include "common/cli.hpp"
+#include "common/svg.hpp"
+
+#include <neuronka/neuronka.hpp>
+
+#include <cstdio>
+
+using namespace neuronka;
+
+int main(int argc, char** argv) {
+    return cli::run([&] {
+        const cli::Args args(argc, argv);
+        const int iterations = int(args.integer("iterations", 60, 1, 1000000));
+        const float a = 0.8f, b = 1.5f;  // the true line the points scatter around
+
+        // 40 noisy points around y = a x + b, x in [-3, 3]
+        Rng rng(2024);
+        const int n = 40;
+        Batch<float, 1> x(1, n), y(1, n);
+        for (int i = 0; i < n; ++i) {
+            x(i) = float(rng.uniform(-3, 3));
+            y(i) = a * x(i) + b + float(0.4 * rng.normal());
+        }
+
+        Neuron<float, 1> neuron(7);
+        neuron.b() = float(rng.uniform(-2, 2));  // the bias starts random too, as on the slide
+        MeanSquaredError<float, 1> mse;
+        SGD<float> opt({.learning_rate = 0.1f});
+
+        std::printf("Training the neuron y = w*x + b on %d points around y = %.1f*x + %.1f\n", n, a, b);
+        std::printf("%10s %10s %10s %12s\n", "iteration", "w", "b", "loss (MSE)");
+        std::vector<double> losses, steps;
+        std::vector<std::pair<float, float>> snapshots;  // (w, b) at iterations 0, 1, X
+        for (int it = 0; it <= iterations; ++it) {
+            neuron.zero_grad();
+            const float loss = mse.forward(neuron.forward(x), y);
+            losses.push_back(loss), steps.push_back(it);
+            if (it == 0 || it == 1 || it == iterations) snapshots.emplace_back(neuron.w(), neuron.b());
+            if (it <= 5 || it % 10 == 0 || it == iterations)
+                std::printf("%10d %10.4f %10.4f %12.6f\n", it, neuron.w(), neuron.b(), loss);
+            if (it == iterations) break;
+            neuron.backward(x, mse.backward());
+            opt.step(neuron);
+        }
+
+        // The best line in the least-squares sense, for comparison.
+        const double mx = x.cast<double>().mean(), my = y.cast<double>().mean();
+        const double w_best = ((x.cast<double>().array() - mx) * (y.cast<double>().array() - my)).sum() /
+                              (x.cast<double>().array() - mx).square().sum();
+        std::printf("iteration X = %d: w = %.4f, b = %.4f; least squares: w = %.4f, b = %.4f\n", iterations,
+                    neuron.w(), neuron.b(), w_best, my - w_best * mx);
+
+        std::vector<double> px(x.data(), x.data() + n), py(y.data(), y.data() + n);
+        plot::Chart chart("The neuron y = w*x + b during training", "x", "y");
+        chart.scatter(px, py, "#555", "data");
+        const char* names[] = {"iteration 0 (random w, b)", "iteration 1", "iteration X (best w, b)"};
+        for (std::size_t k = 0; k < snapshots.size(); ++k) {
+            const auto [w, bias] = snapshots[k];
+            chart.line({-3, 3}, {-3 * w + bias, 3 * w + bias}, plot::palette(k + 1), names[k]);
+        }
+        chart.write(args.path("neuron_training.svg"));
+        plot::Chart("Loss during training", "iteration", "mean squared error (log scale)")
+            .log_y()
+            .line(steps, losses, plot::palette(0), "loss")
+            .write(args.path("neuron_loss.svg"));
+        std::printf("wrote %s and %s\n", args.path("neuron_training.svg").c_str(), args.path("neuron_loss.svg").c_str());
+    });
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The lecture tour: installs what is missing, builds the examples in Release and runs every one of
+# them in the lecture's order, writing all figures into one folder.
+# Usage: scripts/tour.sh [OUTPUT_DIR]   (default: out/tour)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${NEURONKA_JOBS:-2}
+out=$(realpath -m "${1:-out/tour}")
+
+scripts/deps.sh
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DNEURONKA_BUILD_TESTS=OFF -DNEURONKA_BUILD_BENCH=OFF >/dev/null
+cmake --build build/release -j"$jobs"
+mkdir -p "$out"
+bin=build/release/examples
+
+step() {  # step NUMBER TITLE PROGRAM [ARGS...]
+  local n=$1 title=$2 program=$3
+  shift 3
+  printf '\n=== Step %s: %s ===\n\n' "$n" "$title"
+  "$bin/$program" --out "$out" "$@"
+}
+
+step 1 "What is a neuron? y = w*x + b, trained from random w and b (iterations 0, 1, X)" neuron
+step 2 "One neuron is a straight line: XOR needs a network" xor
+
+printf '\nThe tour is complete. Figures are in %s:\n' "$out"
+ls -1 "$out"
