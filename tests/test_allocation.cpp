@@ -56,7 +56,10 @@ void check_model(Model& model, Loss& loss, const Batch<float, Model::in_size>& x
     check_steady_state([&] {
         model.zero_grad();
         loss.forward(model.forward(x), t);
-        model.backward(x, loss.backward());
+        if constexpr (requires { model.backward_parameters(x, loss.backward()); })
+            model.backward_parameters(x, loss.backward());
+        else
+            model.backward(x, loss.backward());
         opt.step(model);
     });
 }

@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 using namespace neuronka;
 using Catch::Matchers::WithinAbs;
 
@@ -111,4 +113,19 @@ TEMPLATE_TEST_CASE("losses match the naive formulas", "[reference][loss]", float
         }
         CHECK_THAT(double(bce.forward(z, t)), WithinAbs(ref / 21, tol<T>() * 10));
     }
+}
+
+TEST_CASE("backward_parameters accumulates the same gradients as backward", "[reference][sequential]") {
+    Sequential<Dense<double, 5, 7>, Tanh, Dense<double, 7, 3>, ReLU, Dense<double, 3, 2>> full(4), params_only(4);
+    const Batch<double, 5> x = random_batch<double, 5>(5, 9, 21);
+    const Batch<double, 2> dy = random_batch<double, 2>(2, 9, 22);
+    full.forward(x), params_only.forward(x);
+    full.backward(x, dy);
+    params_only.backward_parameters(x, dy);
+    std::vector<double> a, b;
+    full.visit_parameters([&](ParamView<double> p) { for (double g : p.grad) a.push_back(g); });
+    params_only.visit_parameters([&](ParamView<double> p) { for (double g : p.grad) b.push_back(g); });
+    REQUIRE(a.size() == decltype(full)::parameter_count);
+    CHECK(a == b);
+    CHECK(std::any_of(a.begin(), a.end(), [](double g) { return g != 0; }));
 }

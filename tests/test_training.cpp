@@ -94,7 +94,7 @@ TEST_CASE("the same seed gives bitwise the same run", "[training][reproducible]"
         SGD<float> opt({.learning_rate = 0.1f, .momentum = 0.9f, .nesterov = true, .weight_decay = 1e-3f});
         train_full_batch(mlp, bce, opt, xor_x, xor_t, 50);
         std::vector<float> params;
-        mlp.visit_parameters([&](ParamView<float> p) { params.insert(params.end(), p.value.begin(), p.value.end()); });
+        mlp.visit_parameters([&](ParamView<float> p) { for (float v : p.value) params.push_back(v); });
         return params;
     };
     const std::vector<float> a = run(7), b = run(7), c = run(8);

@@ -61,15 +61,22 @@ struct Dense {
     /// x: In × B (the batch given to forward), dy: Out × B  →  dx: In × B.  dW, db accumulate.
     template <class DerivedX, class DerivedY>
     const Batch<T, In>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        backward_parameters(x, dy);                                  // dW += dy xᵀ, db += Σ dy
+        const Eigen::Ref<const Batch<T, Out>> dyr(dy);
+        dx_.resize(In, x.cols());
+        dx_gemm_.template product<true, false>(dx_, W, dyr, false);  // dx  = Wᵀ dy
+        return dx_;
+    }
+
+    /// Like backward, but skips dx: for the first layer of a model, whose input needs no gradient.
+    template <class DerivedX, class DerivedY>
+    void backward_parameters(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
         detail::check_input({&name, "backward"}, x, In);
         detail::check_grad({&name, "backward"}, x, dy, Out);
         const Eigen::Ref<const Batch<T, In>> xr(x);
         const Eigen::Ref<const Batch<T, Out>> dyr(dy);
-        dx_.resize(In, xr.cols());
         dW_gemm_.template product<false, true>(dW, dyr, xr, true);  // dW += dy xᵀ
         db += dyr.rowwise().sum();                                  // db += Σ_columns dy
-        dx_gemm_.template product<true, false>(dx_, W, dyr, false); // dx  = Wᵀ dy
-        return dx_;
     }
 
     const Batch<T, Out>& output() const { return y_; }

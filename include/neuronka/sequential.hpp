@@ -50,6 +50,15 @@ struct bind_all<T, In, Position, E, Rest...> {
     static constexpr int out_size = next::out_size;
 };
 
+/// Accumulates a layer's parameter gradients, skipping its input gradient when the layer can.
+template <class L, class X, class DY>
+void backward_parameters(L& layer, const X& x, const DY& dy) {
+    if constexpr (requires { layer.backward_parameters(x, dy); })
+        layer.backward_parameters(x, dy);
+    else
+        layer.backward(x, dy);
+}
+
 template <class L>
 inline constexpr bool prefers_he = false;
 template <class T, int N>
@@ -121,6 +130,18 @@ public:
         return backward_from<depth - 1>(x, dy);
     }
 
+    /// Like backward, but the model's input gets no gradient: the first layer skips computing dx
+    /// when it can (Dense can). This is the call for a training step.
+    template <class DerivedX, class DerivedY>
+    void backward_parameters(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        if constexpr (depth == 1) {
+            detail::backward_parameters(std::get<0>(layers_), x, dy);
+        } else {
+            const auto& d = backward_from<depth - 1, 1>(std::get<0>(layers_).output(), dy);
+            detail::backward_parameters(std::get<0>(layers_), x, d);
+        }
+    }
+
     const Batch<scalar_type, out_size>& output() const { return std::get<depth - 1>(layers_).output(); }
 
     void zero_grad() {
@@ -158,13 +179,14 @@ private:
             return y;
     }
 
-    template <std::size_t I, class X, class DY>
+    // Back-propagates from layer I down to layer Last; x is the input of layer Last.
+    template <std::size_t I, std::size_t Last = 0, class X, class DY>
     const auto& backward_from(const X& x, const DY& dy) {
-        if constexpr (I == 0) {
-            return std::get<0>(layers_).backward(x, dy);
+        if constexpr (I == Last) {
+            return std::get<I>(layers_).backward(x, dy);
         } else {
             const auto& d = std::get<I>(layers_).backward(std::get<I - 1>(layers_).output(), dy);
-            return backward_from<I - 1>(x, d);
+            return backward_from<I - 1, Last>(x, d);
         }
     }
 
