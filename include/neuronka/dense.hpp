@@ -95,7 +95,8 @@ struct Dense {
 private:
     Batch<T, Out> y_;  // Out × B
     Batch<T, In> dx_;  // In × B
-    detail::Gemm<T> fwd_, dW_gemm_, dx_gemm_;
+    static constexpr bool small = In * Out <= 256;  // W fits in registers/L1: unrolled products
+    detail::Gemm<T, small> fwd_, dW_gemm_, dx_gemm_;
 };
 
 }  // namespace neuronka

@@ -57,6 +57,15 @@ struct Neuron {
             return sum_.backward(x, act_.backward(sum_.output(), dy));
     }
 
+    /// Like backward, without dx (for training on a fixed input).
+    template <class DerivedX, class DerivedY>
+    void backward_parameters(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        if constexpr (std::is_same_v<Act, Identity>)
+            sum_.backward_parameters(x, dy);
+        else
+            sum_.backward_parameters(x, act_.backward(sum_.output(), dy));
+    }
+
     const Batch<T, 1>& output() const {
         if constexpr (std::is_same_v<Act, Identity>)
             return sum_.output();

@@ -17,7 +17,10 @@ namespace neuronka::detail {
 /// Rows × cols × depth below which the coefficient-based product beats packing for GEMM.
 inline constexpr long long small_product_flops = 16 * 16 * 64;
 
-template <class T>
+/// Products of one layer. With `Small` (a compile-time decision for layers whose weight matrix is
+/// small and fixed-size) the blocked GEMM is never instantiated: every product is an unrolled,
+/// vectorised coefficient loop, which both runs faster and compiles faster at these sizes.
+template <class T, bool Small = false>
 class Gemm {
 public:
     Gemm() = default;
@@ -35,10 +38,18 @@ public:
         const Eigen::Index k = TransA ? a.rows() : a.cols();
         const Eigen::Index n = TransB ? b.rows() : b.cols();
         NEURONKA_ASSERT(c.rows() == m && c.cols() == n && (TransB ? b.cols() : b.rows()) == k, "Gemm: sizes");
-        if (m * n * k <= small_product_flops) {
+        if constexpr (Small) {
             small<TransA, TransB>(c, a, b, accumulate);
-            return;
+        } else if (m * n * k <= small_product_flops) {
+            small<TransA, TransB>(c, a, b, accumulate);
+        } else {
+            blocked<TransA, TransB>(c, a, b, accumulate, m, n, k);
         }
+    }
+
+private:
+    template <bool TransA, bool TransB, class C, class A, class B>
+    void blocked(C& c, const A& a, const B& b, bool accumulate, Eigen::Index m, Eigen::Index n, Eigen::Index k) {
         if (!accumulate) c.setZero();
         if (!blocking_ || m != m_ || n != n_ || k != k_) {
             blocking_ = std::make_unique<Blocking>(m, n, k, 1, true);
@@ -57,9 +68,24 @@ public:
             *blocking_, nullptr);
     }
 
-private:
     template <bool TransA, bool TransB, class C, class A, class B>
     static void small(C& c, const A& a, const B& b, bool accumulate) {
+        if constexpr (!TransA && TransB) {
+            // c (m × n) += a bᵀ, summed over the columns of a and b (the batch): one rank-1 update
+            // per column, each a fixed-size, vectorised outer product.
+            if (!accumulate) c.setZero();
+            for (Eigen::Index j = 0; j < a.cols(); ++j) c.noalias() += a.col(j) * b.col(j).transpose();
+            return;
+        }
+        if constexpr (TransA && !TransB) {
+            // aᵀ b: the coefficient-based product would read aᵀ across its storage order; Eigen's
+            // own product picks a kernel that does not (its workspace fits on the stack here).
+            if (accumulate)
+                c.noalias() += a.transpose() * b;
+            else
+                c.noalias() = a.transpose() * b;
+            return;
+        }
         auto run = [&](const auto& lhs, const auto& rhs) {
             if (accumulate)
                 c.noalias() += lhs.lazyProduct(rhs);

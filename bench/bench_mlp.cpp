@@ -1,0 +1,134 @@
+// T1-T4: training throughput of neuronka against the hand-written Eigen MLP, in the same run.
+// Single thread, float32, plain SGD lr 0.01. Rounds alternate between the two implementations;
+// each reports the median samples/s over the rounds and the ratio neuronka / hand-written.
+// Also prints achieved GFLOP/s (counted FLOPs of a training step / wall time) and how long a
+// translation unit with a small MLP takes to compile at -O2.
+#include "reference_mlp.hpp"
+
+#include <neuronka/neuronka.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+using namespace neuronka;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+// FLOPs of one training step per sample: forward 2·MACs per layer; backward 2·MACs for dW of every
+// layer and 2·MACs for dx of every layer but the first.
+double step_flops_per_sample(const std::vector<int>& sizes) {
+    double macs = 0, first = double(sizes[0]) * sizes[1];
+    for (std::size_t l = 0; l + 1 < sizes.size(); ++l) macs += double(sizes[l]) * sizes[l + 1];
+    return 2 * macs + 2 * macs + 2 * (macs - first);
+}
+
+struct Data {
+    std::vector<Eigen::MatrixXf> x, y;
+    std::vector<std::vector<int>> labels;
+};
+
+Data make_data(int in, int out, int batch, int batches) {
+    Data d;
+    Rng rng(1);
+    for (int k = 0; k < batches; ++k) {
+        d.x.push_back(Eigen::MatrixXf::NullaryExpr(in, batch, [&] { return float(rng.uniform(-1, 1)); }));
+        d.y.push_back(Eigen::MatrixXf::NullaryExpr(out, batch, [&] { return float(rng.uniform(-1, 1)); }));
+        std::vector<int> l(batch);
+        for (auto& v : l) v = int(rng.below(std::uint64_t(out)));
+        d.labels.push_back(l);
+    }
+    return d;
+}
+
+template <class Model, class Loss, bool classify>
+void run_task(const char* id, const char* what, const std::vector<int>& sizes, reference::Act act, int batch) {
+    constexpr int In = Model::in_size, Out = Model::out_size;
+    const Data data = make_data(In, Out, batch, 8);
+    std::vector<Batch<float, In>> xs(data.x.begin(), data.x.end());
+    std::vector<Batch<float, Out>> ys(data.y.begin(), data.y.end());
+    Model model(1);
+    Loss loss;
+    SGD<float> opt({.learning_rate = 0.01f});
+    reference::MLP ref(sizes, act, classify ? reference::Loss::softmax_ce : reference::Loss::mse, 0.01f);
+
+    auto neuronka_step = [&](int k) {
+        model.zero_grad();
+        if constexpr (classify)
+            loss.forward(model.forward(xs[k]), std::span<const int>(data.labels[k]));
+        else
+            loss.forward(model.forward(xs[k]), ys[k]);
+        model.backward_parameters(xs[k], loss.backward());
+        opt.step(model);
+    };
+    auto reference_step = [&](int k) { ref.step(data.x[k], data.y[k], data.labels[k]); };
+
+    // Calibrate steps per round to ~40 ms of the reference.
+    int steps = 1;
+    for (;;) {
+        const auto t0 = Clock::now();
+        for (int s = 0; s < steps; ++s) reference_step(s % 8);
+        if (std::chrono::duration<double>(Clock::now() - t0).count() > 0.04) break;
+        steps *= 2;
+    }
+    auto time = [&](auto&& step) {
+        const auto t0 = Clock::now();
+        for (int s = 0; s < steps; ++s) step(s % 8);
+        return double(steps) * batch / std::chrono::duration<double>(Clock::now() - t0).count();
+    };
+    time(neuronka_step), time(reference_step);  // warm-up: buffers, caches
+    std::vector<double> ours, theirs;
+    for (int round = 0; round < 15; ++round) ours.push_back(time(neuronka_step)), theirs.push_back(time(reference_step));
+    const double a = median(ours), b = median(theirs);
+    std::printf("%-3s %-34s %12.0f %12.0f %7.2fx %9.1f\n", id, what, a, b, a / b,
+                a * step_flops_per_sample(sizes) / 1e9);
+}
+
+void compile_time() {
+#ifdef NEURONKA_BENCH_COMPILER
+    const std::string cmd = std::string(NEURONKA_BENCH_COMPILER) + " -std=c++20 -O2 -I" NEURONKA_BENCH_INCLUDE
+                            " -I" NEURONKA_BENCH_EIGEN " -c " NEURONKA_BENCH_PROBE " -o /dev/null";
+    std::vector<double> seconds;
+    for (int i = 0; i < 3; ++i) {
+        const auto t0 = Clock::now();
+        if (std::system(cmd.c_str()) != 0) {
+            std::printf("compile probe failed: %s\n", cmd.c_str());
+            return;
+        }
+        seconds.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    }
+    std::printf("\ncompile time of a TU with a 2-16-16-1 MLP training loop (-O2, median of 3): %.2f s\n",
+                median(seconds));
+#endif
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const bool only_compile = argc > 1 && std::string(argv[1]) == "--compile-only";
+    if (!only_compile) {
+        Eigen::setNbThreads(1);
+        std::printf("neuronka vs hand-written Eigen, float32, 1 thread, SGD lr 0.01, median of 15 interleaved rounds\n");
+        std::printf("%-3s %-34s %12s %12s %8s %9s\n", "", "task", "neuronka/s", "reference/s", "ratio", "GFLOP/s");
+        using reference::Act;
+        run_task<Neuron<float, 1>, MeanSquaredError<float, 1>, false>("T1", "neuron 1->1, MSE, batch 32", {1, 1},
+                                                                      Act::identity, 32);
+        run_task<Sequential<Dense<float, 2, 16>, Tanh, Dense<float, 16, 16>, Tanh, Dense<float, 16, 1>>,
+                 MeanSquaredError<float, 1>, false>("T2", "2-16-16-1 tanh, MSE, batch 32", {2, 16, 16, 1}, Act::tanh, 32);
+        run_task<Sequential<Dense<float, 64, 128>, ReLU, Dense<float, 128, 10>>, SoftmaxCrossEntropy<float, 10>, true>(
+            "T3", "64-128-10 relu, softmax CE, batch 64", {64, 128, 10}, Act::relu, 64);
+        run_task<Sequential<Dense<float, 784, 256>, ReLU, Dense<float, 256, 128>, ReLU, Dense<float, 128, 10>>,
+                 SoftmaxCrossEntropy<float, 10>, true>("T4", "784-256-128-10 relu, softmax CE, b 64",
+                                                       {784, 256, 128, 10}, Act::relu, 64);
+    }
+    compile_time();
+}

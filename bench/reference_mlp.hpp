@@ -1,0 +1,73 @@
+// The hand-written baseline: the same MLPs written directly with Eigen's dynamic matrices, the way
+// one would without a library. Same math, same products, same update rule as neuronka's path.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <vector>
+
+namespace reference {
+
+enum class Act { identity, tanh, relu };
+enum class Loss { mse, softmax_ce };
+
+class MLP {
+public:
+    MLP(const std::vector<int>& sizes, Act act, Loss loss, float lr) : act_(act), loss_(loss), lr_(lr) {
+        for (std::size_t l = 0; l + 1 < sizes.size(); ++l) {
+            W_.push_back(Eigen::MatrixXf::Random(sizes[l + 1], sizes[l]) * 0.1f);
+            b_.push_back(Eigen::VectorXf::Zero(sizes[l + 1]));
+        }
+        dW_ = W_, db_ = b_;
+        h_.resize(W_.size());
+        dh_.resize(W_.size());
+    }
+
+    // One SGD step on x (In × B) with targets y (MSE) or labels (softmax CE).
+    void step(const Eigen::MatrixXf& x, const Eigen::MatrixXf& y, const std::vector<int>& labels) {
+        const std::size_t L = W_.size();
+        const long B = x.cols();
+        for (std::size_t l = 0; l < L; ++l) {  // forward
+            const Eigen::MatrixXf& in = l ? h_[l - 1] : x;
+            h_[l].noalias() = W_[l] * in;
+            h_[l].colwise() += b_[l];
+            if (l + 1 < L) {
+                if (act_ == Act::tanh) h_[l] = h_[l].array().tanh();
+                if (act_ == Act::relu) h_[l] = h_[l].array().max(0.f);
+            }
+        }
+        Eigen::MatrixXf& out = h_[L - 1];
+        Eigen::MatrixXf& g = dh_[L - 1];
+        if (loss_ == Loss::mse) {
+            g = (out - y) * (2.f / float(out.size()));
+        } else {
+            g.resize(out.rows(), B);
+            for (long c = 0; c < B; ++c) {
+                g.col(c) = (out.col(c).array() - out.col(c).maxCoeff()).exp().matrix();
+                g.col(c) /= g.col(c).sum();
+                g(labels[c], c) -= 1.f;
+            }
+            g /= float(B);
+        }
+        for (std::size_t l = L; l-- > 0;) {  // backward
+            const Eigen::MatrixXf& in = l ? h_[l - 1] : x;
+            dW_[l].noalias() = dh_[l] * in.transpose();
+            db_[l] = dh_[l].rowwise().sum();
+            if (l) {
+                dh_[l - 1].noalias() = W_[l].transpose() * dh_[l];
+                if (act_ == Act::tanh) dh_[l - 1].array() *= 1.f - h_[l - 1].array().square();
+                if (act_ == Act::relu) dh_[l - 1].array() *= (h_[l - 1].array() > 0.f).cast<float>();
+            }
+        }
+        for (std::size_t l = 0; l < L; ++l) W_[l] -= lr_ * dW_[l], b_[l] -= lr_ * db_[l];
+    }
+
+private:
+    Act act_;
+    Loss loss_;
+    float lr_;
+    std::vector<Eigen::MatrixXf> W_, dW_, h_, dh_;
+    std::vector<Eigen::VectorXf> b_, db_;
+};
+
+}  // namespace reference
