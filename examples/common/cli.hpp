@@ -17,7 +17,7 @@ public:
     Args(int argc, char** argv) {
         for (int i = 1; i < argc; ++i) {
             const std::string_view key = argv[i];
-            if (key == "--help" || key == "-h") values_["help"] = "1";
+            if (key == "--help" || key == "-h") values_.insert_or_assign("help", std::string("1"));
             else if (key.size() > 2 && key.substr(0, 2) == "--" && i + 1 < argc) values_[std::string(key.substr(2))] = argv[++i];
             else throw std::invalid_argument(std::string("unexpected argument '").append(key).append("' (options are --name value)"));
         }
