@@ -41,6 +41,29 @@ inline void record(GradcheckResult& r, const GradcheckOptions& o, double a, doub
 }  // namespace detail
 
 /**
+ * @brief The general checker: `loss()` runs a forward pass and returns the scalar loss; `backward()`
+ * runs zero_grad, forward and backward so that the model's gradients hold d(loss)/d(parameters).
+ * Every parameter entry the model visits is compared. Use it for models whose input is not a
+ * matrix (token ids) or whose loss is your own.
+ */
+template <class Model, class LossFn, class BackwardFn>
+GradcheckResult gradcheck_parameters(Model& model, LossFn&& loss, BackwardFn&& backward, GradcheckOptions o = {}) {
+    backward();
+    GradcheckResult result;
+    model.visit_parameters([&](ParamView<double> p) {
+        const Eigen::ArrayXd analytic = p.grad;
+        for (Eigen::Index i = 0; i < p.value.size(); ++i) {
+            const double saved = p.value(i);
+            const double numeric =
+                detail::five_point([&](double v) { p.value(i) = v; return double(loss()); }, saved, o.step);
+            p.value(i) = saved;
+            detail::record(result, o, analytic(i), numeric, std::string(p.name) + "[" + std::to_string(i) + "]");
+        }
+    });
+    return result;
+}
+
+/**
  * @brief Checks `layer.backward` against central differences of the scalar loss
  * L = Σ r ⊙ forward(x), with r a fixed random matrix (so dL/dy = r). Every parameter entry and,
  * unless disabled, every input entry is compared. The layer's gradients are left as after one
@@ -58,21 +81,12 @@ GradcheckResult gradcheck(L& layer, const Batch<double, L::in_size>& x, Gradchec
     for (Eigen::Index i = 0; i < r.size(); ++i) r(i) = rng.uniform(-1.0, 1.0);
     Batch<double, L::in_size> xp = x;
     auto loss = [&] { return (layer.forward(xp).array() * r.array()).sum(); };
-
-    layer.zero_grad();
-    layer.forward(x);
-    const Batch<double, L::in_size> dx = layer.backward(x, r);
-
-    GradcheckResult result;
-    layer.visit_parameters([&](ParamView<double> p) {
-        const Eigen::ArrayXd analytic = p.grad;
-        for (Eigen::Index i = 0; i < p.value.size(); ++i) {
-            const double saved = p.value(i);
-            const double numeric = detail::five_point([&](double v) { p.value(i) = v; return loss(); }, saved, o.step);
-            p.value(i) = saved;
-            detail::record(result, o, analytic(i), numeric, std::string(p.name) + "[" + std::to_string(i) + "]");
-        }
-    });
+    Batch<double, L::in_size> dx;
+    GradcheckResult result = gradcheck_parameters(layer, loss, [&] {
+        layer.zero_grad();
+        layer.forward(x);
+        dx = layer.backward(x, r);
+    }, o);
     if (o.inputs)
         for (Eigen::Index i = 0; i < xp.size(); ++i) {
             const double saved = xp(i);
@@ -83,7 +97,6 @@ GradcheckResult gradcheck(L& layer, const Batch<double, L::in_size>& x, Gradchec
     layer.forward(x);  // leave the caches as for x
     return result;
 }
-
 /**
  * @brief Checks a loss's backward against central differences: `forward(z, target)` must return the
  * loss and `backward()` its gradient with respect to z.

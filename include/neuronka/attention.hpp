@@ -1,0 +1,155 @@
+/// @file attention.hpp
+/// @brief Attention<T, Dim, Heads>: multi-head scaled dot-product self-attention.
+///
+/// Shapes: D = Dim, H = Heads, hd = D / H, T = sequence length, B = sequences, N = T·B.
+/// Input and output are D × N with each sequence's T columns together (see embedding.hpp).
+/// The derivation of the backward pass is in docs/attention.md.
+#pragma once
+
+#include "dense.hpp"
+#include "embedding.hpp"
+
+#include <cmath>
+
+namespace neuronka {
+
+/**
+ * @brief Self-attention: every token looks at the tokens of its sequence (with `causal`, only at
+ * itself and earlier ones) and takes a weighted mix of their values — "not all data is equally
+ * important".
+ *
+ *     [Q; K; V] = Wqkv x + bqkv                    (one Dense: D → 3D)
+ *     per sequence and head h:  S = Kₕᵀ Qₕ / √hd    (T × T, S(s, t): key s, query t)
+ *                               P(:, t) = softmax over keys s (s ≤ t when causal)
+ *                               Oₕ = Vₕ P            (hd × T)
+ *     y = Wo O + bo                                 (one Dense: D → D)
+ *
+ * The probabilities of the last forward stay readable: `probabilities(b, h)(t, s)` is how much
+ * query t of sequence b attends to key s in head h; each row sums to 1.
+ */
+template <class T, int Dim, int Heads>
+struct Attention {
+    static_assert(Dim > 0 && Heads > 0 && Dim % Heads == 0,
+                  "Attention<T, Dim, Heads>: Dim must be a positive multiple of Heads");
+    using scalar_type = T;
+    static constexpr int in_size = Dim, out_size = Dim, heads = Heads, head_size = Dim / Heads;
+    using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+
+    Dense<T, Dim, 3 * Dim> qkv;  // rows [0, D) queries, [D, 2D) keys, [2D, 3D) values; head h owns hd rows of each
+    Dense<T, Dim, Dim> proj;
+    bool causal = true;
+    static constexpr std::size_t parameter_count = decltype(qkv)::parameter_count + decltype(proj)::parameter_count;
+
+    explicit Attention(std::uint64_t seed = 0, bool is_causal = true) : causal(is_causal) {
+        Rng rng(seed);
+        init(rng);
+    }
+    static std::string name() {
+        return "Attention<Dim=" + std::to_string(Dim) + ",Heads=" + std::to_string(Heads) + ">";
+    }
+    void init(Rng& rng) {
+        qkv.init(rng);
+        proj.init(rng);
+    }
+
+    /// x: D × (T·B), seq_len: T  →  y: D × (T·B)
+    template <class Derived>
+    const Batch<T, Dim>& forward(const Eigen::MatrixBase<Derived>& x, int seq_len) {
+        detail::check_input({&name, "forward"}, x, Dim);
+        detail::check_sequence({&name, "forward"}, x.cols(), seq_len, int(x.cols()));
+        const Eigen::Index N = x.cols(), Tn = seq_len, B = N / Tn;
+        const T scale = T(1) / std::sqrt(T(head_size));
+        T_ = seq_len;
+        const Batch<T, 3 * Dim>& qkv_out = qkv.forward(x);
+        P_.resize(Tn, Tn * Heads * B);
+        O_.resize(Dim, N);
+        for (Eigen::Index b = 0; b < B; ++b)
+            for (int h = 0; h < Heads; ++h) {
+                const auto Q = qkv_out.block(h * head_size, b * Tn, head_size, Tn);
+                const auto K = qkv_out.block(Dim + h * head_size, b * Tn, head_size, Tn);
+                const auto V = qkv_out.block(2 * Dim + h * head_size, b * Tn, head_size, Tn);
+                auto P = P_.block(0, (b * Heads + h) * Tn, Tn, Tn);
+                P.noalias() = K.transpose() * Q;  // S(s, t) = K(:, s) · Q(:, t)
+                for (Eigen::Index t = 0; t < Tn; ++t) {
+                    const Eigen::Index keys = causal ? t + 1 : Tn;  // causal: only s ≤ t
+                    auto p = P.col(t).head(keys);
+                    const T m = p.maxCoeff();
+                    p = ((p.array() - m) * scale).exp().matrix();  // softmax of S / √hd, shifted by its max
+                    p /= p.sum();
+                    P.col(t).tail(Tn - keys).setZero();
+                }
+                O_.block(h * head_size, b * Tn, head_size, Tn).noalias() = V * P;  // O(:, t) = Σ_s V(:, s) P(s, t)
+            }
+        return proj.forward(O_);
+    }
+
+    /// x: D × (T·B) (given to forward), dy: D × (T·B)  →  dx: D × (T·B). All weights' gradients accumulate.
+    template <class DerivedX, class DerivedY>
+    const Batch<T, Dim>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        detail::check_input({&name, "backward"}, x, Dim);
+        detail::check_grad({&name, "backward"}, x, dy, Dim);
+        detail::check_forward_width({&name, "backward"}, O_.cols(), x.cols());
+        const Eigen::Index N = x.cols(), Tn = T_, B = N / Tn;
+        const T scale = T(1) / std::sqrt(T(head_size));
+        const Batch<T, 3 * Dim>& qkv_out = qkv.output();
+        // forward: y = Wo O + bo
+        const Batch<T, Dim>& dO = proj.backward(O_, dy);
+        dqkv_.resize(3 * Dim, N);
+        dP_.resize(Tn, Tn);
+        for (Eigen::Index b = 0; b < B; ++b)
+            for (int h = 0; h < Heads; ++h) {
+                const auto Q = qkv_out.block(h * head_size, b * Tn, head_size, Tn);
+                const auto K = qkv_out.block(Dim + h * head_size, b * Tn, head_size, Tn);
+                const auto V = qkv_out.block(2 * Dim + h * head_size, b * Tn, head_size, Tn);
+                const auto P = P_.block(0, (b * Heads + h) * Tn, Tn, Tn);
+                const auto dOh = dO.block(h * head_size, b * Tn, head_size, Tn);
+                auto dQ = dqkv_.block(h * head_size, b * Tn, head_size, Tn);
+                auto dK = dqkv_.block(Dim + h * head_size, b * Tn, head_size, Tn);
+                auto dV = dqkv_.block(2 * Dim + h * head_size, b * Tn, head_size, Tn);
+                // forward: O = V P  →  dV = dO Pᵀ,  dP = Vᵀ dO
+                dV.noalias() = dOh * P.transpose();
+                dP_.noalias() = V.transpose() * dOh;
+                // forward: P(:, t) = softmax(S(:, t) / √hd)  →  dS(:, t) = P(:, t) ⊙ (dP(:, t) − P(:, t)·dP(:, t)) / √hd
+                // (masked keys have P = 0, so their dS is 0 too); dS overwrites dP
+                for (Eigen::Index t = 0; t < Tn; ++t) {
+                    const T dot = P.col(t).dot(dP_.col(t));
+                    dP_.col(t) = (P.col(t).array() * (dP_.col(t).array() - dot) * scale).matrix();
+                }
+                // forward: S(s, t) = K(:, s) · Q(:, t)  →  dQ = K dS,  dK = Q dSᵀ
+                dQ.noalias() = K * dP_;
+                dK.noalias() = Q * dP_.transpose();
+            }
+        // forward: [Q; K; V] = Wqkv x + bqkv
+        return qkv.backward(x, dqkv_);
+    }
+
+    /// Attention of the last forward for sequence b, head h: (t, s) = weight of key s for query t.
+    auto probabilities(Eigen::Index b, int h) const {
+        if (b < 0 || b * T_ >= O_.cols() || h < 0 || h >= Heads)
+            throw std::invalid_argument(name() + "::probabilities: sequence " + std::to_string(b) + ", head " +
+                                        std::to_string(h) + " is out of range (" + std::to_string(O_.cols() / std::max(T_, 1)) +
+                                        " sequences, " + std::to_string(Heads) + " heads). Hint: call forward first");
+        return P_.block(0, (b * Heads + h) * T_, T_, T_).transpose();
+    }
+    int sequence_length() const { return T_; }
+
+    const Batch<T, Dim>& output() const { return proj.output(); }
+    void zero_grad() {
+        qkv.zero_grad();
+        proj.zero_grad();
+    }
+    template <class F>
+    void visit_parameters(F&& f) {
+        qkv.visit_parameters(f);
+        proj.visit_parameters(f);
+    }
+
+private:
+    int T_ = 0;
+    Matrix P_;                // T × (T·H·B): per (sequence, head) a T × T block, column t = query t's distribution
+    Matrix dP_;               // T × T scratch: dP, then dS
+    Batch<T, Dim> O_;         // D × N: heads' outputs, stacked
+    Batch<T, 3 * Dim> dqkv_;  // 3D × N
+};
+
+}  // namespace neuronka

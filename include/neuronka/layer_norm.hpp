@@ -1,0 +1,92 @@
+/// @file layer_norm.hpp
+/// @brief LayerNorm<T, Dim>: normalise each column to zero mean and unit variance, then scale and shift.
+#pragma once
+
+#include "layer.hpp"
+
+#include <cmath>
+
+namespace neuronka {
+
+/**
+ * @brief Layer normalisation over the Dim features of each column (each token):
+ *
+ *     μ = mean(x),  σ² = mean((x − μ)²),  rstd = 1 / √(σ² + ε)
+ *     x̂ = (x − μ) · rstd,  y = γ ⊙ x̂ + β
+ *
+ * γ starts at 1, β at 0. Mean and rstd of each column are cached for backward.
+ */
+template <class T, int Dim>
+struct LayerNorm {
+    static_assert(Dim > 1, "LayerNorm<T, Dim>: Dim must be at least 2 (one feature normalises to 0)");
+    using scalar_type = T;
+    static constexpr int in_size = Dim;
+    static constexpr int out_size = Dim;
+    static constexpr std::size_t parameter_count = 2 * std::size_t(Dim);
+    static constexpr T eps = T(1e-5);
+
+    Vector<T, Dim> gamma, beta, dgamma, dbeta;  // Dim
+
+    explicit LayerNorm(std::uint64_t = 0) { init_parameters(); }
+    static std::string name() { return "LayerNorm<Dim=" + std::to_string(Dim) + ">"; }
+    void init(Rng&) { init_parameters(); }
+
+    /// x: Dim × B  →  y: Dim × B
+    template <class Derived>
+    const Batch<T, Dim>& forward(const Eigen::MatrixBase<Derived>& x) {
+        detail::check_input({&name, "forward"}, x, Dim);
+        const Eigen::Index B = x.cols();
+        y_.resize(Dim, B), mean_.resize(B), rstd_.resize(B);
+        for (Eigen::Index c = 0; c < B; ++c) {
+            const T mu = x.col(c).mean();                                      // μ = mean(x)
+            const T var = (x.col(c).array() - mu).square().mean();             // σ² = mean((x − μ)²)
+            const T rstd = T(1) / std::sqrt(var + eps);                         // rstd = 1/√(σ² + ε)
+            y_.col(c) = (((x.col(c).array() - mu) * rstd) * gamma.array() + beta.array()).matrix();  // y = γ x̂ + β
+            mean_(c) = mu, rstd_(c) = rstd;
+        }
+        return y_;
+    }
+
+    /// x: Dim × B (given to forward), dy: Dim × B  →  dx: Dim × B.  dγ, dβ accumulate.
+    template <class DerivedX, class DerivedY>
+    const Batch<T, Dim>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        detail::check_input({&name, "backward"}, x, Dim);
+        detail::check_grad({&name, "backward"}, x, dy, Dim);
+        detail::check_forward_width({&name, "backward"}, y_.cols(), x.cols());
+        dx_.resize(Dim, x.cols());
+        for (Eigen::Index c = 0; c < x.cols(); ++c) {
+            // forward: x̂ = (x − μ) · rstd, recomputed from the cached μ and rstd
+            const Eigen::Array<T, Dim, 1> xhat = (x.col(c).array() - mean_(c)) * rstd_(c);
+            // forward: y = γ ⊙ x̂ + β, so dγ += dy ⊙ x̂, dβ += dy, dx̂ = dy ⊙ γ
+            dgamma.array() += dy.col(c).array() * xhat;
+            dbeta += dy.col(c);
+            const Eigen::Array<T, Dim, 1> dxhat = dy.col(c).array() * gamma.array();
+            // forward: x̂ depends on x directly and through μ and σ²; the two means below are those paths:
+            // dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ ⊙ x̂))
+            dx_.col(c) = (rstd_(c) * (dxhat - dxhat.mean() - xhat * (dxhat * xhat).mean())).matrix();
+        }
+        return dx_;
+    }
+
+    const Batch<T, Dim>& output() const { return y_; }
+    void zero_grad() {
+        dgamma.setZero();
+        dbeta.setZero();
+    }
+    template <class F>
+    void visit_parameters(F&& f) {
+        f(detail::view("gamma", gamma, dgamma));
+        f(detail::view("beta", beta, dbeta));
+    }
+
+private:
+    void init_parameters() {
+        gamma.setOnes();
+        beta.setZero();
+        zero_grad();
+    }
+    Batch<T, Dim> y_, dx_;                     // Dim × B
+    Eigen::Matrix<T, Eigen::Dynamic, 1> mean_, rstd_;  // B
+};
+
+}  // namespace neuronka

@@ -1,0 +1,290 @@
+// Embedding, LayerNorm, Attention, the transformer block and the whole model: gradients against
+// finite differences in double, attention's probabilities, causality, and AdamW's update rule.
+#include <neuronka/neuronka.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <fstream>
+
+using namespace neuronka;
+
+namespace {
+constexpr double tolerance = 1e-6;
+
+template <int Rows>
+Batch<double, Rows> random_batch(int cols, std::uint64_t seed, double lo = -1, double hi = 1) {
+    Rng rng(seed);
+    Batch<double, Rows> x(Rows, cols);
+    for (Eigen::Index i = 0; i < x.size(); ++i) x(i) = rng.uniform(lo, hi);
+    return x;
+}
+
+std::vector<int> random_ids(int n, int vocab, std::uint64_t seed) {
+    Rng rng(seed);
+    std::vector<int> ids(std::size_t(n), 0);
+    for (auto& id : ids) id = int(rng.below(std::uint64_t(vocab)));
+    return ids;
+}
+
+// A sequence layer seen as a plain Layer with a fixed sequence length, so gradcheck can drive it.
+template <class L>
+struct FixedLength {
+    using scalar_type = double;
+    static constexpr int in_size = L::in_size, out_size = L::out_size;
+    static constexpr std::size_t parameter_count = L::parameter_count;
+    L layer;
+    int seq_len;
+    static std::string name() { return L::name(); }
+    template <class X> const auto& forward(const X& x) { return layer.forward(x, seq_len); }
+    template <class X, class Y> const auto& backward(const X& x, const Y& dy) { return layer.backward(x, dy); }
+    void zero_grad() { layer.zero_grad(); }
+    template <class F> void visit_parameters(F&& f) { layer.visit_parameters(f); }
+};
+
+void require_small(const GradcheckResult& r) {
+    INFO("worst relative error " << r.worst_relative_error << " at " << r.where << " (analytic " << r.analytic
+                                 << ", numeric " << r.numeric << ") over " << r.checked << " entries");
+    CHECK(r.worst_relative_error < tolerance);
+}
+}  // namespace
+
+TEST_CASE("LayerNorm gradients and statistics", "[transformer][layernorm]") {
+    LayerNorm<double, 6> ln;
+    ln.gamma = random_batch<6>(1, 1, 0.5, 1.5);
+    ln.beta = random_batch<6>(1, 2);
+    const Batch<double, 6> x = random_batch<6>(5, 3, -2, 3);
+    require_small(gradcheck(ln, x));
+
+    LayerNorm<double, 6> plain;
+    const Batch<double, 6>& y = plain.forward(x);
+    for (Eigen::Index c = 0; c < y.cols(); ++c) {
+        CHECK(std::abs(y.col(c).mean()) < 1e-12);
+        CHECK(std::abs((y.col(c).array().square().mean()) - 1) < 1e-4);  // unit variance up to ε
+    }
+}
+
+TEST_CASE("Embedding gradients and bad ids", "[transformer][embedding]") {
+    Embedding<double, 7, 4> emb(3);
+    const std::vector<int> ids{1, 6, 1, 0, 3};
+    const Batch<double, 4> r = random_batch<4>(5, 4);
+    require_small(gradcheck_parameters(
+        emb, [&] { return (emb.forward(ids).array() * r.array()).sum(); },
+        [&] {
+            emb.zero_grad();
+            emb.forward(ids);
+            emb.backward(ids, r);
+        }));
+    CHECK(emb.dE.col(1).isApprox(r.col(0) + r.col(2)));  // a repeated id accumulates
+    CHECK(emb.dE.col(2).isZero());
+
+    const std::vector<int> bad{1, 7};
+    CHECK_THROWS_WITH(emb.forward(bad), Catch::Matchers::Contains(
+                                            "Embedding<Vocab=7,Dim=4>::forward: token id 7 at position 1 is out of range [0, 7)"));
+    CHECK_THROWS_WITH(emb.forward(std::vector<int>{}), Catch::Matchers::Contains("no token ids"));
+}
+
+TEST_CASE("Attention gradients, with and without the causal mask", "[transformer][attention]") {
+    for (bool causal : {true, false}) {
+        DYNAMIC_SECTION((causal ? "causal" : "bidirectional")) {
+            FixedLength<Attention<double, 8, 2>> a{Attention<double, 8, 2>(5, causal), 4};
+            a.layer.qkv.b = random_batch<24>(1, 6);  // non-zero biases, so their gradients are checked too
+            require_small(gradcheck(a, random_batch<8>(12, 7)));  // 3 sequences of 4 tokens
+        }
+    }
+}
+
+TEST_CASE("attention probabilities are distributions that respect the mask", "[transformer][attention]") {
+    Attention<double, 8, 2> attn(9);
+    attn.forward(random_batch<8>(10, 8, -2, 2), 5);  // 2 sequences of 5
+    for (int b = 0; b < 2; ++b)
+        for (int h = 0; h < 2; ++h) {
+            const Eigen::MatrixXd p = attn.probabilities(b, h);  // (query, key)
+            REQUIRE(p.rows() == 5);
+            CHECK((p.rowwise().sum().array() - 1).abs().maxCoeff() < 1e-12);
+            CHECK((p.array() >= 0).all());
+            CHECK(p.triangularView<Eigen::StrictlyUpper>().toDenseMatrix().isZero());  // no looking ahead
+            CHECK(p(0, 0) == 1.0);  // the first token can only look at itself
+        }
+    CHECK_THROWS_WITH(attn.probabilities(2, 0), Catch::Matchers::Contains("sequence 2, head 0 is out of range"));
+}
+
+TEST_CASE("TransformerBlock gradients", "[transformer][block]") {
+    FixedLength<TransformerBlock<double, 8, 2, 16>> block{TransformerBlock<double, 8, 2, 16>(11), 3};
+    block.layer.ln1.beta = random_batch<8>(1, 12);
+    block.layer.ln2.gamma = random_batch<8>(1, 13, 0.5, 1.5);
+    require_small(gradcheck(block, random_batch<8>(6, 14)));
+}
+
+TEST_CASE("the whole transformer: gradients of the cross-entropy", "[transformer][model]") {
+    using Model = Transformer<double, 11, 8, 8, 2, 2, 16>;
+    Model model(17);
+    const int T = 5, B = 2;  // shorter than the context of 8
+    const std::vector<int> ids = random_ids(T * B, 11, 18), targets = random_ids(T * B, 11, 19);
+    SoftmaxCrossEntropy<double, 11> ce;
+    std::size_t count = 0;
+    model.visit_parameters([&](ParamView<double> p) { count += std::size_t(p.value.size()); });
+    CHECK(count == Model::parameter_count);
+    const GradcheckResult r = gradcheck_parameters(
+        model, [&] { return ce.forward(model.forward(ids, T), targets); },
+        [&] {
+            model.zero_grad();
+            ce.forward(model.forward(ids, T), targets);
+            model.backward(ids, ce.backward());
+        });
+    CHECK(r.checked == Model::parameter_count);
+    require_small(r);
+}
+
+TEST_CASE("causality: later tokens never change earlier outputs", "[transformer][model]") {
+    Transformer<float, 11, 8, 16, 2, 2> model(21);
+    std::vector<int> ids = random_ids(8, 11, 22);
+    const Batch<float, 11> before = model.forward(ids, 8);
+    for (int t = 0; t < 8; ++t) {
+        std::vector<int> changed = ids;
+        for (int s = t + 1; s < 8; ++s) changed[std::size_t(s)] = (changed[std::size_t(s)] + 1 + s) % 11;
+        const Batch<float, 11>& after = model.forward(changed, 8);
+        CHECK(std::memcmp(before.data(), after.data(), sizeof(float) * 11 * std::size_t(t + 1)) == 0);
+        if (t < 7) CHECK(before.col(7) != after.col(7));
+    }
+}
+
+namespace {
+struct ChangingParameter {
+    Eigen::ArrayXd p = Eigen::ArrayXd::LinSpaced(3, -1, 1), g = Eigen::ArrayXd::LinSpaced(3, 0.3, -0.2);
+    template <class F>
+    void visit_parameters(F&& f) {
+        f(detail::view("p", p, g));
+    }
+};
+}  // namespace
+
+TEST_CASE("AdamW follows its update rule", "[adamw]") {
+    ChangingParameter param;
+    AdamW<double> opt({.learning_rate = 0.1, .beta1 = 0.8, .beta2 = 0.95, .eps = 1e-8, .weight_decay = 0.05});
+    Eigen::ArrayXd p = param.p, m = Eigen::ArrayXd::Zero(3), v = Eigen::ArrayXd::Zero(3);
+    for (int t = 1; t <= 4; ++t) {
+        param.g *= -1.1;  // a changing gradient
+        opt.step(param);
+        const Eigen::ArrayXd g = param.g;
+        p *= 1 - 0.1 * 0.05;
+        m = 0.8 * m + 0.2 * g;
+        v = 0.95 * v + 0.05 * g.square();
+        p -= 0.1 * (m / (1 - std::pow(0.8, t))) / ((v / (1 - std::pow(0.95, t))).sqrt() + 1e-8);
+    }
+    CHECK((param.p - p).abs().maxCoeff() < 1e-14);
+    CHECK(opt.steps() == 4);
+    CHECK_THROWS_WITH(AdamW<float>({.beta2 = 1}), Catch::Matchers::Contains("AdamW: beta2 is 1.000000"));
+}
+
+TEST_CASE("gradient clipping and learning-rate schedules", "[adamw]") {
+    Sequential<Dense<double, 3, 4>, Dense<double, 4, 2>> mlp(1);
+    mlp.forward(random_batch<3>(5, 1));
+    mlp.backward(random_batch<3>(5, 1), random_batch<2>(5, 2, 5, 9));
+    const double before = gradient_norm(mlp);
+    REQUIRE(before > 1);
+    CHECK(clip_gradient_norm(mlp, 1.0) == Approx(before));
+    CHECK(gradient_norm(mlp) == Approx(1.0));
+    CHECK(clip_gradient_norm(mlp, 10.0) == Approx(1.0));  // below the limit: unchanged
+    CHECK(gradient_norm(mlp) == Approx(1.0));
+
+    const auto s = LearningRateSchedule::warmup_cosine(1e-3, 10, 110, 1e-4);
+    CHECK(s(0) == Approx(1e-4));
+    CHECK(s(9) == Approx(1e-3));
+    CHECK(s(60) == Approx(1e-4 + 0.9e-3 * 0.5));
+    CHECK(s(110) == Approx(1e-4));
+    CHECK(s(109) > s(110));
+    CHECK(LearningRateSchedule::constant(0.5)(1000) == 0.5);
+    CHECK_THROWS(LearningRateSchedule::warmup_cosine(1e-3, 10, 5));
+}
+
+TEST_CASE("sampling: greedy, temperature and top-k", "[generate]") {
+    const Eigen::VectorXf logits = (Eigen::VectorXf(4) << 0.f, 3.f, 1.f, 2.9f).finished();
+    Rng rng(3);
+    CHECK(sample_token(logits, {.temperature = 0}, rng) == 1);
+    std::array<int, 4> counts{};
+    for (int i = 0; i < 4000; ++i) ++counts[std::size_t(sample_token(logits, {.temperature = 1, .top_k = 2}, rng))];
+    CHECK(counts[0] == 0);
+    CHECK(counts[2] == 0);  // outside the top 2
+    CHECK(counts[1] > counts[3]);
+    CHECK(std::abs(counts[1] / 4000.0 - 1 / (1 + std::exp(-0.1))) < 0.03);  // e^3 / (e^3 + e^2.9)
+    Rng a(5), b(5);
+    std::vector<int> sa, sb;
+    for (int i = 0; i < 50; ++i) sa.push_back(sample_token(logits, {}, a)), sb.push_back(sample_token(logits, {}, b));
+    CHECK(sa == sb);
+}
+
+namespace {
+// Reads tests/fixtures/transformer_fixture.txt (see make_transformer_fixture.py for the format).
+struct Fixture {
+    std::vector<int> header;
+    std::vector<std::pair<std::string, std::vector<double>>> blocks;
+    const std::vector<double>& get(const std::string& name) const {
+        for (const auto& [n, v] : blocks)
+            if (n == name) return v;
+        throw std::runtime_error("fixture has no block " + name);
+    }
+};
+Fixture read_fixture(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot open " + path);
+    Fixture f;
+    std::string magic;
+    in >> magic;
+    if (magic != "neuronka-fixture") throw std::runtime_error(path + ": not a fixture file");
+    for (int i = 0; i < 9; ++i) f.header.push_back(0), in >> f.header.back();
+    std::string name, word;
+    std::size_t count;
+    while (in >> word) {
+        name = word;
+        if (word == "param" || word == "grad") in >> word, name += " " + word;
+        in >> count;
+        std::vector<double> values(count);
+        for (auto& v : values) in >> v;
+        f.blocks.emplace_back(name, std::move(values));
+    }
+    return f;
+}
+double max_relative_difference(const double* a, const std::vector<double>& b) {
+    double worst = 0;
+    for (std::size_t i = 0; i < b.size(); ++i)
+        worst = std::max(worst, std::abs(a[i] - b[i]) / std::max(std::abs(b[i]), 1e-3));
+    return worst;
+}
+}  // namespace
+
+TEST_CASE("the transformer matches an independent PyTorch implementation", "[transformer][fixture]") {
+    const Fixture f = read_fixture(NEURONKA_FIXTURE_DIR "/transformer_fixture.txt");
+    REQUIRE(f.header == std::vector<int>{1, 11, 8, 16, 2, 2, 64, 6, 2});
+    Transformer<double, 11, 8, 16, 2, 2, 64> model;
+    const int T = 6;
+    std::vector<int> ids, targets;
+    for (double v : f.get("ids")) ids.push_back(int(v));
+    for (double v : f.get("targets")) targets.push_back(int(v));
+
+    // Load the weights in visiting order; the fixture's order and sizes must agree with ours.
+    std::size_t k = 0;
+    std::vector<std::string> names;
+    for (const auto& [name, values] : f.blocks)
+        if (name.rfind("param ", 0) == 0) names.push_back(name.substr(6));
+    model.visit_parameters([&](ParamView<double> p) {
+        const auto& values = f.get("param " + names.at(k++));
+        REQUIRE(std::size_t(p.value.size()) == values.size());
+        std::copy(values.begin(), values.end(), p.value.begin());
+    });
+    REQUIRE(k == names.size());
+
+    SoftmaxCrossEntropy<double, 11> ce;
+    model.zero_grad();
+    const double loss = ce.forward(model.forward(ids, T), targets);
+    model.backward(ids, ce.backward());
+
+    CHECK(std::abs(loss - f.get("loss")[0]) / f.get("loss")[0] < 1e-5);
+    CHECK(max_relative_difference(model.output().data(), f.get("logits")) < 1e-5);
+    k = 0;
+    model.visit_parameters([&](ParamView<double> p) {
+        const std::string& name = names.at(k++);
+        INFO("gradient of " << name);
+        CHECK(max_relative_difference(p.grad.data(), f.get("grad " + name)) < 1e-5);
+    });
+}
