@@ -8,6 +8,7 @@
 #include <concepts>
 #include <cstddef>
 #include <string>
+#include <tuple>
 
 namespace neuronka {
 
@@ -66,6 +67,24 @@ concept Layer = requires(L& layer, const L& const_layer, const Batch<typename L:
     layer.init(rng);
     layer.visit_parameters(visitor);
 };
+
+/// Several models seen as one for an optimiser or gradient clipping: `auto all = join(table, mlp);
+/// opt.step(all);` visits the parameters of each in turn. Holds references only.
+template <class... Models>
+struct Joined {
+    std::tuple<Models&...> models;
+    template <class F>
+    void visit_parameters(F&& f) {
+        std::apply([&](auto&... m) { (m.visit_parameters(f), ...); }, models);
+    }
+    void zero_grad() {
+        std::apply([](auto&... m) { (m.zero_grad(), ...); }, models);
+    }
+};
+template <class... Models>
+Joined<Models...> join(Models&... models) {
+    return {{models...}};
+}
 
 /// Turns an entry of a Sequential into a concrete layer. Concrete layers are themselves; size-free
 /// entries such as `Tanh` specialise this to become `Activation<T, In, Tanh>`.

@@ -1,0 +1,263 @@
+// The lecture's chain on one data set: statistics → neural network → word embeddings → transformer.
+// Four character-level next-character models of English words, each printed with its held-out
+// negative log-likelihood per character and words it invents:
+//   1. counting bigram: P(next | previous) from counts, add-one smoothing
+//   2. neural bigram: one layer trained by SGD, which converges to what counting gives
+//   3. embeddings + MLP: a learned vector per character, three characters of context
+//   4. transformer: attention over up to 16 previous characters
+// Options: --data FILE (any text; default /usr/share/dict/words), --scale S (training length,
+// default 1), --out DIR. Writes language_models.svg (NLL per model).
+#include "common/cli.hpp"
+#include "common/svg.hpp"
+#include "common/words.hpp"
+
+#include <neuronka/neuronka.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+
+using namespace neuronka;
+using Stream = std::vector<int>;
+constexpr int V = words::vocab;
+
+namespace {
+
+struct Row {
+    std::string model;
+    std::size_t parameters;
+    double valid, test;
+    std::string samples;
+};
+
+// Mean −log p(next) over every position of a stream, given a function filling logits for a span.
+template <class Logits>
+double stream_nll(const Stream& s, int context, Logits&& logits_for) {
+    SoftmaxCrossEntropy<float, V> ce;
+    double total = 0;
+    long count = 0;
+    const int chunk = 4096;
+    for (std::size_t start = 0; start + 1 < s.size(); start += chunk) {
+        const std::size_t end = std::min(s.size() - 1, start + chunk);
+        const Batch<float, V>& z = logits_for(start, end, context);  // column i: prediction for s[start + i + 1]
+        std::span<const int> targets(s.data() + start + 1, end - start);
+        total += double(ce.forward(z, targets)) * double(end - start);
+        count += long(end - start);
+    }
+    return total / double(count);
+}
+
+// n words, each from the boundary token until the model emits it again (at most 20 letters).
+std::string sample_words(int n, const std::function<int(const std::vector<int>&)>& next) {
+    std::string out;
+    for (int w = 0; w < n; ++w) {
+        std::vector<int> ctx{0};
+        std::string word;
+        while (word.size() < 20) {
+            const int t = next(ctx);
+            if (t == 0) break;
+            word += words::to_char(t);
+            ctx.push_back(t);
+        }
+        out += (w ? " " : "") + word;
+    }
+    return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    return cli::run([&] {
+        const cli::Args args(argc, argv);
+        const double scale = std::stod(args.get("scale", "1"));
+        if (!(scale > 0 && scale <= 100)) throw std::invalid_argument("--scale: expected a number in (0, 100]");
+        const words::Corpus corpus = words::load(args.get("data", ""));
+        const Stream train = words::encode(corpus.train), valid = words::encode(corpus.valid),
+                     test = words::encode(corpus.test);
+        std::printf("data: %s\n  %zu / %zu / %zu words (train / validation / test), %zu training characters",
+                    corpus.source.c_str(), corpus.train.size(), corpus.valid.size(), corpus.test.size(), train.size());
+        if (corpus.skipped) std::printf(", %ld words skipped for characters outside a-z", corpus.skipped);
+        std::printf("\n\n");
+        std::vector<Row> rows;
+        Rng sample_rng(2026);
+        const SamplingOptions sampling{.temperature = 1.0};
+        auto steps = [&](int n) { return std::max(1, int(n * scale)); };
+
+        // ---- 1. statistics: counting bigram -------------------------------------------------------
+        Eigen::Matrix<float, V, V> counts = Eigen::Matrix<float, V, V>::Zero();  // (next, previous)
+        for (std::size_t i = 0; i + 1 < train.size(); ++i) counts(train[i + 1], train[i]) += 1;
+        Eigen::Matrix<float, V, V> log_p;  // log P(next | previous), add-one smoothing
+        for (int prev = 0; prev < V; ++prev)
+            log_p.col(prev) = ((counts.col(prev).array() + 1) / (counts.col(prev).sum() + V)).log().matrix();
+        Batch<float, V> z;
+        auto bigram_logits = [&](std::size_t a, std::size_t b, const Stream& s) -> const Batch<float, V>& {
+            z.resize(V, Eigen::Index(b - a));
+            for (std::size_t i = a; i < b; ++i) z.col(Eigen::Index(i - a)) = log_p.col(s[i]);
+            return z;
+        };
+        rows.push_back({"1. counting bigram", std::size_t(V * V),
+                        stream_nll(valid, 1, [&](auto a, auto b, int) -> auto& { return bigram_logits(a, b, valid); }),
+                        stream_nll(test, 1, [&](auto a, auto b, int) -> auto& { return bigram_logits(a, b, test); }),
+                        sample_words(8, [&](const std::vector<int>& ctx) {
+                            return sample_token(log_p.col(ctx.back()), sampling, sample_rng);
+                        })});
+
+        // ---- 2. neural bigram: one layer (an embedding table is a Dense layer on one-hot input) ----
+        Embedding<float, V, V> bigram(1);  // logits = W · onehot(previous) = column of W
+        {
+            SoftmaxCrossEntropy<float, V> ce;
+            SGD<float> opt({.learning_rate = 20.0f, .momentum = 0.9f});
+            Rng rng(3);
+            std::vector<int> prev(8192), next(8192);
+            for (int s = 0; s < steps(600); ++s) {
+                for (std::size_t k = 0; k < prev.size(); ++k) {
+                    const std::size_t i = rng.below(train.size() - 1);
+                    prev[k] = train[i], next[k] = train[i + 1];
+                }
+                bigram.zero_grad();
+                ce.forward(bigram.forward(prev), next);
+                bigram.backward(prev, ce.backward());
+                opt.step(bigram);
+            }
+        }
+        auto neural_logits = [&](std::size_t a, std::size_t b, const Stream& s) -> const Batch<float, V>& {
+            return bigram.forward(std::span<const int>(s.data() + a, b - a));
+        };
+        rows.push_back({"2. neural bigram (1 layer, SGD)", bigram.parameter_count,
+                        stream_nll(valid, 1, [&](auto a, auto b, int) -> auto& { return neural_logits(a, b, valid); }),
+                        stream_nll(test, 1, [&](auto a, auto b, int) -> auto& { return neural_logits(a, b, test); }),
+                        sample_words(8, [&](const std::vector<int>& ctx) {
+                            return sample_token(bigram.E.col(ctx.back()), sampling, sample_rng);
+                        })});
+
+        // ---- 3. embeddings + MLP over the previous three characters ------------------------------
+        constexpr int K = 3, E = 12;
+        Embedding<float, V, E> table(4);
+        Sequential<Dense<float, K * E, 200>, Tanh, Dense<float, 200, V>> mlp(5);
+        std::vector<int> ctx_ids;
+        auto mlp_logits = [&](std::size_t a, std::size_t b, const Stream& s) -> const Batch<float, V>& {
+            ctx_ids.resize((b - a) * K);
+            for (std::size_t i = a; i < b; ++i)
+                for (int k = 0; k < K; ++k) {  // characters i-2, i-1, i (boundary before the stream start)
+                    const long j = long(i) - (K - 1) + k;
+                    ctx_ids[(i - a) * K + std::size_t(k)] = j < 0 ? 0 : s[std::size_t(j)];
+                }
+            const Batch<float, E>& e = table.forward(ctx_ids);  // E × (K·B): a sample's K vectors are adjacent
+            return mlp.forward(Eigen::Map<const Batch<float, K * E>>(e.data(), K * E, Eigen::Index(b - a)));
+        };
+        {
+            SoftmaxCrossEntropy<float, V> ce;
+            AdamW<float> opt({.learning_rate = 3e-3f, .weight_decay = 1e-4f});
+            const auto schedule = LearningRateSchedule::warmup_cosine(3e-3, 100, steps(3000), 3e-4);
+            Rng rng(6);
+            auto model = join(table, mlp);
+            Stream window;
+            std::vector<int> targets(256);
+            for (int s = 0; s < steps(3000); ++s) {
+                window.resize(targets.size());
+                for (std::size_t k = 0; k < targets.size(); ++k) window[k] = int(rng.below(train.size() - 1));
+                // positions i with targets train[i + 1]; build their contexts
+                ctx_ids.resize(targets.size() * K);
+                for (std::size_t k = 0; k < targets.size(); ++k) {
+                    const int i = window[k];
+                    for (int c = 0; c < K; ++c) {
+                        const int j = i - (K - 1) + c;
+                        ctx_ids[k * K + std::size_t(c)] = j < 0 ? 0 : train[std::size_t(j)];
+                    }
+                    targets[k] = train[std::size_t(i) + 1];
+                }
+                model.zero_grad();
+                const Batch<float, E>& e = table.forward(ctx_ids);
+                const Eigen::Map<const Batch<float, K * E>> x(e.data(), K * E, Eigen::Index(targets.size()));
+                ce.forward(mlp.forward(x), targets);
+                const Batch<float, K * E>& dx = mlp.backward(x, ce.backward());
+                table.backward(ctx_ids, Eigen::Map<const Batch<float, E>>(dx.data(), E, dx.cols() * K));
+                opt.set_learning_rate(float(schedule(s)));
+                opt.step(model);
+            }
+        }
+        rows.push_back({"3. embeddings + MLP (3 chars)", table.parameter_count + mlp.parameter_count,
+                        stream_nll(valid, K, [&](auto a, auto b, int) -> auto& { return mlp_logits(a, b, valid); }),
+                        stream_nll(test, K, [&](auto a, auto b, int) -> auto& { return mlp_logits(a, b, test); }),
+                        sample_words(8, [&](const std::vector<int>& ctx) {
+                            Stream s(std::size_t(K - 1), 0);
+                            s.insert(s.end(), ctx.begin(), ctx.end());
+                            const auto& zz = mlp_logits(s.size() - 1, s.size(), s);
+                            return sample_token(zz.col(0), sampling, sample_rng);
+                        })});
+
+        // ---- 4. transformer ----------------------------------------------------------------------
+        constexpr int C = 16;
+        using GPT = Transformer<float, V, C, 64, 4, 2>;
+        auto gpt = std::make_unique<GPT>(7);
+        {
+            SoftmaxCrossEntropy<float, V> ce;
+            AdamW<float> opt({.learning_rate = 3e-3f, .weight_decay = 0.01f});
+            const int total = steps(2000);
+            const auto schedule = LearningRateSchedule::warmup_cosine(3e-3, 100, total, 3e-4);
+            Rng rng(8);
+            const int B = 32;
+            std::vector<int> ids(std::size_t(B * C)), targets(ids.size());
+            const auto t0 = std::chrono::steady_clock::now();
+            for (int s = 0; s < total; ++s) {
+                for (int b = 0; b < B; ++b) {
+                    const std::size_t start = rng.below(train.size() - C - 1);
+                    std::copy_n(train.begin() + long(start), C, ids.begin() + b * C);
+                    std::copy_n(train.begin() + long(start) + 1, C, targets.begin() + b * C);
+                }
+                gpt->zero_grad();
+                const float loss = ce.forward(gpt->forward(ids, C), targets);
+                gpt->backward(ids, ce.backward());
+                clip_gradient_norm(*gpt, 1.0);
+                opt.set_learning_rate(float(schedule(s)));
+                opt.step(*gpt);
+                if ((s + 1) % 500 == 0 || s + 1 == total)
+                    std::printf("  transformer step %d/%d  loss %.3f  %.0f tokens/s\n", s + 1, total, loss,
+                                double((s + 1) * B * C) /
+                                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+            }
+        }
+        // Held-out: every position of the stream, predicted with up to C characters of context
+        // (non-overlapping windows, so the first positions of each window see fewer).
+        auto gpt_nll = [&](const Stream& s) {
+            SoftmaxCrossEntropy<float, V> ce;
+            double total = 0;
+            long count = 0;
+            for (std::size_t start = 0; start + 1 < s.size(); start += C) {
+                const int len = int(std::min<std::size_t>(C, s.size() - 1 - start));
+                std::span<const int> ids(s.data() + start, std::size_t(len)), targets(s.data() + start + 1, std::size_t(len));
+                total += double(ce.forward(gpt->forward(ids, len), targets)) * len;
+                count += len;
+            }
+            return total / double(count);
+        };
+        std::string gpt_samples;
+        for (int w = 0; w < 8; ++w) {
+            std::vector<int> ids{0};
+            while (ids.size() < 21) {
+                const int len = int(std::min<std::size_t>(ids.size(), C));
+                const auto& logits = gpt->forward(std::span<const int>(ids).last(std::size_t(len)), len);
+                const int t = sample_token(logits.col(len - 1), sampling, sample_rng);
+                if (t == 0) break;
+                ids.push_back(t);
+            }
+            if (w) gpt_samples += ' ';
+            for (std::size_t i = 1; i < ids.size(); ++i) gpt_samples += words::to_char(ids[i]);
+        }
+        rows.push_back({"4. transformer (2 layers, d 64)", GPT::parameter_count, gpt_nll(valid), gpt_nll(test), gpt_samples});
+
+        std::printf("\n%-32s %10s %12s %12s  %s\n", "model", "parameters", "valid NLL", "test NLL", "sampled words");
+        for (const auto& r : rows)
+            std::printf("%-32s %10zu %12.4f %12.4f  %s\n", r.model.c_str(), r.parameters, r.valid, r.test, r.samples.c_str());
+        std::printf("(NLL: mean negative log-likelihood per character in nats; uniform guessing is ln 27 = %.4f)\n",
+                    std::log(27.0));
+
+        std::vector<std::string> names;
+        std::vector<double> nll;
+        for (const auto& r : rows) names.push_back(r.model.substr(0, r.model.find(' ', 3))), nll.push_back(r.test);
+        plot::Chart("Held-out NLL per character (lower is better)", "model", "nats per character")
+            .bars(names, nll, plot::palette(0))
+            .write(args.path("language_models.svg"));
+        std::printf("wrote %s\n", args.path("language_models.svg").c_str());
+    });
+}
