@@ -19,6 +19,7 @@ void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 #include "../examples/common/reverse_task.hpp"
+#include "../examples/common/word_vectors.hpp"
 
 #include <neuronka/neuronka.hpp>
 
@@ -100,4 +101,80 @@ TEST_CASE("a transformer training step allocates nothing after the first", "[lea
     const long before = news.load();
     for (int i = 0; i < 3; ++i) t.step();
     CHECK(news.load() - before == 0);
+}
+
+TEST_CASE("the neural bigram converges to the counting bigram", "[learning][bigram]") {
+    // A stream from a random bigram chain over 27 tokens.
+    constexpr int V = 27;
+    Rng rng(31);
+    Eigen::Matrix<double, V, V> chain;  // (next, previous), columns sum to 1
+    for (Eigen::Index i = 0; i < chain.size(); ++i) chain(i) = std::pow(rng.uniform(), 3.0);
+    chain.array().rowwise() /= chain.colwise().sum().array();
+    std::vector<int> stream{0};
+    for (int i = 0; i < 60000; ++i) {
+        double u = rng.uniform();
+        int next = 0;
+        while (next < V - 1 && (u -= chain(next, stream.back())) >= 0) ++next;
+        stream.push_back(next);
+    }
+    // Counting: the maximum-likelihood bigram and its loss on the stream.
+    Eigen::Matrix<double, V, V> counts = Eigen::Matrix<double, V, V>::Zero();
+    for (std::size_t i = 0; i + 1 < stream.size(); ++i) counts(stream[i + 1], stream[i]) += 1;
+    double counting = 0;
+    for (std::size_t i = 0; i + 1 < stream.size(); ++i)
+        counting -= std::log(counts(stream[i + 1], stream[i]) / counts.col(stream[i]).sum());
+    counting /= double(stream.size() - 1);
+
+    // Neural: one layer (logits = W · onehot(previous)), trained by SGD on minibatches.
+    Embedding<float, V, V> bigram(1);
+    SoftmaxCrossEntropy<float, V> ce;
+    SGD<float> opt({.learning_rate = 20.0f, .momentum = 0.9f});
+    std::vector<int> prev(8192), next(8192);
+    for (int s = 0; s < 600; ++s) {
+        for (std::size_t k = 0; k < prev.size(); ++k) {
+            const std::size_t i = rng.below(stream.size() - 1);
+            prev[k] = stream[i], next[k] = stream[i + 1];
+        }
+        bigram.zero_grad();
+        ce.forward(bigram.forward(prev), next);
+        bigram.backward(prev, ce.backward());
+        opt.step(bigram);
+    }
+    const std::span<const int> all(stream);
+    const double neural = ce.forward(bigram.forward(all.first(all.size() - 1)), all.subspan(1));
+    INFO("counting " << counting << ", neural " << neural);
+    CHECK(neural >= counting - 1e-3);  // counting is the optimum on this data
+    CHECK(neural < counting * 1.01);
+}
+
+TEST_CASE("word vectors: words used alike end up close", "[learning][embeddings]") {
+    const wordvec::Vocabulary vocab = wordvec::vocabulary();
+    constexpr int V = 42;
+    REQUIRE(vocab.words.size() == V);
+    Rng rng(11);
+    const std::vector<int> stream = wordvec::corpus(vocab, 20000, rng);
+    wordvec::Cbow<V, 16> cbow;
+    AdamW<float> opt({.learning_rate = 1e-2f, .weight_decay = 0.0f});
+    for (int s = 0; s < 2000; ++s) cbow.step(stream, 2, 128, rng, opt);
+
+    int same = 0, content = 0;
+    double within = 0, across = 0;
+    long n_within = 0, n_across = 0;
+    for (int a = 0; a < V; ++a) {
+        if (vocab.categories[std::size_t(a)] == "function") continue;
+        same += vocab.categories[std::size_t(cbow.nearest(a))] == vocab.categories[std::size_t(a)], ++content;
+        for (int b = 0; b < V; ++b) {
+            if (b == a || vocab.categories[std::size_t(b)] == "function") continue;
+            const bool alike = vocab.categories[std::size_t(a)] == vocab.categories[std::size_t(b)];
+            (alike ? within : across) += cbow.similarity(a, b);
+            ++(alike ? n_within : n_across);
+        }
+    }
+    within /= double(n_within), across /= double(n_across);
+    INFO(same << " of " << content << " nearest neighbours of the same kind; mean cosine within kinds " << within
+              << ", across " << across);
+    CHECK(same >= content * 9 / 10);
+    CHECK(within > across + 0.3);
+    CHECK(vocab.categories[std::size_t(cbow.nearest(wordvec::id(vocab, "cat")))] == "animal");
+    CHECK(vocab.categories[std::size_t(cbow.nearest(wordvec::id(vocab, "bread")))] == "food");
 }

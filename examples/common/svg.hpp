@@ -67,6 +67,12 @@ public:
         series_.push_back({x, y, std::move(colour), std::move(label), Kind::points});
         return *this;
     }
+    /// Points with a text label next to each.
+    Chart& labelled(const std::vector<double>& x, const std::vector<double>& y, const std::vector<std::string>& text,
+                    std::string colour, std::string label = "") {
+        series_.push_back({x, y, std::move(colour), std::move(label), Kind::points, text});
+        return *this;
+    }
     Chart& line(const std::vector<double>& x, const std::vector<double>& y, std::string colour, std::string label = "") {
         series_.push_back({x, y, std::move(colour), std::move(label), Kind::line});
         return *this;
@@ -109,9 +115,13 @@ public:
                 for (std::size_t i = 0; i < s.x.size(); ++i) out << px(s.x[i]) << "," << py(s.y[i]) << " ";
                 out << "'/>\n";
             } else if (s.kind == Kind::points) {
-                for (std::size_t i = 0; i < s.x.size(); ++i)
+                for (std::size_t i = 0; i < s.x.size(); ++i) {
                     out << "<circle r='3' fill='" << s.colour << "' fill-opacity='0.75' cx='" << px(s.x[i]) << "' cy='"
                         << py(s.y[i]) << "'/>\n";
+                    if (i < s.text.size())
+                        out << "<text x='" << px(s.x[i]) + 5 << "' y='" << py(s.y[i]) + 4 << "' fill='" << s.colour
+                            << "'>" << escape(s.text[i]) << "</text>\n";
+                }
             } else {
                 const double bw = 0.7 * (px(1) - px(0));
                 for (std::size_t i = 0; i < s.x.size(); ++i) {
@@ -137,6 +147,7 @@ private:
         std::vector<double> x, y;
         std::string colour, label;
         Kind kind;
+        std::vector<std::string> text = {};
     };
     struct Heat {
         int nx = 0, ny = 0;
