@@ -22,6 +22,10 @@ step() {  # step NUMBER TITLE PROGRAM [ARGS...]
 
 step 1 "What is a neuron? y = w*x + b, trained from random w and b (iterations 0, 1, X)" neuron
 step 2 "One neuron is a straight line: XOR needs a network" xor
+step 3 "Statistics -> word embeddings -> transformer: four models of English words, measured" language_models
+step 4 "Word embeddings: words used alike get similar vectors" word_embeddings
+step 5 "Attention: not all data is equally important" attention
+step 6 "A tiny GPT trained on a text file" tiny_gpt
 
 printf '\nThe tour is complete. Figures are in %s:\n' "$out"
 ls -1 "$out"

@@ -215,4 +215,43 @@ private:
     Heat heat_;
 };
 
+/// Heat maps of several matrices side by side, values in [0, 1] (white to dark blue), each cell
+/// labelled by its row (left) and column (top) names. For attention maps: rows are queries.
+struct Panel {
+    std::string title;
+    std::vector<std::vector<double>> values;  // rows
+};
+inline void matrices(const std::string& path, const std::string& title, const std::vector<Panel>& panels,
+                     const std::vector<std::string>& row_labels, const std::vector<std::string>& col_labels,
+                     const std::string& row_axis, const std::string& col_axis) {
+    const int cell = 26, pad = 70, gap = 50;
+    const int rows = int(row_labels.size()), cols = int(col_labels.size());
+    const int w = pad + int(panels.size()) * (cols * cell + gap), h = pad + 40 + rows * cell + 40;
+    std::ofstream out(path);
+    if (!out) throw std::runtime_error("cannot write " + path);
+    out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << w << "' height='" << h
+        << "' font-family='sans-serif' font-size='12'>\n<rect width='100%' height='100%' fill='white'/>\n";
+    out << "<text x='" << w / 2 << "' y='20' text-anchor='middle' font-size='15'>" << escape(title) << "</text>\n";
+    for (std::size_t p = 0; p < panels.size(); ++p) {
+        const int x0 = pad + int(p) * (cols * cell + gap), y0 = pad + 30;
+        out << "<text x='" << x0 + cols * cell / 2 << "' y='" << pad - 22 << "' text-anchor='middle'>"
+            << escape(panels[p].title) << "</text>\n";
+        for (int c = 0; c < cols; ++c)
+            out << "<text x='" << x0 + c * cell + cell / 2 << "' y='" << y0 - 6 << "' text-anchor='middle'>"
+                << escape(col_labels[std::size_t(c)]) << "</text>\n";
+        for (int r = 0; r < rows; ++r) {
+            out << "<text x='" << x0 - 6 << "' y='" << y0 + r * cell + cell / 2 + 4 << "' text-anchor='end'>"
+                << escape(row_labels[std::size_t(r)]) << "</text>\n";
+            for (int c = 0; c < cols; ++c)
+                out << "<rect x='" << x0 + c * cell << "' y='" << y0 + r * cell << "' width='" << cell << "' height='"
+                    << cell << "' fill='" << sequential(panels[p].values[std::size_t(r)][std::size_t(c)])
+                    << "' stroke='#eee'/>\n";
+        }
+        out << "<text x='" << x0 + cols * cell / 2 << "' y='" << y0 + rows * cell + 24 << "' text-anchor='middle'>"
+            << escape(col_axis) << "</text>\n";
+    }
+    out << "<text transform='translate(16," << pad + 30 + rows * cell / 2 << ") rotate(-90)' text-anchor='middle'>"
+        << escape(row_axis) << "</text>\n</svg>\n";
+}
+
 }  // namespace plot
