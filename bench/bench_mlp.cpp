@@ -95,19 +95,25 @@ void run_task(const char* id, const char* what, const std::vector<int>& sizes, r
 
 void compile_time() {
 #ifdef NEURONKA_BENCH_COMPILER
-    const std::string cmd = std::string(NEURONKA_BENCH_COMPILER) + " -std=c++20 -O2 -I" NEURONKA_BENCH_INCLUDE
-                            " -I" NEURONKA_BENCH_EIGEN " -c " NEURONKA_BENCH_PROBE " -o /dev/null";
-    std::vector<double> seconds;
-    for (int i = 0; i < 3; ++i) {
-        const auto t0 = Clock::now();
-        if (std::system(cmd.c_str()) != 0) {
-            std::printf("compile probe failed: %s\n", cmd.c_str());
-            return;
+    const char* what[] = {"neuronka, the 4 headers it uses", "neuronka, <neuronka/neuronka.hpp>",
+                          "hand-written plain Eigen"};
+    const std::string probes[] = {NEURONKA_BENCH_PROBE, NEURONKA_BENCH_PROBE " -DNEURONKA_PROBE_UMBRELLA",
+                                  NEURONKA_BENCH_PROBE_REFERENCE};
+    std::printf("compile time of a TU with a 2-16-16-1 MLP training loop (-O2, median of 3):\n");
+    for (int v = 0; v < 3; ++v) {
+        const std::string cmd = std::string(NEURONKA_BENCH_COMPILER) + " -std=c++20 -O2 -I" NEURONKA_BENCH_INCLUDE
+                                " -I" NEURONKA_BENCH_EIGEN " -c " + probes[v] + " -o /dev/null";
+        std::vector<double> seconds;
+        for (int i = 0; i < 3; ++i) {
+            const auto t0 = Clock::now();
+            if (std::system(cmd.c_str()) != 0) {
+                std::printf("compile probe failed: %s\n", cmd.c_str());
+                return;
+            }
+            seconds.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
         }
-        seconds.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+        std::printf("  %-36s %.2f s\n", what[v], median(seconds));
     }
-    std::printf("\ncompile time of a TU with a 2-16-16-1 MLP training loop (-O2, median of 3): %.2f s\n",
-                median(seconds));
 #endif
 }
 
@@ -130,5 +136,6 @@ int main(int argc, char** argv) {
                  SoftmaxCrossEntropy<float, 10>, true>("T4", "784-256-128-10 relu, softmax CE, b 64",
                                                        {784, 256, 128, 10}, Act::relu, 64);
     }
+    std::printf("\n");
     compile_time();
 }

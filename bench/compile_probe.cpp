@@ -1,5 +1,13 @@
-// Compiled by bench_mlp to measure how long a translation unit with a small MLP takes to build.
+// Compiled by bench_mlp to measure how long a translation unit with a small MLP takes to build:
+// once with the headers it needs, once with the umbrella header (-DNEURONKA_PROBE_UMBRELLA).
+#ifdef NEURONKA_PROBE_UMBRELLA
 #include <neuronka/neuronka.hpp>
+#else
+#include <neuronka/dense.hpp>
+#include <neuronka/loss.hpp>
+#include <neuronka/sequential.hpp>
+#include <neuronka/sgd.hpp>
+#endif
 
 int main() {
     using namespace neuronka;
