@@ -9,6 +9,9 @@
 
 namespace naive {
 
+// Multiply-adds performed by the naive products below (the instrumented reference for FLOP counts).
+inline long long macs = 0;
+
 // y(o, b) = Σ_i W(o, i) x(i, b) + bias(o)
 template <class M, class V>
 M dense_forward(const M& W, const V& bias, const M& x) {
@@ -16,7 +19,7 @@ M dense_forward(const M& W, const V& bias, const M& x) {
     for (Eigen::Index b = 0; b < x.cols(); ++b)
         for (Eigen::Index o = 0; o < W.rows(); ++o) {
             typename M::Scalar s = bias(o);
-            for (Eigen::Index i = 0; i < W.cols(); ++i) s += W(o, i) * x(i, b);
+            for (Eigen::Index i = 0; i < W.cols(); ++i) s += W(o, i) * x(i, b), ++macs;
             y(o, b) = s;
         }
     return y;
@@ -34,6 +37,7 @@ void dense_backward(const M& W, const M& x, const M& dy, M& dW, V& db, M& dx) {
             for (Eigen::Index i = 0; i < W.cols(); ++i) {
                 dW(o, i) += dy(o, b) * x(i, b);
                 dx(i, b) += W(o, i) * dy(o, b);
+                macs += 2;
             }
         }
 }
@@ -54,6 +58,91 @@ double softmax_cross_entropy(const M& z, const std::vector<int>& labels) {
         total += std::log(s) - double(z(labels[b], b));
     }
     return total / double(z.cols());
+}
+
+}  // namespace naive
+
+namespace naive {
+
+using M = Eigen::MatrixXd;
+using V = Eigen::VectorXd;
+
+// Multi-head attention over sequences of T columns, computing every score and mix over the full
+// T × T (masked entries get probability 0), as neuronka does. Returns y; P(b, h) in P[b*H + h]
+// as (key, query).
+inline M attention_forward(const M& Wqkv, const V& bqkv, const M& Wo, const V& bo, const M& x, int T, int H,
+                           bool causal, std::vector<M>& P, M& qkv, M& O) {
+    const Eigen::Index D = x.rows(), N = x.cols(), hd = D / H, B = N / T;
+    qkv = dense_forward(Wqkv, bqkv, x);
+    O = M::Zero(D, N);
+    P.assign(std::size_t(B * H), M());
+    const double scale = 1 / std::sqrt(double(hd));
+    for (Eigen::Index b = 0; b < B; ++b)
+        for (int h = 0; h < H; ++h) {
+            M& p = P[std::size_t(b * H + h)];
+            p = M::Zero(T, T);
+            for (int t = 0; t < T; ++t) {
+                for (int s = 0; s < T; ++s)
+                    for (Eigen::Index i = 0; i < hd; ++i)
+                        p(s, t) += qkv(D + h * hd + i, b * T + s) * qkv(h * hd + i, b * T + t), ++macs;
+                const int keys = causal ? t + 1 : T;
+                double m = -1e300, sum = 0;
+                for (int s = 0; s < keys; ++s) m = std::max(m, p(s, t));
+                for (int s = 0; s < T; ++s) p(s, t) = s < keys ? std::exp((p(s, t) - m) * scale) : 0.0, sum += p(s, t);
+                for (int s = 0; s < T; ++s) p(s, t) /= sum;
+            }
+            for (int t = 0; t < T; ++t)
+                for (int s = 0; s < T; ++s)
+                    for (Eigen::Index i = 0; i < hd; ++i) O(h * hd + i, b * T + t) += qkv(2 * D + h * hd + i, b * T + s) * p(s, t), ++macs;
+        }
+    return dense_forward(Wo, bo, O);
+}
+
+// The backward of attention_forward: counts its multiply-adds (dV, dP, dQ, dK over the full T × T,
+// and both projections' dW and dx); returns dx.
+inline M attention_backward(const M& Wqkv, const M& Wo, const M& x, const M& qkv, const M& O, const std::vector<M>& P,
+                            const M& dy, int T, int H) {
+    const Eigen::Index D = x.rows(), N = x.cols(), hd = D / H, B = N / T;
+    M dWo, dO, dWqkv, dx;
+    V dbo, dbqkv;
+    dense_backward(Wo, O, dy, dWo, dbo, dO);
+    M dqkv = M::Zero(3 * D, N);
+    const double scale = 1 / std::sqrt(double(hd));
+    for (Eigen::Index b = 0; b < B; ++b)
+        for (int h = 0; h < H; ++h) {
+            const M& p = P[std::size_t(b * H + h)];
+            M dP = M::Zero(T, T);
+            for (int t = 0; t < T; ++t)
+                for (int s = 0; s < T; ++s)
+                    for (Eigen::Index i = 0; i < hd; ++i) {
+                        dqkv(2 * D + h * hd + i, b * T + s) += dO(h * hd + i, b * T + t) * p(s, t);  // dV
+                        dP(s, t) += qkv(2 * D + h * hd + i, b * T + s) * dO(h * hd + i, b * T + t);   // dP
+                        macs += 2;
+                    }
+            for (int t = 0; t < T; ++t) {
+                double dot = 0;
+                for (int s = 0; s < T; ++s) dot += p(s, t) * dP(s, t);
+                for (int s = 0; s < T; ++s) dP(s, t) = p(s, t) * (dP(s, t) - dot) * scale;
+            }
+            for (int t = 0; t < T; ++t)
+                for (int s = 0; s < T; ++s)
+                    for (Eigen::Index i = 0; i < hd; ++i) {
+                        dqkv(h * hd + i, b * T + t) += qkv(D + h * hd + i, b * T + s) * dP(s, t);  // dQ
+                        dqkv(D + h * hd + i, b * T + s) += qkv(h * hd + i, b * T + t) * dP(s, t);  // dK
+                        macs += 2;
+                    }
+        }
+    dense_backward(Wqkv, x, dqkv, dWqkv, dbqkv, dx);
+    return dx;
+}
+
+inline M layer_norm(const M& x, const V& g, const V& b) {
+    M y(x.rows(), x.cols());
+    for (Eigen::Index c = 0; c < x.cols(); ++c) {
+        const double mu = x.col(c).mean(), var = (x.col(c).array() - mu).square().mean();
+        y.col(c) = (((x.col(c).array() - mu) / std::sqrt(var + 1e-5)) * g.array() + b.array()).matrix();
+    }
+    return y;
 }
 
 }  // namespace naive

@@ -44,6 +44,13 @@ struct Attention {
         Rng rng(seed);
         init(rng);
     }
+    /// Per token at sequence length T: the projections, plus scores Kᵀ Q and mixing V P over the
+    /// full T × T (2·T·D each forward; dV, dP, dQ, dK backward); P (H·T), O (D) and dqkv (3D) kept.
+    static constexpr Cost cost(int seq_len = 1) {
+        const double T_ = seq_len;
+        return Dense<T, Dim, 3 * Dim>::cost() + Dense<T, Dim, Dim>::cost() +
+               Cost{0, 4 * T_ * Dim, 8 * T_ * Dim, (Heads * T_ + 4.0 * Dim) * sizeof(T)};
+    }
     static std::string name() {
         return "Attention<Dim=" + std::to_string(Dim) + ",Heads=" + std::to_string(Heads) + ">";
     }

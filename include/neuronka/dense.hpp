@@ -36,6 +36,11 @@ struct Dense {
         init(rng);
     }
 
+    /// y and dx per sample; forward y = W x: In·Out multiply-adds; backward dW and dx: twice that.
+    static constexpr Cost cost(int = 1) {
+        return {double(parameter_count), 2.0 * In * Out, 4.0 * In * Out, double(In + Out) * sizeof(T)};
+    }
+
     static std::string name() { return "Dense<In=" + std::to_string(In) + ",Out=" + std::to_string(Out) + ">"; }
 
     /// Draws W with `scheme`, sets b to zero and clears the gradients.

@@ -40,6 +40,7 @@ struct Embedding {
         Rng rng(seed);
         init(rng);
     }
+    static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, double(Dim) * sizeof(T)}; }
     static std::string name() { return "Embedding<Vocab=" + std::to_string(Vocab) + ",Dim=" + std::to_string(Dim) + ">"; }
     void init(Rng& rng) {
         initialise(E, rng, Init::xavier);
@@ -97,6 +98,7 @@ struct PositionalEmbedding {
         Rng rng(seed);
         init(rng);
     }
+    static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, 0}; }
     static std::string name() {
         return "PositionalEmbedding<Context=" + std::to_string(Context) + ",Dim=" + std::to_string(Dim) + ">";
     }

@@ -12,6 +12,30 @@
 
 namespace neuronka {
 
+/**
+ * @brief What one sample (one token, for sequence layers) costs in a layer; see docs/cost.md.
+ *
+ * FLOPs count the multiply-adds of matrix products, 2 FLOPs each, exactly as the layer computes them
+ * (attention's score and mixing products over the full T × T). Element-wise work (bias, activations,
+ * normalisation, softmax) is not counted. Backward includes the input gradient.
+ */
+struct Cost {
+    double parameters = 0;        ///< trainable scalars (not per sample)
+    double forward_flops = 0;     ///< per sample
+    double backward_flops = 0;    ///< per sample
+    double activation_bytes = 0;  ///< per sample: buffers the layer keeps that grow with the batch
+    constexpr Cost& operator+=(const Cost& o) {
+        parameters += o.parameters, forward_flops += o.forward_flops, backward_flops += o.backward_flops;
+        activation_bytes += o.activation_bytes;
+        return *this;
+    }
+    friend constexpr Cost operator+(Cost a, const Cost& b) { return a += b; }
+    friend constexpr Cost operator*(double k, Cost c) {
+        c.parameters *= k, c.forward_flops *= k, c.backward_flops *= k, c.activation_bytes *= k;
+        return c;
+    }
+};
+
 /// One trainable tensor of a layer and its accumulated gradient, both seen as flat arrays.
 /// `value` and `grad` always have the same size. Optimisers identify a parameter by the order in
 /// which a model visits it, never by its address.

@@ -28,6 +28,7 @@ struct LayerNorm {
     Vector<T, Dim> gamma, beta, dgamma, dbeta;  // Dim
 
     explicit LayerNorm(std::uint64_t = 0) { init_parameters(); }
+    static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, (2.0 * Dim + 2) * sizeof(T)}; }
     static std::string name() { return "LayerNorm<Dim=" + std::to_string(Dim) + ">"; }
     void init(Rng&) { init_parameters(); }
 

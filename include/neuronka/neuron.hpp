@@ -26,6 +26,9 @@ struct Neuron {
         init(rng);
     }
 
+    static constexpr Cost cost(int = 1) {
+        return Dense<T, In, 1>::cost() + (std::is_same_v<Act, Identity> ? Cost{} : Activation<T, 1, Act>::cost());
+    }
     static std::string name() { return "Neuron<In=" + std::to_string(In) + "," + Act::name + ">"; }
 
     /// The weight of input i.

@@ -96,6 +96,21 @@ public:
         init(rng);
     }
 
+    static constexpr Cost cost(int seq_len = 1) {
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return (Cost{} + ... + std::tuple_element_t<I, layers_type>::cost(seq_len));
+        }(std::make_index_sequence<depth>{});
+    }
+    /// Calls f(name, cost, output rows) for every layer, in data-flow order.
+    template <class F>
+    static void describe(F&& f, int seq_len = 1) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (f(std::tuple_element_t<I, layers_type>::name(), std::tuple_element_t<I, layers_type>::cost(seq_len),
+               std::tuple_element_t<I, layers_type>::out_size),
+             ...);
+        }(std::make_index_sequence<depth>{});
+    }
+
     static std::string name() {
         std::string s = "Sequential<";
         [&]<std::size_t... I>(std::index_sequence<I...>) {

@@ -38,6 +38,19 @@ struct TransformerBlock {
         Rng rng(seed);
         init(rng);
     }
+    static constexpr Cost cost(int seq_len = 1) {
+        return 2 * LayerNorm<T, Dim>::cost() + Attention<T, Dim, Heads>::cost(seq_len) + Mlp::cost() +
+               Cost{0, 0, 0, 4.0 * Dim * sizeof(T)};  // h, y, dh, dx
+    }
+    template <class F>
+    static void describe(F&& f, int seq_len = 1) {
+        f("  " + LayerNorm<T, Dim>::name(), LayerNorm<T, Dim>::cost(), Dim);
+        f("  " + Attention<T, Dim, Heads>::name() + " (+ residual)",
+          Attention<T, Dim, Heads>::cost(seq_len) + Cost{0, 0, 0, 2.0 * Dim * sizeof(T)}, Dim);
+        f("  " + LayerNorm<T, Dim>::name(), LayerNorm<T, Dim>::cost(), Dim);
+        Mlp::describe([&](const std::string& n, const Cost& c, int rows) { f("  " + n, c, rows); });
+        f("  residual", Cost{0, 0, 0, 2.0 * Dim * sizeof(T)}, Dim);
+    }
     static std::string name() {
         return "TransformerBlock<Dim=" + std::to_string(Dim) + ",Heads=" + std::to_string(Heads) +
                ",Hidden=" + std::to_string(Hidden) + ">";
@@ -112,6 +125,23 @@ struct Transformer {
     explicit Transformer(std::uint64_t seed = 0) {
         Rng rng(seed);
         init(rng);
+    }
+    static constexpr Cost cost(int seq_len = 1) {
+        return Embedding<T, Vocab, Dim>::cost() + PositionalEmbedding<T, Context, Dim>::cost() +
+               Cost{0, 0, 0, double(Dim) * sizeof(T)} + double(Layers) * Block::cost(seq_len) +
+               LayerNorm<T, Dim>::cost() + Dense<T, Dim, Vocab>::cost();
+    }
+    template <class F>
+    static void describe(F&& f, int seq_len = 1) {
+        f(Embedding<T, Vocab, Dim>::name(), Embedding<T, Vocab, Dim>::cost(), Dim);
+        f(PositionalEmbedding<T, Context, Dim>::name() + " (+)",
+          PositionalEmbedding<T, Context, Dim>::cost() + Cost{0, 0, 0, double(Dim) * sizeof(T)}, Dim);
+        for (int l = 0; l < Layers; ++l) {
+            f("block " + std::to_string(l) + ": " + Block::name(), Cost{}, -1);
+            Block::describe(f, seq_len);
+        }
+        f(LayerNorm<T, Dim>::name(), LayerNorm<T, Dim>::cost(), Dim);
+        f(Dense<T, Dim, Vocab>::name() + " (head)", Dense<T, Dim, Vocab>::cost(), Vocab);
     }
     static std::string name() {
         return "Transformer<Vocab=" + std::to_string(Vocab) + ",Context=" + std::to_string(Context) +
