@@ -9,11 +9,11 @@
 // default 1), --out DIR. Writes language_models.svg (NLL per model).
 #include "common/cli.hpp"
 #include "common/svg.hpp"
+#include "common/throughput.hpp"
 #include "common/words.hpp"
 
 #include <neuronka/neuronka.hpp>
 
-#include <chrono>
 #include <cstdio>
 #include <functional>
 
@@ -198,7 +198,8 @@ int main(int argc, char** argv) {
             Rng rng(8);
             const int B = 32;
             std::vector<int> ids(std::size_t(B * C)), targets(ids.size());
-            const auto t0 = std::chrono::steady_clock::now();
+            throughput::Meter meter("language_models transformer", GPT::parameter_count,
+                                    step_cost<GPT>(B, C, Optimizer::adamw).flops(), B * C, "tokens");
             for (int s = 0; s < total; ++s) {
                 for (int b = 0; b < B; ++b) {
                     const std::size_t start = rng.below(train.size() - C - 1);
@@ -211,11 +212,13 @@ int main(int argc, char** argv) {
                 clip_gradient_norm(*gpt, 1.0);
                 opt.set_learning_rate(float(schedule(s)));
                 opt.step(*gpt);
+                meter.step();
                 if ((s + 1) % 500 == 0 || s + 1 == total)
-                    std::printf("  transformer step %d/%d  loss %.3f  %.0f tokens/s\n", s + 1, total, loss,
-                                double((s + 1) * B * C) /
-                                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+                    std::printf("  transformer step %d/%d  loss %.3f  %.0f tokens/s  %.1f GFLOP/s\n", s + 1, total, loss,
+                                meter.samples_per_second(), meter.gflops_per_second());
             }
+            std::printf("  "), meter.report();
+            meter.record(args.path("runs.tsv"));
         }
         // Held-out: every position of the stream, predicted with up to C characters of context
         // (non-overlapping windows, so the first positions of each window see fewer).

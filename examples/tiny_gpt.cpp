@@ -4,11 +4,11 @@
 // built-in text), --steps N (default 600), --out DIR.
 #include "common/cli.hpp"
 #include "common/svg.hpp"
+#include "common/throughput.hpp"
 #include "common/words.hpp"
 
 #include <neuronka/neuronka.hpp>
 
-#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
         Rng rng(2);
         std::vector<int> ids(B * C), targets(B * C);
         std::vector<double> xs, losses;
-        const auto t0 = std::chrono::steady_clock::now();
+        throughput::Meter meter("tiny_gpt", GPT::parameter_count, step_cost<GPT>(B, C, Optimizer::adamw).flops(), B * C, "tokens");
         for (int s = 0; s < steps; ++s) {
             for (int b = 0; b < B; ++b) {
                 const std::size_t start = rng.below(split - C - 1);
@@ -92,13 +92,15 @@ int main(int argc, char** argv) {
             clip_gradient_norm(*model, 1.0);
             opt.set_learning_rate(float(schedule(s)));
             opt.step(*model);
+            meter.step();
             xs.push_back(s), losses.push_back(loss);
-            if ((s + 1) % 100 == 0 || s + 1 == steps) {
-                const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-                std::printf("step %6d/%d  loss %.3f  %7.0f tokens/s  ETA %5.1f s\n", s + 1, steps, loss,
-                            double(s + 1) * B * C / secs, secs / (s + 1) * (steps - s - 1));
-            }
+            if ((s + 1) % 100 == 0 || s + 1 == steps)
+                std::printf("step %6d/%d  loss %.3f  %7.0f tokens/s  %5.1f GFLOP/s  ETA %5.1f s\n", s + 1, steps, loss,
+                            meter.samples_per_second(), meter.gflops_per_second(),
+                            meter.seconds() / (s + 1) * (steps - s - 1));
         }
+        meter.report();
+        meter.record(args.path("runs.tsv"));
         // Held-out loss on the last 10 % of the text, in windows of the full context.
         double held = 0;
         int windows = 0;

@@ -10,7 +10,7 @@ scripts/deps.sh
 
 echo "== neuronka tests (Release, -Wall -Wextra -Wpedantic -Werror) =="
 cmake -S . -B build/test -DCMAKE_BUILD_TYPE=Release -DNEURONKA_WERROR=ON \
-      -DNEURONKA_BUILD_EXAMPLES=ON -DNEURONKA_BUILD_BENCH=ON >/dev/null
+      -DNEURONKA_BUILD_EXAMPLES=ON -DNEURONKA_BUILD_BENCH=OFF >/dev/null
 cmake --build build/test -j"$jobs"
 ctest --test-dir build/test -j"$jobs" --output-on-failure
 

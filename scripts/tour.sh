@@ -11,6 +11,7 @@ scripts/deps.sh
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DNEURONKA_BUILD_TESTS=OFF -DNEURONKA_BUILD_BENCH=OFF >/dev/null
 cmake --build build/release -j"$jobs"
 mkdir -p "$out"
+rm -f "$out/runs.tsv"  # the training examples append their measured runs; training_cost reads them
 bin=build/release/examples
 
 step() {  # step NUMBER TITLE PROGRAM [ARGS...]
@@ -26,6 +27,7 @@ step 3 "Statistics -> word embeddings -> transformer: four models of English wor
 step 4 "Word embeddings: words used alike get similar vectors" word_embeddings
 step 5 "Attention: not all data is equally important" attention
 step 6 "A tiny GPT trained on a text file" tiny_gpt
+step 7 "What training costs: FLOPs, PF-days, memory, energy, CO2 and water, up to GPT-3" training_cost
 
 printf '\nThe tour is complete. Figures are in %s:\n' "$out"
 ls -1 "$out"

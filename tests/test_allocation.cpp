@@ -3,18 +3,11 @@
 // Two independent counters: a replaced global operator new (catches std::vector, std::string, ...)
 // and Eigen's own check (EIGEN_RUNTIME_NO_MALLOC), which sees every heap block Eigen allocates,
 // including the packing buffers of its matrix products.
-#if defined(__GNUC__) && !defined(__clang__)
-// The replacement operator new below is malloc-based, so free is its matching release.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-#include <atomic>
-#include <cstdlib>
-#include <new>
+#include "count_new.hpp"
 
 namespace {
 std::atomic<long> eigen_mallocs_while_forbidden{0};
-std::atomic<long> news{0};
+std::atomic<long>& news = count_new::allocations;
 }  // namespace
 
 #define EIGEN_RUNTIME_NO_MALLOC
@@ -26,14 +19,6 @@ std::atomic<long> news{0};
 #include <neuronka/neuronka.hpp>
 
 #include <catch2/catch.hpp>
-
-void* operator new(std::size_t n) {
-    ++news;
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 using namespace neuronka;
 

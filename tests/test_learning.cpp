@@ -1,22 +1,6 @@
 // Learning end to end with the transformer: a task that needs attention, reproducibility, and a
 // training step that allocates nothing.
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
-namespace {
-std::atomic<long> news{0};
-}
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-void* operator new(std::size_t n) {
-    ++news;
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "count_new.hpp"
 
 #include "../examples/common/reverse_task.hpp"
 #include "../examples/common/word_vectors.hpp"
@@ -98,9 +82,9 @@ TEST_CASE("a transformer training step allocates nothing after the first", "[lea
     Trainer t;
     t.step();
     t.step();
-    const long before = news.load();
+    const long before = count_new::allocations.load();
     for (int i = 0; i < 3; ++i) t.step();
-    CHECK(news.load() - before == 0);
+    CHECK(count_new::allocations.load() - before == 0);
 }
 
 TEST_CASE("the neural bigram converges to the counting bigram", "[learning][bigram]") {

@@ -9,7 +9,9 @@
 
 namespace neuronka::compute {
 
-/// A decoder-only transformer's shape (GPT-style: learned positions, tied or untied head).
+/// A decoder-only transformer's shape (GPT-style: learned positions, tied or untied head). The
+/// attention width is taken as d_model (as in Kaplan et al.'s counts), so the number of heads
+/// changes no count; GPT-3's own table lists shapes where heads × d_head differs from d_model.
 struct TransformerShape {
     double layers = 0, d_model = 0, heads = 0, context = 0, vocab = 0;
     double d_ff = 0;           ///< MLP width; 0 means 4 · d_model
@@ -26,9 +28,6 @@ inline void validate(const TransformerShape& s) {
     check_positive("layers", s.layers), check_positive("d_model", s.d_model), check_positive("heads", s.heads);
     check_positive("context", s.context), check_positive("vocab", s.vocab);
     if (s.d_ff < 0) throw std::invalid_argument("compute: d_ff is negative");
-    if (std::fmod(s.d_model, s.heads) != 0)
-        throw std::invalid_argument("compute: d_model " + std::to_string(s.d_model) + " is not a multiple of heads " +
-                                    std::to_string(s.heads));
 }
 
 /// Parameters without embeddings (Kaplan et al. 2020's N): per layer the attention projections

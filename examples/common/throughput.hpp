@@ -1,0 +1,45 @@
+// Measured throughput of a training run: FLOPs counted from the model's type (neuronka::step_cost)
+// divided by wall time. Each run is also appended to <out>/runs.tsv, which training_cost reads to
+// put neuronka's own models next to GPT-3.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+namespace throughput {
+
+class Meter {
+public:
+    /// flops_per_step: counted FLOPs of one training step; samples_per_step: samples or tokens.
+    Meter(std::string name, double parameters, double flops_per_step, double samples_per_step,
+          std::string unit = "samples")
+        : name_(std::move(name)), unit_(std::move(unit)), parameters_(parameters), flops_(flops_per_step),
+          samples_(samples_per_step), start_(std::chrono::steady_clock::now()) {}
+
+    void step() { ++steps_; }
+    double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
+    double flops() const { return flops_ * double(steps_); }
+    double gflops_per_second() const { return flops() / seconds() / 1e9; }
+    double samples_per_second() const { return samples_ * double(steps_) / seconds(); }
+
+    /// "this run: 2.1e12 FLOPs in 23 s = 91 GFLOP/s"
+    void report() const {
+        std::printf("this run: %.3g FLOPs in %.1f s = %.1f GFLOP/s (%ld steps, %.0f %s/s)\n", flops(), seconds(),
+                    gflops_per_second(), steps_, samples_per_second(), unit_.c_str());
+    }
+    /// Appends "name  parameters  flops  seconds" to path (a tab-separated file).
+    void record(const std::string& path) const {
+        std::ofstream out(path, std::ios::app);
+        if (out) out << name_ << '\t' << parameters_ << '\t' << flops() << '\t' << seconds() << '\n';
+    }
+
+private:
+    std::string name_, unit_;
+    double parameters_, flops_, samples_;
+    long steps_ = 0;
+    std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace throughput
