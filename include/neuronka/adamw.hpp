@@ -73,6 +73,13 @@ public:
     std::vector<Array>& second_moments() { return v_; }
     void set_steps(std::size_t t) { t_ = t; }
 
+    /// For checkpoints: the optimiser's name and its state, as groups of one array per parameter.
+    static constexpr const char* kind = "AdamW";
+    template <class F>
+    void visit_state(F&& f) {
+        f(m_), f(v_);
+    }
+
 private:
     void validate() const {
         auto bad = [](const char* what, T v, const char* hint) {

@@ -17,6 +17,7 @@
 #include "neuron.hpp"
 #include "random.hpp"
 #include "sequential.hpp"
+#include "serialize.hpp"
 #include "sgd.hpp"
 #include "summary.hpp"
 #include "transformer.hpp"

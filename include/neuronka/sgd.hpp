@@ -55,6 +55,14 @@ public:
 
     /// Number of steps taken.
     std::size_t steps() const { return steps_; }
+    void set_steps(std::size_t n) { steps_ = n; }
+
+    /// For checkpoints: the optimiser's name and its state, as groups of one array per parameter.
+    static constexpr const char* kind = "SGD";
+    template <class F>
+    void visit_state(F&& f) {
+        f(velocity_);
+    }
     /// The velocity buffers, one per parameter in visiting order (empty without momentum).
     const std::vector<Eigen::Array<T, Eigen::Dynamic, 1>>& velocity() const { return velocity_; }
     std::vector<Eigen::Array<T, Eigen::Dynamic, 1>>& velocity() { return velocity_; }

@@ -1,0 +1,247 @@
+// Checkpoints: round trips, exact resume in a fresh process, every kind of bad file rejected with
+// the model untouched, and a save killed half-way leaving the previous checkpoint intact.
+#include <neuronka/neuronka.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace neuronka;
+using Catch::Matchers::Contains;
+
+namespace {
+using Mlp = Sequential<Dense<float, 4, 16>, Tanh, Dense<float, 16, 3>>;
+
+std::string temp_path(const std::string& name) {
+    const auto dir = std::filesystem::temp_directory_path() / ("neuronka-test-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    return (dir / name).string();
+}
+template <class Model>
+std::vector<unsigned char> raw_parameters(Model& m) {
+    std::vector<unsigned char> out;
+    m.visit_parameters([&](auto p) {
+        const auto* b = reinterpret_cast<const unsigned char*>(p.value.data());
+        out.insert(out.end(), b, b + p.value.size() * sizeof(p.value(0)));
+    });
+    return out;
+}
+std::vector<unsigned char> read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+void write_bytes(const std::string& path, const std::vector<unsigned char>& b) {
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
+}
+// One SGD step of the MLP on a batch drawn from rng.
+void mlp_step(Mlp& m, SGD<float>& opt, Rng& rng) {
+    Batch<float, 4> x(4, 8);
+    for (Eigen::Index i = 0; i < x.size(); ++i) x(i) = float(rng.uniform(-1, 1));
+    std::vector<int> labels(8);
+    for (auto& l : labels) l = int(rng.below(3));
+    SoftmaxCrossEntropy<float, 3> ce;
+    m.zero_grad();
+    ce.forward(m.forward(x), labels);
+    m.backward(x, ce.backward());
+    opt.step(m);
+}
+// Runs f in a child process; returns its exit status.
+template <class F>
+int in_child(F&& f) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        int code = 1;
+        try {
+            code = f();
+        } catch (...) {
+        }
+        ::_exit(code);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+}  // namespace
+
+TEST_CASE("a saved model loads back bitwise, predictions included", "[serialize]") {
+    Mlp a(1), b(2);
+    const std::string path = temp_path("mlp.nkpt");
+    save(path, a);
+    REQUIRE(raw_parameters(a) != raw_parameters(b));
+    load(path, b);
+    CHECK(raw_parameters(a) == raw_parameters(b));
+    const Batch<float, 4> x = Batch<float, 4>::Random(4, 5);
+    const Batch<float, 3> ya = a.forward(x), yb = b.forward(x);
+    CHECK(std::memcmp(ya.data(), yb.data(), sizeof(float) * 15) == 0);
+}
+
+TEST_CASE("training resumes exactly in a fresh process", "[serialize][resume]") {
+    const int N = 7, M = 5;
+    SECTION("MLP with SGD and Nesterov momentum") {
+        Mlp straight(3);
+        SGD<float> opt({.learning_rate = 0.1f, .momentum = 0.9f, .nesterov = true});
+        Rng rng(4);
+        for (int s = 0; s < N + M; ++s) mlp_step(straight, opt, rng);
+        const std::string path = temp_path("resume-mlp.nkpt"), result = temp_path("resume-mlp.out");
+        const int status = in_child([&] {  // first process: N steps, save
+            Mlp m(3);
+            SGD<float> o({.learning_rate = 0.1f, .momentum = 0.9f, .nesterov = true});
+            Rng r(4);
+            for (int s = 0; s < N; ++s) mlp_step(m, o, r);
+            save(path, m, o, r);
+            return 0;
+        });
+        REQUIRE(status == 0);
+        REQUIRE(in_child([&] {  // a fresh process: load, M more steps
+            Mlp m(99);
+            SGD<float> o({.learning_rate = 0.1f, .momentum = 0.9f, .nesterov = true});
+            Rng r(99);
+            load(path, m, o, r);
+            for (int s = 0; s < M; ++s) mlp_step(m, o, r);
+            write_bytes(result, raw_parameters(m));
+            return 0;
+        }) == 0);
+        CHECK(read_bytes(result) == raw_parameters(straight));
+    }
+    SECTION("transformer with AdamW") {
+        using GPT = Transformer<float, 11, 8, 16, 2, 2>;
+        auto step = [](GPT& m, AdamW<float>& o, Rng& r) {
+            std::vector<int> ids(16), targets(16);
+            for (std::size_t i = 0; i < 16; ++i) ids[i] = int(r.below(11)), targets[i] = int(r.below(11));
+            SoftmaxCrossEntropy<float, 11> ce;
+            m.zero_grad();
+            ce.forward(m.forward(ids, 8), targets);
+            m.backward(ids, ce.backward());
+            clip_gradient_norm(m, 1.0);
+            o.step(m);
+        };
+        GPT straight(5);
+        AdamW<float> opt({.learning_rate = 1e-2f});
+        Rng rng(6);
+        for (int s = 0; s < N + M; ++s) step(straight, opt, rng);
+        const std::string path = temp_path("resume-gpt.nkpt"), result = temp_path("resume-gpt.out");
+        REQUIRE(in_child([&] {
+            GPT m(5);
+            AdamW<float> o({.learning_rate = 1e-2f});
+            Rng r(6);
+            for (int s = 0; s < N; ++s) step(m, o, r);
+            save(path, m, o, r);
+            return 0;
+        }) == 0);
+        REQUIRE(in_child([&] {
+            GPT m(77);
+            AdamW<float> o({.learning_rate = 1e-2f});
+            Rng r(77);
+            load(path, m, o, r);
+            for (int s = 0; s < M; ++s) step(m, o, r);
+            write_bytes(result, raw_parameters(m));
+            return 0;
+        }) == 0);
+        CHECK(read_bytes(result) == raw_parameters(straight));
+    }
+}
+
+TEST_CASE("bad checkpoints are rejected with where and why, and the model is untouched", "[serialize][errors]") {
+    Mlp saved(1), target(2);
+    const std::string path = temp_path("bad.nkpt");
+    save(path, saved);
+    const std::vector<unsigned char> good = read_bytes(path);
+    const std::vector<unsigned char> before = raw_parameters(target);
+    auto rejects = [&](const std::vector<unsigned char>& bytes, const std::string& message) {
+        write_bytes(path, bytes);
+        CHECK_THROWS_WITH(load(path, target), Contains(message));
+        CHECK(raw_parameters(target) == before);
+    };
+    SECTION("wrong magic") {
+        auto b = good;
+        b[0] = 'X';
+        rejects(b, "not a neuronka checkpoint: wrong magic");
+    }
+    SECTION("unknown version") {
+        auto b = good;
+        b[8] = 9;
+        rejects(b, "unknown format version 9, expected 1 (at byte offset 8)");
+    }
+    SECTION("another model: other sizes, other layer kinds, other scalar type") {
+        Sequential<Dense<float, 4, 8>, Tanh, Dense<float, 8, 3>> smaller;
+        CHECK_THROWS_WITH(load(path, smaller), Contains("model description: expected \"Sequential<Dense<In=4,Out=8>"));
+        Sequential<Dense<float, 4, 16>, ReLU, Dense<float, 16, 3>> relu;
+        CHECK_THROWS_WITH(load(path, relu), Contains("found \"Sequential<Dense<In=4,Out=16>, Tanh<N=16>"));
+        Sequential<Dense<double, 4, 16>, Tanh, Dense<double, 16, 3>> wider;
+        CHECK_THROWS_WITH(load(path, wider), Contains("scalar type: expected \"float64\", found \"float32\""));
+    }
+    SECTION("truncated anywhere") {
+        for (std::size_t n = 0; n < good.size(); n += 7) {
+            write_bytes(path, std::vector<unsigned char>(good.begin(), good.begin() + long(n)));
+            CHECK_THROWS_AS(load(path, target), CheckpointError);
+        }
+        rejects(std::vector<unsigned char>(good.begin(), good.end() - 100), "file is truncated");
+        CHECK(raw_parameters(target) == before);
+    }
+    SECTION("over-long") {
+        auto b = good;
+        b.insert(b.end() - 4, {1, 2, 3});
+        rejects(b, "3 unexpected bytes after the last block");
+    }
+    SECTION("any flipped byte") {
+        for (std::size_t i = 0; i < good.size(); ++i) {
+            auto b = good;
+            b[i] ^= 0x20;
+            write_bytes(path, b);
+            CHECK_THROWS_AS(load(path, target), CheckpointError);
+        }
+        auto b = good;
+        b[good.size() / 2] ^= 1;  // inside the values: only the checksum can tell
+        rejects(b, "checksum mismatch");
+    }
+    SECTION("a corrupted length never allocates absurdly") {
+        auto b = good;
+        const std::size_t at = 8 + 4 + 4 + 8 + Mlp::name().size();  // the scalar type's length field
+        for (int k = 0; k < 8; ++k) b[at + std::size_t(k)] = 0xFF;
+        rejects(b, "scalar type has length 18446744073709551615, more than the limit");
+    }
+    SECTION("non-finite values, when the caller asks") {
+        saved.layer<0>().W(1, 2) = std::numeric_limits<float>::quiet_NaN();
+        save(path, saved);
+        CHECK_NOTHROW(load(path, target));
+        Mlp fresh(2);
+        const auto fresh_before = raw_parameters(fresh);
+        CHECK_THROWS_WITH(load(path, fresh, LoadOptions{.check_finite = true}), Contains("W: value is not finite"));
+        CHECK(raw_parameters(fresh) == fresh_before);
+    }
+    SECTION("optimiser state asked for but absent") {
+        SGD<float> opt;
+        Rng rng;
+        CHECK_THROWS_WITH(load(path, target, opt, rng), Contains("holds no optimiser state"));
+    }
+}
+
+TEST_CASE("a save killed half-way leaves the previous checkpoint intact", "[serialize][atomic]") {
+    using Big = Sequential<Dense<float, 512, 512>, Tanh, Dense<float, 512, 512>>;  // ~2 MiB per save
+    const std::string path = temp_path("atomic.nkpt");
+    Big original(1);
+    save(path, original);
+    const std::vector<unsigned char> expected = raw_parameters(original);
+    for (int attempt = 0; attempt < 6; ++attempt) {
+        const pid_t pid = ::fork();
+        if (pid == 0) {
+            Big other(2);
+            for (;;) save(path, other);  // keeps replacing the file until killed
+        }
+        ::usleep(useconds_t(2000 + attempt * 7000));
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        Big loaded(3);
+        REQUIRE_NOTHROW(load(path, loaded));  // whatever moment the kill hit, the file is complete
+        const auto got = raw_parameters(loaded);
+        Big other(2);
+        CHECK((got == expected || got == raw_parameters(other)));
+    }
+    for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(path).parent_path()))
+        if (e.path().filename().string().rfind("atomic.nkpt.tmp-", 0) == 0) std::filesystem::remove(e.path());
+}
