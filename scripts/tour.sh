@@ -23,11 +23,12 @@ step() {  # step NUMBER TITLE PROGRAM [ARGS...]
 
 step 1 "What is a neuron? y = w*x + b, trained from random w and b (iterations 0, 1, X)" neuron
 step 2 "One neuron is a straight line: XOR needs a network" xor
-step 3 "Statistics -> word embeddings -> transformer: four models of English words, measured" language_models
-step 4 "Word embeddings: words used alike get similar vectors" word_embeddings
-step 5 "Attention: not all data is equally important" attention
-step 6 "A tiny GPT trained on a text file" tiny_gpt
-step 7 "What training costs: FLOPs, PF-days, memory, energy, CO2 and water, up to GPT-3" training_cost
+step 3 "Real data: Fashion-MNIST (3 epochs here; the full run is examples/fashion_mnist with no options)" fashion_mnist --epochs 3
+step 4 "Statistics -> word embeddings -> transformer: four models of English words, measured" language_models
+step 5 "Word embeddings: words used alike get similar vectors" word_embeddings
+step 6 "Attention: not all data is equally important" attention
+step 7 "A tiny GPT trained on a text file" tiny_gpt
+step 8 "What training costs: FLOPs, PF-days, memory, energy, CO2 and water, up to GPT-3" training_cost
 
 printf '\nThe tour is complete. Figures are in %s:\n' "$out"
 ls -1 "$out"

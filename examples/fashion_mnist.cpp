@@ -1,0 +1,172 @@
+// Fashion-MNIST: a real data set. An MLP 784-256-128-10 learns to tell T-shirts from sneakers from
+// Debian's dataset-fashion-mnist (IDX files, gzip), with a progress bar; prints the test accuracy
+// and a confusion matrix; saves the model as a checkpoint, loads it back in a second process and
+// checks that it gives the same test accuracy; writes fashion_mnist.svg, a grid of test images
+// with predicted and true labels.
+// Options: --epochs N (default 10), --data DIR (default /usr/share/datasets/fashion-mnist), --out DIR.
+// Internal: --evaluate CHECKPOINT prints the test accuracy of a saved model and exits.
+#include "common/cli.hpp"
+
+#include <neuronka/data.hpp>
+#include <neuronka/neuronka.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+
+using namespace neuronka;
+
+namespace {
+using Model = Sequential<Dense<float, 784, 256>, ReLU, Dense<float, 256, 128>, ReLU, Dense<float, 128, 10>>;
+const char* class_names[10] = {"T-shirt", "Trouser", "Pullover", "Dress", "Coat",
+                               "Sandal",  "Shirt",   "Sneaker",  "Bag",   "Boot"};
+
+struct Split {
+    IdxImages images;
+    std::vector<int> labels;
+};
+Split load_split(const std::string& dir, const char* prefix) {
+    Split s{read_idx_images(dir + "/" + prefix + "-images-idx3-ubyte.gz"),
+            read_idx_labels(dir + "/" + prefix + "-labels-idx1-ubyte.gz", 10)};
+    if (s.labels.size() != s.images.count)
+        throw DataError(dir + ": " + std::to_string(s.images.count) + " images but " + std::to_string(s.labels.size()) + " labels");
+    return s;
+}
+// Predicted classes of every image of a split.
+std::vector<int> predict(Model& model, const Split& s) {
+    std::vector<int> out;
+    for (std::size_t first = 0; first < s.images.count; first += 1000) {
+        const std::size_t n = std::min<std::size_t>(1000, s.images.count - first);
+        const Batch<float, 10>& z = model.forward(to_batch<float, 784>(s.images, first, n));
+        for (Eigen::Index c = 0; c < z.cols(); ++c) {
+            Eigen::Index best;
+            z.col(c).maxCoeff(&best);
+            out.push_back(int(best));
+        }
+    }
+    return out;
+}
+double accuracy(const std::vector<int>& predicted, const std::vector<int>& labels) {
+    std::size_t ok = 0;
+    for (std::size_t i = 0; i < labels.size(); ++i) ok += predicted[i] == labels[i];
+    return double(ok) / double(labels.size());
+}
+
+void image_grid(const std::string& path, const Split& s, const std::vector<int>& predicted) {
+    std::ofstream out(path);
+    const int cols = 8, rows = 4, cell = 3, box = 28 * cell + 30;
+    out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << cols * box << "' height='" << rows * box + 30
+        << "' font-family='sans-serif' font-size='11'><rect width='100%' height='100%' fill='white'/>"
+        << "<text x='10' y='18' font-size='14'>Fashion-MNIST test images: predicted (true); red = wrong</text>\n";
+    for (int k = 0; k < rows * cols; ++k) {
+        const std::size_t i = std::size_t(k) * 37;  // a spread of the test set
+        const int x0 = (k % cols) * box + 10, y0 = (k / cols) * box + 30;
+        for (int r = 0; r < 28; ++r)
+            for (int c = 0; c < 28; ++c) {
+                const int v = 255 - s.images.pixels[i * 784 + std::size_t(r * 28 + c)];
+                if (v < 250)
+                    out << "<rect x='" << x0 + c * cell << "' y='" << y0 + r * cell << "' width='" << cell << "' height='"
+                        << cell << "' fill='rgb(" << v << "," << v << "," << v << ")'/>";
+            }
+        const bool right = predicted[i] == s.labels[i];
+        out << "\n<text x='" << x0 << "' y='" << y0 + 28 * cell + 14 << "' fill='" << (right ? "#1a7f37" : "#c62828")
+            << "'>" << class_names[predicted[i]] << " (" << class_names[s.labels[i]] << ")</text>\n";
+    }
+    out << "</svg>\n";
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    return cli::run([&] {
+        const cli::Args args(argc, argv);
+        const std::string dir = args.get("data", "/usr/share/datasets/fashion-mnist");
+        if (args.has("evaluate")) {  // the second process: load and evaluate only
+            Model model;
+            load(args.get("evaluate", ""), model);
+            const Split test = load_split(dir, "t10k");
+            std::printf("%.4f\n", accuracy(predict(model, test), test.labels));
+            return;
+        }
+        const int epochs = int(args.integer("epochs", 10, 1, 1000));
+        const Split train = load_split(dir, "train"), test = load_split(dir, "t10k");
+        std::printf("Fashion-MNIST from %s: %zu training and %zu test images of %zux%zu pixels\n", dir.c_str(),
+                    train.images.count, test.images.count, train.images.rows, train.images.cols);
+        Model model(1);
+        std::printf("model: %s, %zu parameters\n", Model::name().c_str(), Model::parameter_count);
+        SoftmaxCrossEntropy<float, 10> ce;
+        AdamW<float> opt({.learning_rate = 1e-3f, .weight_decay = 1e-4f});
+        const int B = 64;
+        const Batch<float, 784> all = to_batch<float, 784>(train.images, 0, train.images.count);
+        std::vector<std::size_t> order(train.images.count);
+        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+        Rng rng(2);
+        Batch<float, 784> x(784, B);
+        std::vector<int> y(B);
+        const auto t0 = std::chrono::steady_clock::now();
+        const std::size_t steps_per_epoch = order.size() / B;
+        const auto schedule = LearningRateSchedule::warmup_cosine(1e-3, 200, long(steps_per_epoch) * epochs, 1e-5);
+        long step = 0;
+        for (int epoch = 1; epoch <= epochs; ++epoch) {
+            for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[rng.below(i + 1)]);
+            double loss_sum = 0;
+            std::size_t correct = 0;
+            for (std::size_t s = 0; s < steps_per_epoch; ++s) {
+                for (int b = 0; b < B; ++b) {
+                    const std::size_t k = order[s * B + std::size_t(b)];
+                    x.col(b) = all.col(Eigen::Index(k));
+                    y[std::size_t(b)] = train.labels[k];
+                }
+                model.zero_grad();
+                const Batch<float, 10>& z = model.forward(x);
+                loss_sum += ce.forward(z, y);
+                for (int b = 0; b < B; ++b) {
+                    Eigen::Index best;
+                    z.col(b).maxCoeff(&best);
+                    correct += int(best) == y[std::size_t(b)];
+                }
+                model.backward_parameters(x, ce.backward());
+                opt.set_learning_rate(float(schedule(step++)));
+                opt.step(model);
+                if ((s + 1) % 50 == 0 || s + 1 == steps_per_epoch) {
+                    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                    const double done = (epoch - 1) + double(s + 1) / double(steps_per_epoch);
+                    const int bar = int(30.0 * double(s + 1) / double(steps_per_epoch));
+                    std::printf("\repoch %d/%d [%s%s] loss %.4f  accuracy %5.1f%%  %6.0f samples/s  ETA %4.0f s", epoch,
+                                epochs, std::string(std::size_t(bar), '=').c_str(), std::string(std::size_t(30 - bar), ' ').c_str(),
+                                loss_sum / double(s + 1), 100.0 * double(correct) / double((s + 1) * B),
+                                done * double(steps_per_epoch * B) / secs, secs / done * (epochs - done));
+                    std::fflush(stdout);
+                }
+            }
+            std::printf("\n");
+        }
+        const std::vector<int> predicted = predict(model, test);
+        const double acc = accuracy(predicted, test.labels);
+        std::printf("test accuracy: %.2f%% (%zu images)\n\nconfusion matrix (rows: true class, columns: predicted)\n%9s",
+                    100 * acc, test.labels.size(), "");
+        for (const char* n : class_names) std::printf("%9.8s", n);
+        std::printf("\n");
+        for (int t = 0; t < 10; ++t) {
+            std::printf("%9.8s", class_names[t]);
+            for (int p = 0; p < 10; ++p) {
+                int n = 0;
+                for (std::size_t i = 0; i < predicted.size(); ++i) n += test.labels[i] == t && predicted[i] == p;
+                std::printf("%9d", n);
+            }
+            std::printf("\n");
+        }
+        const std::string checkpoint = args.path("fashion_mnist.nkpt");
+        save(checkpoint, model);
+        const std::string command = std::string(argv[0]) + " --data '" + dir + "' --out '" + args.out() +
+                                    "' --evaluate '" + checkpoint + "'";
+        std::FILE* p = ::popen(command.c_str(), "r");
+        double reloaded = -1;
+        if (!p || std::fscanf(p, "%lf", &reloaded) != 1) reloaded = -1;
+        if (p) ::pclose(p);
+        std::printf("saved %s; a second process loaded it: test accuracy %.2f%% (%s)\n", checkpoint.c_str(), 100 * reloaded,
+                    reloaded == acc ? "the same" : "DIFFERENT");
+        if (reloaded != acc) throw std::runtime_error("the reloaded model's accuracy differs");
+        image_grid(args.path("fashion_mnist.svg"), test, predicted);
+        std::printf("wrote %s\n", args.path("fashion_mnist.svg").c_str());
+    });
+}
