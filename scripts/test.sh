@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds every test with warnings as errors, runs them
 # with CTest, then builds and runs the unit tests again under AddressSanitizer and
-# UndefinedBehaviorSanitizer.
+# UndefinedBehaviorSanitizer, and fuzzes the checkpoint loader for a minute (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${NEURONKA_JOBS:-2}
@@ -22,3 +22,5 @@ cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DNEURONKA_WERROR=ON -DNEURONK
 cmake --build build/asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build/asan -j"$jobs" --output-on-failure -L unit
+
+scripts/fuzz.sh "${NEURONKA_FUZZ_SECONDS:-60}"
