@@ -63,7 +63,11 @@ TEST_CASE("non-finite losses throw", "[errors][loss]") {
     Batch<float, 1> y = Batch<float, 1>::Zero(1, 2);
     y(1) = std::numeric_limits<float>::quiet_NaN();
     CHECK_THROWS_AS(mse.forward(y, Batch<float, 1>::Zero(1, 2)), std::domain_error);
-    CHECK_THROWS_WITH(mse.forward(y, Batch<float, 1>::Zero(1, 2)), Contains("MeanSquaredError: the loss is nan"));
+    CHECK_THROWS_WITH(mse.forward(y, Batch<float, 1>::Zero(1, 2)),
+                      Contains("MeanSquaredError::forward: input has a non-finite value (nan) at row 0, column 1"));
+    // finite predictions whose loss overflows
+    const Batch<float, 1> big = Batch<float, 1>::Constant(1, 2, 3e38f), small = Batch<float, 1>::Constant(1, 2, -3e38f);
+    CHECK_THROWS_WITH(mse.forward(big, small), Contains("MeanSquaredError: the loss is inf"));
     SoftmaxCrossEntropy<float, 2> ce;
     Batch<float, 2> z = Batch<float, 2>::Zero(2, 1);
     z(0) = std::numeric_limits<float>::infinity();
@@ -88,4 +92,19 @@ TEST_CASE("bad optimiser settings throw", "[errors][sgd]") {
 TEST_CASE("Rng::below rejects an empty range", "[errors][random]") {
     Rng rng(1);
     CHECK_THROWS_WITH(rng.below(0), Equals("Rng::below: n is 0, expected at least 1"));
+}
+
+TEST_CASE("non-finite inputs and gradients stop with the layer and the step", "[errors][finite]") {
+    Sequential<Dense<float, 2, 4>, Tanh, Dense<float, 4, 1>> mlp;
+    Batch<float, 2> x = Batch<float, 2>::Zero(2, 3);
+    x(1, 2) = std::numeric_limits<float>::infinity();
+    CHECK_THROWS_AS(mlp.forward(x), std::domain_error);
+    CHECK_THROWS_WITH(mlp.forward(x), Contains("Dense<In=2,Out=4>::forward: input has a non-finite value (inf) at row 1, column 2"));
+
+    mlp.layer<2>().W(0, 0) = std::numeric_limits<float>::quiet_NaN();  // a diverged weight
+    const Batch<float, 2> ok = Batch<float, 2>::Ones(2, 3);
+    mlp.zero_grad();
+    mlp.forward(ok);
+    mlp.backward(ok, Batch<float, 1>::Ones(1, 3));
+    CHECK_THROWS_WITH(check_finite_gradients(mlp, 12), Contains("step 12: the gradient of parameter 0 (W, 8 values) is not finite"));
 }

@@ -9,6 +9,7 @@
 
 #include <Eigen/Core>
 
+#include <cmath>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -68,6 +69,18 @@ void check_input(Where where, const Eigen::MatrixBase<Derived>& x, long long row
         throw_size(where.str(), "input", x.rows(), "rows", rows, "one sample per column: pass a features x batch matrix");
     if (x.cols() == 0)
         throw std::invalid_argument(where.str() + ": input batch is empty (0 columns). Hint: pass at least one sample");
+#ifndef NEURONKA_NO_FINITE_CHECKS
+    if (!x.allFinite()) {
+        Eigen::Index r = 0, c = 0;
+        for (c = 0; c < x.cols(); ++c)
+            for (r = 0; r < x.rows(); ++r)
+                if (!std::isfinite(double(x(r, c)))) goto found;
+    found:
+        throw std::domain_error(where.str() + ": input has a non-finite value (" + std::to_string(double(x(r, c))) +
+                                ") at row " + std::to_string(r) + ", column " + std::to_string(c) +
+                                ". Hint: check the data, or lower the learning rate if training diverged");
+    }
+#endif
 }
 
 /// Checks an output gradient against the input it belongs to.

@@ -110,6 +110,20 @@ Joined<Models...> join(Models&... models) {
     return {{models...}};
 }
 
+/// Throws std::domain_error naming the step and the first parameter (in visiting order) whose
+/// gradient is not finite; call it after backward to stop training at the first sign of divergence.
+template <class Model>
+void check_finite_gradients(Model& model, long step) {
+    std::size_t index = 0;
+    model.visit_parameters([&](auto p) {
+        if (!p.grad.allFinite())
+            throw std::domain_error("step " + std::to_string(step) + ": the gradient of parameter " + std::to_string(index) +
+                                    " (" + p.name + ", " + std::to_string(p.grad.size()) +
+                                    " values) is not finite. Hint: lower the learning rate or clip gradients");
+        ++index;
+    });
+}
+
 /// Turns an entry of a Sequential into a concrete layer. Concrete layers are themselves; size-free
 /// entries such as `Tanh` specialise this to become `Activation<T, In, Tanh>`.
 template <class Entry, class T, int In>
