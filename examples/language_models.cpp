@@ -7,6 +7,7 @@
 //   4. transformer: attention over up to 16 previous characters
 // Options: --data FILE (any text; default /usr/share/dict/words), --scale S (training length,
 // default 1), --out DIR. Writes language_models.svg (NLL per model).
+#include "common/bigram.hpp"
 #include "common/cli.hpp"
 #include "common/svg.hpp"
 #include "common/throughput.hpp"
@@ -103,31 +104,19 @@ int main(int argc, char** argv) {
                         })});
 
         // ---- 2. neural bigram: one layer (an embedding table is a Dense layer on one-hot input) ----
-        Embedding<float, V, V> bigram(1);  // logits = W · onehot(previous) = column of W
+        Embedding<float, V, V> neural(1);  // logits = W · onehot(previous) = column of W
         {
-            SoftmaxCrossEntropy<float, V> ce;
-            SGD<float> opt({.learning_rate = 20.0f, .momentum = 0.9f});
             Rng rng(3);
-            std::vector<int> prev(8192), next(8192);
-            for (int s = 0; s < steps(600); ++s) {
-                for (std::size_t k = 0; k < prev.size(); ++k) {
-                    const std::size_t i = rng.below(train.size() - 1);
-                    prev[k] = train[i], next[k] = train[i + 1];
-                }
-                bigram.zero_grad();
-                ce.forward(bigram.forward(prev), next);
-                bigram.backward(prev, ce.backward());
-                opt.step(bigram);
-            }
+            bigram::train(neural, train, steps(600), rng);
         }
         auto neural_logits = [&](std::size_t a, std::size_t b, const Stream& s) -> const Batch<float, V>& {
-            return bigram.forward(std::span<const int>(s.data() + a, b - a));
+            return neural.forward(std::span<const int>(s.data() + a, b - a));
         };
-        rows.push_back({"2. neural bigram (1 layer, SGD)", bigram.parameter_count,
+        rows.push_back({"2. neural bigram (1 layer, SGD)", neural.parameter_count,
                         stream_nll(valid, 1, [&](auto a, auto b, int) -> auto& { return neural_logits(a, b, valid); }),
                         stream_nll(test, 1, [&](auto a, auto b, int) -> auto& { return neural_logits(a, b, test); }),
                         sample_words(8, [&](const std::vector<int>& ctx) {
-                            return sample_token(bigram.E.col(ctx.back()), sampling, sample_rng);
+                            return sample_token(neural.E.col(ctx.back()), sampling, sample_rng);
                         })});
 
         // ---- 3. embeddings + MLP over the previous three characters ------------------------------

@@ -1,4 +1,6 @@
 // Every layer, activation and loss: analytic gradients against central differences, in double.
+#include "test_util.hpp"
+
 #include <neuronka/neuronka.hpp>
 
 #include <catch2/catch.hpp>
@@ -7,14 +9,6 @@ using namespace neuronka;
 
 namespace {
 constexpr double tolerance = 1e-6;
-
-template <int Rows>
-Batch<double, Rows> random_batch(int cols, std::uint64_t seed, double lo = -2, double hi = 2) {
-    Rng rng(seed);
-    Batch<double, Rows> x(Rows, cols);
-    for (Eigen::Index i = 0; i < x.size(); ++i) x(i) = rng.uniform(lo, hi);
-    return x;
-}
 
 template <class L>
 void check_layer(L& layer, const Batch<double, L::in_size>& x) {
@@ -30,15 +24,15 @@ TEST_CASE("Dense gradients match finite differences", "[gradcheck][dense]") {
     SECTION("small, fixed-size storage and coefficient-based products") {
         Dense<double, 3, 4> d(7);
         d.b.setConstant(0.3);
-        check_layer(d, random_batch<3>(5, 1));
+        check_layer(d, random_batch<3>(5, 1, -2, 2));
     }
     SECTION("large, heap storage and blocked GEMM") {
         Dense<double, 40, 30> d(8);
-        check_layer(d, random_batch<40>(17, 2));
+        check_layer(d, random_batch<40>(17, 2, -2, 2));
     }
     SECTION("batch of one") {
         Dense<double, 5, 2> d(9);
-        check_layer(d, random_batch<5>(1, 3));
+        check_layer(d, random_batch<5>(1, 3, -2, 2));
     }
 }
 
@@ -58,21 +52,21 @@ TEST_CASE("ReLU gradient matches finite differences away from the kink", "[gradc
 
 TEST_CASE("Neuron gradients match finite differences", "[gradcheck][neuron]") {
     Neuron<double, 1> line(3);
-    check_layer(line, random_batch<1>(8, 4));
+    check_layer(line, random_batch<1>(8, 4, -2, 2));
     Neuron<double, 4, Sigmoid> unit(5);
-    check_layer(unit, random_batch<4>(6, 5));
+    check_layer(unit, random_batch<4>(6, 5, -2, 2));
 }
 
 TEST_CASE("Sequential gradients match finite differences", "[gradcheck][sequential]") {
     Sequential<Dense<double, 3, 8>, Tanh, Dense<double, 8, 8>, GELU, Dense<double, 8, 2>, Sigmoid> mlp(21);
-    check_layer(mlp, random_batch<3>(5, 6));
+    check_layer(mlp, random_batch<3>(5, 6, -2, 2));
 }
 
 TEST_CASE("loss gradients match finite differences", "[gradcheck][loss]") {
     const Batch<double, 4> z = random_batch<4>(6, 31, -3, 3);
     SECTION("mean squared error") {
         MeanSquaredError<double, 4> mse;
-        const GradcheckResult r = gradcheck_loss(mse, z, random_batch<4>(6, 32));
+        const GradcheckResult r = gradcheck_loss(mse, z, random_batch<4>(6, 32, -2, 2));
         CHECK(r.checked == 24);
         CHECK(r.worst_relative_error < tolerance);
     }
@@ -104,7 +98,7 @@ struct BrokenDense : Dense<double, 2, 2> {
 TEST_CASE("the checker finds a wrong gradient", "[gradcheck]") {
     // A layer whose backward loses the bias gradient must be reported, with the place.
     BrokenDense broken;
-    const GradcheckResult r = gradcheck(broken, random_batch<2>(3, 41));
+    const GradcheckResult r = gradcheck(broken, random_batch<2>(3, 41, -2, 2));
     CHECK(r.worst_relative_error > 0.5);
     CHECK(r.where.rfind("b[", 0) == 0);
 }

@@ -2,6 +2,7 @@
 // training step that allocates nothing.
 #include "count_new.hpp"
 
+#include "../examples/common/bigram.hpp"
 #include "../examples/common/reverse_task.hpp"
 #include "../examples/common/word_vectors.hpp"
 
@@ -110,22 +111,11 @@ TEST_CASE("the neural bigram converges to the counting bigram", "[learning][bigr
     counting /= double(stream.size() - 1);
 
     // Neural: one layer (logits = W · onehot(previous)), trained by SGD on minibatches.
-    Embedding<float, V, V> bigram(1);
+    Embedding<float, V, V> model(1);
+    bigram::train(model, stream, 600, rng);
     SoftmaxCrossEntropy<float, V> ce;
-    SGD<float> opt({.learning_rate = 20.0f, .momentum = 0.9f});
-    std::vector<int> prev(8192), next(8192);
-    for (int s = 0; s < 600; ++s) {
-        for (std::size_t k = 0; k < prev.size(); ++k) {
-            const std::size_t i = rng.below(stream.size() - 1);
-            prev[k] = stream[i], next[k] = stream[i + 1];
-        }
-        bigram.zero_grad();
-        ce.forward(bigram.forward(prev), next);
-        bigram.backward(prev, ce.backward());
-        opt.step(bigram);
-    }
     const std::span<const int> all(stream);
-    const double neural = ce.forward(bigram.forward(all.first(all.size() - 1)), all.subspan(1));
+    const double neural = ce.forward(model.forward(all.first(all.size() - 1)), all.subspan(1));
     INFO("counting " << counting << ", neural " << neural);
     CHECK(neural >= counting - 1e-3);  // counting is the optimum on this data
     CHECK(neural < counting * 1.01);

@@ -1,5 +1,6 @@
 // The Eigen paths against naive loop references, in float and double.
 #include "naive.hpp"
+#include "test_util.hpp"
 
 #include <neuronka/neuronka.hpp>
 
@@ -11,13 +12,6 @@ using namespace neuronka;
 using Catch::Matchers::WithinAbs;
 
 namespace {
-template <class T, int R>
-Batch<T, R> random_batch(int rows, int cols, std::uint64_t seed) {
-    Rng rng(seed);
-    Batch<T, R> x(rows, cols);
-    for (Eigen::Index i = 0; i < x.size(); ++i) x(i) = T(rng.uniform(-1, 1));
-    return x;
-}
 template <class T>
 double tol() {
     return std::is_same_v<T, float> ? 1e-4 : 1e-12;
@@ -28,8 +22,8 @@ void compare_dense(int batch) {
     using M = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
     using V = Eigen::Matrix<T, Eigen::Dynamic, 1>;
     Dense<T, In, Out> d(5);
-    d.b = random_batch<T, Out>(Out, 1, 6);
-    const M x = random_batch<T, In>(In, batch, 7), dy = random_batch<T, Out>(Out, batch, 8);
+    d.b = random_batch<Out, T>(1, 6);
+    const M x = random_batch<In, T>(batch, 7), dy = random_batch<Out, T>(batch, 8);
     const M W = d.W, bias = d.b;
 
     const M y = d.forward(x);
@@ -64,7 +58,7 @@ TEMPLATE_TEST_CASE("Dense matches the naive loops", "[reference][dense]", float,
 
 TEMPLATE_TEST_CASE("activations match their scalar formulas", "[reference][activation]", float, double) {
     using T = TestType;
-    const Batch<T, 5> x = 3 * random_batch<T, 5>(5, 9, 10);
+    const Batch<T, 5> x = 3 * random_batch<5, T>(9, 10);
     Activation<T, 5, ReLU> relu;
     Activation<T, 5, Tanh> tanh_;
     Activation<T, 5, Sigmoid> sigmoid;
@@ -81,7 +75,7 @@ TEMPLATE_TEST_CASE("activations match their scalar formulas", "[reference][activ
 
 TEMPLATE_TEST_CASE("losses match the naive formulas", "[reference][loss]", float, double) {
     using T = TestType;
-    Batch<T, 3> z = 4 * random_batch<T, 3>(3, 7, 12);
+    Batch<T, 3> z = 4 * random_batch<3, T>(7, 12);
     const std::vector<int> labels{0, 1, 2, 2, 1, 0, 0};
     SoftmaxCrossEntropy<T, 3> ce;
     CHECK_THAT(double(ce.forward(z, labels)), WithinAbs(naive::softmax_cross_entropy(z, labels), tol<T>() * 10));
@@ -97,14 +91,14 @@ TEMPLATE_TEST_CASE("losses match the naive formulas", "[reference][loss]", float
     }
     SECTION("mean squared error") {
         MeanSquaredError<T, 3> mse;
-        const Batch<T, 3> t = random_batch<T, 3>(3, 7, 13);
+        const Batch<T, 3> t = random_batch<3, T>(7, 13);
         double ref = 0;
         for (Eigen::Index i = 0; i < z.size(); ++i) ref += double(z(i) - t(i)) * double(z(i) - t(i));
         CHECK_THAT(double(mse.forward(z, t)), WithinAbs(ref / 21, tol<T>() * 10));
     }
     SECTION("binary cross-entropy equals -[t log s + (1-t) log(1-s)]") {
         BinaryCrossEntropyWithLogits<T, 3> bce;
-        Batch<T, 3> t = random_batch<T, 3>(3, 7, 14);
+        Batch<T, 3> t = random_batch<3, T>(7, 14);
         t = (t.array() + 1) / 2;
         double ref = 0;
         for (Eigen::Index i = 0; i < z.size(); ++i) {
@@ -117,8 +111,8 @@ TEMPLATE_TEST_CASE("losses match the naive formulas", "[reference][loss]", float
 
 TEST_CASE("backward_parameters accumulates the same gradients as backward", "[reference][sequential]") {
     Sequential<Dense<double, 5, 7>, Tanh, Dense<double, 7, 3>, ReLU, Dense<double, 3, 2>> full(4), params_only(4);
-    const Batch<double, 5> x = random_batch<double, 5>(5, 9, 21);
-    const Batch<double, 2> dy = random_batch<double, 2>(2, 9, 22);
+    const Batch<double, 5> x = random_batch<5, double>(9, 21);
+    const Batch<double, 2> dy = random_batch<2, double>(9, 22);
     full.forward(x), params_only.forward(x);
     full.backward(x, dy);
     params_only.backward_parameters(x, dy);

@@ -1,5 +1,7 @@
 // Embedding, LayerNorm, Attention, the transformer block and the whole model: gradients against
 // finite differences in double, attention's probabilities, causality, and AdamW's update rule.
+#include "test_util.hpp"
+
 #include <neuronka/neuronka.hpp>
 
 #include <catch2/catch.hpp>
@@ -12,13 +14,6 @@ using namespace neuronka;
 namespace {
 constexpr double tolerance = 1e-6;
 
-template <int Rows>
-Batch<double, Rows> random_batch(int cols, std::uint64_t seed, double lo = -1, double hi = 1) {
-    Rng rng(seed);
-    Batch<double, Rows> x(Rows, cols);
-    for (Eigen::Index i = 0; i < x.size(); ++i) x(i) = rng.uniform(lo, hi);
-    return x;
-}
 
 std::vector<int> random_ids(int n, int vocab, std::uint64_t seed) {
     Rng rng(seed);
