@@ -102,6 +102,8 @@ int main(int argc, char** argv) {
         Rng rng(2);
         Batch<float, 784> x(784, B);
         std::vector<int> y(B);
+        // Counted FLOPs per sample of a training step; backward_parameters skips the first layer's dx.
+        const double flops_per_sample = step_cost<Model>(1).flops() - Dense<float, 784, 256>::cost().forward_flops;
         const auto t0 = std::chrono::steady_clock::now();
         const std::size_t steps_per_epoch = order.size() / B;
         const auto schedule = LearningRateSchedule::warmup_cosine(1e-3, 200, long(steps_per_epoch) * epochs, 1e-5);
@@ -131,15 +133,22 @@ int main(int argc, char** argv) {
                     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
                     const double done = (epoch - 1) + double(s + 1) / double(steps_per_epoch);
                     const int bar = int(30.0 * double(s + 1) / double(steps_per_epoch));
-                    std::printf("\repoch %d/%d [%s%s] loss %.4f  accuracy %5.1f%%  %6.0f samples/s  ETA %4.0f s", epoch,
-                                epochs, std::string(std::size_t(bar), '=').c_str(), std::string(std::size_t(30 - bar), ' ').c_str(),
-                                loss_sum / double(s + 1), 100.0 * double(correct) / double((s + 1) * B),
-                                done * double(steps_per_epoch * B) / secs, secs / done * (epochs - done));
+                    const double per_second = done * double(steps_per_epoch * B) / secs;
+                    std::printf("\repoch %d/%d [%s%s] loss %.4f  accuracy %5.1f%%  %6.0f samples/s  %4.1f GFLOP/s  ETA %4.0f s",
+                                epoch, epochs, std::string(std::size_t(bar), '=').c_str(),
+                                std::string(std::size_t(30 - bar), ' ').c_str(), loss_sum / double(s + 1),
+                                100.0 * double(correct) / double((s + 1) * B), per_second,
+                                per_second * flops_per_sample / 1e9, secs / done * (epochs - done));
                     std::fflush(stdout);
                 }
             }
             std::printf("\n");
         }
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double flops = flops_per_sample * double(B) * double(steps_per_epoch) * epochs;
+        std::printf("this run: %.3g FLOPs in %.1f s = %.1f GFLOP/s\n", flops, secs, flops / secs / 1e9);
+        std::ofstream(args.path("runs.tsv"), std::ios::app) << "fashion-mlp\t" << Model::parameter_count << '\t' << flops
+                                                            << '\t' << secs << '\n';  // read by training_cost
         const std::vector<int> predicted = predict(model, test);
         const double acc = accuracy(predicted, test.labels);
         std::printf("test accuracy: %.2f%% (%zu images)\n\nconfusion matrix (rows: true class, columns: predicted)\n%9s",

@@ -187,7 +187,7 @@ int main(int argc, char** argv) {
             Rng rng(8);
             const int B = 32;
             std::vector<int> ids(std::size_t(B * C)), targets(ids.size());
-            throughput::Meter meter("language_models transformer", GPT::parameter_count,
+            throughput::Meter meter("lm-transformer", GPT::parameter_count,
                                     step_cost<GPT>(B, C, Optimizer::adamw).flops(), B * C, "tokens");
             for (int s = 0; s < total; ++s) {
                 for (int b = 0; b < B; ++b) {

@@ -164,11 +164,11 @@ void lecture(const std::string& out) {
         const double kwh_run = energy_kwh(1, 15, r.seconds / 3600);  // assumption: one core at about 15 W
         std::printf("  %-30s %9.0f parameters  %.3g FLOPs in %.1f s = %.1f GFLOP/s = %.3g PF-days; ~%.2g kWh at an assumed 15 W\n",
                     r.name.c_str(), r.parameters, r.flops, r.seconds, r.flops / r.seconds / 1e9, pf_days(r.flops), kwh_run);
-        names.push_back("neuronka " + r.name.substr(0, r.name.find(' '))), pfd.push_back(pf_days(r.flops));
+        names.push_back(r.name), pfd.push_back(pf_days(r.flops));
     }
     if (!runs.empty())
         std::printf("  GPT-3 175B took %.3g times the compute of the first of these\n", flops / runs.front().flops);
-    plot::Chart("Training compute in PF-days (log scale): GPT-3 against neuronka's tour", "model", "PF-days", 900, 480)
+    plot::Chart("Training compute in PF-days (log scale): GPT-3 models, then neuronka's runs in this tour", "model", "PF-days", 900, 480)
         .log_y()
         .bars(names, pfd, plot::palette(0))
         .write((std::filesystem::path(out) / "training_cost.svg").string());

@@ -167,7 +167,7 @@ private:
                 xl = std::min(xl, s.x[i]), xh = std::max(xh, s.x[i]);
                 if (!logy_ || s.y[i] > 0) yl = std::min(yl, s.y[i]), yh = std::max(yh, s.y[i]);
             }
-        if (!categories_.empty()) xl -= 0.6, xh += 0.6, yl = logy_ ? yl / 3 : std::min(0.0, yl), yh *= logy_ ? 5 : 1.15;
+        if (!categories_.empty()) xl -= 0.6, xh += 0.6, yl = logy_ ? yl / 100 : std::min(0.0, yl), yh *= logy_ ? 5 : 1.15;
         if (!fixed_x_) xlo_ = xl, xhi_ = xh;
         if (!fixed_y_) ylo_ = yl, yhi_ = yh;
         if (!(xhi_ > xlo_)) xhi_ = xlo_ + 1;
