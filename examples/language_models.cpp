@@ -9,6 +9,7 @@
 // default 1), --out DIR. Writes language_models.svg (NLL per model).
 #include "common/bigram.hpp"
 #include "common/cli.hpp"
+#include "common/lm_training.hpp"
 #include "common/svg.hpp"
 #include "common/throughput.hpp"
 #include "common/words.hpp"
@@ -190,17 +191,8 @@ int main(int argc, char** argv) {
             throughput::Meter meter("lm-transformer", GPT::parameter_count,
                                     step_cost<GPT>(B, C, Optimizer::adamw).flops(), B * C, "tokens");
             for (int s = 0; s < total; ++s) {
-                for (int b = 0; b < B; ++b) {
-                    const std::size_t start = rng.below(train.size() - C - 1);
-                    std::copy_n(train.begin() + long(start), C, ids.begin() + b * C);
-                    std::copy_n(train.begin() + long(start) + 1, C, targets.begin() + b * C);
-                }
-                gpt->zero_grad();
-                const float loss = ce.forward(gpt->forward(ids, C), targets);
-                gpt->backward(ids, ce.backward());
-                clip_gradient_norm(*gpt, 1.0);
-                opt.set_learning_rate(float(schedule(s)));
-                opt.step(*gpt);
+                lm::random_windows(train, train.size(), B, C, rng, ids, targets);
+                const float loss = lm::step(*gpt, ce, opt, schedule(s), ids, targets, C);
                 meter.step();
                 if ((s + 1) % 500 == 0 || s + 1 == total)
                     std::printf("  transformer step %d/%d  loss %.3f  %.0f tokens/s  %.1f GFLOP/s\n", s + 1, total, loss,

@@ -3,6 +3,7 @@
 // tiny_gpt_loss.svg. Options: --data FILE (default: the word list /usr/share/dict/words, or a
 // built-in text), --steps N (default 600), --out DIR.
 #include "common/cli.hpp"
+#include "common/lm_training.hpp"
 #include "common/svg.hpp"
 #include "common/throughput.hpp"
 #include "common/words.hpp"
@@ -81,17 +82,8 @@ int main(int argc, char** argv) {
         std::vector<double> xs, losses;
         throughput::Meter meter("tiny_gpt", GPT::parameter_count, step_cost<GPT>(B, C, Optimizer::adamw).flops(), B * C, "tokens");
         for (int s = 0; s < steps; ++s) {
-            for (int b = 0; b < B; ++b) {
-                const std::size_t start = rng.below(split - C - 1);
-                std::copy_n(tokens.begin() + long(start), C, ids.begin() + b * C);
-                std::copy_n(tokens.begin() + long(start) + 1, C, targets.begin() + b * C);
-            }
-            model->zero_grad();
-            const float loss = ce.forward(model->forward(ids, C), targets);
-            model->backward(ids, ce.backward());
-            clip_gradient_norm(*model, 1.0);
-            opt.set_learning_rate(float(schedule(s)));
-            opt.step(*model);
+            lm::random_windows(tokens, split, B, C, rng, ids, targets);
+            const float loss = lm::step(*model, ce, opt, schedule(s), ids, targets, C);
             meter.step();
             xs.push_back(s), losses.push_back(loss);
             if ((s + 1) % 100 == 0 || s + 1 == steps)
