@@ -1,7 +1,8 @@
 // The hand-written baseline for T5: the same decoder-only transformer as neuronka's (token and
 // position embeddings, pre-norm blocks with causal multi-head attention and a GELU MLP, final
 // LayerNorm, linear head, softmax cross-entropy, plain SGD), written directly with Eigen's dynamic
-// matrices in one struct, the way one would without a library.
+// matrices in one struct, as a good engineer would without a library: buffers reused, noalias()
+// products, and the SGD update fused into the backward sweep (no gradient buffers for weights).
 #pragma once
 
 #include <Eigen/Core>
@@ -23,15 +24,15 @@ struct GPT {
     Mat wte, wpe, Wh;
     Vec gf, bf, bh;
     std::vector<Layer> layer, grad;
-    Mat dwte, dwpe, dWh;
-    Vec dgf, dbf, dbh;
+    Vec dgf, dbf;
     // activations, per layer: input x, LayerNorm outputs and statistics, qkv, attention, heads' output, h, fc1, gelu
     struct Acts {
         Mat x, n1, qkv, P, o, h, n2, f1, g;
         Vec m1, r1, m2, r2;
     };
     std::vector<Acts> acts;
-    Mat xf, nf, logits, dlogits, dx, dn, dqkv, dP, dO, dh, dg, tmp;
+    Mat x, xf, nf, logits, dlogits, dx, dn, dqkv, dP, dO, dh, dg, tmp;
+    Eigen::ArrayXXf t;  // GELU's tanh term, F × N
     Vec mf, rf;
 
     GPT(int v, int c, int d, int h, int l, int f) : V(v), C(c), D(d), H(h), L(l), F(f) {
@@ -69,7 +70,7 @@ struct GPT {
     float step(const std::vector<int>& ids, const std::vector<int>& targets, int T, float lr) {
         const int N = int(ids.size()), B = N / T, hd = D / H;
         const float scale = 1.f / std::sqrt(float(hd)), k = std::sqrt(2.f / 3.14159265f);
-        Mat x(D, N);
+        x.resize(D, N);
         for (int i = 0; i < N; ++i) x.col(i) = wte.col(ids[std::size_t(i)]) + wpe.col(i % T);
         for (int l = 0; l < L; ++l) {  // forward
             Layer& w = layer[std::size_t(l)];
@@ -118,32 +119,35 @@ struct GPT {
         }
         dlogits /= float(N);
 
-        // backward (gradients are written, not accumulated: one step per backward)
-        dWh.noalias() = dlogits * nf.transpose();
-        dbh = dlogits.rowwise().sum();
+        // backward with the SGD update fused in: every input gradient is taken with the old weights,
+        // then the weights are updated by the product itself (W -= lr dy xᵀ), while its operands are
+        // in cache; no weight gradient is formed, none is zeroed.
         dn.noalias() = Wh.transpose() * dlogits;
+        Wh.noalias() -= lr * dlogits * nf.transpose();
+        bh -= lr * dlogits.rowwise().sum();
         dgf.setZero(D), dbf.setZero(D);
         layernorm_back(xf, gf, mf, rf, dn, dgf, dbf, dx);
+        gf -= lr * dgf, bf -= lr * dbf;
         for (int l = L - 1; l >= 0; --l) {
             Layer &w = layer[std::size_t(l)], &dw = grad[std::size_t(l)];
             Acts& a = acts[std::size_t(l)];
             // x_out = h + W2 gelu(W1 n2 + bf1) + bf2
-            dw.W2.noalias() = dx * a.g.transpose();
-            dw.bf2 = dx.rowwise().sum();
             dg.noalias() = w.W2.transpose() * dx;
-            const Eigen::ArrayXXf u = k * (a.f1.array() + 0.044715f * a.f1.array().cube());
-            const Eigen::ArrayXXf t = u.tanh();
+            w.W2.noalias() -= lr * dx * a.g.transpose();
+            w.bf2 -= lr * dx.rowwise().sum();
+            t = (k * (a.f1.array() + 0.044715f * a.f1.array().cube())).tanh();
             dg.array() *= 0.5f * (1 + t) + 0.5f * a.f1.array() * (1 - t.square()) * k * (1 + 3 * 0.044715f * a.f1.array().square());
-            dw.W1.noalias() = dg * a.n2.transpose();
-            dw.bf1 = dg.rowwise().sum();
             dn.noalias() = w.W1.transpose() * dg;
+            w.W1.noalias() -= lr * dg * a.n2.transpose();
+            w.bf1 -= lr * dg.rowwise().sum();
             dw.g2.setZero(D), dw.b2.setZero(D);
             layernorm_back(a.h, w.g2, a.m2, a.r2, dn, dw.g2, dw.b2, tmp);
+            w.g2 -= lr * dw.g2, w.b2 -= lr * dw.b2;
             dh = dx + tmp;
             // h = x + Wo o + bo
-            dw.Wo.noalias() = dh * a.o.transpose();
-            dw.bo = dh.rowwise().sum();
             dO.noalias() = w.Wo.transpose() * dh;
+            w.Wo.noalias() -= lr * dh * a.o.transpose();
+            w.bo -= lr * dh.rowwise().sum();
             dqkv.resize(3 * D, N), dP.resize(T, T);
             for (int b = 0; b < B; ++b)
                 for (int h = 0; h < H; ++h) {
@@ -158,24 +162,16 @@ struct GPT {
                     dqkv.block(h * hd, b * T, hd, T).noalias() = a.qkv.block(D + h * hd, b * T, hd, T) * dP;
                     dqkv.block(D + h * hd, b * T, hd, T).noalias() = a.qkv.block(h * hd, b * T, hd, T) * dP.transpose();
                 }
-            dw.Wqkv.noalias() = dqkv * a.n1.transpose();
-            dw.bqkv = dqkv.rowwise().sum();
             dn.noalias() = w.Wqkv.transpose() * dqkv;
+            w.Wqkv.noalias() -= lr * dqkv * a.n1.transpose();
+            w.bqkv -= lr * dqkv.rowwise().sum();
             dw.g1.setZero(D), dw.b1.setZero(D);
             layernorm_back(a.x, w.g1, a.m1, a.r1, dn, dw.g1, dw.b1, tmp);
+            w.g1 -= lr * dw.g1, w.b1 -= lr * dw.b1;
             dx = dh + tmp;
         }
-        dwte.setZero(D, V), dwpe.setZero(D, C);
-        for (int i = 0; i < N; ++i) dwte.col(ids[std::size_t(i)]) += dx.col(i), dwpe.col(i % T) += dx.col(i);
-
-        // SGD
-        wte -= lr * dwte, wpe -= lr * dwpe, Wh -= lr * dWh, bh -= lr * dbh, gf -= lr * dgf, bf -= lr * dbf;
-        for (int l = 0; l < L; ++l) {
-            Layer &w = layer[std::size_t(l)], &d = grad[std::size_t(l)];
-            w.g1 -= lr * d.g1, w.b1 -= lr * d.b1, w.g2 -= lr * d.g2, w.b2 -= lr * d.b2;
-            w.bqkv -= lr * d.bqkv, w.bo -= lr * d.bo, w.bf1 -= lr * d.bf1, w.bf2 -= lr * d.bf2;
-            w.Wqkv -= lr * d.Wqkv, w.Wo -= lr * d.Wo, w.W1 -= lr * d.W1, w.W2 -= lr * d.W2;
-        }
+        // x_0 = wte[ids] + wpe[t]: the update is scattered straight into the tables
+        for (int i = 0; i < N; ++i) wte.col(ids[std::size_t(i)]) -= lr * dx.col(i), wpe.col(i % T) -= lr * dx.col(i);
         return loss / float(N);
     }
 };

@@ -47,6 +47,10 @@ void check_model(Model& model, Loss& loss, const Batch<float, Model::in_size>& x
             model.backward(x, loss.backward());
         opt.step(model);
     });
+    check_steady_state([&] {  // the fused step
+        loss.forward(model.forward(x), t);
+        opt.step(model, x, loss.backward());
+    });
 }
 }  // namespace
 

@@ -101,10 +101,48 @@ TEST_CASE("non-finite inputs and gradients stop with the layer and the step", "[
     CHECK_THROWS_AS(mlp.forward(x), std::domain_error);
     CHECK_THROWS_WITH(mlp.forward(x), Contains("Dense<In=2,Out=4>::forward: input has a non-finite value (inf) at row 1, column 2"));
 
-    mlp.layer<2>().W(0, 0) = std::numeric_limits<float>::quiet_NaN();  // a diverged weight
-    const Batch<float, 2> ok = Batch<float, 2>::Ones(2, 3);
-    mlp.zero_grad();
-    mlp.forward(ok);
-    mlp.backward(ok, Batch<float, 1>::Ones(1, 3));
-    CHECK_THROWS_WITH(check_finite_gradients(mlp, 12), Contains("step 12: the gradient of parameter 0 (W, 8 values) is not finite"));
+    SECTION("a non-finite output gradient entering the model") {
+        mlp.forward(Batch<float, 2>::Ones(2, 3));
+        Batch<float, 1> dy = Batch<float, 1>::Ones(1, 3);
+        dy(0, 1) = std::numeric_limits<float>::quiet_NaN();
+        CHECK_THROWS_WITH(mlp.backward(Batch<float, 2>::Ones(2, 3), dy),
+                          Contains("::backward: output gradient has a non-finite value (nan) at row 0, column 1"));
+    }
+    SECTION("a diverged weight: the model names the first layer whose output went bad") {
+        mlp.layer<2>().W(0, 0) = std::numeric_limits<float>::quiet_NaN();
+        const Batch<float, 2> ok = Batch<float, 2>::Ones(2, 3);
+        CHECK_THROWS_AS(mlp.forward(ok), std::domain_error);
+        CHECK_THROWS_WITH(mlp.forward(ok), Contains("::forward: the output of layer 2 (Dense<In=4,Out=1>) has a "
+                                                    "non-finite value (nan) at row 0, column 0. Hint: its parameter W "
+                                                    "has 1 non-finite value: training diverged"));
+    }
+    SECTION("overflow inside a model, with finite parameters") {
+        Sequential<Dense<float, 1, 1>, ReLU, Dense<float, 1, 1>> deep;
+        deep.layer<0>().W(0, 0) = 1e30f, deep.layer<2>().W(0, 0) = 1e30f;
+        CHECK_THROWS_WITH(deep.forward(Batch<float, 1>::Constant(1, 2, 1e10f)),
+                          Contains("the output of layer 0 (Dense<In=1,Out=1>) has a non-finite value (inf) at row 0, "
+                                   "column 0. Hint: its input was finite and its parameters are"));
+    }
+    SECTION("a non-finite gradient stops training with the step and the parameter") {
+        const Batch<float, 2> ok = Batch<float, 2>::Ones(2, 3);
+        mlp.zero_grad();
+        mlp.forward(ok);
+        mlp.backward(ok, Batch<float, 1>::Ones(1, 3));
+        CHECK_NOTHROW(check_finite_gradients(mlp, 11));
+        mlp.visit_parameters([](ParamView<float> p) {
+            if (p.grad.size() == 8) p.grad(5) = std::numeric_limits<float>::infinity();  // the first W
+        });
+        CHECK_THROWS_WITH(check_finite_gradients(mlp, 12),
+                          Contains("step 12: the gradient of parameter 0 (W, 8 values) is not finite"));
+    }
+}
+
+TEST_CASE("a loss names the position of a non-finite prediction only when its value is not finite", "[errors][finite]") {
+    SoftmaxCrossEntropy<float, 3> ce;
+    Batch<float, 3> z = Batch<float, 3>::Zero(3, 4);
+    z(2, 3) = -std::numeric_limits<float>::infinity();  // a prediction of -inf for a class not asked: loss is finite
+    CHECK_NOTHROW(ce.forward(z, std::vector<int>{0, 1, 2, 0}));
+    z(1, 2) = std::numeric_limits<float>::quiet_NaN();
+    CHECK_THROWS_WITH(ce.forward(z, std::vector<int>{0, 1, 2, 0}),
+                      Contains("SoftmaxCrossEntropy::forward: input has a non-finite value (nan) at row 1, column 2"));
 }

@@ -89,7 +89,9 @@ struct BrokenDense : Dense<double, 2, 2> {
     template <class X, class Y>
     const Batch<double, 2>& backward(const Eigen::MatrixBase<X>& x, const Eigen::MatrixBase<Y>& dy) {
         const auto& dx = Dense::backward(x, dy);
-        db.setZero();  // the bug: the bias gradient is lost
+        visit_parameters([](ParamView<double> p) {  // the bug: the bias gradient is lost
+            if (p.name == std::string("b")) p.grad.setZero();
+        });
         return dx;
     }
 };

@@ -36,12 +36,12 @@ void compare_dense(int batch) {
     d.zero_grad();
     const M dx_fast = d.backward(x, dy);
     CHECK((dx_fast - dx).cwiseAbs().maxCoeff() < tol<T>() * Out);
-    CHECK((M(d.dW) - dW).cwiseAbs().maxCoeff() < tol<T>() * batch);
-    CHECK((V(d.db) - db).cwiseAbs().maxCoeff() < tol<T>() * batch);
+    CHECK((M(d.dW()) - dW).cwiseAbs().maxCoeff() < tol<T>() * batch);
+    CHECK((V(d.db()) - db).cwiseAbs().maxCoeff() < tol<T>() * batch);
 
     // gradients accumulate: a second backward doubles them
     d.backward(x, dy);
-    CHECK((M(d.dW) - 2 * dW).cwiseAbs().maxCoeff() < 2 * tol<T>() * batch);
+    CHECK((M(d.dW()) - 2 * dW).cwiseAbs().maxCoeff() < 2 * tol<T>() * batch);
 }
 }  // namespace
 
@@ -122,4 +122,42 @@ TEST_CASE("backward_parameters accumulates the same gradients as backward", "[re
     REQUIRE(a.size() == decltype(full)::parameter_count);
     CHECK(a == b);
     CHECK(std::any_of(a.begin(), a.end(), [](double g) { return g != 0; }));
+}
+
+TEST_CASE("zero_grad: the next backward writes the gradients, later ones add", "[reference][gradients]") {
+    using Mlp = Sequential<Dense<double, 3, 4>, Tanh, Dense<double, 4, 2>>;
+    Mlp model(5);
+    const Batch<double, 3> x = random_batch<3, double>(6, 31);
+    const Batch<double, 2> dy = random_batch<2, double>(6, 32);
+    auto grads = [&] {
+        std::vector<double> g;
+        model.visit_parameters([&](ParamView<double> p) { for (double v : p.grad) g.push_back(v); });
+        return g;
+    };
+    model.forward(x);
+    model.backward(x, dy);
+    const std::vector<double> once = grads();
+    REQUIRE(std::any_of(once.begin(), once.end(), [](double g) { return g != 0; }));
+
+    SECTION("zero_grad alone: the gradients read as zero") {
+        model.zero_grad();
+        for (double g : grads()) CHECK(g == 0);
+    }
+    SECTION("zero_grad, then one backward: one batch's gradients, not added to the old ones") {
+        model.backward(x, dy);  // accumulated: twice
+        model.zero_grad();
+        model.backward(x, dy);
+        CHECK(grads() == once);
+    }
+    SECTION("three backwards after zero_grad: three times the gradients") {
+        model.zero_grad();
+        for (int i = 0; i < 3; ++i) model.backward(x, dy);
+        const std::vector<double> thrice = grads();
+        for (std::size_t i = 0; i < once.size(); ++i) CHECK_THAT(thrice[i], Catch::Matchers::WithinAbs(3 * once[i], 1e-12));
+    }
+    SECTION("backward_parameters writes after zero_grad too") {
+        model.zero_grad();
+        model.backward_parameters(x, dy);
+        CHECK(grads() == once);
+    }
 }

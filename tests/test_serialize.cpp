@@ -26,8 +26,9 @@ template <class Model>
 std::vector<unsigned char> raw_parameters(Model& m) {
     std::vector<unsigned char> out;
     m.visit_parameters([&](auto p) {
-        const auto* b = reinterpret_cast<const unsigned char*>(p.value.data());
-        out.insert(out.end(), b, b + p.value.size() * sizeof(p.value(0)));
+        const std::size_t at = out.size(), bytes = std::size_t(p.value.size()) * sizeof(p.value(0));
+        out.resize(at + bytes);
+        std::memcpy(out.data() + at, p.value.data(), bytes);
     });
     return out;
 }

@@ -1,4 +1,6 @@
 // Training end to end: the lecture's line, XOR, and SGD's update rule.
+#include "test_util.hpp"
+
 #include <neuronka/neuronka.hpp>
 
 #include <catch2/catch.hpp>
@@ -146,5 +148,60 @@ TEST_CASE("SGD follows its update rule", "[sgd]") {
         }
         CHECK((param.p - p).abs().maxCoeff() < 1e-15);
         CHECK(opt.steps() == 3);
+    }
+}
+
+TEST_CASE("a fused step equals backward, step and zero_grad", "[training][fused]") {
+    using Mlp = Sequential<Dense<double, 3, 16>, Tanh, Dense<double, 16, 16>, ReLU, Dense<double, 16, 2>>;
+    const Batch<double, 3> x = random_batch<3, double>(8, 51);
+    const Batch<double, 2> dy = random_batch<2, double>(8, 52);
+    auto params = [](Mlp& m) {
+        std::vector<double> v;
+        m.visit_parameters([&](ParamView<double> p) { for (double a : p.value) v.push_back(a); });
+        return v;
+    };
+    const SGDOptions<double> settings[] = {{.learning_rate = 0.1},
+                                           {.learning_rate = 0.1, .weight_decay = 0.01},
+                                           {.learning_rate = 0.1, .momentum = 0.9},
+                                           {.learning_rate = 0.1, .momentum = 0.9, .nesterov = true, .weight_decay = 0.01}};
+    for (const auto& o : settings) {
+        Mlp fused(7), plain(7);
+        SGD<double> a(o), b(o);
+        for (int step = 0; step < 3; ++step) {
+            fused.forward(x), plain.forward(x);
+            a.step(fused, x, dy);
+            plain.backward_parameters(x, dy);
+            b.step(plain);
+            plain.zero_grad();
+        }
+        const auto p = params(fused), q = params(plain);
+        REQUIRE(p.size() == q.size());
+        for (std::size_t i = 0; i < p.size(); ++i) CHECK_THAT(p[i], Catch::Matchers::WithinAbs(q[i], 1e-12));
+        CHECK(a.steps() == 3);
+        for (double g : [&] { std::vector<double> g; fused.visit_parameters([&](ParamView<double> v) { for (double e : v.grad) g.push_back(e); }); return g; }())
+            CHECK(g == 0);  // afterwards the gradients read as zero
+    }
+    SECTION("gradients accumulated before a fused step are part of it") {
+        Mlp fused(7), plain(7);
+        SGD<double> a({.learning_rate = 0.1}), b({.learning_rate = 0.1});
+        fused.forward(x), plain.forward(x);
+        fused.backward(x, dy), plain.backward(x, dy);  // a first batch, accumulated
+        a.step(fused, x, dy);
+        plain.backward(x, dy);
+        b.step(plain);
+        const auto p = params(fused), q = params(plain);
+        for (std::size_t i = 0; i < p.size(); ++i) CHECK_THAT(p[i], Catch::Matchers::WithinAbs(q[i], 1e-12));
+    }
+    SECTION("the lecture's neuron") {
+        Neuron<double, 2> fused(3), plain(3);
+        SGD<double> a({.learning_rate = 0.05}), b({.learning_rate = 0.05});
+        const Batch<double, 2> x2 = random_batch<2, double>(5, 53);
+        const Batch<double, 1> dy1 = random_batch<1, double>(5, 54);
+        fused.forward(x2), plain.forward(x2);
+        a.step(fused, x2, dy1);
+        plain.backward_parameters(x2, dy1);
+        b.step(plain);
+        CHECK_THAT(fused.w(0), Catch::Matchers::WithinAbs(plain.w(0), 1e-14));
+        CHECK_THAT(fused.b(), Catch::Matchers::WithinAbs(plain.b(), 1e-14));
     }
 }

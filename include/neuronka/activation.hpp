@@ -71,6 +71,7 @@ struct Activation {
     static constexpr int in_size = N;
     static constexpr int out_size = N;
     static constexpr std::size_t parameter_count = 0;
+    static constexpr std::size_t parameter_tensors = 0;
 
     explicit Activation(std::uint64_t = 0) {}
     static constexpr Cost cost(int = 1) { return {0, 0, 0, 2.0 * N * sizeof(T)}; }  // y and dx
@@ -91,7 +92,7 @@ struct Activation {
     /// x: N × B, dy: N × B  →  dx: N × B
     template <class DerivedX, class DerivedY>
     const Batch<T, N>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        detail::check_input({&name, "backward"}, x, N);
+        detail::check_shape({&name, "backward"}, x, N);
         detail::check_grad({&name, "backward"}, x, dy, N);
         detail::check_forward_width({&name, "backward"}, y_.cols(), x.cols());
         dx_.resize(N, x.cols());

@@ -67,6 +67,7 @@ struct Attention {
         const Eigen::Index N = x.cols(), Tn = seq_len, B = N / Tn;
         const T scale = T(1) / std::sqrt(T(head_size));
         T_ = seq_len;
+        detail::MemberScope members;  // x is checked; the projections need not check it again
         const Batch<T, 3 * Dim>& qkv_out = qkv.forward(x);
         P_.resize(Tn, Tn * Heads * B);
         O_.resize(Dim, N);
@@ -93,12 +94,13 @@ struct Attention {
     /// x: D × (T·B) (given to forward), dy: D × (T·B)  →  dx: D × (T·B). All weights' gradients accumulate.
     template <class DerivedX, class DerivedY>
     const Batch<T, Dim>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        detail::check_input({&name, "backward"}, x, Dim);
+        detail::check_shape({&name, "backward"}, x, Dim);
         detail::check_grad({&name, "backward"}, x, dy, Dim);
         detail::check_forward_width({&name, "backward"}, O_.cols(), x.cols());
         const Eigen::Index N = x.cols(), Tn = T_, B = N / Tn;
         const T scale = T(1) / std::sqrt(T(head_size));
         const Batch<T, 3 * Dim>& qkv_out = qkv.output();
+        detail::MemberScope members;
         // forward: y = Wo O + bo
         const Batch<T, Dim>& dO = proj.backward(O_, dy);
         dqkv_.resize(3 * Dim, N);

@@ -62,36 +62,90 @@ struct Where {
     std::string str() const { return layer() + "::" + method; }
 };
 
-/// Checks an input batch: rows must equal `rows` and the batch must not be empty.
+/// Depth of composite calls on this thread: > 0 while a composite (Sequential, Neuron, the
+/// transformer) runs its members. A composite checks the data where it enters and its output where
+/// it leaves, so its members skip the finite scan of their inputs and pay only integer compares.
+inline thread_local int composite_depth = 0;
+
+/// While alive, layer calls on this thread count as members of a composite (see composite_depth).
+struct MemberScope {
+    MemberScope() noexcept { ++composite_depth; }
+    ~MemberScope() { --composite_depth; }
+    MemberScope(const MemberScope&) = delete;
+    MemberScope& operator=(const MemberScope&) = delete;
+};
+
+/// True when the current layer call is made by a composite for one of its members.
+inline bool is_member_call() noexcept { return composite_depth > 0; }
+
+/// Throws std::domain_error naming `where`, `what` and the first non-finite value (column-major order).
 template <class Derived>
-void check_input(Where where, const Eigen::MatrixBase<Derived>& x, long long rows) {
+[[noreturn]] void throw_non_finite(const std::string& where, const char* what, const Eigen::MatrixBase<Derived>& x,
+                                   const char* hint) {
+    Eigen::Index r = 0, c = 0;
+    for (c = 0; c < x.cols(); ++c)
+        for (r = 0; r < x.rows(); ++r)
+            if (!std::isfinite(double(x(r, c)))) goto found;
+    r = c = 0;  // not reached when x has a non-finite value
+found:
+    throw std::domain_error(where + ": " + what + " has a non-finite value (" + std::to_string(double(x(r, c))) +
+                            ") at row " + std::to_string(r) + ", column " + std::to_string(c) + ". Hint: " + hint);
+}
+
+/// True when every value of x is finite: x·0 is 0 for a finite x and NaN for inf or NaN, so the sum
+/// of x·0 is finite exactly then. One vectorised pass without a branch per value.
+template <class Derived>
+bool all_finite(const Eigen::MatrixBase<Derived>& x) {
+    using T = typename Derived::Scalar;
+    return std::isfinite((x.array() * T(0)).sum());
+}
+
+/// Checks that every value of x is finite; throws std::domain_error with its position otherwise.
+template <class Derived>
+void check_finite(Where where, const Eigen::MatrixBase<Derived>& x, const char* what = "input") {
+    if (!all_finite(x))
+        throw_non_finite(where.str(), what, x, "check the data, or lower the learning rate if training diverged");
+}
+
+/// Checks the shape of a batch: rows must equal `rows` and the batch must not be empty.
+template <class Derived>
+void check_shape(Where where, const Eigen::MatrixBase<Derived>& x, long long rows) {
     if (x.rows() != rows)
         throw_size(where.str(), "input", x.rows(), "rows", rows, "one sample per column: pass a features x batch matrix");
     if (x.cols() == 0)
         throw std::invalid_argument(where.str() + ": input batch is empty (0 columns). Hint: pass at least one sample");
+}
+
+/// Checks an input batch: its shape (check_shape) and, unless a composite makes the call (it checked
+/// the values where they entered), that every value is finite.
+template <class Derived>
+void check_input(Where where, const Eigen::MatrixBase<Derived>& x, long long rows) {
+    check_shape(where, x, rows);
 #ifndef NEURONKA_NO_FINITE_CHECKS
-    if (!x.allFinite()) {
-        Eigen::Index r = 0, c = 0;
-        for (c = 0; c < x.cols(); ++c)
-            for (r = 0; r < x.rows(); ++r)
-                if (!std::isfinite(double(x(r, c)))) goto found;
-    found:
-        throw std::domain_error(where.str() + ": input has a non-finite value (" + std::to_string(double(x(r, c))) +
-                                ") at row " + std::to_string(r) + ", column " + std::to_string(c) +
-                                ". Hint: check the data, or lower the learning rate if training diverged");
-    }
+    if (!is_member_call()) check_finite(where, x);
 #endif
 }
 
-/// Checks an output gradient against the input it belongs to.
+/// Checks the shape of an output gradient against the input it belongs to: its rows and columns.
 template <class DerivedX, class DerivedY>
-void check_grad(Where where, const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
-                long long out_rows) {
+void check_grad_shape(Where where, const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
+                      long long out_rows) {
     if (dy.rows() != out_rows)
         throw_size(where.str(), "output gradient", dy.rows(), "rows", out_rows, "dy must have the layer's output size");
     if (dy.cols() != x.cols())
         throw_size(where.str(), "output gradient", dy.cols(), "columns", x.cols(),
                    "dy must have one column per sample of the input x");
+}
+
+/// Checks an output gradient: its shape (check_grad_shape) and, unless a composite makes the call,
+/// that every value is finite.
+template <class DerivedX, class DerivedY>
+void check_grad(Where where, const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
+                long long out_rows) {
+    check_grad_shape(where, x, dy, out_rows);
+#ifndef NEURONKA_NO_FINITE_CHECKS
+    if (!is_member_call()) check_finite(where, dy, "output gradient");
+#endif
 }
 
 /// Checks that backward is called with the batch width of the last forward.

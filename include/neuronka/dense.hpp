@@ -27,11 +27,12 @@ struct Dense {
     static constexpr int in_size = In;
     static constexpr int out_size = Out;
     static constexpr std::size_t parameter_count = std::size_t(In) * Out + Out;
+    static constexpr std::size_t parameter_tensors = 2;  // W, b
 
-    detail::Storage<T, Out, In> W, dW;  // Out × In
-    Vector<T, Out> b, db;                // Out
+    detail::Storage<T, Out, In> W;  // Out × In
+    Vector<T, Out> b;                // Out
 
-    explicit Dense(std::uint64_t seed = 0) : W(Out, In), dW(Out, In) {
+    explicit Dense(std::uint64_t seed = 0) : W(Out, In), dW_(Out, In) {
         Rng rng(seed);
         init(rng);
     }
@@ -55,8 +56,11 @@ struct Dense {
     const Batch<T, Out>& forward(const Eigen::MatrixBase<Derived>& x) {
         static_assert(Derived::RowsAtCompileTime == Eigen::Dynamic || Derived::RowsAtCompileTime == In,
                       "Dense::forward: the input's compile-time row count differs from In");
-        detail::check_input({&name, "forward"}, x, In);
-        const Eigen::Ref<const Batch<T, In>> xr(x);
+        detail::check_shape({&name, "forward"}, x, In);
+        const Eigen::Ref<const Batch<T, In>> xr(x);  // an expression is evaluated once, then checked and used
+#ifndef NEURONKA_NO_FINITE_CHECKS
+        if (!detail::is_member_call()) detail::check_finite({&name, "forward"}, xr);
+#endif
         y_.resize(Out, xr.cols());
         fwd_.template product<false, false>(y_, W, xr, false);  // y = W x
         y_.colwise() += b;                                      // y += b
@@ -66,8 +70,9 @@ struct Dense {
     /// x: In × B (the batch given to forward), dy: Out × B  →  dx: In × B.  dW, db accumulate.
     template <class DerivedX, class DerivedY>
     const Batch<T, In>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        backward_parameters(x, dy);                                  // dW += dy xᵀ, db += Σ dy
-        const Eigen::Ref<const Batch<T, Out>> dyr(dy);
+        detail::check_grad_shape({&name, "backward"}, x, dy, Out);
+        const Eigen::Ref<const Batch<T, Out>> dyr(dy);               // an expression is evaluated once
+        backward_parameters(x, dyr);                                 // dW += dy xᵀ, db += Σ dy
         dx_.resize(In, x.cols());
         dx_gemm_.template product<true, false>(dx_, W, dyr, false);  // dx  = Wᵀ dy
         return dx_;
@@ -76,28 +81,70 @@ struct Dense {
     /// Like backward, but skips dx: for the first layer of a model, whose input needs no gradient.
     template <class DerivedX, class DerivedY>
     void backward_parameters(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        detail::check_input({&name, "backward"}, x, In);
-        detail::check_grad({&name, "backward"}, x, dy, Out);
+        detail::check_shape({&name, "backward"}, x, In);
+        detail::check_grad_shape({&name, "backward"}, x, dy, Out);
+        const Eigen::Ref<const Batch<T, In>> xr(x);
+        const Eigen::Ref<const Batch<T, Out>> dyr(dy);  // an expression is evaluated once, then checked and used
+#ifndef NEURONKA_NO_FINITE_CHECKS
+        if (!detail::is_member_call()) detail::check_finite({&name, "backward"}, dyr, "output gradient");
+#endif
+        const bool add = !grad_zero_;  // the first backward after zero_grad() writes: one pass fewer
+        dW_gemm_.template product<false, true>(dW_, dyr, xr, add);  // dW += dy xᵀ
+        if (add)
+            db_ += dyr.rowwise().sum();  // db += Σ_columns dy
+        else
+            db_ = dyr.rowwise().sum();
+        grad_zero_ = false;
+    }
+
+    /// Backward fused with a plain SGD update (what SGD::step(model, x, dy) calls): dx = Wᵀ dy with
+    /// the current W when `want_dx`, then W ← (1 − ηλ) W − η dy xᵀ and b ← (1 − ηλ) b − η Σ dy, the
+    /// weight update done by the product itself, so that dW is never formed. Requires
+    /// gradients_are_zero(); they still are afterwards. Returns dx, or nullptr when not wanted.
+    template <class DerivedX, class DerivedY>
+    const Batch<T, In>* backward_sgd(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
+                                     T learning_rate, T weight_decay, bool want_dx) {
+        NEURONKA_ASSERT(grad_zero_, "Dense::backward_sgd: gradients pending");
+        detail::check_shape({&name, "backward"}, x, In);
+        detail::check_grad_shape({&name, "backward"}, x, dy, Out);
         const Eigen::Ref<const Batch<T, In>> xr(x);
         const Eigen::Ref<const Batch<T, Out>> dyr(dy);
-        dW_gemm_.template product<false, true>(dW, dyr, xr, true);  // dW += dy xᵀ
-        db += dyr.rowwise().sum();                                  // db += Σ_columns dy
+        if (want_dx) {
+            dx_.resize(In, x.cols());
+            dx_gemm_.template product<true, false>(dx_, W, dyr, false);  // dx = Wᵀ dy, before W moves
+        }
+        if (weight_decay > T(0)) W *= T(1) - learning_rate * weight_decay, b *= T(1) - learning_rate * weight_decay;
+        dW_gemm_.add_scaled_outer(W, dyr, xr, -learning_rate);  // W −= η dy xᵀ
+        b.noalias() -= learning_rate * dyr.rowwise().sum();                        // b −= η Σ dy
+        return want_dx ? &dx_ : nullptr;
     }
+
+    /// True from zero_grad() until the next backward: the gradients read as zero.
+    bool gradients_are_zero() const { return grad_zero_; }
 
     const Batch<T, Out>& output() const { return y_; }
 
-    void zero_grad() {
-        dW.setZero();
-        db.setZero();
-    }
+    /// The accumulated gradients d(loss)/dW (Out × In) and d(loss)/db (Out).
+    const detail::Storage<T, Out, In>& dW() { return materialise_grad(), dW_; }
+    const Vector<T, Out>& db() { return materialise_grad(), db_; }
+
+    /// Gradients read as zero from now on; the next backward writes them instead of adding.
+    void zero_grad() { grad_zero_ = true; }
 
     template <class F>
     void visit_parameters(F&& f) {
-        f(detail::view("W", W, dW));
-        f(detail::view("b", b, db));
+        materialise_grad();
+        f(detail::view("W", W, dW_));
+        f(detail::view("b", b, db_));
     }
 
 private:
+    void materialise_grad() {
+        if (grad_zero_) dW_.setZero(), db_.setZero(), grad_zero_ = false;
+    }
+    detail::Storage<T, Out, In> dW_;  // Out × In
+    Vector<T, Out> db_;               // Out
+    bool grad_zero_ = true;           // zero_grad() was called and no backward since
     Batch<T, Out> y_;  // Out × B
     Batch<T, In> dx_;  // In × B
     static constexpr bool small = In * Out <= 256;  // W fits in registers/L1: unrolled products

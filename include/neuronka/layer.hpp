@@ -116,13 +116,56 @@ template <class Model>
 void check_finite_gradients(Model& model, long step) {
     std::size_t index = 0;
     model.visit_parameters([&](auto p) {
-        if (!p.grad.allFinite())
+        if (!detail::all_finite(p.grad.matrix()))
             throw std::domain_error("step " + std::to_string(step) + ": the gradient of parameter " + std::to_string(index) +
                                     " (" + p.name + ", " + std::to_string(p.grad.size()) +
                                     " values) is not finite. Hint: lower the learning rate or clip gradients");
         ++index;
     });
 }
+
+namespace detail {
+/// Accumulates a layer's parameter gradients, skipping its input gradient when the layer can.
+template <class L, class X, class DY>
+void backward_parameters(L& layer, const X& x, const DY& dy) {
+    if constexpr (requires { layer.backward_parameters(x, dy); })
+        layer.backward_parameters(x, dy);
+    else
+        layer.backward(x, dy);
+}
+
+/// For a composite whose output is not finite although its input was: throws std::domain_error
+/// naming member `index` (its output went bad first) and, when it has any, its non-finite parameters.
+template <class L>
+[[noreturn]] void throw_member_non_finite(const std::string& where, std::size_t index, L& member) {
+    std::string bad;
+    member.visit_parameters([&](auto p) {
+        const auto n = (!p.value.isFinite()).count();
+        if (n && bad.empty()) bad = std::string(p.name) + " has " + std::to_string(n) + " non-finite value" + (n > 1 ? "s" : "");
+    });
+    const std::string what = "the output of layer " + std::to_string(index) + " (" + L::name() + ")";
+    const std::string hint = bad.empty() ? "its input was finite and its parameters are: the values overflowed; lower "
+                                           "the learning rate, clip gradients or normalise the inputs"
+                                         : "its parameter " + bad + ": training diverged; lower the learning rate or "
+                                           "clip gradients";
+    throw_non_finite(where, what.c_str(), member.output(), hint.c_str());
+}
+
+/// Throws for the first member of `members` (a tuple, in data-flow order) whose output is not
+/// finite, descending into members that are composites themselves. Returns if every output is finite.
+template <class Tuple>
+void locate_non_finite(const std::string& where, Tuple& members) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        auto one = [&](auto& m, std::size_t i) {
+            if (m.output().allFinite()) return;
+            if constexpr (requires { m.locate_non_finite(where); })
+                m.locate_non_finite(where + " > layer " + std::to_string(i));
+            throw_member_non_finite(where, i, m);
+        };
+        (one(std::get<I>(members), I), ...);
+    }(std::make_index_sequence<std::tuple_size_v<Tuple>>{});
+}
+}  // namespace detail
 
 /// Turns an entry of a Sequential into a concrete layer. Concrete layers are themselves; size-free
 /// entries such as `Tanh` specialise this to become `Activation<T, In, Tanh>`.

@@ -23,6 +23,7 @@ struct LayerNorm {
     static constexpr int in_size = Dim;
     static constexpr int out_size = Dim;
     static constexpr std::size_t parameter_count = 2 * std::size_t(Dim);
+    static constexpr std::size_t parameter_tensors = 2;  // gamma, beta
     static constexpr T eps = T(1e-5);
 
     Vector<T, Dim> gamma, beta, dgamma, dbeta;  // Dim
@@ -51,7 +52,7 @@ struct LayerNorm {
     /// x: Dim × B (given to forward), dy: Dim × B  →  dx: Dim × B.  dγ, dβ accumulate.
     template <class DerivedX, class DerivedY>
     const Batch<T, Dim>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        detail::check_input({&name, "backward"}, x, Dim);
+        detail::check_shape({&name, "backward"}, x, Dim);
         detail::check_grad({&name, "backward"}, x, dy, Dim);
         detail::check_forward_width({&name, "backward"}, y_.cols(), x.cols());
         dx_.resize(Dim, x.cols());

@@ -13,13 +13,17 @@
 namespace neuronka {
 
 namespace detail {
-template <class T>
-T check_finite_loss(const char* where, T value) {
-    if (!std::isfinite(value))
-        throw std::domain_error(std::string(where) + ": the loss is " + std::to_string(value) +
-                                ". Hint: the predictions or targets contain inf/NaN, or training diverged "
-                                "(lower the learning rate)");
-    return value;
+/// The one check of a loss on the hot path: its value. Only when it is not finite are the
+/// predictions scanned, so that the error gives the position of the first inf/NaN among them.
+template <class T, class Derived>
+T check_finite_loss(const char* where, T value, const Eigen::MatrixBase<Derived>& prediction) {
+    if (std::isfinite(value)) return value;
+    if (!prediction.allFinite())
+        throw_non_finite(std::string(where) + "::forward", "input", prediction,
+                         "check the data, or lower the learning rate if training diverged");
+    throw std::domain_error(std::string(where) + ": the loss is " + std::to_string(value) +
+                            ". Hint: the targets contain inf/NaN, or the predictions are so large that the loss "
+                            "overflows (lower the learning rate)");
 }
 }  // namespace detail
 
@@ -32,7 +36,7 @@ struct MeanSquaredError {
     /// y: N × B prediction, t: N × B target  →  mean squared error
     template <class DY, class DT>
     T forward(const Eigen::MatrixBase<DY>& y, const Eigen::MatrixBase<DT>& t) {
-        detail::check_input({&loss_name, "forward"}, y, N);
+        detail::check_shape({&loss_name, "forward"}, y, N);
         if (t.rows() != y.rows() || t.cols() != y.cols())
             detail::throw_size("MeanSquaredError::forward", "target", t.cols(), "columns", y.cols(),
                                "target must have the prediction's shape");
@@ -40,7 +44,7 @@ struct MeanSquaredError {
         dy_ = y - t;
         const T loss = dy_.squaredNorm() / T(dy_.size());
         dy_ *= T(2) / T(dy_.size());  // dL/dy = 2 (y - t) / (N·B)
-        return detail::check_finite_loss(name, loss);
+        return detail::check_finite_loss(name, loss, y);
     }
     /// dL/dy: N × B, for the last forward
     const Batch<T, N>& backward() const { return dy_; }
@@ -59,7 +63,7 @@ struct SoftmaxCrossEntropy {
     /// z: N × B logits, labels: B class indices in [0, N)  →  mean cross-entropy
     template <class DZ>
     T forward(const Eigen::MatrixBase<DZ>& z, std::span<const int> labels) {
-        detail::check_input({&loss_name, "forward"}, z, N);
+        detail::check_shape({&loss_name, "forward"}, z, N);
         if (Eigen::Index(labels.size()) != z.cols())
             detail::throw_size("SoftmaxCrossEntropy::forward", "label list", labels.size(), "labels", z.cols(),
                                "pass one label per column of the logits");
@@ -81,7 +85,7 @@ struct SoftmaxCrossEntropy {
             p_(labels[b], b) -= T(1);                            // p - onehot
         }
         p_ /= T(B);  // dL/dz = (softmax(z) - onehot) / B
-        return detail::check_finite_loss(name, total / T(B));
+        return detail::check_finite_loss(name, total / T(B), z);
     }
     /// dL/dz: N × B, for the last forward
     const Batch<T, N>& backward() const { return p_; }
@@ -100,7 +104,7 @@ struct BinaryCrossEntropyWithLogits {
     /// z: N × B logits, t: N × B targets in [0, 1]  →  mean binary cross-entropy
     template <class DZ, class DT>
     T forward(const Eigen::MatrixBase<DZ>& z, const Eigen::MatrixBase<DT>& t) {
-        detail::check_input({&loss_name, "forward"}, z, N);
+        detail::check_shape({&loss_name, "forward"}, z, N);
         if (t.rows() != z.rows() || t.cols() != z.cols())
             detail::throw_size("BinaryCrossEntropyWithLogits::forward", "target", t.cols(), "columns", z.cols(),
                                "target must have the logits' shape");
@@ -111,7 +115,7 @@ struct BinaryCrossEntropyWithLogits {
         const T loss = (z.array().max(T(0)) - z.array() * t.array() + (-z.array().abs()).exp().log1p()).sum() / n;
         dz_.resize(N, z.cols());
         dz_.array() = (z.array().logistic() - t.array()) / n;  // dL/dz = (σ(z) - t) / (N·B)
-        return detail::check_finite_loss(name, loss);
+        return detail::check_finite_loss(name, loss, z);
     }
     /// dL/dz: N × B, for the last forward
     const Batch<T, N>& backward() const { return dz_; }

@@ -20,6 +20,7 @@ struct Neuron {
     static constexpr int in_size = In;
     static constexpr int out_size = 1;
     static constexpr std::size_t parameter_count = std::size_t(In) + 1;
+    static constexpr std::size_t parameter_tensors = 2;  // w, b
 
     explicit Neuron(std::uint64_t seed = 0) {
         Rng rng(seed);
@@ -47,8 +48,11 @@ struct Neuron {
     const Batch<T, 1>& forward(const Eigen::MatrixBase<Derived>& x) {
         if constexpr (std::is_same_v<Act, Identity>)
             return sum_.forward(x);
-        else
-            return act_.forward(sum_.forward(x));
+        else {
+            const auto& z = sum_.forward(x);  // checks x where it enters
+            detail::MemberScope member;
+            return act_.forward(z);
+        }
     }
 
     /// x: In × B, dy: 1 × B  →  dx: In × B; dw and db accumulate.
@@ -56,8 +60,10 @@ struct Neuron {
     const Batch<T, In>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
         if constexpr (std::is_same_v<Act, Identity>)
             return sum_.backward(x, dy);
-        else
+        else {
+            detail::MemberScope member;
             return sum_.backward(x, act_.backward(sum_.output(), dy));
+        }
     }
 
     /// Like backward, without dx (for training on a fixed input).
@@ -65,8 +71,27 @@ struct Neuron {
     void backward_parameters(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
         if constexpr (std::is_same_v<Act, Identity>)
             sum_.backward_parameters(x, dy);
-        else
+        else {
+            detail::MemberScope member;
             sum_.backward_parameters(x, act_.backward(sum_.output(), dy));
+        }
+    }
+
+    /// Backward fused with an optimiser step (see Sequential::backward_step).
+    template <class DerivedX, class DerivedY, class Optimizer>
+    void backward_step(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy, Optimizer& opt) {
+        if constexpr (std::is_same_v<Act, Identity>) {
+            detail::check_grad_shape({&name, "backward"}, sum_.output(), dy, 1);
+            const Eigen::Ref<const Batch<T, 1>> dyr(dy);  // an expression is evaluated once
+#ifndef NEURONKA_NO_FINITE_CHECKS
+            if (!detail::is_member_call()) detail::check_finite({&name, "backward"}, dyr, "output gradient");
+#endif
+            opt.update_layer(sum_, 0, x, dyr, false);
+        } else {
+            const auto& dz = act_.backward(sum_.output(), dy);  // checks dy where it enters
+            detail::MemberScope member;
+            opt.update_layer(sum_, 0, x, dz, false);
+        }
     }
 
     const Batch<T, 1>& output() const {
@@ -80,8 +105,10 @@ struct Neuron {
 
     template <class F>
     void visit_parameters(F&& f) {
-        f(detail::view("w", sum_.W, sum_.dW));
-        f(detail::view("b", sum_.b, sum_.db));
+        sum_.visit_parameters([&](ParamView<T> p) {  // named as in the lecture: w and b
+            p.name = p.name[0] == 'W' ? "w" : "b";
+            f(p);
+        });
     }
 
 private:

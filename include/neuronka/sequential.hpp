@@ -50,13 +50,17 @@ struct bind_all<T, In, Position, E, Rest...> {
     static constexpr int out_size = next::out_size;
 };
 
-/// Accumulates a layer's parameter gradients, skipping its input gradient when the layer can.
-template <class L, class X, class DY>
-void backward_parameters(L& layer, const X& x, const DY& dy) {
-    if constexpr (requires { layer.backward_parameters(x, dy); })
-        layer.backward_parameters(x, dy);
-    else
-        layer.backward(x, dy);
+/// The number of ParamViews of the first N layers of a tuple, or std::size_t(-1) when one of them does
+/// not state it (`static constexpr std::size_t parameter_tensors`).
+template <class Tuple, std::size_t N>
+constexpr std::size_t tensors_before() {
+    return []<std::size_t... I>(std::index_sequence<I...>) {
+        constexpr bool known = (true && ... && requires { std::tuple_element_t<I, Tuple>::parameter_tensors; });
+        if constexpr (known)
+            return (std::size_t(0) + ... + std::size_t(std::tuple_element_t<I, Tuple>::parameter_tensors));
+        else
+            return std::size_t(-1);
+    }(std::make_index_sequence<N>{});
 }
 
 template <class L>
@@ -89,6 +93,8 @@ public:
     static constexpr std::size_t parameter_count = []<std::size_t... I>(std::index_sequence<I...>) {
         return (std::size_t(0) + ... + std::tuple_element_t<I, layers_type>::parameter_count);
     }(std::make_index_sequence<depth>{});
+    /// Number of parameter tensors (ParamViews) the model visits, when every layer states its own.
+    static constexpr std::size_t parameter_tensors = detail::tensors_before<layers_type, depth>();
 
     /// Draws every layer's parameters from one generator seeded with `seed`, in data-flow order.
     explicit Sequential(std::uint64_t seed = 0) {
@@ -131,31 +137,66 @@ public:
         [&]<std::size_t... I>(std::index_sequence<I...>) { (init_one<I>(rng), ...); }(std::make_index_sequence<depth>{});
     }
 
-    /// x: In × B  →  y: Out × B
+    /// x: In × B  →  y: Out × B. Called by the user, the first layer checks x (size and inf/NaN) and
+    /// the model checks its output; when that is not finite, the error names the first layer whose
+    /// output went bad. Called by a composite, only sizes are checked.
     template <class Derived>
     const Batch<scalar_type, out_size>& forward(const Eigen::MatrixBase<Derived>& x) {
-        return forward_from<0>(x);
+        const bool entry = !detail::is_member_call();
+        const auto& x1 = std::get<0>(layers_).forward(x);  // checks the data where it enters
+        if constexpr (depth > 1) {
+            detail::MemberScope members;
+            forward_from<1>(x1);
+        }
+        if (entry && !detail::all_finite(output())) locate_non_finite(name() + "::forward");
+        return output();
     }
 
     /// x: In × B (given to the last forward), dy: Out × B  →  dx: In × B. Every layer's
-    /// parameter gradients accumulate.
+    /// parameter gradients accumulate (the first backward after zero_grad() writes them).
     template <class DerivedX, class DerivedY>
     const Batch<scalar_type, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x,
                                                 const Eigen::MatrixBase<DerivedY>& dy) {
-        return backward_from<depth - 1>(x, dy);
+        detail::check_grad_shape({&name, "backward"}, output(), dy, out_size);
+        const Eigen::Ref<const Batch<scalar_type, out_size>> dyr(dy);  // an expression is evaluated once
+        check_gradient_values(dyr);
+        detail::MemberScope members;
+        return backward_from<depth - 1>(x, dyr);
     }
 
     /// Like backward, but the model's input gets no gradient: the first layer skips computing dx
     /// when it can (Dense can). This is the call for a training step.
     template <class DerivedX, class DerivedY>
     void backward_parameters(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        detail::check_grad_shape({&name, "backward"}, output(), dy, out_size);
+        const Eigen::Ref<const Batch<scalar_type, out_size>> dyr(dy);  // an expression is evaluated once
+        check_gradient_values(dyr);
+        detail::MemberScope members;
         if constexpr (depth == 1) {
-            detail::backward_parameters(std::get<0>(layers_), x, dy);
+            detail::backward_parameters(std::get<0>(layers_), x, dyr);
         } else {
-            const auto& d = backward_from<depth - 1, 1>(std::get<0>(layers_).output(), dy);
+            const auto& d = backward_from<depth - 1, 1>(std::get<0>(layers_).output(), dyr);
             detail::backward_parameters(std::get<0>(layers_), x, d);
         }
     }
+
+    /// Backward fused with an optimiser step (what `opt.step(model, x, dy)` calls): from the last
+    /// layer to the first, each layer's backward is followed at once by `opt.update_layer(...)`,
+    /// which updates that layer's parameters while its gradients are in cache. The input gradient a
+    /// layer passes down is computed with its weights from before the update.
+    template <class DerivedX, class DerivedY, class Optimizer>
+        requires(parameter_tensors != std::size_t(-1))
+    void backward_step(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy, Optimizer& opt) {
+        detail::check_grad_shape({&name, "backward"}, output(), dy, out_size);
+        const Eigen::Ref<const Batch<scalar_type, out_size>> dyr(dy);
+        check_gradient_values(dyr);
+        detail::MemberScope members;
+        backward_step_from<depth - 1>(x, dyr, opt);
+    }
+
+    /// Throws for the first layer (in data-flow order, descending into nested composites) whose
+    /// output of the last forward has an inf or NaN; returns if there is none.
+    void locate_non_finite(const std::string& where) { detail::locate_non_finite(where, layers_); }
 
     const Batch<scalar_type, out_size>& output() const { return std::get<depth - 1>(layers_).output(); }
 
@@ -169,6 +210,14 @@ public:
     }
 
 private:
+    // Where the output gradient enters the model, its values are checked for inf/NaN; inside a
+    // composite they are not.
+    void check_gradient_values(const Eigen::Ref<const Batch<scalar_type, out_size>>& dy) const {
+#ifndef NEURONKA_NO_FINITE_CHECKS
+        if (!detail::is_member_call()) detail::check_finite({&name, "backward"}, dy, "output gradient");
+#endif
+    }
+
     template <std::size_t I>
     void init_one(Rng& rng) {
         auto& l = std::get<I>(layers_);
@@ -192,6 +241,17 @@ private:
             return forward_from<I + 1>(y);
         else
             return y;
+    }
+
+    template <std::size_t I, class X, class DY, class Optimizer>
+    void backward_step_from(const X& x, const DY& dy, Optimizer& opt) {
+        constexpr std::size_t first = detail::tensors_before<layers_type, I>();
+        if constexpr (I == 0) {
+            opt.update_layer(std::get<0>(layers_), first, x, dy, false);
+        } else {
+            const auto* dx = opt.update_layer(std::get<I>(layers_), first, std::get<I - 1>(layers_).output(), dy, true);
+            backward_step_from<I - 1>(x, *dx, opt);
+        }
     }
 
     // Back-propagates from layer I down to layer Last; x is the input of layer Last.

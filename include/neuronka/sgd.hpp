@@ -53,6 +53,47 @@ public:
         ++steps_;
     }
 
+    /// One training step fused with backward: the same update as
+    ///
+    ///     model.backward_parameters(x, dy); step(model); model.zero_grad();
+    ///
+    /// (up to rounding), but each layer's parameters are updated right after its own backward, while
+    /// its gradients are still in cache, and with plain SGD (no momentum) a Dense layer's weights are
+    /// updated by the product itself, so that no weight gradient is formed. Gradients accumulated by
+    /// earlier backward calls are included. Afterwards the gradients read as zero. A model without
+    /// `backward_step` takes the three calls above.
+    template <class Model, class DerivedX, class DerivedY>
+    void step(Model& model, const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        if constexpr (requires { model.backward_step(x, dy, *this); }) {
+            prepare_velocity(model);
+            model.backward_step(x, dy, *this);
+            ++steps_;
+        } else {
+            detail::backward_parameters(model, x, dy);
+            step(model);
+            model.zero_grad();
+        }
+    }
+
+    /// For composites (Sequential::backward_step): backward of `layer` on (x, dy), then the update
+    /// of its parameters, which are numbered from `first` in the model's visiting order. Returns dx,
+    /// or nullptr when `want_dx` is false.
+    template <class L, class X, class DY>
+    const Batch<T, L::in_size>* update_layer(L& layer, std::size_t first, const X& x, const DY& dy, bool want_dx) {
+        if constexpr (requires { layer.backward_sgd(x, dy, T(), T(), want_dx); })
+            if (opt_.momentum == T(0) && layer.gradients_are_zero())
+                return layer.backward_sgd(x, dy, opt_.learning_rate, opt_.weight_decay, want_dx);
+        const Batch<T, L::in_size>* dx = nullptr;
+        if (want_dx)
+            dx = &layer.backward(x, dy);
+        else
+            detail::backward_parameters(layer, x, dy);
+        std::size_t i = first;
+        layer.visit_parameters([&](ParamView<T> p) { update(i++, p); });
+        layer.zero_grad();
+        return dx;
+    }
+
     /// Number of steps taken.
     std::size_t steps() const { return steps_; }
     void set_steps(std::size_t n) { steps_ = n; }
@@ -68,6 +109,18 @@ public:
     std::vector<Eigen::Array<T, Eigen::Dynamic, 1>>& velocity() { return velocity_; }
 
 private:
+    // A fused step updates parameters from the last to the first: velocities exist beforehand.
+    template <class Model>
+    void prepare_velocity(Model& model) {
+        if (opt_.momentum == T(0)) return;
+        if (velocity_.empty())
+            model.visit_parameters([&](ParamView<T> p) { velocity_.push_back(Eigen::Array<T, Eigen::Dynamic, 1>::Zero(p.value.size())); });
+        else if (velocity_.size() != Model::parameter_tensors)
+            throw std::invalid_argument("SGD::step: the model has " + std::to_string(Model::parameter_tensors) +
+                                        " parameters, expected " + std::to_string(velocity_.size()) +
+                                        ". Hint: use one optimiser per model");
+    }
+
     void validate() const {
         auto bad = [](const char* what, T v, const char* hint) {
             throw std::invalid_argument(std::string("SGD: ") + what + " is " + std::to_string(v) + ", " + hint);

@@ -62,6 +62,8 @@ struct TransformerBlock {
     /// x: D × (T·B), seq_len: T  →  y: D × (T·B)
     template <class Derived>
     const Batch<T, Dim>& forward(const Eigen::MatrixBase<Derived>& x, int seq_len) {
+        detail::check_input({&name, "forward"}, x, Dim);
+        detail::MemberScope members;
         h_ = x;
         h_ += attn.forward(ln1.forward(x), seq_len);  // h = x + attn(ln1(x))
         y_ = h_;
@@ -72,6 +74,9 @@ struct TransformerBlock {
     /// x: D × (T·B) (given to forward), dy: D × (T·B)  →  dx: D × (T·B)
     template <class DerivedX, class DerivedY>
     const Batch<T, Dim>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        detail::check_shape({&name, "backward"}, x, Dim);
+        detail::check_grad({&name, "backward"}, x, dy, Dim);
+        detail::MemberScope members;
         // forward: y = h + mlp(ln2(h))  →  dh = dy + ln2ᵀ(mlpᵀ(dy))
         dh_ = dy;
         dh_ += ln2.backward(h_, mlp.backward(ln2.output(), dy));
@@ -158,11 +163,28 @@ struct Transformer {
     const Batch<T, Vocab>& forward(std::span<const int> ids, int seq_len) {
         detail::check_sequence({&name, "forward"}, Eigen::Index(ids.size()), seq_len, Context);
         T_ = seq_len;
+        const bool entry = !detail::is_member_call();
+        detail::MemberScope members;  // ids are checked by tok; the layers after it need no inf/NaN scan
         x0_ = tok.forward(ids);
         pos.add_to(x0_, seq_len);
         const Batch<T, Dim>* x = &x0_;
         for (auto& b : blocks) x = &b.forward(*x, seq_len);
-        return head.forward(ln_f.forward(*x));
+        const Batch<T, Vocab>& logits = head.forward(ln_f.forward(*x));
+        if (entry && !detail::all_finite(logits)) locate_non_finite(name() + "::forward");
+        return logits;
+    }
+
+    /// Throws for the first part (embeddings, block l, final norm, head) whose output of the last
+    /// forward has an inf or NaN; returns if there is none.
+    void locate_non_finite(const std::string& where) {
+        if (!x0_.allFinite())
+            detail::throw_non_finite(where, "the embeddings' output", x0_, "the embedding tables diverged: lower the "
+                                     "learning rate or clip gradients");
+        for (int l = 0; l < Layers; ++l)
+            if (!blocks[std::size_t(l)].output().allFinite())
+                detail::throw_member_non_finite(where + " > block " + std::to_string(l), 0, blocks[std::size_t(l)]);
+        if (!ln_f.output().allFinite()) detail::throw_member_non_finite(where, std::size_t(Layers) + 2, ln_f);
+        if (!head.output().allFinite()) detail::throw_member_non_finite(where, std::size_t(Layers) + 3, head);
     }
 
     /// ids: as given to forward, dlogits: V × (T·B). Every parameter gradient accumulates.
@@ -171,6 +193,8 @@ struct Transformer {
         if (Eigen::Index(ids.size()) != x0_.cols())
             detail::throw_size(name() + "::backward", "id list", Eigen::Index(ids.size()), "ids", x0_.cols(),
                                "pass the ids given to forward");
+        detail::check_grad({&name, "backward"}, head.output(), dlogits, Vocab);
+        detail::MemberScope members;
         const Batch<T, Dim>& last = blocks[Layers - 1].output();
         // forward: logits = head(ln_f(x_L))
         const Batch<T, Dim>* dx = &ln_f.backward(last, head.backward(ln_f.output(), dlogits));

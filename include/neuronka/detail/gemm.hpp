@@ -14,6 +14,9 @@
 
 namespace neuronka::detail {
 
+/// Largest fixed-size operand (bytes) that a small product copies to the stack.
+inline constexpr std::size_t fixed_small_bytes = 4096;
+
 /// Rows × cols × depth below which the coefficient-based product beats packing for GEMM.
 inline constexpr long long small_product_flops = 16 * 16 * 64;
 
@@ -43,14 +46,25 @@ public:
         } else if (m * n * k <= small_product_flops) {
             small<TransA, TransB>(c, a, b, accumulate);
         } else {
-            blocked<TransA, TransB>(c, a, b, accumulate, m, n, k);
+            if (!accumulate) c.setZero();
+            blocked<TransA, TransB>(c, a, b, T(1), m, n, k);
         }
+    }
+
+    /// c += alpha · a · bᵀ: the weight update W −= η dy xᵀ done by the product itself.
+    template <class C, class A, class B>
+    void add_scaled_outer(C& c, const A& a, const B& b, T alpha) {
+        const Eigen::Index m = a.rows(), k = a.cols(), n = b.rows();
+        NEURONKA_ASSERT(c.rows() == m && c.cols() == n && b.cols() == k, "Gemm: sizes");
+        if (Small || m * n * k <= small_product_flops)
+            c.noalias() += alpha * a * b.transpose();  // Eigen's own choice of kernel; no workspace at this size
+        else
+            blocked<false, true>(c, a, b, alpha, m, n, k);
     }
 
 private:
     template <bool TransA, bool TransB, class C, class A, class B>
-    void blocked(C& c, const A& a, const B& b, bool accumulate, Eigen::Index m, Eigen::Index n, Eigen::Index k) {
-        if (!accumulate) c.setZero();
+    void blocked(C& c, const A& a, const B& b, T alpha, Eigen::Index m, Eigen::Index n, Eigen::Index k) {
         if (!blocking_ || m != m_ || n != n_ || k != k_) {
             blocking_ = std::make_unique<Blocking>(m, n, k, 1, true);
             blocking_->allocateAll();
@@ -64,7 +78,7 @@ private:
         static_assert(A::InnerStrideAtCompileTime == 1 && B::InnerStrideAtCompileTime == 1 &&
                       C::InnerStrideAtCompileTime == 1, "Gemm: operands need unit inner stride");
         internal::general_matrix_matrix_product<Index, T, order_a, false, T, order_b, false, order_c, 1>::run(
-            m, n, k, a.data(), a.outerStride(), b.data(), b.outerStride(), c.data(), 1, c.outerStride(), T(1),
+            m, n, k, a.data(), a.outerStride(), b.data(), b.outerStride(), c.data(), 1, c.outerStride(), alpha,
             *blocking_, nullptr);
     }
 
@@ -75,31 +89,61 @@ private:
             // per column, each a fixed-size, vectorised outer product.
             if (!accumulate) c.setZero();
             for (Eigen::Index j = 0; j < a.cols(); ++j) c.noalias() += a.col(j) * b.col(j).transpose();
-            return;
-        }
-        if constexpr (TransA && !TransB) {
+        } else if constexpr (TransA && !TransB && A::ColsAtCompileTime >= 8 && A::RowsAtCompileTime >= 2 &&
+                             A::SizeAtCompileTime * sizeof(T) <= fixed_small_bytes) {
+            // aᵀ b: a copy of aᵀ (small, on the stack) makes it the column-blocked product below
+            const Eigen::Matrix<T, A::ColsAtCompileTime, A::RowsAtCompileTime> at = a.transpose();
+            small_columns(c, at, b, accumulate);
+        } else if constexpr (TransA && !TransB) {
             // aᵀ b: the coefficient-based product would read aᵀ across its storage order; Eigen's
             // own product picks a kernel that does not (its workspace fits on the stack here).
-            if (accumulate)
-                c.noalias() += a.transpose() * b;
+            accumulate ? void(c.noalias() += a.transpose() * b) : void(c.noalias() = a.transpose() * b);
+        } else if constexpr (!TransA && !TransB && C::RowsAtCompileTime >= 8 && A::ColsAtCompileTime >= 2) {
+            small_columns(c, a, b, accumulate);
+        } else {
+            auto run = [&](const auto& lhs, const auto& rhs) {
+                accumulate ? void(c.noalias() += lhs.lazyProduct(rhs)) : void(c.noalias() = lhs.lazyProduct(rhs));
+            };
+            if constexpr (TransA && TransB)
+                run(a.transpose(), b.transpose());
+            else if constexpr (TransA)
+                run(a.transpose(), b);
+            else if constexpr (TransB)
+                run(a, b.transpose());
             else
-                c.noalias() = a.transpose() * b;
-            return;
+                run(a, b);
         }
-        auto run = [&](const auto& lhs, const auto& rhs) {
+    }
+
+    // c (= or +=) a b for a small fixed-size a (m × k): four columns of c at a time, each its own
+    // chain of k multiply-adds on a column register, so that the four chains overlap in the pipeline
+    // (one column at a time, the product waits on each multiply-add's latency).
+    template <class C, class A, class B>
+    static void small_columns(C& c, const A& a, const B& b, bool accumulate) {
+        constexpr int M = C::RowsAtCompileTime, K = A::ColsAtCompileTime;
+        using Col = Eigen::Matrix<T, M, 1>;
+        const Eigen::Index n = c.cols();
+        Eigen::Index j = 0;
+        for (; j + 4 <= n; j += 4) {
+            Col c0 = a.col(0) * b(0, j), c1 = a.col(0) * b(0, j + 1), c2 = a.col(0) * b(0, j + 2),
+                c3 = a.col(0) * b(0, j + 3);
+            for (int k = 1; k < K; ++k) {
+                c0.noalias() += a.col(k) * b(k, j);
+                c1.noalias() += a.col(k) * b(k, j + 1);
+                c2.noalias() += a.col(k) * b(k, j + 2);
+                c3.noalias() += a.col(k) * b(k, j + 3);
+            }
             if (accumulate)
-                c.noalias() += lhs.lazyProduct(rhs);
+                c.col(j) += c0, c.col(j + 1) += c1, c.col(j + 2) += c2, c.col(j + 3) += c3;
             else
-                c.noalias() = lhs.lazyProduct(rhs);
-        };
-        if constexpr (TransA && TransB)
-            run(a.transpose(), b.transpose());
-        else if constexpr (TransA)
-            run(a.transpose(), b);
-        else if constexpr (TransB)
-            run(a, b.transpose());
-        else
-            run(a, b);
+                c.col(j) = c0, c.col(j + 1) = c1, c.col(j + 2) = c2, c.col(j + 3) = c3;
+        }
+        for (; j < n; ++j) {
+            if (accumulate)
+                c.col(j).noalias() += a.lazyProduct(b.col(j));
+            else
+                c.col(j).noalias() = a.lazyProduct(b.col(j));
+        }
     }
 
     using Blocking =
