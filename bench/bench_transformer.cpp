@@ -1,6 +1,7 @@
 // T5: training throughput of neuronka's transformer against a hand-written Eigen transformer of
 // the same shape, in the same run: vocab 65, context 64, d 64, 4 heads, 2 layers, MLP 4x, batch 16,
-// plain SGD, float32, one thread. Before timing, the reference is loaded with neuronka's weights
+// plain SGD, float32, one thread; neuronka trains with the fused step opt.step(model, ids, dy), the
+// reference fuses its updates into its backward sweep too. Before timing, the reference is loaded with neuronka's weights
 // and both compute the loss of one batch, to show they are the same model.
 #include "reference_transformer.hpp"
 
@@ -22,14 +23,14 @@ int main() {
     reference::GPT ref(V, C, D, H, L, 4 * D);
 
     // The same weights in both.
-    ref.wte = model->tok.E, ref.wpe = model->pos.P, ref.Wh = model->head.W, ref.bh = model->head.b;
-    ref.gf = model->ln_f.gamma, ref.bf = model->ln_f.beta;
+    ref.wte = model->tok().E, ref.wpe = model->pos().P, ref.Wh = model->head().W, ref.bh = model->head().b;
+    ref.gf = model->ln_f().gamma, ref.bf = model->ln_f().beta;
     for (int l = 0; l < L; ++l) {
-        auto& b = model->blocks[std::size_t(l)];
+        auto& b = model->block(l);
         auto& w = ref.layer[std::size_t(l)];
-        w.g1 = b.ln1.gamma, w.b1 = b.ln1.beta, w.g2 = b.ln2.gamma, w.b2 = b.ln2.beta;
-        w.Wqkv = b.attn.qkv.W, w.bqkv = b.attn.qkv.b, w.Wo = b.attn.proj.W, w.bo = b.attn.proj.b;
-        w.W1 = b.mlp.layer<0>().W, w.bf1 = b.mlp.layer<0>().b, w.W2 = b.mlp.layer<2>().W, w.bf2 = b.mlp.layer<2>().b;
+        w.g1 = b.ln1().gamma, w.b1 = b.ln1().beta, w.g2 = b.ln2().gamma, w.b2 = b.ln2().beta;
+        w.Wqkv = b.attn().qkv.W, w.bqkv = b.attn().qkv.b, w.Wo = b.attn().proj.W, w.bo = b.attn().proj.b;
+        w.W1 = b.fc1().W, w.bf1 = b.fc1().b, w.W2 = b.fc2().W, w.bf2 = b.fc2().b;
     }
 
     Rng rng(3);
@@ -39,10 +40,8 @@ int main() {
     SoftmaxCrossEntropy<float, V> ce;
     SGD<float> opt({.learning_rate = 0.01f});
     auto neuronka_step = [&](int k) {
-        model->zero_grad();
         const float loss = ce.forward(model->forward(ids[k], C), targets[k]);
-        model->backward(ids[k], ce.backward());
-        opt.step(*model);
+        opt.step(*model, ids[k], ce.backward());  // backward fused with the update
         return loss;
     };
     auto reference_step = [&](int k) { return ref.step(ids[k], targets[k], C, 0.01f); };

@@ -93,3 +93,28 @@ TEST_CASE("a steady-state training step allocates nothing", "[allocation]") {
         check_model(mlp, ce, x, std::span<const int>(labels), opt);
     }
 }
+
+TEST_CASE("a steady-state transformer step allocates nothing", "[allocation][transformer]") {
+    Transformer<float, 11, 8, 16, 2, 2> model(5);
+    SoftmaxCrossEntropy<float, 11> ce;
+    Rng rng(6);
+    std::vector<int> ids(8 * 4), targets(8 * 4);
+    for (auto& v : ids) v = int(rng.below(11));
+    for (auto& v : targets) v = int(rng.below(11));
+    SECTION("AdamW: zero_grad, forward, backward, step") {
+        AdamW<float> opt;
+        check_steady_state([&] {
+            model.zero_grad();
+            ce.forward(model.forward(ids, 8), targets);
+            model.backward(ids, ce.backward());
+            opt.step(model);
+        });
+    }
+    SECTION("SGD with momentum: the fused step") {
+        SGD<float> opt({.learning_rate = 0.01f, .momentum = 0.9f});
+        check_steady_state([&] {
+            ce.forward(model.forward(ids, 8), targets);
+            opt.step(model, ids, ce.backward());
+        });
+    }
+}

@@ -67,23 +67,23 @@ TEST_CASE("a whole transformer's FLOPs equal a naive forward and backward's mult
     // Naive forward, counting, with neuronka's weights.
     naive::macs = 0;
     M x(D, N);
-    for (int i = 0; i < N; ++i) x.col(i) = model.tok.E.col(ids[std::size_t(i)]) + model.pos.P.col(i % T);
+    for (int i = 0; i < N; ++i) x.col(i) = model.tok().E.col(ids[std::size_t(i)]) + model.pos().P.col(i % T);
     struct Saved { M x, n1, qkv, O, h, n2, f1, g; std::vector<M> P; };
     std::vector<Saved> saved(L);
     for (int l = 0; l < L; ++l) {
-        auto& blk = model.blocks[std::size_t(l)];
+        auto& blk = model.block(l);
         Saved& s = saved[std::size_t(l)];
         s.x = x;
-        s.n1 = naive::layer_norm(x, blk.ln1.gamma, blk.ln1.beta);
-        s.h = x + naive::attention_forward(blk.attn.qkv.W, blk.attn.qkv.b, blk.attn.proj.W, blk.attn.proj.b, s.n1, T, H,
+        s.n1 = naive::layer_norm(x, blk.ln1().gamma, blk.ln1().beta);
+        s.h = x + naive::attention_forward(blk.attn().qkv.W, blk.attn().qkv.b, blk.attn().proj.W, blk.attn().proj.b, s.n1, T, H,
                                            true, s.P, s.qkv, s.O);
-        s.n2 = naive::layer_norm(s.h, blk.ln2.gamma, blk.ln2.beta);
-        s.f1 = naive::dense_forward(M(blk.mlp.layer<0>().W), V(blk.mlp.layer<0>().b), s.n2);
+        s.n2 = naive::layer_norm(s.h, blk.ln2().gamma, blk.ln2().beta);
+        s.f1 = naive::dense_forward(M(blk.fc1().W), V(blk.fc1().b), s.n2);
         s.g = s.f1.unaryExpr([](double v) { return naive::gelu(v); });
-        x = s.h + naive::dense_forward(M(blk.mlp.layer<2>().W), V(blk.mlp.layer<2>().b), s.g);
+        x = s.h + naive::dense_forward(M(blk.fc2().W), V(blk.fc2().b), s.g);
     }
-    const M nf = naive::layer_norm(x, model.ln_f.gamma, model.ln_f.beta);
-    const M logits = naive::dense_forward(M(model.head.W), V(model.head.b), nf);
+    const M nf = naive::layer_norm(x, model.ln_f().gamma, model.ln_f().beta);
+    const M logits = naive::dense_forward(M(model.head().W), V(model.head().b), nf);
     CHECK(2.0 * double(naive::macs) == Model::cost(T).forward_flops * N);
     CHECK((logits - model.forward(ids, T)).cwiseAbs().maxCoeff() < 1e-10);
 
@@ -91,14 +91,14 @@ TEST_CASE("a whole transformer's FLOPs equal a naive forward and backward's mult
     naive::macs = 0;
     M dW, dx;
     V db;
-    naive::dense_backward(M(model.head.W), nf, random(Vb, N, 9), dW, db, dx);
+    naive::dense_backward(M(model.head().W), nf, random(Vb, N, 9), dW, db, dx);
     for (int l = L - 1; l >= 0; --l) {
-        auto& blk = model.blocks[std::size_t(l)];
+        auto& blk = model.block(l);
         const Saved& s = saved[std::size_t(l)];
         M dg, dn;
-        naive::dense_backward(M(blk.mlp.layer<2>().W), s.g, dx, dW, db, dg);
-        naive::dense_backward(M(blk.mlp.layer<0>().W), s.n2, dg, dW, db, dn);
-        dx = naive::attention_backward(blk.attn.qkv.W, blk.attn.proj.W, s.n1, s.qkv, s.O, s.P, dn, T, H);
+        naive::dense_backward(M(blk.fc2().W), s.g, dx, dW, db, dg);
+        naive::dense_backward(M(blk.fc1().W), s.n2, dg, dW, db, dn);
+        dx = naive::attention_backward(blk.attn().qkv.W, blk.attn().proj.W, s.n1, s.qkv, s.O, s.P, dn, T, H);
     }
     CHECK(2.0 * double(naive::macs) == Model::cost(T).backward_flops * N);
     CHECK(Model::cost(T).parameters == Model::parameter_count);

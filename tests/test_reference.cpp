@@ -161,3 +161,63 @@ TEST_CASE("zero_grad: the next backward writes the gradients, later ones add", "
         CHECK(grads() == once);
     }
 }
+
+TEST_CASE("every building block satisfies the layer contract", "[contract]") {
+    // Compile-time: a building block that stops satisfying `Layer` fails this file.
+    static_assert(Layer<Dense<float, 3, 4>>);
+    static_assert(Layer<Neuron<double, 2>> && Layer<Neuron<float, 3, Sigmoid>>);
+    static_assert(Layer<Activation<float, 4, Identity>> && Layer<Activation<float, 4, ReLU>> &&
+                  Layer<Activation<float, 4, Tanh>> && Layer<Activation<float, 4, Sigmoid>> &&
+                  Layer<Activation<float, 4, GELU>>);
+    static_assert(Layer<LayerNorm<float, 8>>);
+    static_assert(Layer<Embedding<float, 10, 8>> && Embedding<float, 10, 8>::in_size == token_ids);
+    static_assert(Layer<PositionalEmbedding<float, 6, 8>>);
+    static_assert(Layer<Attention<float, 8, 2>>);
+    static_assert(Layer<Sequential<Dense<float, 2, 3>, Tanh, Dense<float, 3, 1>>>);
+    static_assert(Layer<Residual<LayerNorm<float, 8>, Attention<float, 8, 2>>>);
+    static_assert(Layer<Residual<Residual<Dense<float, 8, 8>>, ReLU>>);
+    static_assert(Layer<TransformerBlock<float, 8, 2>>);
+    static_assert(Layer<Transformer<float, 11, 8, 8, 2, 1>>);
+    static_assert(Layer<Sequential<Embedding<float, 10, 8>, Residual<Dense<float, 8, 8>, ReLU>, Dense<float, 8, 10>>>);
+    // and what is not a layer is rejected by the concept
+    static_assert(!Layer<int> && !Layer<Tanh> && !Layer<SGD<float>>);
+    // parameter tensors, which the fused optimiser step numbers, are known from the type
+    STATIC_REQUIRE(Transformer<float, 11, 8, 8, 2, 2>::parameter_tensors == 2 + 2 * 12 + 4);
+}
+
+TEST_CASE("a model a user composes: embeddings, a residual attention block and a head", "[contract][residual]") {
+    // Token ids in, one distribution over 5 classes per token out: no adapter, no hand-written backward.
+    using Model = Sequential<Embedding<double, 7, 8>, PositionalEmbedding<double, 4, 8>,
+                             Residual<LayerNorm<double, 8>, Attention<double, 8, 2>>, Dense<double, 8, 5>>;
+    Model model(3);
+    const std::vector<int> ids{1, 6, 2, 0, 3, 3, 5, 4};  // 2 sequences of 4
+    std::vector<int> labels{0, 1, 2, 3, 4, 0, 1, 2};
+    SoftmaxCrossEntropy<double, 5> ce;
+    const GradcheckResult r = gradcheck_parameters(
+        model, [&] { return ce.forward(model.forward(ids, 4), labels); },
+        [&] {
+            model.zero_grad();
+            ce.forward(model.forward(ids, 4), labels);
+            model.backward(ids, ce.backward());
+        });
+    CHECK(r.checked == Model::parameter_count);
+    CHECK(r.worst_relative_error < 1e-6);
+
+    SECTION("the fused step trains it like backward + step") {
+        Model fused(3), plain(3);
+        SGD<double> a({.learning_rate = 0.1, .momentum = 0.5}), b({.learning_rate = 0.1, .momentum = 0.5});
+        for (int step = 0; step < 3; ++step) {
+            ce.forward(fused.forward(ids, 4), labels);
+            a.step(fused, ids, ce.backward());
+            plain.zero_grad();
+            ce.forward(plain.forward(ids, 4), labels);
+            plain.backward(ids, ce.backward());
+            b.step(plain);
+        }
+        std::vector<double> p, q;
+        fused.visit_parameters([&](ParamView<double> v) { for (double e : v.value) p.push_back(e); });
+        plain.visit_parameters([&](ParamView<double> v) { for (double e : v.value) q.push_back(e); });
+        REQUIRE(p.size() == q.size());
+        for (std::size_t i = 0; i < p.size(); ++i) CHECK_THAT(p[i], Catch::Matchers::WithinAbs(q[i], 1e-12));
+    }
+}

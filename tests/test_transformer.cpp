@@ -22,21 +22,6 @@ std::vector<int> random_ids(int n, int vocab, std::uint64_t seed) {
     return ids;
 }
 
-// A sequence layer seen as a plain Layer with a fixed sequence length, so gradcheck can drive it.
-template <class L>
-struct FixedLength {
-    using scalar_type = double;
-    static constexpr int in_size = L::in_size, out_size = L::out_size;
-    static constexpr std::size_t parameter_count = L::parameter_count;
-    L layer;
-    int seq_len;
-    static std::string name() { return L::name(); }
-    template <class X> const auto& forward(const X& x) { return layer.forward(x, seq_len); }
-    template <class X, class Y> const auto& backward(const X& x, const Y& dy) { return layer.backward(x, dy); }
-    void zero_grad() { layer.zero_grad(); }
-    template <class F> void visit_parameters(F&& f) { layer.visit_parameters(f); }
-};
-
 void require_small(const GradcheckResult& r) {
     INFO("worst relative error " << r.worst_relative_error << " at " << r.where << " (analytic " << r.analytic
                                  << ", numeric " << r.numeric << ") over " << r.checked << " entries");
@@ -82,9 +67,9 @@ TEST_CASE("Embedding gradients and bad ids", "[transformer][embedding]") {
 TEST_CASE("Attention gradients, with and without the causal mask", "[transformer][attention]") {
     for (bool causal : {true, false}) {
         DYNAMIC_SECTION((causal ? "causal" : "bidirectional")) {
-            FixedLength<Attention<double, 8, 2>> a{Attention<double, 8, 2>(5, causal), 4};
-            a.layer.qkv.b = random_batch<24>(1, 6);  // non-zero biases, so their gradients are checked too
-            require_small(gradcheck(a, random_batch<8>(12, 7)));  // 3 sequences of 4 tokens
+            Attention<double, 8, 2> a(5, causal);
+            a.qkv.b = random_batch<24>(1, 6);  // non-zero biases, so their gradients are checked too
+            require_small(gradcheck(a, random_batch<8>(12, 7), 4));  // 3 sequences of 4 tokens
         }
     }
 }
@@ -105,10 +90,35 @@ TEST_CASE("attention probabilities are distributions that respect the mask", "[t
 }
 
 TEST_CASE("TransformerBlock gradients", "[transformer][block]") {
-    FixedLength<TransformerBlock<double, 8, 2, 16>> block{TransformerBlock<double, 8, 2, 16>(11), 3};
-    block.layer.ln1.beta = random_batch<8>(1, 12);
-    block.layer.ln2.gamma = random_batch<8>(1, 13, 0.5, 1.5);
-    require_small(gradcheck(block, random_batch<8>(6, 14)));
+    TransformerBlock<double, 8, 2, 16> block(11);
+    block.ln1().beta = random_batch<8>(1, 12);
+    block.ln2().gamma = random_batch<8>(1, 13, 0.5, 1.5);
+    require_small(gradcheck(block, random_batch<8>(6, 14), 3));
+}
+
+TEST_CASE("PositionalEmbedding gradients and bad lengths", "[transformer][embedding]") {
+    PositionalEmbedding<double, 5, 3> pos(2);
+    require_small(gradcheck(pos, random_batch<3>(8, 3), 4));  // 2 sequences of 4, shorter than the context
+    CHECK_THROWS_WITH(pos.forward(random_batch<3>(12, 4), 6),
+                      Catch::Matchers::Contains("PositionalEmbedding<Context=5,Dim=3>::forward: sequence length is 6, expected 1..5"));
+    CHECK_THROWS_WITH(pos.forward(random_batch<3>(7, 4), 2),
+                      Catch::Matchers::Contains("7 columns is not a whole number of sequences of length 2"));
+}
+
+TEST_CASE("Residual: y = x + f(x), both paths' gradients summed, nestable", "[residual]") {
+    SECTION("around an MLP") {
+        Residual<Dense<double, 4, 6>, Tanh, Dense<double, 6, 4>> res(3);
+        const Batch<double, 4> x = random_batch<4>(5, 4);
+        const Batch<double, 4> y = res.forward(x);
+        Sequential<Dense<double, 4, 6>, Tanh, Dense<double, 6, 4>> f(3);  // the same f, same seed
+        CHECK((y - x - f.forward(x)).cwiseAbs().maxCoeff() < 1e-14);
+        require_small(gradcheck(res, x));
+    }
+    SECTION("around attention, inside a Sequential, nested") {
+        using Inner = Residual<LayerNorm<double, 8>, Attention<double, 8, 2>>;
+        Sequential<Residual<Inner, Dense<double, 8, 8>>, Dense<double, 8, 3>> model(6);
+        require_small(gradcheck(model, random_batch<8>(6, 7), 3));
+    }
 }
 
 TEST_CASE("the whole transformer: gradients of the cross-entropy", "[transformer][model]") {

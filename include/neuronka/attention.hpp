@@ -39,6 +39,7 @@ struct Attention {
     Dense<T, Dim, Dim> proj;
     bool causal = true;
     static constexpr std::size_t parameter_count = decltype(qkv)::parameter_count + decltype(proj)::parameter_count;
+    static constexpr std::size_t parameter_tensors = 4;  // qkv W, b; proj W, b
 
     explicit Attention(std::uint64_t seed = 0, bool is_causal = true) : causal(is_causal) {
         Rng rng(seed);
@@ -94,6 +95,35 @@ struct Attention {
     /// x: D × (T·B) (given to forward), dy: D × (T·B)  →  dx: D × (T·B). All weights' gradients accumulate.
     template <class DerivedX, class DerivedY>
     const Batch<T, Dim>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        return *backward_through(
+            x, dy, [&](const auto& o, const auto& d) { return &proj.backward(o, d); },
+            [&](const auto& xx, const auto& d) { return &qkv.backward(xx, d); });
+    }
+
+    /// The fused optimiser step (see Sequential::backward_update): each projection is updated
+    /// right after its backward. Parameters are numbered from `first`: qkv W, b, then proj W, b.
+    template <bool WantDx, class X, class DY, class Optimizer>
+    auto backward_update(const X& x, const DY& dy, Optimizer& opt, std::size_t first) {
+        const Batch<T, Dim>* dx = backward_through(
+            x, dy, [&](const auto& o, const auto& d) { return opt.template update_layer<true>(proj, first + 2, o, d); },
+            [&](const auto& xx, const auto& d) -> const Batch<T, Dim>* {
+                if constexpr (WantDx)
+                    return opt.template update_layer<true>(qkv, first, xx, d);
+                else
+                    return opt.template update_layer<false>(qkv, first, xx, d), nullptr;
+            });
+        if constexpr (WantDx)
+            return dx;
+        else
+            return nullptr;
+    }
+
+private:
+    // The backward pass; `through_proj(O, dy)` and `through_qkv(x, dqkv)` run the two projections'
+    // backward (and, for the fused step, their updates) and return their input gradients.
+    template <class DerivedX, class DerivedY, class Proj, class Qkv>
+    const Batch<T, Dim>* backward_through(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
+                                          Proj&& through_proj, Qkv&& through_qkv) {
         detail::check_shape({&name, "backward"}, x, Dim);
         detail::check_grad({&name, "backward"}, x, dy, Dim);
         detail::check_forward_width({&name, "backward"}, O_.cols(), x.cols());
@@ -102,7 +132,7 @@ struct Attention {
         const Batch<T, 3 * Dim>& qkv_out = qkv.output();
         detail::MemberScope members;
         // forward: y = Wo O + bo
-        const Batch<T, Dim>& dO = proj.backward(O_, dy);
+        const Batch<T, Dim>& dO = *through_proj(O_, dy);
         dqkv_.resize(3 * Dim, N);
         dP_.resize(Tn, Tn);
         for (Eigen::Index b = 0; b < B; ++b)
@@ -129,8 +159,10 @@ struct Attention {
                 dK.noalias() = Q * dP_.transpose();
             }
         // forward: [Q; K; V] = Wqkv x + bqkv
-        return qkv.backward(x, dqkv_);
+        return through_qkv(x, dqkv_);
     }
+
+public:
 
     /// Attention of the last forward for sequence b, head h: (t, s) = weight of key s for query t.
     auto probabilities(Eigen::Index b, int h) const {

@@ -1,10 +1,11 @@
 /// @file config.hpp
 /// @brief Shape letters, the batch type, the internal assertion macro and error helpers.
 ///
-/// Shape letters used in every shape comment of neuronka:
-///   B  batch (number of samples, one sample per column)
-///   In input features of a layer, Out output features
-///   N  features of a size-preserving layer (activations, losses)
+/// Shape letters used in every shape comment of neuronka (docs/layer-concept.md):
+///   B  batch (samples, or sequences), one sample (token) per column
+///   T  sequence length; a batch of sequences is D × (T·B), each sequence's columns together
+///   In input features of a layer, Out output features, D both when they are equal
+///   V  vocabulary size, H attention heads, hd = D / H features per head
 #pragma once
 
 #include <Eigen/Core>
@@ -34,6 +35,14 @@ using Vector = Eigen::Matrix<T, Rows, 1>;
 
 /// Size of a layer that keeps the size of whatever it is given (activations).
 inline constexpr int same_size = -1;
+
+/// `in_size` of a layer whose input is token ids (`std::span<const int>`, one id per column of its
+/// output) rather than a batch of features: Embedding. Such a layer can only come first.
+inline constexpr int token_ids = -2;
+
+/// Training or evaluation: layers that behave differently (dropout, batch statistics) read it;
+/// composites pass it to their members (`set_mode`).
+enum class Mode { training, evaluation };
 
 namespace detail {
 
@@ -156,4 +165,20 @@ inline void check_forward_width(Where where, long long cached, long long given) 
 }
 
 }  // namespace detail
+
+/// @name Layer-author API
+/// What a user writing a layer calls to check its arguments (docs/layer-concept.md, "Writing a
+/// layer"): shapes always, inf/NaN only where data enters a model (not inside a MemberScope).
+/// @{
+using detail::check_finite;
+using detail::check_forward_width;
+using detail::check_grad;
+using detail::check_grad_shape;
+using detail::check_input;
+using detail::check_shape;
+using detail::is_member_call;
+using detail::MemberScope;
+using detail::Where;
+/// @}
+
 }  // namespace neuronka

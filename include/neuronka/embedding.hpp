@@ -31,8 +31,10 @@ struct Embedding {
     static_assert(Vocab > 0 && Dim > 0, "Embedding<T, Vocab, Dim>: Vocab and Dim must be positive");
     using scalar_type = T;
     static constexpr int vocab_size = Vocab;
+    static constexpr int in_size = token_ids;  // its input is token ids, so it can only come first
     static constexpr int out_size = Dim;
     static constexpr std::size_t parameter_count = std::size_t(Vocab) * Dim;
+    static constexpr std::size_t parameter_tensors = 1;
 
     detail::Storage<T, Dim, Vocab> E, dE;  // Dim × Vocab
 
@@ -84,13 +86,15 @@ private:
     Batch<T, Dim> y_;  // Dim × N
 };
 
-/// Learned positions: adds P(:, t) to the column of token t of every sequence.
+/// Learned positions: y(:, b·T + t) = x(:, b·T + t) + P(:, t) for token t of every sequence.
 template <class T, int Context, int Dim>
 struct PositionalEmbedding {
     static_assert(Context > 0 && Dim > 0, "PositionalEmbedding<T, Context, Dim>: sizes must be positive");
     using scalar_type = T;
     static constexpr int context = Context;
+    static constexpr int in_size = Dim, out_size = Dim;
     static constexpr std::size_t parameter_count = std::size_t(Context) * Dim;
+    static constexpr std::size_t parameter_tensors = 1;
 
     detail::Storage<T, Dim, Context> P, dP;  // Dim × Context
 
@@ -98,7 +102,8 @@ struct PositionalEmbedding {
         Rng rng(seed);
         init(rng);
     }
-    static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, 0}; }
+    /// y and dx per token; no products.
+    static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, 2.0 * Dim * sizeof(T)}; }
     static std::string name() {
         return "PositionalEmbedding<Context=" + std::to_string(Context) + ",Dim=" + std::to_string(Dim) + ">";
     }
@@ -107,24 +112,39 @@ struct PositionalEmbedding {
         zero_grad();
     }
 
-    /// x: Dim × (T·B), in place: x(:, b·T + t) += P(:, t)
-    void add_to(Batch<T, Dim>& x, int seq_len) const {
-        detail::check_sequence({&name, "forward"}, x.cols(), seq_len, Context);
-        for (Eigen::Index c = 0; c < x.cols(); ++c) x.col(c) += P.col(c % seq_len);
-    }
-
-    /// dy: Dim × (T·B).  dP(:, t) += Σ_b dy(:, b·T + t)
+    /// x: Dim × (T·B), seq_len: T ≤ Context  →  y: Dim × (T·B), y(:, b·T + t) = x(:, b·T + t) + P(:, t)
     template <class Derived>
-    void backward(const Eigen::MatrixBase<Derived>& dy, int seq_len) {
-        detail::check_sequence({&name, "backward"}, dy.cols(), seq_len, Context);
-        for (Eigen::Index c = 0; c < dy.cols(); ++c) dP.col(c % seq_len) += dy.col(c);
+    const Batch<T, Dim>& forward(const Eigen::MatrixBase<Derived>& x, int seq_len) {
+        detail::check_input({&name, "forward"}, x, Dim);
+        detail::check_sequence({&name, "forward"}, x.cols(), seq_len, Context);
+        T_ = seq_len;
+        y_.resize(Dim, x.cols());
+        for (Eigen::Index c = 0; c < x.cols(); c += seq_len)
+            y_.middleCols(c, seq_len) = x.middleCols(c, seq_len) + P.leftCols(seq_len);
+        return y_;
     }
 
+    /// x: Dim × (T·B) (given to forward), dy: Dim × (T·B)  →  dx = dy.  dP(:, t) += Σ_b dy(:, b·T + t)
+    template <class DerivedX, class DerivedY>
+    const Batch<T, Dim>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        detail::check_shape({&name, "backward"}, x, Dim);
+        detail::check_grad({&name, "backward"}, x, dy, Dim);
+        detail::check_forward_width({&name, "backward"}, y_.cols(), x.cols());
+        dx_ = dy;  // forward: y = x + P[t], so dx = dy
+        for (Eigen::Index c = 0; c < dx_.cols(); c += T_) dP.leftCols(T_) += dx_.middleCols(c, T_);
+        return dx_;
+    }
+
+    const Batch<T, Dim>& output() const { return y_; }
     void zero_grad() { dP.setZero(); }
     template <class F>
     void visit_parameters(F&& f) {
         f(detail::view("P", P, dP));
     }
+
+private:
+    int T_ = 1;
+    Batch<T, Dim> y_, dx_;  // Dim × (T·B)
 };
 
 }  // namespace neuronka

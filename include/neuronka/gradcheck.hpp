@@ -69,22 +69,24 @@ GradcheckResult gradcheck_parameters(Model& model, LossFn&& loss, BackwardFn&& b
  * unless disabled, every input entry is compared. The layer's gradients are left as after one
  * backward pass with this loss.
  *
- * @param layer any Layer with scalar_type double
- * @param x     In × B input
+ * @param layer   any Layer with scalar_type double, sequence layers and composites included
+ * @param x       In × (T·B) input
+ * @param seq_len T, passed to forward for layers that take it (Attention, PositionalEmbedding, and
+ *                composites containing them)
  */
 template <class L>
-GradcheckResult gradcheck(L& layer, const Batch<double, L::in_size>& x, GradcheckOptions o = {}) {
+GradcheckResult gradcheck(L& layer, const Batch<double, L::in_size>& x, int seq_len, GradcheckOptions o = {}) {
     static_assert(std::is_same_v<typename L::scalar_type, double>,
                   "gradcheck: finite differences need double precision; instantiate the layer with double");
     Rng rng(o.seed);
     Batch<double, L::out_size> r(L::out_size, x.cols());
     for (Eigen::Index i = 0; i < r.size(); ++i) r(i) = rng.uniform(-1.0, 1.0);
     Batch<double, L::in_size> xp = x;
-    auto loss = [&] { return (layer.forward(xp).array() * r.array()).sum(); };
+    auto loss = [&] { return (detail::forward(layer, xp, seq_len).array() * r.array()).sum(); };
     Batch<double, L::in_size> dx;
     GradcheckResult result = gradcheck_parameters(layer, loss, [&] {
         layer.zero_grad();
-        layer.forward(x);
+        detail::forward(layer, x, seq_len);
         dx = layer.backward(x, r);
     }, o);
     if (o.inputs)
@@ -94,8 +96,14 @@ GradcheckResult gradcheck(L& layer, const Batch<double, L::in_size>& x, Gradchec
             xp(i) = saved;
             detail::record(result, o, dx(i), numeric, "x[" + std::to_string(i) + "]");
         }
-    layer.forward(x);  // leave the caches as for x
+    detail::forward(layer, x, seq_len);  // leave the caches as for x
     return result;
+}
+
+/// gradcheck of a layer on B independent samples (sequence length 1).
+template <class L>
+GradcheckResult gradcheck(L& layer, const Batch<double, L::in_size>& x, GradcheckOptions o = {}) {
+    return gradcheck(layer, x, 1, o);
 }
 /**
  * @brief Checks a loss's backward against central differences: `forward(z, target)` must return the

@@ -7,6 +7,7 @@
 
 #include <concepts>
 #include <cstddef>
+#include <span>
 #include <string>
 #include <tuple>
 
@@ -53,6 +54,16 @@ auto view(const char* name, P& value, G& grad) {
     using T = typename P::Scalar;
     return ParamView<T>{name, {value.data(), value.size()}, {grad.data(), grad.size()}};
 }
+}  // namespace detail
+
+/// For a layer's visit_parameters: a ParamView named `name` over a parameter and its gradient,
+/// two Eigen objects of equal size: `f(parameter_view("W", W, dW));`.
+template <class P, class G>
+auto parameter_view(const char* name, P& value, G& grad) {
+    return detail::view(name, value, grad);
+}
+
+namespace detail {
 /// A visitor that accepts any ParamView; used to state the concept.
 template <class T>
 struct AnyParamVisitor {
@@ -60,22 +71,50 @@ struct AnyParamVisitor {
 };
 }  // namespace detail
 
+namespace detail {
+/// The input a layer takes: a batch of In features, or token ids when In is `token_ids`.
+template <class T, int In>
+struct layer_input {
+    using type = Batch<T, In>;
+};
+template <class T>
+struct layer_input<T, token_ids> {
+    using type = std::span<const int>;
+};
+template <class L>
+using layer_input_t = typename layer_input<typename L::scalar_type, L::in_size>::type;
+
+/// Calls `layer.forward(x, seq_len)` when the layer takes the sequence length, else `forward(x)`.
+template <class L, class X>
+decltype(auto) forward(L& layer, const X& x, int seq_len) {
+    if constexpr (requires { layer.forward(x, seq_len); })
+        return layer.forward(x, seq_len);
+    else
+        return layer.forward(x);
+}
+
+/// Passes the mode to a layer that has one.
+template <class L>
+void set_mode(L& layer, Mode mode) {
+    if constexpr (requires { layer.set_mode(mode); }) layer.set_mode(mode);
+}
+}  // namespace detail
+
 /**
- * @brief A layer: a sized, typed forward/backward pair with its own buffers.
+ * @brief A layer: a sized, typed forward/backward pair with its own buffers. The full contract,
+ * member by member, is docs/layer-concept.md; in short, with x: In × (T·B) and dy: Out × (T·B):
  *
- * Requires (x: In × B, dy: Out × B):
- *  - `L::scalar_type`, `L::in_size`, `L::out_size`, `L::parameter_count` (constexpr);
- *  - `L::name()` — a readable name used in every error message;
- *  - `forward(x)` → `const Batch<T, Out>&` owned by the layer, valid until the next forward;
- *  - `backward(x, dy)` → `const Batch<T, In>&` dx, owned by the layer; ACCUMULATES parameter
- *    gradients (`dW += ...`); x must be the batch given to the last forward;
- *  - `output()` → the result of the last forward;
- *  - `zero_grad()` sets every parameter gradient to zero;
- *  - `init(rng)` re-draws the parameters;
- *  - `visit_parameters(f)` calls f(ParamView<T>) once per parameter, always in the same order.
+ *  - `L::scalar_type`, `L::in_size` (or `token_ids`), `L::out_size`, `L::parameter_count`;
+ *  - `L::name()`, `L::cost(seq_len)`; default-constructible, and `explicit L(seed)`;
+ *  - `forward(x)`, or `forward(x, seq_len)` for a layer that needs the sequence length →
+ *    `const Batch<T, Out>&` owned by the layer, valid until the next forward;
+ *  - `backward(x, dy)` → `const Batch<T, In>&` dx (void for token ids); parameter gradients
+ *    accumulate; x is the input of the last forward, whose caches (the sequence length included) it uses;
+ *  - `output()`, `zero_grad()`, `init(rng)`, `visit_parameters(f)`;
+ *  - optional: `set_mode(Mode)`, `parameter_tensors`, `backward_parameters(x, dy)`.
  */
 template <class L>
-concept Layer = requires(L& layer, const L& const_layer, const Batch<typename L::scalar_type, L::in_size>& x,
+concept Layer = requires(L& layer, const L& const_layer, const detail::layer_input_t<L>& x,
                          const Batch<typename L::scalar_type, L::out_size>& dy, Rng& rng,
                          detail::AnyParamVisitor<typename L::scalar_type> visitor) {
     typename L::scalar_type;
@@ -84,13 +123,14 @@ concept Layer = requires(L& layer, const L& const_layer, const Batch<typename L:
     { L::out_size } -> std::convertible_to<int>;
     { L::parameter_count } -> std::convertible_to<std::size_t>;
     { L::name() } -> std::convertible_to<std::string>;
-    { layer.forward(x) } -> std::same_as<const Batch<typename L::scalar_type, L::out_size>&>;
-    { layer.backward(x, dy) } -> std::same_as<const Batch<typename L::scalar_type, L::in_size>&>;
+    { L::cost(1) } -> std::convertible_to<Cost>;
+    { detail::forward(layer, x, 1) } -> std::same_as<const Batch<typename L::scalar_type, L::out_size>&>;
+    layer.backward(x, dy);
     { const_layer.output() } -> std::same_as<const Batch<typename L::scalar_type, L::out_size>&>;
     layer.zero_grad();
     layer.init(rng);
     layer.visit_parameters(visitor);
-};
+} && std::default_initializable<L> && std::constructible_from<L, std::uint64_t>;
 
 /// Several models seen as one for an optimiser or gradient clipping: `auto all = join(table, mlp);
 /// opt.step(all);` visits the parameters of each in turn. Holds references only.
@@ -176,6 +216,6 @@ struct bind_layer {
 
 /// True for entries that need a scalar type and size from their neighbours (activations).
 template <class Entry>
-inline constexpr bool is_size_free = !requires { Entry::in_size; };
+inline constexpr bool is_size_free = !requires { Entry::out_size; };
 
 }  // namespace neuronka

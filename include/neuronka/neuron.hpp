@@ -86,11 +86,11 @@ struct Neuron {
 #ifndef NEURONKA_NO_FINITE_CHECKS
             if (!detail::is_member_call()) detail::check_finite({&name, "backward"}, dyr, "output gradient");
 #endif
-            opt.update_layer(sum_, 0, x, dyr, false);
+            opt.template update_layer<false>(sum_, 0, x, dyr);
         } else {
             const auto& dz = act_.backward(sum_.output(), dy);  // checks dy where it enters
             detail::MemberScope member;
-            opt.update_layer(sum_, 0, x, dz, false);
+            opt.template update_layer<false>(sum_, 0, x, dz);
         }
     }
 

@@ -15,6 +15,7 @@
 #include "layer_norm.hpp"
 #include "loss.hpp"
 #include "neuron.hpp"
+#include "residual.hpp"
 #include "random.hpp"
 #include "sequential.hpp"
 #include "serialize.hpp"

@@ -77,7 +77,9 @@ inline constexpr bool prefers_he<Activation<T, N, GELU>> = true;
  * `Sequential<Dense<float, 2, 16>, Tanh, Dense<float, 16, 1>>`.
  *
  * Activation tags take the size of the layer before them. A size mismatch between neighbours
- * does not compile. A Sequential is itself a Layer, so models nest.
+ * does not compile. A Sequential is itself a Layer, so models nest. The sequence length given to
+ * forward reaches every member that takes one (Attention, PositionalEmbedding); a first layer may
+ * take token ids (Embedding). Every member function below is derived from the one list of layers.
  */
 template <class... Entries>
 class Sequential {
@@ -107,22 +109,23 @@ public:
             return (Cost{} + ... + std::tuple_element_t<I, layers_type>::cost(seq_len));
         }(std::make_index_sequence<depth>{});
     }
-    /// Calls f(name, cost, output rows) for every layer, in data-flow order.
+    /// Calls f(name, cost, output rows) for every layer, in data-flow order. A member that is a
+    /// composite gives a heading row (rows = -1) and then its own rows, indented.
     template <class F>
     static void describe(F&& f, int seq_len = 1) {
         [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (f(std::tuple_element_t<I, layers_type>::name(), std::tuple_element_t<I, layers_type>::cost(seq_len),
-               std::tuple_element_t<I, layers_type>::out_size),
-             ...);
+            (describe_one<std::tuple_element_t<I, layers_type>>(f, seq_len), ...);
         }(std::make_index_sequence<depth>{});
     }
 
-    static std::string name() {
-        std::string s = "Sequential<";
+    static std::string name() { return "Sequential<" + member_names() + ">"; }
+    /// The names of the layers, comma-separated.
+    static std::string member_names() {
+        std::string s;
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             ((s += (I ? ", " : "") + std::tuple_element_t<I, layers_type>::name()), ...);
         }(std::make_index_sequence<depth>{});
-        return s + ">";
+        return s;
     }
 
     /// The I-th layer, in data-flow order.
@@ -137,26 +140,32 @@ public:
         [&]<std::size_t... I>(std::index_sequence<I...>) { (init_one<I>(rng), ...); }(std::make_index_sequence<depth>{});
     }
 
-    /// x: In × B  →  y: Out × B. Called by the user, the first layer checks x (size and inf/NaN) and
-    /// the model checks its output; when that is not finite, the error names the first layer whose
+    /// Training (the default) or evaluation, for every member that has a mode.
+    void set_mode(Mode mode) {
+        std::apply([&](auto&... l) { (detail::set_mode(l, mode), ...); }, layers_);
+    }
+
+    /// x: In × (T·B) (or T·B token ids when the first layer is an Embedding), seq_len: T  →
+    /// y: Out × (T·B). Called by the user, the first layer checks x (size and inf/NaN) and the
+    /// model checks its output; when that is not finite, the error names the first layer whose
     /// output went bad. Called by a composite, only sizes are checked.
-    template <class Derived>
-    const Batch<scalar_type, out_size>& forward(const Eigen::MatrixBase<Derived>& x) {
+    template <class X>
+    const Batch<scalar_type, out_size>& forward(const X& x, int seq_len = 1) {
         const bool entry = !detail::is_member_call();
-        const auto& x1 = std::get<0>(layers_).forward(x);  // checks the data where it enters
+        const auto& x1 = detail::forward(std::get<0>(layers_), x, seq_len);  // checks the data where it enters
         if constexpr (depth > 1) {
             detail::MemberScope members;
-            forward_from<1>(x1);
+            forward_from<1>(x1, seq_len);
         }
         if (entry && !detail::all_finite(output())) locate_non_finite(name() + "::forward");
         return output();
     }
 
-    /// x: In × B (given to the last forward), dy: Out × B  →  dx: In × B. Every layer's
-    /// parameter gradients accumulate (the first backward after zero_grad() writes them).
-    template <class DerivedX, class DerivedY>
-    const Batch<scalar_type, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x,
-                                                const Eigen::MatrixBase<DerivedY>& dy) {
+    /// x: as given to the last forward, dy: Out × (T·B)  →  dx: In × (T·B) (nothing for token
+    /// ids). Every layer's parameter gradients accumulate (the first backward after zero_grad()
+    /// writes them).
+    template <class X, class DerivedY>
+    decltype(auto) backward(const X& x, const Eigen::MatrixBase<DerivedY>& dy) {
         detail::check_grad_shape({&name, "backward"}, output(), dy, out_size);
         const Eigen::Ref<const Batch<scalar_type, out_size>> dyr(dy);  // an expression is evaluated once
         check_gradient_values(dyr);
@@ -166,10 +175,10 @@ public:
 
     /// Like backward, but the model's input gets no gradient: the first layer skips computing dx
     /// when it can (Dense can). This is the call for a training step.
-    template <class DerivedX, class DerivedY>
-    void backward_parameters(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+    template <class X, class DerivedY>
+    void backward_parameters(const X& x, const Eigen::MatrixBase<DerivedY>& dy) {
         detail::check_grad_shape({&name, "backward"}, output(), dy, out_size);
-        const Eigen::Ref<const Batch<scalar_type, out_size>> dyr(dy);  // an expression is evaluated once
+        const Eigen::Ref<const Batch<scalar_type, out_size>> dyr(dy);
         check_gradient_values(dyr);
         detail::MemberScope members;
         if constexpr (depth == 1) {
@@ -181,17 +190,25 @@ public:
     }
 
     /// Backward fused with an optimiser step (what `opt.step(model, x, dy)` calls): from the last
-    /// layer to the first, each layer's backward is followed at once by `opt.update_layer(...)`,
-    /// which updates that layer's parameters while its gradients are in cache. The input gradient a
+    /// layer to the first, each layer's backward is followed at once by the update of its
+    /// parameters (`opt.update_layer`), while its gradients are in cache. The input gradient a
     /// layer passes down is computed with its weights from before the update.
-    template <class DerivedX, class DerivedY, class Optimizer>
+    template <class X, class DerivedY, class Optimizer>
         requires(parameter_tensors != std::size_t(-1))
-    void backward_step(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy, Optimizer& opt) {
+    void backward_step(const X& x, const Eigen::MatrixBase<DerivedY>& dy, Optimizer& opt) {
         detail::check_grad_shape({&name, "backward"}, output(), dy, out_size);
         const Eigen::Ref<const Batch<scalar_type, out_size>> dyr(dy);
         check_gradient_values(dyr);
         detail::MemberScope members;
-        backward_step_from<depth - 1>(x, dyr, opt);
+        backward_update<false>(x, dyr, opt, 0);
+    }
+
+    /// The fused step inside a composite: as backward_step, with this model's parameters numbered
+    /// from `first` in the optimiser's visiting order. Returns &dx when `WantDx`, else nullptr.
+    template <bool WantDx, class X, class DY, class Optimizer>
+        requires(parameter_tensors != std::size_t(-1))
+    auto backward_update(const X& x, const DY& dy, Optimizer& opt, std::size_t first) {
+        return backward_update_from<depth - 1, WantDx>(x, dy, opt, first);
     }
 
     /// Throws for the first layer (in data-flow order, descending into nested composites) whose
@@ -218,6 +235,16 @@ private:
 #endif
     }
 
+    template <class L, class F>
+    static void describe_one(F& f, int seq_len) {
+        if constexpr (requires { L::describe(f, seq_len); }) {
+            f(L::name(), Cost{}, -1);
+            L::describe([&](const std::string& n, const Cost& c, int rows) { f("  " + n, c, rows); }, seq_len);
+        } else {
+            f(L::name(), L::cost(seq_len), L::out_size);
+        }
+    }
+
     template <std::size_t I>
     void init_one(Rng& rng) {
         auto& l = std::get<I>(layers_);
@@ -235,33 +262,30 @@ private:
     }
 
     template <std::size_t I, class X>
-    const auto& forward_from(const X& x) {
-        const auto& y = std::get<I>(layers_).forward(x);
-        if constexpr (I + 1 < depth)
-            return forward_from<I + 1>(y);
-        else
-            return y;
-    }
-
-    template <std::size_t I, class X, class DY, class Optimizer>
-    void backward_step_from(const X& x, const DY& dy, Optimizer& opt) {
-        constexpr std::size_t first = detail::tensors_before<layers_type, I>();
-        if constexpr (I == 0) {
-            opt.update_layer(std::get<0>(layers_), first, x, dy, false);
-        } else {
-            const auto* dx = opt.update_layer(std::get<I>(layers_), first, std::get<I - 1>(layers_).output(), dy, true);
-            backward_step_from<I - 1>(x, *dx, opt);
-        }
+    void forward_from(const X& x, int seq_len) {
+        const auto& y = detail::forward(std::get<I>(layers_), x, seq_len);
+        if constexpr (I + 1 < depth) forward_from<I + 1>(y, seq_len);
     }
 
     // Back-propagates from layer I down to layer Last; x is the input of layer Last.
     template <std::size_t I, std::size_t Last = 0, class X, class DY>
-    const auto& backward_from(const X& x, const DY& dy) {
+    decltype(auto) backward_from(const X& x, const DY& dy) {
         if constexpr (I == Last) {
             return std::get<I>(layers_).backward(x, dy);
         } else {
             const auto& d = std::get<I>(layers_).backward(std::get<I - 1>(layers_).output(), dy);
             return backward_from<I - 1, Last>(x, d);
+        }
+    }
+
+    template <std::size_t I, bool WantDx, class X, class DY, class Optimizer>
+    auto backward_update_from(const X& x, const DY& dy, Optimizer& opt, std::size_t first) {
+        const std::size_t at = first + detail::tensors_before<layers_type, I>();
+        if constexpr (I == 0) {
+            return opt.template update_layer<WantDx>(std::get<0>(layers_), at, x, dy);
+        } else {
+            const auto* dx = opt.template update_layer<true>(std::get<I>(layers_), at, std::get<I - 1>(layers_).output(), dy);
+            return backward_update_from<I - 1, WantDx>(x, *dx, opt, first);
         }
     }
 

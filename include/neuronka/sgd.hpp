@@ -62,8 +62,8 @@ public:
     /// updated by the product itself, so that no weight gradient is formed. Gradients accumulated by
     /// earlier backward calls are included. Afterwards the gradients read as zero. A model without
     /// `backward_step` takes the three calls above.
-    template <class Model, class DerivedX, class DerivedY>
-    void step(Model& model, const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+    template <class Model, class X, class DerivedY>
+    void step(Model& model, const X& x, const Eigen::MatrixBase<DerivedY>& dy) {
         if constexpr (requires { model.backward_step(x, dy, *this); }) {
             prepare_velocity(model);
             model.backward_step(x, dy, *this);
@@ -76,22 +76,36 @@ public:
     }
 
     /// For composites (Sequential::backward_step): backward of `layer` on (x, dy), then the update
-    /// of its parameters, which are numbered from `first` in the model's visiting order. Returns dx,
-    /// or nullptr when `want_dx` is false.
-    template <class L, class X, class DY>
-    const Batch<T, L::in_size>* update_layer(L& layer, std::size_t first, const X& x, const DY& dy, bool want_dx) {
-        if constexpr (requires { layer.backward_sgd(x, dy, T(), T(), want_dx); })
-            if (opt_.momentum == T(0) && layer.gradients_are_zero())
-                return layer.backward_sgd(x, dy, opt_.learning_rate, opt_.weight_decay, want_dx);
-        const Batch<T, L::in_size>* dx = nullptr;
-        if (want_dx)
-            dx = &layer.backward(x, dy);
-        else
-            detail::backward_parameters(layer, x, dy);
-        std::size_t i = first;
-        layer.visit_parameters([&](ParamView<T> p) { update(i++, p); });
-        layer.zero_grad();
-        return dx;
+    /// of its parameters, which are numbered from `first` in the model's visiting order. A
+    /// composite member is walked the same way, layer by layer. Returns &dx when `WantDx`, else
+    /// nullptr.
+    template <bool WantDx, class L, class X, class DY>
+    auto update_layer(L& layer, std::size_t first, const X& x, const DY& dy) {
+        if constexpr (requires { layer.template backward_update<WantDx>(x, dy, *this, first); }) {
+            return layer.template backward_update<WantDx>(x, dy, *this, first);
+        } else {
+            if constexpr (requires { layer.backward_sgd(x, dy, T(), T(), WantDx); }) {
+                if (opt_.momentum == T(0) && layer.gradients_are_zero()) {
+                    const auto* dx = layer.backward_sgd(x, dy, opt_.learning_rate, opt_.weight_decay, WantDx);
+                    if constexpr (WantDx) return dx;
+                    else return nullptr;
+                }
+            }
+            auto update_parameters = [&] {
+                std::size_t i = first;
+                layer.visit_parameters([&](ParamView<T> p) { update(i++, p); });
+                layer.zero_grad();
+            };
+            if constexpr (WantDx) {
+                const auto& dx = layer.backward(x, dy);
+                update_parameters();
+                return &dx;
+            } else {
+                detail::backward_parameters(layer, x, dy);
+                update_parameters();
+                return nullptr;
+            }
+        }
     }
 
     /// Number of steps taken.

@@ -92,7 +92,8 @@ private:
         } else if constexpr (TransA && !TransB && A::ColsAtCompileTime >= 8 && A::RowsAtCompileTime >= 2 &&
                              A::SizeAtCompileTime * sizeof(T) <= fixed_small_bytes) {
             // aᵀ b: a copy of aᵀ (small, on the stack) makes it the column-blocked product below
-            const Eigen::Matrix<T, A::ColsAtCompileTime, A::RowsAtCompileTime> at = a.transpose();
+            Eigen::Matrix<T, A::ColsAtCompileTime, A::RowsAtCompileTime> at;
+            at.noalias() = a.transpose();
             small_columns(c, at, b, accumulate);
         } else if constexpr (TransA && !TransB) {
             // aᵀ b: the coefficient-based product would read aᵀ across its storage order; Eigen's
