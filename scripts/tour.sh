@@ -27,8 +27,9 @@ step 3 "Real data: Fashion-MNIST (3 epochs here; the full run is examples/fashio
 step 4 "Statistics -> word embeddings -> transformer: four models of English words, measured" language_models
 step 5 "Word embeddings: words used alike get similar vectors" word_embeddings
 step 6 "Attention: not all data is equally important" attention
-step 7 "A tiny GPT trained on a text file" tiny_gpt
-step 8 "What training costs: FLOPs, PF-days, memory, energy, CO2 and water, up to GPT-3" training_cost
+step 7 "Attention in a model you compose: which digit occurs most often?" majority
+step 8 "A tiny GPT trained on a text file" tiny_gpt
+step 9 "What training costs: FLOPs, PF-days, memory, energy, CO2 and water, up to GPT-3" training_cost
 
 printf '\nThe tour is complete. Figures are in %s:\n' "$out"
 ls -1 "$out"

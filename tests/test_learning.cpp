@@ -3,6 +3,7 @@
 #include "count_new.hpp"
 
 #include "../examples/common/bigram.hpp"
+#include "../examples/common/majority_task.hpp"
 #include "../examples/common/reverse_task.hpp"
 #include "../examples/common/word_vectors.hpp"
 
@@ -151,4 +152,22 @@ TEST_CASE("word vectors: words used alike end up close", "[learning][embeddings]
     CHECK(within > across + 0.3);
     CHECK(vocab.categories[std::size_t(cbow.nearest(wordvec::id(vocab, "cat")))] == "animal");
     CHECK(vocab.categories[std::size_t(cbow.nearest(wordvec::id(vocab, "bread")))] == "food");
+}
+
+TEST_CASE("a model composed by a user learns which digit occurs most often", "[learning][composed]") {
+    // Embedding, positions, Residual attention and MLP, head: composed in examples/common/majority_task.hpp.
+    task::MajorityTrainer seeing_all(5);
+    for (int s = 0; s < 300; ++s) seeing_all.step();
+    const double accuracy = seeing_all.accuracy(1000);
+    INFO("held-out accuracy " << accuracy);
+    CHECK(accuracy >= 0.95);
+
+    // The same model with the causal mask: the first token sees only itself, so it cannot do
+    // better than guessing from its own digit (about 42 %).
+    task::MajorityTrainer first_sees_itself(5);
+    first_sees_itself.model.layer<2>().layer<1>().causal = true;
+    for (int s = 0; s < 300; ++s) first_sees_itself.step();
+    const double causal_accuracy = first_sees_itself.accuracy(1000);
+    INFO("causal held-out accuracy " << causal_accuracy);
+    CHECK(causal_accuracy < 0.6);
 }
