@@ -15,6 +15,7 @@
 #include <fstream>
 
 using namespace neuronka;
+using namespace examples;  // examples/common: cli, plot, words, ...
 
 namespace {
 using Model = Sequential<Dense<float, 784, 256>, ReLU, Dense<float, 256, 128>, ReLU, Dense<float, 128, 10>>;

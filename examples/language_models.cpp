@@ -4,7 +4,8 @@
 //   1. counting bigram: P(next | previous) from counts, add-one smoothing
 //   2. neural bigram: one layer trained by SGD, which converges to what counting gives
 //   3. embeddings + MLP: a learned vector per character, three characters of context
-//   4. transformer: attention over up to 16 previous characters
+//   4. GRU: a recurrent state carried along up to 16 previous characters
+//   5. transformer: attention over up to 16 previous characters
 // Options: --data FILE (any text; default /usr/share/dict/words), --scale S (training length,
 // default 1), --out DIR. Writes language_models.svg (NLL per model).
 #include "common/bigram.hpp"
@@ -20,6 +21,7 @@
 #include <functional>
 
 using namespace neuronka;
+using namespace examples;  // examples/common: cli, plot, words, ...
 using Stream = std::vector<int>;
 constexpr int V = words::vocab;
 
@@ -64,6 +66,66 @@ std::string sample_words(int n, const std::function<int(const std::vector<int>&)
         out += (w ? " " : "") + word;
     }
     return out;
+}
+
+// Held-out NLL of a sequence model: every position of the stream, predicted with up to C characters
+// of context (non-overlapping windows, so the first positions of each window see fewer).
+template <class Model>
+double window_nll(Model& model, const Stream& s, int C) {
+    SoftmaxCrossEntropy<float, V> ce;
+    double total = 0;
+    long count = 0;
+    for (std::size_t start = 0; start + 1 < s.size(); start += std::size_t(C)) {
+        const int len = int(std::min<std::size_t>(std::size_t(C), s.size() - 1 - start));
+        std::span<const int> ids(s.data() + start, std::size_t(len)), targets(s.data() + start + 1, std::size_t(len));
+        total += double(ce.forward(model.forward(ids, len), targets)) * len;
+        count += len;
+    }
+    return total / double(count);
+}
+
+// Eight words sampled from a sequence model that sees up to C characters.
+template <class Model>
+std::string window_samples(Model& model, int C, const SamplingOptions& sampling, Rng& rng) {
+    std::string out;
+    for (int w = 0; w < 8; ++w) {
+        std::vector<int> ids{0};
+        while (ids.size() < 21) {
+            const int len = int(std::min<std::size_t>(ids.size(), std::size_t(C)));
+            const auto& logits = model.forward(std::span<const int>(ids).last(std::size_t(len)), len);
+            const int t = sample_token(logits.col(len - 1), sampling, rng);
+            if (t == 0) break;
+            ids.push_back(t);
+        }
+        if (w) out += ' ';
+        for (std::size_t i = 1; i < ids.size(); ++i) out += words::to_char(ids[i]);
+    }
+    return out;
+}
+
+// Trains a sequence model on random windows of C characters with AdamW; prints progress and records
+// its throughput under `label` in runs.tsv.
+template <class Model>
+void train_windows(Model& model, const Stream& train, int total, int C, std::uint64_t seed, const char* label,
+                   const char* short_name, const std::string& runs) {
+    SoftmaxCrossEntropy<float, V> ce;
+    AdamW<float> opt({.learning_rate = 3e-3f, .weight_decay = 0.01f});
+    const auto schedule = LearningRateSchedule::warmup_cosine(3e-3, std::min(100, total / 10), total, 3e-4);
+    Rng rng(seed);
+    const int B = 32;
+    std::vector<int> ids(std::size_t(B * C)), targets(ids.size());
+    throughput::Meter meter(label, Model::parameter_count, step_cost<Model>(B, C, Optimizer::adamw).flops(), B * C,
+                            "tokens");
+    for (int s = 0; s < total; ++s) {
+        lm::random_windows(train, train.size(), B, C, rng, ids, targets);
+        const float loss = lm::step(model, ce, opt, schedule(s), ids, targets, C);
+        meter.step();
+        if ((s + 1) % 500 == 0 || s + 1 == total)
+            std::printf("  %s step %d/%d  loss %.3f  %.0f tokens/s  %.1f GFLOP/s\n", short_name, s + 1, total, loss,
+                        meter.samples_per_second(), meter.gflops_per_second());
+    }
+    std::printf("  "), meter.report();
+    meter.record(runs);
 }
 
 }  // namespace
@@ -138,7 +200,7 @@ int main(int argc, char** argv) {
         {
             SoftmaxCrossEntropy<float, V> ce;
             AdamW<float> opt({.learning_rate = 3e-3f, .weight_decay = 1e-4f});
-            const auto schedule = LearningRateSchedule::warmup_cosine(3e-3, 100, steps(3000), 3e-4);
+            const auto schedule = LearningRateSchedule::warmup_cosine(3e-3, std::min(100, steps(3000) / 10), steps(3000), 3e-4);
             Rng rng(6);
             auto model = join(table, mlp);
             Stream window;
@@ -176,59 +238,20 @@ int main(int argc, char** argv) {
                             return sample_token(zz.col(0), sampling, sample_rng);
                         })});
 
-        // ---- 4. transformer ----------------------------------------------------------------------
+        // ---- 4. GRU: a state carried along the characters read so far -------------------------
         constexpr int C = 16;
+        using Recurrent = Sequential<Embedding<float, V, 32>, GRU<float, 32, 128>, Dense<float, 128, V>>;
+        auto gru = std::make_unique<Recurrent>(9);
+        train_windows(*gru, train, steps(2000), C, 10, "lm-gru", "GRU", args.path("runs.tsv"));
+        rows.push_back({"4. GRU (hidden 128)", Recurrent::parameter_count, window_nll(*gru, valid, C),
+                        window_nll(*gru, test, C), window_samples(*gru, C, sampling, sample_rng)});
+
+        // ---- 5. transformer ----------------------------------------------------------------------
         using GPT = Transformer<float, V, C, 64, 4, 2>;
         auto gpt = std::make_unique<GPT>(7);
-        {
-            SoftmaxCrossEntropy<float, V> ce;
-            AdamW<float> opt({.learning_rate = 3e-3f, .weight_decay = 0.01f});
-            const int total = steps(2000);
-            const auto schedule = LearningRateSchedule::warmup_cosine(3e-3, 100, total, 3e-4);
-            Rng rng(8);
-            const int B = 32;
-            std::vector<int> ids(std::size_t(B * C)), targets(ids.size());
-            throughput::Meter meter("lm-transformer", GPT::parameter_count,
-                                    step_cost<GPT>(B, C, Optimizer::adamw).flops(), B * C, "tokens");
-            for (int s = 0; s < total; ++s) {
-                lm::random_windows(train, train.size(), B, C, rng, ids, targets);
-                const float loss = lm::step(*gpt, ce, opt, schedule(s), ids, targets, C);
-                meter.step();
-                if ((s + 1) % 500 == 0 || s + 1 == total)
-                    std::printf("  transformer step %d/%d  loss %.3f  %.0f tokens/s  %.1f GFLOP/s\n", s + 1, total, loss,
-                                meter.samples_per_second(), meter.gflops_per_second());
-            }
-            std::printf("  "), meter.report();
-            meter.record(args.path("runs.tsv"));
-        }
-        // Held-out: every position of the stream, predicted with up to C characters of context
-        // (non-overlapping windows, so the first positions of each window see fewer).
-        auto gpt_nll = [&](const Stream& s) {
-            SoftmaxCrossEntropy<float, V> ce;
-            double total = 0;
-            long count = 0;
-            for (std::size_t start = 0; start + 1 < s.size(); start += C) {
-                const int len = int(std::min<std::size_t>(C, s.size() - 1 - start));
-                std::span<const int> ids(s.data() + start, std::size_t(len)), targets(s.data() + start + 1, std::size_t(len));
-                total += double(ce.forward(gpt->forward(ids, len), targets)) * len;
-                count += len;
-            }
-            return total / double(count);
-        };
-        std::string gpt_samples;
-        for (int w = 0; w < 8; ++w) {
-            std::vector<int> ids{0};
-            while (ids.size() < 21) {
-                const int len = int(std::min<std::size_t>(ids.size(), C));
-                const auto& logits = gpt->forward(std::span<const int>(ids).last(std::size_t(len)), len);
-                const int t = sample_token(logits.col(len - 1), sampling, sample_rng);
-                if (t == 0) break;
-                ids.push_back(t);
-            }
-            if (w) gpt_samples += ' ';
-            for (std::size_t i = 1; i < ids.size(); ++i) gpt_samples += words::to_char(ids[i]);
-        }
-        rows.push_back({"4. transformer (2 layers, d 64)", GPT::parameter_count, gpt_nll(valid), gpt_nll(test), gpt_samples});
+        train_windows(*gpt, train, steps(2000), C, 8, "lm-transformer", "transformer", args.path("runs.tsv"));
+        rows.push_back({"5. transformer (2 layers, d 64)", GPT::parameter_count, window_nll(*gpt, valid, C),
+                        window_nll(*gpt, test, C), window_samples(*gpt, C, sampling, sample_rng)});
 
         std::printf("\n%-32s %10s %12s %12s  %s\n", "model", "parameters", "valid NLL", "test NLL", "sampled words");
         for (const auto& r : rows)

@@ -11,6 +11,7 @@
 #include <iostream>
 
 using namespace neuronka;
+using namespace examples;  // examples/common: cli, plot, words, ...
 
 int main(int argc, char** argv) {
     return cli::run([&] {

@@ -10,6 +10,7 @@
 #include <cstdio>
 
 using namespace neuronka;
+using namespace examples;  // examples/common: cli, plot, words, ...
 
 int main(int argc, char** argv) {
     return cli::run([&] {

@@ -15,6 +15,7 @@
 #include <sstream>
 
 using namespace neuronka;
+using namespace examples;  // examples/common: cli, plot, words, ...
 
 namespace {
 // Tokens: printable ASCII (32..126) are 0..94, newline is 95. Other bytes are counted and skipped.

@@ -25,6 +25,7 @@
 #include <vector>
 
 using namespace neuronka::compute;
+using namespace examples;  // examples/common: plot
 
 namespace {
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 using namespace neuronka;
+using namespace examples;  // examples/common: cli, plot, words, ...
 
 namespace {
 template <class Model>

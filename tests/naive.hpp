@@ -145,4 +145,34 @@ inline M layer_norm(const M& x, const V& g, const V& b) {
     return y;
 }
 
+// One GRU layer over B sequences of length T (column b·T + t), h₀ = 0, gate rows r, z, n; scalar
+// loops, one step and one hidden unit at a time.
+template <class M, class V>
+M gru_forward(const M& Wih, const M& Whh, const V& bih, const V& bhh, const M& x, int T) {
+    const Eigen::Index H = Whh.cols(), In = Wih.cols(), B = x.cols() / T;
+    using S = typename M::Scalar;
+    auto sigmoid = [](S a) { return S(1) / (S(1) + std::exp(-a)); };
+    M y(H, x.cols());
+    std::vector<S> h(static_cast<std::size_t>(H)), next(h);
+    for (Eigen::Index b = 0; b < B; ++b) {
+        std::fill(h.begin(), h.end(), S(0));
+        for (Eigen::Index t = 0; t < T; ++t) {
+            const Eigen::Index c = b * T + t;
+            for (Eigen::Index j = 0; j < H; ++j) {
+                S a[3], g[3];  // gate j of r, z, n: input part a, recurrent part g
+                for (int k = 0; k < 3; ++k) {
+                    a[k] = bih(k * H + j), g[k] = bhh(k * H + j);
+                    for (Eigen::Index i = 0; i < In; ++i) a[k] += Wih(k * H + j, i) * x(i, c);
+                    for (Eigen::Index i = 0; i < H; ++i) g[k] += Whh(k * H + j, i) * h[std::size_t(i)];
+                }
+                const S r = sigmoid(a[0] + g[0]), z = sigmoid(a[1] + g[1]), n = std::tanh(a[2] + r * g[2]);
+                next[std::size_t(j)] = (1 - z) * n + z * h[std::size_t(j)];
+            }
+            h = next;
+            for (Eigen::Index j = 0; j < H; ++j) y(j, c) = h[std::size_t(j)];
+        }
+    }
+    return y;
+}
+
 }  // namespace naive

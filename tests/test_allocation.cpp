@@ -118,3 +118,29 @@ TEST_CASE("a steady-state transformer step allocates nothing", "[allocation][tra
         });
     }
 }
+
+TEST_CASE("a steady-state recurrent step allocates nothing", "[allocation][gru]") {
+    Sequential<Embedding<float, 7, 8>, GRU<float, 8, 16>, Dense<float, 16, 7>> model(3);
+    SoftmaxCrossEntropy<float, 7> ce;
+    Rng rng(4);
+    std::vector<int> ids(6 * 4), targets(6 * 4);  // 4 sequences of 6
+    for (auto& v : ids) v = int(rng.below(7));
+    for (auto& v : targets) v = int(rng.below(7));
+    SECTION("AdamW: zero_grad, forward, backward, clipping, step") {
+        AdamW<float> opt;
+        check_steady_state([&] {
+            model.zero_grad();
+            ce.forward(model.forward(ids, 6), targets);
+            model.backward(ids, ce.backward());
+            clip_gradient_norm(model, 1.0);
+            opt.step(model);
+        });
+    }
+    SECTION("SGD with momentum: the fused step") {
+        SGD<float> opt({.learning_rate = 0.01f, .momentum = 0.9f});
+        check_steady_state([&] {
+            ce.forward(model.forward(ids, 6), targets);
+            opt.step(model, ids, ce.backward());
+        });
+    }
+}

@@ -56,6 +56,18 @@ TEST_CASE("bad labels and targets throw", "[errors][loss]") {
     MeanSquaredError<float, 1> mse;
     CHECK_THROWS_WITH(mse.forward(Batch<float, 1>::Zero(1, 2), Batch<float, 1>::Zero(1, 3)),
                       Contains("MeanSquaredError::forward: target has 3 columns, expected 2"));
+    // a wrong row count is named as rows, not as columns
+    MeanSquaredError<float, 2> mse2;
+    CHECK_THROWS_WITH(mse2.forward(Batch<float, 2>::Zero(2, 3), Eigen::MatrixXf::Zero(1, 3)),
+                      Contains("MeanSquaredError::forward: target has 1 rows, expected 2"));
+    BinaryCrossEntropyWithLogits<float, 2> bce2;
+    CHECK_THROWS_WITH(bce2.forward(Batch<float, 2>::Zero(2, 3), Eigen::MatrixXf::Zero(3, 3)),
+                      Contains("BinaryCrossEntropyWithLogits::forward: target has 3 rows, expected 2"));
+    Embedding<float, 5, 4> emb;
+    const std::vector<int> ids{1, 2, 3};
+    emb.forward(ids);
+    CHECK_THROWS_WITH(emb.backward(ids, Eigen::MatrixXf::Zero(3, 3)),
+                      Contains("::backward: output gradient has 3 rows, expected 4"));
 }
 
 TEST_CASE("non-finite losses throw", "[errors][loss]") {
@@ -75,10 +87,13 @@ TEST_CASE("non-finite losses throw", "[errors][loss]") {
 }
 
 TEST_CASE("bad optimiser settings throw", "[errors][sgd]") {
-    CHECK_THROWS_WITH(SGD<float>({.learning_rate = 0}), Contains("SGD: learning_rate is 0.000000, expected"));
+    CHECK_THROWS_WITH(SGD<float>({.learning_rate = 0}), Contains("SGD: learning_rate is 0, expected"));
     CHECK_THROWS_WITH(SGD<float>({.momentum = 1}), Contains("expected 0 <= momentum < 1"));
     CHECK_THROWS_WITH(SGD<float>({.nesterov = true}), Contains("Nesterov momentum needs momentum > 0"));
-    CHECK_THROWS_WITH(SGD<float>({.weight_decay = -1}), Contains("weight_decay is -1.000000"));
+    CHECK_THROWS_WITH(SGD<float>({.weight_decay = -1}), Contains("weight_decay is -1,"));
+    // small and fractional values print as written, not as 0.000000
+    CHECK_THROWS_WITH(SGD<float>({.learning_rate = -1e-9f}), Contains("learning_rate is -1e-09, expected"));
+    CHECK_THROWS_WITH(SGD<double>({.learning_rate = 0.01, .momentum = 1.5}), Contains("momentum is 1.5, expected"));
 
     SECTION("one optimiser used on two different models") {
         Sequential<Dense<float, 2, 4>, Dense<float, 4, 1>> a;

@@ -2,10 +2,10 @@
 // training step that allocates nothing.
 #include "count_new.hpp"
 
-#include "../examples/common/bigram.hpp"
-#include "../examples/common/majority_task.hpp"
-#include "../examples/common/reverse_task.hpp"
-#include "../examples/common/word_vectors.hpp"
+#include "common/bigram.hpp"
+#include "common/majority_task.hpp"
+#include "common/reverse_task.hpp"
+#include "common/word_vectors.hpp"
 
 #include <neuronka/neuronka.hpp>
 
@@ -14,6 +14,7 @@
 #include <cstring>
 
 using namespace neuronka;
+using namespace examples;  // examples/common: cli, plot, words, ...
 
 namespace {
 using Model = Transformer<float, 11, 16, 32, 4, 2>;
@@ -170,4 +171,42 @@ TEST_CASE("a model composed by a user learns which digit occurs most often", "[l
     const double causal_accuracy = first_sees_itself.accuracy(1000);
     INFO("causal held-out accuracy " << causal_accuracy);
     CHECK(causal_accuracy < 0.6);
+}
+
+TEST_CASE("a GRU carries what it read: it recalls the first token of a sequence", "[learning][gru]") {
+    // At every step the target is the sequence's first token: only a state carried along the
+    // sequence can know it. Chance is 1 in 4.
+    constexpr int V = 4, T = 6, B = 32;
+    Sequential<Embedding<float, V, 8>, GRU<float, 8, 24>, Dense<float, 24, V>> model(5);
+    SoftmaxCrossEntropy<float, V> ce;
+    AdamW<float> opt({.learning_rate = 1e-2f, .weight_decay = 0});
+    Rng rng(6);
+    std::vector<int> ids(T * B), targets(T * B);
+    auto draw = [&] {
+        for (int b = 0; b < B; ++b)
+            for (int t = 0; t < T; ++t) {
+                ids[std::size_t(b * T + t)] = int(rng.below(V));
+                targets[std::size_t(b * T + t)] = ids[std::size_t(b * T)];
+            }
+    };
+    for (int s = 0; s < 300; ++s) {
+        draw();
+        model.zero_grad();
+        ce.forward(model.forward(ids, T), targets);
+        model.backward(ids, ce.backward());
+        opt.step(model);
+    }
+    long right = 0, total = 0;  // the last step, five tokens after the one it recalls
+    for (int trial = 0; trial < 20; ++trial) {
+        draw();
+        const auto& logits = model.forward(ids, T);
+        for (int b = 0; b < B; ++b) {
+            Eigen::Index best;
+            logits.col(b * T + T - 1).maxCoeff(&best);
+            right += best == targets[std::size_t(b * T)], ++total;
+        }
+    }
+    const double accuracy = double(right) / double(total);
+    INFO("held-out accuracy at the last step " << accuracy);
+    CHECK(accuracy >= 0.95);
 }

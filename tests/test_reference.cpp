@@ -173,6 +173,7 @@ TEST_CASE("every building block satisfies the layer contract", "[contract]") {
     static_assert(Layer<Embedding<float, 10, 8>> && Embedding<float, 10, 8>::in_size == token_ids);
     static_assert(Layer<PositionalEmbedding<float, 6, 8>>);
     static_assert(Layer<Attention<float, 8, 2>>);
+    static_assert(Layer<GRU<float, 8, 16>> && Layer<GRU<double, 1, 1>>);
     static_assert(Layer<Sequential<Dense<float, 2, 3>, Tanh, Dense<float, 3, 1>>>);
     static_assert(Layer<Residual<LayerNorm<float, 8>, Attention<float, 8, 2>>>);
     static_assert(Layer<Residual<Residual<Dense<float, 8, 8>>, ReLU>>);

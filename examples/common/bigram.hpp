@@ -7,7 +7,7 @@
 
 #include <vector>
 
-namespace bigram {
+namespace examples::bigram {
 
 template <int V>
 void train(neuronka::Embedding<float, V, V>& model, const std::vector<int>& stream, int steps, neuronka::Rng& rng) {
@@ -26,4 +26,4 @@ void train(neuronka::Embedding<float, V, V>& model, const std::vector<int>& stre
     }
 }
 
-}  // namespace bigram
+}  // namespace examples::bigram

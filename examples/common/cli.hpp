@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace cli {
+namespace examples::cli {
 
 /// Parses "--key value" pairs; every example accepts --out DIR (where figures go, default "out").
 class Args {
@@ -57,4 +57,4 @@ int run(F&& body) {
     }
 }
 
-}  // namespace cli
+}  // namespace examples::cli

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <vector>
 
-namespace lm {
+namespace examples::lm {
 
 /// B windows of C tokens starting at random positions of stream[0, end), and the tokens that follow
 /// each position (the next-token targets). Sequence b is ids[b·C, (b+1)·C).
@@ -34,4 +34,4 @@ float step(Model& model, Loss& ce, neuronka::AdamW<float>& opt, double learning_
     return loss;
 }
 
-}  // namespace lm
+}  // namespace examples::lm

@@ -10,7 +10,7 @@
 #include <array>
 #include <vector>
 
-namespace task {
+namespace examples::task {
 
 /// Sequences of `length` digits 0..Digits-1 whose most frequent digit is unique.
 struct Majority {
@@ -87,4 +87,4 @@ struct MajorityTrainer {
     }
 };
 
-}  // namespace task
+}  // namespace examples::task

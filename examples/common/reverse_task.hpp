@@ -6,7 +6,7 @@
 
 #include <vector>
 
-namespace task {
+namespace examples::task {
 
 /// Digits 0..9 are tokens 0..9; token 10 separates question and answer.
 struct Reverse {
@@ -32,4 +32,4 @@ struct Reverse {
     bool is_answer(int t) const { return t >= digits && t < 2 * digits; }
 };
 
-}  // namespace task
+}  // namespace examples::task

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace plot {
+namespace examples::plot {
 
 /// Colours for series, in order.
 inline const char* palette(std::size_t i) {
@@ -254,4 +254,4 @@ inline void matrices(const std::string& path, const std::string& title, const st
         << escape(row_axis) << "</text>\n</svg>\n";
 }
 
-}  // namespace plot
+}  // namespace examples::plot

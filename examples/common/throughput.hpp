@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-namespace throughput {
+namespace examples::throughput {
 
 class Meter {
 public:
@@ -42,4 +42,4 @@ private:
     std::chrono::steady_clock::time_point start_;
 };
 
-}  // namespace throughput
+}  // namespace examples::throughput

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace wordvec {
+namespace examples::wordvec {
 
 struct Vocabulary {
     std::vector<std::string> words;       // token → word
@@ -108,4 +108,4 @@ struct Cbow {
     }
 };
 
-}  // namespace wordvec
+}  // namespace examples::wordvec

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace words {
+namespace examples::words {
 
 /// Tokens: 0 is the word boundary '.', 1..26 are 'a'..'z'.
 inline constexpr int vocab = 27;
@@ -93,4 +93,4 @@ inline std::vector<int> encode(const std::vector<std::string>& ws) {
     return s;
 }
 
-}  // namespace words
+}  // namespace examples::words

@@ -83,7 +83,7 @@ public:
 private:
     void validate() const {
         auto bad = [](const char* what, T v, const char* hint) {
-            throw std::invalid_argument(std::string("AdamW: ") + what + " is " + std::to_string(v) + ", " + hint);
+            throw std::invalid_argument(std::string("AdamW: ") + what + " is " + detail::format_value(v) + ", " + hint);
         };
         if (!(opt_.learning_rate > T(0)) || !std::isfinite(opt_.learning_rate))
             bad("learning_rate", opt_.learning_rate, "expected a finite value > 0");
@@ -109,10 +109,10 @@ double gradient_norm(Model& model) {
 /// Scales all gradients so that their global L2 norm is at most `max_norm`; returns the norm before.
 template <class Model>
 double clip_gradient_norm(Model& model, double max_norm) {
-    if (!(max_norm > 0)) throw std::invalid_argument("clip_gradient_norm: max_norm is " + std::to_string(max_norm) + ", expected > 0");
+    if (!(max_norm > 0)) throw std::invalid_argument("clip_gradient_norm: max_norm is " + detail::format_value(max_norm) + ", expected > 0");
     const double norm = gradient_norm(model);
     if (!std::isfinite(norm))
-        throw std::domain_error("clip_gradient_norm: the gradient norm is " + std::to_string(norm) +
+        throw std::domain_error("clip_gradient_norm: the gradient norm is " + detail::format_value(norm) +
                                 ". Hint: a loss or an input was not finite, or training diverged");
     if (norm > max_norm)
         model.visit_parameters([&](auto p) { p.grad *= typename decltype(p.grad)::Scalar(max_norm / norm); });
@@ -129,9 +129,9 @@ struct LearningRateSchedule {
     static LearningRateSchedule warmup_cosine(double peak, long warmup, long total, double floor = 0) {
         if (!(peak > 0) || warmup < 0 || total <= warmup || floor < 0 || floor > peak)
             throw std::invalid_argument("LearningRateSchedule::warmup_cosine: expected peak > 0, 0 <= warmup < total, "
-                                        "0 <= floor <= peak; got peak " + std::to_string(peak) + ", warmup " +
+                                        "0 <= floor <= peak; got peak " + detail::format_value(peak) + ", warmup " +
                                         std::to_string(warmup) + ", total " + std::to_string(total) + ", floor " +
-                                        std::to_string(floor));
+                                        detail::format_value(floor));
         return {peak, floor, warmup, total};
     }
     /// The rate at step s = 0, 1, 2, ...

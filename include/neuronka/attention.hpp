@@ -1,5 +1,5 @@
 /// @file attention.hpp
-/// @brief Attention<T, Dim, Heads>: multi-head scaled dot-product self-attention.
+/// @brief Attention<Scalar, Dim, Heads>: multi-head scaled dot-product self-attention.
 ///
 /// Shapes: D = Dim, H = Heads, hd = D / H, T = sequence length, B = sequences, N = T·B.
 /// Input and output are D × N with each sequence's T columns together (see embedding.hpp).
@@ -27,16 +27,16 @@ namespace neuronka {
  * The probabilities of the last forward stay readable: `probabilities(b, h)(t, s)` is how much
  * query t of sequence b attends to key s in head h; each row sums to 1.
  */
-template <class T, int Dim, int Heads>
+template <class Scalar, int Dim, int Heads>
 struct Attention {
     static_assert(Dim > 0 && Heads > 0 && Dim % Heads == 0,
-                  "Attention<T, Dim, Heads>: Dim must be a positive multiple of Heads");
-    using scalar_type = T;
+                  "Attention<Scalar, Dim, Heads>: Dim must be a positive multiple of Heads");
+    using scalar_type = Scalar;
     static constexpr int in_size = Dim, out_size = Dim, heads = Heads, head_size = Dim / Heads;
-    using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+    using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
 
-    Dense<T, Dim, 3 * Dim> qkv;  // rows [0, D) queries, [D, 2D) keys, [2D, 3D) values; head h owns hd rows of each
-    Dense<T, Dim, Dim> proj;
+    Dense<Scalar, Dim, 3 * Dim> qkv;  // rows [0, D) queries, [D, 2D) keys, [2D, 3D) values; head h owns hd rows of each
+    Dense<Scalar, Dim, Dim> proj;
     bool causal = true;
     static constexpr std::size_t parameter_count = decltype(qkv)::parameter_count + decltype(proj)::parameter_count;
     static constexpr std::size_t parameter_tensors = 4;  // qkv W, b; proj W, b
@@ -49,8 +49,8 @@ struct Attention {
     /// full T × T (2·T·D each forward; dV, dP, dQ, dK backward); P (H·T), O (D) and dqkv (3D) kept.
     static constexpr Cost cost(int seq_len = 1) {
         const double T_ = seq_len;
-        return Dense<T, Dim, 3 * Dim>::cost() + Dense<T, Dim, Dim>::cost() +
-               Cost{0, 4 * T_ * Dim, 8 * T_ * Dim, (Heads * T_ + 4.0 * Dim) * sizeof(T)};
+        return Dense<Scalar, Dim, 3 * Dim>::cost() + Dense<Scalar, Dim, Dim>::cost() +
+               Cost{0, 4 * T_ * Dim, 8 * T_ * Dim, (Heads * T_ + 4.0 * Dim) * sizeof(Scalar)};
     }
     static std::string name() {
         return "Attention<Dim=" + std::to_string(Dim) + ",Heads=" + std::to_string(Heads) + ">";
@@ -62,14 +62,14 @@ struct Attention {
 
     /// x: D × (T·B), seq_len: T  →  y: D × (T·B)
     template <class Derived>
-    const Batch<T, Dim>& forward(const Eigen::MatrixBase<Derived>& x, int seq_len) {
+    const Batch<Scalar, Dim>& forward(const Eigen::MatrixBase<Derived>& x, int seq_len) {
         detail::check_input({&name, "forward"}, x, Dim);
-        detail::check_sequence({&name, "forward"}, x.cols(), seq_len, int(x.cols()));
+        detail::check_sequence({&name, "forward"}, x.cols(), seq_len);
         const Eigen::Index N = x.cols(), Tn = seq_len, B = N / Tn;
-        const T scale = T(1) / std::sqrt(T(head_size));
+        const Scalar scale = Scalar(1) / std::sqrt(Scalar(head_size));
         T_ = seq_len;
         detail::MemberScope members;  // x is checked; the projections need not check it again
-        const Batch<T, 3 * Dim>& qkv_out = qkv.forward(x);
+        const Batch<Scalar, 3 * Dim>& qkv_out = qkv.forward(x);
         P_.resize(Tn, Tn * Heads * B);
         O_.resize(Dim, N);
         for (Eigen::Index b = 0; b < B; ++b)
@@ -82,7 +82,7 @@ struct Attention {
                 for (Eigen::Index t = 0; t < Tn; ++t) {
                     const Eigen::Index keys = causal ? t + 1 : Tn;  // causal: only s ≤ t
                     auto p = P.col(t).head(keys);
-                    const T m = p.maxCoeff();
+                    const Scalar m = p.maxCoeff();
                     p = ((p.array() - m) * scale).exp().matrix();  // softmax of S / √hd, shifted by its max
                     p /= p.sum();
                     P.col(t).tail(Tn - keys).setZero();
@@ -94,7 +94,7 @@ struct Attention {
 
     /// x: D × (T·B) (given to forward), dy: D × (T·B)  →  dx: D × (T·B). All weights' gradients accumulate.
     template <class DerivedX, class DerivedY>
-    const Batch<T, Dim>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+    const Batch<Scalar, Dim>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
         return *backward_through(
             x, dy, [&](const auto& o, const auto& d) { return &proj.backward(o, d); },
             [&](const auto& xx, const auto& d) { return &qkv.backward(xx, d); });
@@ -104,9 +104,9 @@ struct Attention {
     /// right after its backward. Parameters are numbered from `first`: qkv W, b, then proj W, b.
     template <bool WantDx, class X, class DY, class Optimizer>
     auto backward_update(const X& x, const DY& dy, Optimizer& opt, std::size_t first) {
-        const Batch<T, Dim>* dx = backward_through(
+        const Batch<Scalar, Dim>* dx = backward_through(
             x, dy, [&](const auto& o, const auto& d) { return opt.template update_layer<true>(proj, first + 2, o, d); },
-            [&](const auto& xx, const auto& d) -> const Batch<T, Dim>* {
+            [&](const auto& xx, const auto& d) -> const Batch<Scalar, Dim>* {
                 if constexpr (WantDx)
                     return opt.template update_layer<true>(qkv, first, xx, d);
                 else
@@ -122,17 +122,17 @@ private:
     // The backward pass; `through_proj(O, dy)` and `through_qkv(x, dqkv)` run the two projections'
     // backward (and, for the fused step, their updates) and return their input gradients.
     template <class DerivedX, class DerivedY, class Proj, class Qkv>
-    const Batch<T, Dim>* backward_through(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
+    const Batch<Scalar, Dim>* backward_through(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
                                           Proj&& through_proj, Qkv&& through_qkv) {
         detail::check_shape({&name, "backward"}, x, Dim);
         detail::check_grad({&name, "backward"}, x, dy, Dim);
         detail::check_forward_width({&name, "backward"}, O_.cols(), x.cols());
         const Eigen::Index N = x.cols(), Tn = T_, B = N / Tn;
-        const T scale = T(1) / std::sqrt(T(head_size));
-        const Batch<T, 3 * Dim>& qkv_out = qkv.output();
+        const Scalar scale = Scalar(1) / std::sqrt(Scalar(head_size));
+        const Batch<Scalar, 3 * Dim>& qkv_out = qkv.output();
         detail::MemberScope members;
         // forward: y = Wo O + bo
-        const Batch<T, Dim>& dO = *through_proj(O_, dy);
+        const Batch<Scalar, Dim>& dO = *through_proj(O_, dy);
         dqkv_.resize(3 * Dim, N);
         dP_.resize(Tn, Tn);
         for (Eigen::Index b = 0; b < B; ++b)
@@ -151,7 +151,7 @@ private:
                 // forward: P(:, t) = softmax(S(:, t) / √hd)  →  dS(:, t) = P(:, t) ⊙ (dP(:, t) − P(:, t)·dP(:, t)) / √hd
                 // (masked keys have P = 0, so their dS is 0 too); dS overwrites dP
                 for (Eigen::Index t = 0; t < Tn; ++t) {
-                    const T dot = P.col(t).dot(dP_.col(t));
+                    const Scalar dot = P.col(t).dot(dP_.col(t));
                     dP_.col(t) = (P.col(t).array() * (dP_.col(t).array() - dot) * scale).matrix();
                 }
                 // forward: S(s, t) = K(:, s) · Q(:, t)  →  dQ = K dS,  dK = Q dSᵀ
@@ -174,7 +174,7 @@ public:
     }
     int sequence_length() const { return T_; }
 
-    const Batch<T, Dim>& output() const { return proj.output(); }
+    const Batch<Scalar, Dim>& output() const { return proj.output(); }
     void zero_grad() {
         qkv.zero_grad();
         proj.zero_grad();
@@ -189,8 +189,8 @@ private:
     int T_ = 0;
     Matrix P_;                // T × (T·H·B): per (sequence, head) a T × T block, column t = query t's distribution
     Matrix dP_;               // T × T scratch: dP, then dS
-    Batch<T, Dim> O_;         // D × N: heads' outputs, stacked
-    Batch<T, 3 * Dim> dqkv_;  // 3D × N
+    Batch<Scalar, Dim> O_;         // D × N: heads' outputs, stacked
+    Batch<Scalar, 3 * Dim> dqkv_;  // 3D × N
 };
 
 }  // namespace neuronka

@@ -3,6 +3,8 @@
 /// transformer, from its shape. Every formula, its source and its assumptions are in docs/cost.md.
 #pragma once
 
+#include "detail/format.hpp"
+
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -21,7 +23,7 @@ struct TransformerShape {
 
 inline void check_positive(const char* what, double v) {
     if (!(v > 0) || !std::isfinite(v))
-        throw std::invalid_argument(std::string("compute: ") + what + " is " + std::to_string(v) + ", expected a finite value > 0");
+        throw std::invalid_argument(std::string("compute: ") + what + " is " + detail::format_value(v) + ", expected a finite value > 0");
 }
 
 inline void validate(const TransformerShape& s) {

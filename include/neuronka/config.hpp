@@ -8,6 +8,8 @@
 ///   V  vocabulary size, H attention heads, hd = D / H features per head
 #pragma once
 
+#include "detail/format.hpp"
+
 #include <Eigen/Core>
 
 #include <cmath>
@@ -97,7 +99,7 @@ template <class Derived>
             if (!std::isfinite(double(x(r, c)))) goto found;
     r = c = 0;  // not reached when x has a non-finite value
 found:
-    throw std::domain_error(where + ": " + what + " has a non-finite value (" + std::to_string(double(x(r, c))) +
+    throw std::domain_error(where + ": " + what + " has a non-finite value (" + format_value(double(x(r, c))) +
                             ") at row " + std::to_string(r) + ", column " + std::to_string(c) + ". Hint: " + hint);
 }
 
@@ -157,11 +159,40 @@ void check_grad(Where where, const Eigen::MatrixBase<DerivedX>& x, const Eigen::
 #endif
 }
 
+/// Checks that `a` (named `what`) has the shape of `b`: rows first, then columns, each named.
+template <class DA, class DB>
+void check_same_shape(const char* where, const char* what, const Eigen::MatrixBase<DA>& a,
+                      const Eigen::MatrixBase<DB>& b, const char* hint) {
+    if (a.rows() != b.rows()) throw_size(where, what, a.rows(), "rows", b.rows(), hint);
+    if (a.cols() != b.cols()) throw_size(where, what, a.cols(), "columns", b.cols(), hint);
+}
+
 /// Checks that backward is called with the batch width of the last forward.
 inline void check_forward_width(Where where, long long cached, long long given) {
     if (cached != given)
         throw_size(where.str(), "input", given, "columns", cached,
                    "call forward on this batch before backward (backward uses the values forward cached)");
+}
+
+/// Checks the sequence length of a batch of sequences: 1 ≤ seq_len ≤ context (a layer with a
+/// fixed context, such as PositionalEmbedding) and a whole number of sequences in `columns`.
+inline void check_sequence(Where where, Eigen::Index columns, int seq_len, int context) {
+    if (seq_len < 1 || seq_len > context)
+        throw std::invalid_argument(where.str() + ": sequence length is " + std::to_string(seq_len) +
+                                    ", expected 1.." + std::to_string(context) +
+                                    ". Hint: sequences may be shorter than the context, not longer");
+    if (columns == 0 || columns % seq_len != 0)
+        throw std::invalid_argument(where.str() + ": " + std::to_string(columns) +
+                                    " columns is not a whole number of sequences of length " +
+                                    std::to_string(seq_len) + ". Hint: the layout is Dim x (T*B)");
+}
+
+/// As above, for a layer that takes sequences of any length (a recurrent layer).
+inline void check_sequence(Where where, Eigen::Index columns, int seq_len) {
+    if (seq_len < 1)
+        throw std::invalid_argument(where.str() + ": sequence length is " + std::to_string(seq_len) +
+                                    ", expected at least 1. Hint: pass the length T of the sequences in x");
+    check_sequence(where, columns, seq_len, seq_len);
 }
 
 }  // namespace detail
@@ -175,6 +206,7 @@ using detail::check_forward_width;
 using detail::check_grad;
 using detail::check_grad_shape;
 using detail::check_input;
+using detail::check_sequence;
 using detail::check_shape;
 using detail::is_member_call;
 using detail::MemberScope;

@@ -62,8 +62,8 @@ struct Dense {
         if (!detail::is_member_call()) detail::check_finite({&name, "forward"}, xr);
 #endif
         y_.resize(Out, xr.cols());
-        fwd_.template product<false, false>(y_, W, xr, false);  // y = W x
-        y_.colwise() += b;                                      // y += b
+        fwd_.set(y_, W, xr);  // y = W x
+        y_.colwise() += b;     // y += b
         return y_;
     }
 
@@ -74,7 +74,7 @@ struct Dense {
         const Eigen::Ref<const Batch<T, Out>> dyr(dy);               // an expression is evaluated once
         backward_parameters(x, dyr);                                 // dW += dy xᵀ, db += Σ dy
         dx_.resize(In, x.cols());
-        dx_gemm_.template product<true, false>(dx_, W, dyr, false);  // dx  = Wᵀ dy
+        dx_gemm_.set(dx_, W.transpose(), dyr);  // dx = Wᵀ dy
         return dx_;
     }
 
@@ -89,11 +89,13 @@ struct Dense {
         if (!detail::is_member_call()) detail::check_finite({&name, "backward"}, dyr, "output gradient");
 #endif
         const bool add = !grad_zero_;  // the first backward after zero_grad() writes: one pass fewer
-        dW_gemm_.template product<false, true>(dW_, dyr, xr, add);  // dW += dy xᵀ
-        if (add)
-            db_ += dyr.rowwise().sum();  // db += Σ_columns dy
-        else
+        if (add) {
+            dW_gemm_.add(dW_, dyr, xr.transpose());  // dW += dy xᵀ
+            db_ += dyr.rowwise().sum();              // db += Σ_columns dy
+        } else {
+            dW_gemm_.set(dW_, dyr, xr.transpose());  // dW = dy xᵀ
             db_ = dyr.rowwise().sum();
+        }
         grad_zero_ = false;
     }
 
@@ -111,7 +113,7 @@ struct Dense {
         const Eigen::Ref<const Batch<T, Out>> dyr(dy);
         if (want_dx) {
             dx_.resize(In, x.cols());
-            dx_gemm_.template product<true, false>(dx_, W, dyr, false);  // dx = Wᵀ dy, before W moves
+            dx_gemm_.set(dx_, W.transpose(), dyr);  // dx = Wᵀ dy, before W moves
         }
         if (weight_decay > T(0)) W *= T(1) - learning_rate * weight_decay, b *= T(1) - learning_rate * weight_decay;
         dW_gemm_.add_scaled_outer(W, dyr, xr, -learning_rate);  // W −= η dy xᵀ

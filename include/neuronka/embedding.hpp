@@ -1,5 +1,5 @@
 /// @file embedding.hpp
-/// @brief Embedding<T, Vocab, Dim> (token ids → vectors) and PositionalEmbedding<T, Context, Dim>.
+/// @brief Embedding<Scalar, Vocab, Dim> (token ids → vectors) and PositionalEmbedding<Scalar, Context, Dim>.
 ///
 /// Sequence layout, used by every sequence layer: a batch of B sequences of length T is a
 /// `Dim × (T·B)` matrix whose columns are grouped by sequence: column `b·T + t` is token t of
@@ -12,37 +12,24 @@
 
 namespace neuronka {
 
-namespace detail {
-inline void check_sequence(Where where, Eigen::Index columns, int seq_len, int context) {
-    if (seq_len < 1 || seq_len > context)
-        throw std::invalid_argument(where.str() + ": sequence length is " + std::to_string(seq_len) +
-                                    ", expected 1.." + std::to_string(context) +
-                                    ". Hint: sequences may be shorter than the context, not longer");
-    if (columns == 0 || columns % seq_len != 0)
-        throw std::invalid_argument(where.str() + ": " + std::to_string(columns) +
-                                    " columns is not a whole number of sequences of length " +
-                                    std::to_string(seq_len) + ". Hint: the layout is Dim x (T*B)");
-}
-}  // namespace detail
-
 /// A table of Vocab learned vectors of Dim features: token v becomes column v of E.
-template <class T, int Vocab, int Dim>
+template <class Scalar, int Vocab, int Dim>
 struct Embedding {
-    static_assert(Vocab > 0 && Dim > 0, "Embedding<T, Vocab, Dim>: Vocab and Dim must be positive");
-    using scalar_type = T;
+    static_assert(Vocab > 0 && Dim > 0, "Embedding<Scalar, Vocab, Dim>: Vocab and Dim must be positive");
+    using scalar_type = Scalar;
     static constexpr int vocab_size = Vocab;
     static constexpr int in_size = token_ids;  // its input is token ids, so it can only come first
     static constexpr int out_size = Dim;
     static constexpr std::size_t parameter_count = std::size_t(Vocab) * Dim;
     static constexpr std::size_t parameter_tensors = 1;
 
-    detail::Storage<T, Dim, Vocab> E, dE;  // Dim × Vocab
+    detail::Storage<Scalar, Dim, Vocab> E, dE;  // Dim × Vocab
 
     explicit Embedding(std::uint64_t seed = 0) : E(Dim, Vocab), dE(Dim, Vocab) {
         Rng rng(seed);
         init(rng);
     }
-    static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, double(Dim) * sizeof(T)}; }
+    static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, double(Dim) * sizeof(Scalar)}; }
     static std::string name() { return "Embedding<Vocab=" + std::to_string(Vocab) + ",Dim=" + std::to_string(Dim) + ">"; }
     void init(Rng& rng) {
         initialise(E, rng, Init::xavier);
@@ -50,7 +37,7 @@ struct Embedding {
     }
 
     /// ids: N token ids in [0, Vocab)  →  y: Dim × N, y(:, i) = E(:, ids[i])
-    const Batch<T, Dim>& forward(std::span<const int> ids) {
+    const Batch<Scalar, Dim>& forward(std::span<const int> ids) {
         check_ids(ids, "forward");
         y_.resize(Dim, Eigen::Index(ids.size()));
         for (std::size_t i = 0; i < ids.size(); ++i) y_.col(Eigen::Index(i)) = E.col(ids[i]);
@@ -61,13 +48,15 @@ struct Embedding {
     template <class Derived>
     void backward(std::span<const int> ids, const Eigen::MatrixBase<Derived>& dy) {
         check_ids(ids, "backward");
-        if (dy.rows() != Dim || dy.cols() != Eigen::Index(ids.size()))
+        if (dy.rows() != Dim)
+            detail::throw_size(name() + "::backward", "output gradient", dy.rows(), "rows", Dim, "dy must be Dim x (number of ids)");
+        if (dy.cols() != Eigen::Index(ids.size()))
             detail::throw_size(name() + "::backward", "output gradient", dy.cols(), "columns", Eigen::Index(ids.size()),
                                "dy must be Dim x (number of ids)");
         for (std::size_t i = 0; i < ids.size(); ++i) dE.col(ids[i]) += dy.col(Eigen::Index(i));
     }
 
-    const Batch<T, Dim>& output() const { return y_; }
+    const Batch<Scalar, Dim>& output() const { return y_; }
     void zero_grad() { dE.setZero(); }
     template <class F>
     void visit_parameters(F&& f) {
@@ -83,27 +72,27 @@ private:
                                             " at position " + std::to_string(i) + " is out of range [0, " +
                                             std::to_string(Vocab) + "). Hint: encode text with the model's vocabulary");
     }
-    Batch<T, Dim> y_;  // Dim × N
+    Batch<Scalar, Dim> y_;  // Dim × N
 };
 
 /// Learned positions: y(:, b·T + t) = x(:, b·T + t) + P(:, t) for token t of every sequence.
-template <class T, int Context, int Dim>
+template <class Scalar, int Context, int Dim>
 struct PositionalEmbedding {
-    static_assert(Context > 0 && Dim > 0, "PositionalEmbedding<T, Context, Dim>: sizes must be positive");
-    using scalar_type = T;
+    static_assert(Context > 0 && Dim > 0, "PositionalEmbedding<Scalar, Context, Dim>: sizes must be positive");
+    using scalar_type = Scalar;
     static constexpr int context = Context;
     static constexpr int in_size = Dim, out_size = Dim;
     static constexpr std::size_t parameter_count = std::size_t(Context) * Dim;
     static constexpr std::size_t parameter_tensors = 1;
 
-    detail::Storage<T, Dim, Context> P, dP;  // Dim × Context
+    detail::Storage<Scalar, Dim, Context> P, dP;  // Dim × Context
 
     explicit PositionalEmbedding(std::uint64_t seed = 0) : P(Dim, Context), dP(Dim, Context) {
         Rng rng(seed);
         init(rng);
     }
     /// y and dx per token; no products.
-    static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, 2.0 * Dim * sizeof(T)}; }
+    static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, 2.0 * Dim * sizeof(Scalar)}; }
     static std::string name() {
         return "PositionalEmbedding<Context=" + std::to_string(Context) + ",Dim=" + std::to_string(Dim) + ">";
     }
@@ -114,7 +103,7 @@ struct PositionalEmbedding {
 
     /// x: Dim × (T·B), seq_len: T ≤ Context  →  y: Dim × (T·B), y(:, b·T + t) = x(:, b·T + t) + P(:, t)
     template <class Derived>
-    const Batch<T, Dim>& forward(const Eigen::MatrixBase<Derived>& x, int seq_len) {
+    const Batch<Scalar, Dim>& forward(const Eigen::MatrixBase<Derived>& x, int seq_len) {
         detail::check_input({&name, "forward"}, x, Dim);
         detail::check_sequence({&name, "forward"}, x.cols(), seq_len, Context);
         T_ = seq_len;
@@ -126,7 +115,7 @@ struct PositionalEmbedding {
 
     /// x: Dim × (T·B) (given to forward), dy: Dim × (T·B)  →  dx = dy.  dP(:, t) += Σ_b dy(:, b·T + t)
     template <class DerivedX, class DerivedY>
-    const Batch<T, Dim>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+    const Batch<Scalar, Dim>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
         detail::check_shape({&name, "backward"}, x, Dim);
         detail::check_grad({&name, "backward"}, x, dy, Dim);
         detail::check_forward_width({&name, "backward"}, y_.cols(), x.cols());
@@ -135,7 +124,7 @@ struct PositionalEmbedding {
         return dx_;
     }
 
-    const Batch<T, Dim>& output() const { return y_; }
+    const Batch<Scalar, Dim>& output() const { return y_; }
     void zero_grad() { dP.setZero(); }
     template <class F>
     void visit_parameters(F&& f) {
@@ -144,7 +133,7 @@ struct PositionalEmbedding {
 
 private:
     int T_ = 1;
-    Batch<T, Dim> y_, dx_;  // Dim × (T·B)
+    Batch<Scalar, Dim> y_, dx_;  // Dim × (T·B)
 };
 
 }  // namespace neuronka

@@ -24,7 +24,7 @@ int sample_token(const Eigen::MatrixBase<Derived>& logits, const SamplingOptions
     const Eigen::Index V = logits.size();
     if (V == 0) throw std::invalid_argument("sample_token: no logits");
     if (!(o.temperature >= 0) || o.top_k < 0 || o.top_k > V)
-        throw std::invalid_argument("sample_token: temperature is " + std::to_string(o.temperature) + " and top_k " +
+        throw std::invalid_argument("sample_token: temperature is " + detail::format_value(o.temperature) + " and top_k " +
                                     std::to_string(o.top_k) + ", expected temperature >= 0 and 0 <= top_k <= " +
                                     std::to_string(V));
     if (!logits.allFinite()) throw std::domain_error("sample_token: the logits are not finite");

@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <span>
+#include <vector>
 
 namespace neuronka {
 
@@ -21,7 +22,7 @@ T check_finite_loss(const char* where, T value, const Eigen::MatrixBase<Derived>
     if (!prediction.allFinite())
         throw_non_finite(std::string(where) + "::forward", "input", prediction,
                          "check the data, or lower the learning rate if training diverged");
-    throw std::domain_error(std::string(where) + ": the loss is " + std::to_string(value) +
+    throw std::domain_error(std::string(where) + ": the loss is " + detail::format_value(value) +
                             ". Hint: the targets contain inf/NaN, or the predictions are so large that the loss "
                             "overflows (lower the learning rate)");
 }
@@ -37,20 +38,22 @@ struct MeanSquaredError {
     template <class DY, class DT>
     T forward(const Eigen::MatrixBase<DY>& y, const Eigen::MatrixBase<DT>& t) {
         detail::check_shape({&loss_name, "forward"}, y, N);
-        if (t.rows() != y.rows() || t.cols() != y.cols())
-            detail::throw_size("MeanSquaredError::forward", "target", t.cols(), "columns", y.cols(),
-                               "target must have the prediction's shape");
+        detail::check_same_shape("MeanSquaredError::forward", "target", t, y, "target must have the prediction's shape");
         dy_.resize(N, y.cols());
-        dy_ = y - t;
+        dy_ = y - t;  // the error, kept for backward
+        scaled_ = false;
         const T loss = dy_.squaredNorm() / T(dy_.size());
-        dy_ *= T(2) / T(dy_.size());  // dL/dy = 2 (y - t) / (N·B)
         return detail::check_finite_loss(name, loss, y);
     }
     /// dL/dy: N × B, for the last forward
-    const Batch<T, N>& backward() const { return dy_; }
+    const Batch<T, N>& backward() {
+        if (!scaled_) dy_ *= T(2) / T(dy_.size()), scaled_ = true;  // dL/dy = 2 (y - t) / (N·B)
+        return dy_;
+    }
 
 private:
-    Batch<T, N> dy_;
+    Batch<T, N> dy_;      // y − t, then (after backward) the gradient
+    bool scaled_ = false;
 };
 
 /// Softmax over the N logits of each column, then L = -1/B Σ_b log p(label_b).
@@ -75,6 +78,7 @@ struct SoftmaxCrossEntropy {
                                             std::to_string(N - 1));
         const Eigen::Index B = z.cols();
         p_.resize(N, B);
+        labels_.resize(labels.size());
         T total = 0;
         for (Eigen::Index b = 0; b < B; ++b) {
             const T m = z.col(b).maxCoeff();
@@ -82,16 +86,26 @@ struct SoftmaxCrossEntropy {
             const T s = p_.col(b).sum();
             p_.col(b) /= s;                                      // softmax
             total += std::log(s) + m - z(labels[b], b);          // log Σ e^z - z_label
-            p_(labels[b], b) -= T(1);                            // p - onehot
+            labels_[std::size_t(b)] = labels[b];
         }
-        p_ /= T(B);  // dL/dz = (softmax(z) - onehot) / B
+        done_ = false;
         return detail::check_finite_loss(name, total / T(B), z);
     }
-    /// dL/dz: N × B, for the last forward
-    const Batch<T, N>& backward() const { return p_; }
+    /// dL/dz: N × B, for the last forward: (softmax(z) − onehot(label)) / B, formed in place of the
+    /// softmax on the first call.
+    const Batch<T, N>& backward() {
+        if (!done_) {
+            for (Eigen::Index b = 0; b < p_.cols(); ++b) p_(labels_[std::size_t(b)], b) -= T(1);  // p − onehot
+            p_ /= T(p_.cols());                                                                // / B
+            done_ = true;
+        }
+        return p_;
+    }
 
 private:
-    Batch<T, N> p_;
+    Batch<T, N> p_;            // softmax of the last forward, then (after backward) the gradient
+    std::vector<int> labels_;  // B
+    bool done_ = false;
 };
 
 /// L = 1/(N·B) Σ [max(z, 0) - z t + log(1 + e^(-|z|))], the binary cross-entropy of σ(z) against t,
@@ -105,23 +119,23 @@ struct BinaryCrossEntropyWithLogits {
     template <class DZ, class DT>
     T forward(const Eigen::MatrixBase<DZ>& z, const Eigen::MatrixBase<DT>& t) {
         detail::check_shape({&loss_name, "forward"}, z, N);
-        if (t.rows() != z.rows() || t.cols() != z.cols())
-            detail::throw_size("BinaryCrossEntropyWithLogits::forward", "target", t.cols(), "columns", z.cols(),
-                               "target must have the logits' shape");
+        detail::check_same_shape("BinaryCrossEntropyWithLogits::forward", "target", t, z, "target must have the logits' shape");
         if (!((t.array() >= T(0)) && (t.array() <= T(1))).all())
             throw std::invalid_argument("BinaryCrossEntropyWithLogits::forward: a target lies outside [0, 1] "
                                         "(or is NaN). Hint: targets are probabilities");
-        const T n = T(z.size());
-        const T loss = (z.array().max(T(0)) - z.array() * t.array() + (-z.array().abs()).exp().log1p()).sum() / n;
-        dz_.resize(N, z.cols());
-        dz_.array() = (z.array().logistic() - t.array()) / n;  // dL/dz = (σ(z) - t) / (N·B)
+        const T loss = (z.array().max(T(0)) - z.array() * t.array() + (-z.array().abs()).exp().log1p()).sum() / T(z.size());
+        z_ = z, t_ = t;  // kept for backward
         return detail::check_finite_loss(name, loss, z);
     }
     /// dL/dz: N × B, for the last forward
-    const Batch<T, N>& backward() const { return dz_; }
+    const Batch<T, N>& backward() {
+        dz_.resize(N, z_.cols());
+        dz_.array() = (z_.array().logistic() - t_.array()) / T(z_.size());  // dL/dz = (σ(z) − t) / (N·B)
+        return dz_;
+    }
 
 private:
-    Batch<T, N> dz_;
+    Batch<T, N> z_, t_, dz_;  // N × B
 };
 
 }  // namespace neuronka

@@ -11,6 +11,7 @@
 #include "embedding.hpp"
 #include "generate.hpp"
 #include "gradcheck.hpp"
+#include "gru.hpp"
 #include "layer.hpp"
 #include "layer_norm.hpp"
 #include "loss.hpp"

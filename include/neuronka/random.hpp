@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <numbers>
 
 namespace neuronka {
@@ -92,14 +93,13 @@ enum class Init {
     he,      ///< He uniform:     U(-a, a), a = sqrt(6 / fan_in); suits ReLU and GELU
 };
 
-/// Fills `w` (fan_out × fan_in) from `rng` with the given scheme, column by column.
-/// Each entry is a · (2u - 1) with u a 24-bit (float) or 53-bit (double) uniform: exact except for
-/// one multiplication, hence bitwise reproducible.
+/// Fills `w` from `rng` with U(−bound, bound), column by column. Each entry is a · (2u − 1) with u a
+/// 24-bit (float) or 53-bit (double) uniform: exact except for one multiplication, hence bitwise
+/// reproducible.
 template <class Derived>
-void initialise(Eigen::MatrixBase<Derived>& w, Rng& rng, Init scheme) {
+void initialise_uniform(Eigen::MatrixBase<Derived>& w, Rng& rng, double bound) {
     using T = typename Derived::Scalar;
-    const double fan_in = double(w.cols()), fan_out = double(w.rows());
-    const T a = T(std::sqrt(6.0 / (scheme == Init::he ? fan_in : fan_in + fan_out)));
+    const T a = T(bound);
     constexpr int bits = std::numeric_limits<T>::digits;  // 24 for float, 53 for double
     const T scale = T(std::ldexp(1.0, -bits));
     for (Eigen::Index j = 0; j < w.cols(); ++j)
@@ -107,6 +107,13 @@ void initialise(Eigen::MatrixBase<Derived>& w, Rng& rng, Init scheme) {
             const T u = T(rng.next_u64() >> (64 - bits)) * scale;  // exact, in [0, 1)
             w(i, j) = a * (T(2) * u - T(1));
         }
+}
+
+/// Fills `w` (fan_out × fan_in) from `rng` with the given scheme (initialise_uniform with its bound).
+template <class Derived>
+void initialise(Eigen::MatrixBase<Derived>& w, Rng& rng, Init scheme) {
+    const double fan_in = double(w.cols()), fan_out = double(w.rows());
+    initialise_uniform(w, rng, std::sqrt(6.0 / (scheme == Init::he ? fan_in : fan_in + fan_out)));
 }
 
 }  // namespace neuronka

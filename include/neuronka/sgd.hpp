@@ -137,7 +137,7 @@ private:
 
     void validate() const {
         auto bad = [](const char* what, T v, const char* hint) {
-            throw std::invalid_argument(std::string("SGD: ") + what + " is " + std::to_string(v) + ", " + hint);
+            throw std::invalid_argument(std::string("SGD: ") + what + " is " + detail::format_value(v) + ", " + hint);
         };
         if (!(opt_.learning_rate > T(0)) || !std::isfinite(opt_.learning_rate))
             bad("learning_rate", opt_.learning_rate, "expected a finite value > 0");

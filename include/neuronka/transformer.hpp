@@ -19,9 +19,9 @@
 namespace neuronka {
 
 namespace detail {
-template <class T, int Dim, int Heads, int Hidden>
-using BlockLayers = Sequential<Residual<LayerNorm<T, Dim>, Attention<T, Dim, Heads>>,
-                               Residual<LayerNorm<T, Dim>, Dense<T, Dim, Hidden>, GELU, Dense<T, Hidden, Dim>>>;
+template <class Scalar, int Dim, int Heads, int Hidden>
+using BlockLayers = Sequential<Residual<LayerNorm<Scalar, Dim>, Attention<Scalar, Dim, Heads>>,
+                               Residual<LayerNorm<Scalar, Dim>, Dense<Scalar, Dim, Hidden>, GELU, Dense<Scalar, Hidden, Dim>>>;
 }  // namespace detail
 
 /**
@@ -33,32 +33,32 @@ using BlockLayers = Sequential<Residual<LayerNorm<T, Dim>, Attention<T, Dim, Hea
  * i.e. h = x + Attention(LayerNorm₁(x)), y = h + MLP(LayerNorm₂(h)). A named Sequential: the
  * accessors below name its parts.
  */
-template <class T, int Dim, int Heads, int Hidden = 4 * Dim>
-struct TransformerBlock : detail::BlockLayers<T, Dim, Heads, Hidden> {
-    using Base = detail::BlockLayers<T, Dim, Heads, Hidden>;
+template <class Scalar, int Dim, int Heads, int Hidden = 4 * Dim>
+struct TransformerBlock : detail::BlockLayers<Scalar, Dim, Heads, Hidden> {
+    using Base = detail::BlockLayers<Scalar, Dim, Heads, Hidden>;
     using Base::Base;
     TransformerBlock() : Base(0) {}
     static std::string name() {
         return "TransformerBlock<Dim=" + std::to_string(Dim) + ",Heads=" + std::to_string(Heads) +
                ",Hidden=" + std::to_string(Hidden) + ">";
     }
-    LayerNorm<T, Dim>& ln1() { return this->template layer<0>().template layer<0>(); }
-    Attention<T, Dim, Heads>& attn() { return this->template layer<0>().template layer<1>(); }
-    const Attention<T, Dim, Heads>& attn() const { return this->template layer<0>().template layer<1>(); }
-    LayerNorm<T, Dim>& ln2() { return this->template layer<1>().template layer<0>(); }
-    Dense<T, Dim, Hidden>& fc1() { return this->template layer<1>().template layer<1>(); }
-    Dense<T, Hidden, Dim>& fc2() { return this->template layer<1>().template layer<3>(); }
+    LayerNorm<Scalar, Dim>& ln1() { return this->template layer<0>().template layer<0>(); }
+    Attention<Scalar, Dim, Heads>& attn() { return this->template layer<0>().template layer<1>(); }
+    const Attention<Scalar, Dim, Heads>& attn() const { return this->template layer<0>().template layer<1>(); }
+    LayerNorm<Scalar, Dim>& ln2() { return this->template layer<1>().template layer<0>(); }
+    Dense<Scalar, Dim, Hidden>& fc1() { return this->template layer<1>().template layer<1>(); }
+    Dense<Scalar, Hidden, Dim>& fc2() { return this->template layer<1>().template layer<3>(); }
 };
 
 namespace detail {
-template <class T, int Vocab, int Context, int Dim, class Block, class Blocks>
+template <class Scalar, int Vocab, int Context, int Dim, class Block, class Blocks>
 struct transformer_layers;
-template <class T, int Vocab, int Context, int Dim, class Block, std::size_t... L>
-struct transformer_layers<T, Vocab, Context, Dim, Block, std::index_sequence<L...>> {
+template <class Scalar, int Vocab, int Context, int Dim, class Block, std::size_t... L>
+struct transformer_layers<Scalar, Vocab, Context, Dim, Block, std::index_sequence<L...>> {
     template <std::size_t>
     using block = Block;
-    using type = Sequential<Embedding<T, Vocab, Dim>, PositionalEmbedding<T, Context, Dim>, block<L>...,
-                            LayerNorm<T, Dim>, Dense<T, Dim, Vocab>>;
+    using type = Sequential<Embedding<Scalar, Vocab, Dim>, PositionalEmbedding<Scalar, Context, Dim>, block<L>...,
+                            LayerNorm<Scalar, Dim>, Dense<Scalar, Dim, Vocab>>;
 };
 }  // namespace detail
 
@@ -71,16 +71,16 @@ struct transformer_layers<T, Vocab, Context, Dim, Block, std::index_sequence<L..
  *     x₀ = E[ids] + P[positions];  xₗ = Blockₗ(xₗ₋₁);  logits = Head(LayerNorm(x_Layers))   V × (T·B)
  *
  * `forward(ids, T)` takes T·B token ids (sequence b at [b·T, b·T + T)); train with
- * SoftmaxCrossEntropy<T, Vocab> over all positions (targets = ids shifted by one). The attention
+ * SoftmaxCrossEntropy<Scalar, Vocab> over all positions (targets = ids shifted by one). The attention
  * blocks are causal.
  */
-template <class T, int Vocab, int Context, int Dim, int Heads, int Layers, int Hidden = 4 * Dim>
+template <class Scalar, int Vocab, int Context, int Dim, int Heads, int Layers, int Hidden = 4 * Dim>
 struct Transformer
-    : detail::transformer_layers<T, Vocab, Context, Dim, TransformerBlock<T, Dim, Heads, Hidden>,
+    : detail::transformer_layers<Scalar, Vocab, Context, Dim, TransformerBlock<Scalar, Dim, Heads, Hidden>,
                                  std::make_index_sequence<std::size_t(Layers)>>::type {
     static_assert(Layers > 0, "Transformer: needs at least one block");
-    using Block = TransformerBlock<T, Dim, Heads, Hidden>;
-    using Base = typename detail::transformer_layers<T, Vocab, Context, Dim, Block,
+    using Block = TransformerBlock<Scalar, Dim, Heads, Hidden>;
+    using Base = typename detail::transformer_layers<Scalar, Vocab, Context, Dim, Block,
                                                      std::make_index_sequence<std::size_t(Layers)>>::type;
     static constexpr int vocab_size = Vocab, context = Context, dim = Dim, heads = Heads, layers = Layers,
                          hidden = Hidden;
@@ -93,10 +93,10 @@ struct Transformer
                ",Hidden=" + std::to_string(Hidden) + ">";
     }
 
-    Embedding<T, Vocab, Dim>& tok() { return this->template layer<0>(); }
-    PositionalEmbedding<T, Context, Dim>& pos() { return this->template layer<1>(); }
-    LayerNorm<T, Dim>& ln_f() { return this->template layer<Layers + 2>(); }
-    Dense<T, Dim, Vocab>& head() { return this->template layer<Layers + 3>(); }
+    Embedding<Scalar, Vocab, Dim>& tok() { return this->template layer<0>(); }
+    PositionalEmbedding<Scalar, Context, Dim>& pos() { return this->template layer<1>(); }
+    LayerNorm<Scalar, Dim>& ln_f() { return this->template layer<Layers + 2>(); }
+    Dense<Scalar, Dim, Vocab>& head() { return this->template layer<Layers + 3>(); }
     /// Block l, 0 ≤ l < Layers.
     Block& block(int l) { return const_cast<Block&>(std::as_const(*this).block(l)); }
     const Block& block(int l) const {
@@ -110,7 +110,7 @@ struct Transformer
         return *b;
     }
     /// Attention of block l (after forward): see Attention::probabilities.
-    const Attention<T, Dim, Heads>& attention(int l) const { return block(l).attn(); }
+    const Attention<Scalar, Dim, Heads>& attention(int l) const { return block(l).attn(); }
 };
 
 }  // namespace neuronka

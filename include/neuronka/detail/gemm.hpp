@@ -11,6 +11,7 @@
 #include "../config.hpp"
 
 #include <memory>
+#include <type_traits>
 
 namespace neuronka::detail {
 
@@ -23,6 +24,18 @@ inline constexpr long long small_product_flops = 16 * 16 * 64;
 /// Products of one layer. With `Small` (a compile-time decision for layers whose weight matrix is
 /// small and fixed-size) the blocked GEMM is never instantiated: every product is an unrolled,
 /// vectorised coefficient loop, which both runs faster and compiles faster at these sizes.
+/// Sees through `m.transpose()`: the matrix and whether it is transposed, without a copy.
+template <class X>
+struct operand {
+    static constexpr bool transposed = false;
+    static const X& matrix(const X& x) { return x; }
+};
+template <class X>
+struct operand<Eigen::Transpose<X>> {
+    static constexpr bool transposed = true;
+    static const std::remove_const_t<X>& matrix(const Eigen::Transpose<X>& x) { return x.nestedExpression(); }
+};
+
 template <class T, bool Small = false>
 class Gemm {
 public:
@@ -31,6 +44,18 @@ public:
     Gemm& operator=(const Gemm&) { return *this; }
     Gemm(Gemm&&) noexcept = default;
     Gemm& operator=(Gemm&&) noexcept = default;
+
+    /// c = a · b, written as the math reads: `gemm.set(dx, W.transpose(), dy)` is dx = Wᵀ dy. a and b
+    /// are matrices or `.transpose()` of one (no copy is made); c must already have its size.
+    template <class C, class A, class B>
+    void set(C& c, const A& a, const B& b) {
+        product<operand<A>::transposed, operand<B>::transposed>(c, operand<A>::matrix(a), operand<B>::matrix(b), false);
+    }
+    /// c += a · b, as set.
+    template <class C, class A, class B>
+    void add(C& c, const A& a, const B& b) {
+        product<operand<A>::transposed, operand<B>::transposed>(c, operand<A>::matrix(a), operand<B>::matrix(b), true);
+    }
 
     /// c (= or +=) op(a) · op(b), op = transpose when TransA / TransB. c must already be m × n and
     /// must not alias a or b. Each may be column- or row-major (Eigen stores 1 × n matrices
