@@ -3,7 +3,7 @@
 ///
 /// Each activation is a small tag with `f` (the function on an array) and `df` (its derivative
 /// given input and output). In a Sequential, a tag such as `Tanh` takes the scalar type and size of
-/// the layer before it; on its own, `Activation<T, N, Tanh>` is a layer.
+/// the layer before it; on its own, `Activation<Scalar, D, Tanh>` is a layer.
 #pragma once
 
 #include "layer.hpp"
@@ -27,8 +27,8 @@ struct ReLU {
     static constexpr const char* name = "ReLU";
     template <class X> static auto f(const X& x) { return x.max(0); }
     template <class X, class Y> static auto df(const X& x, const Y&) {
-        using T = typename X::Scalar;
-        return (x > T(0)).template cast<T>();
+        using Scalar = typename X::Scalar;
+        return (x > Scalar(0)).template cast<Scalar>();
     }
 };
 
@@ -51,66 +51,64 @@ struct Sigmoid {
 struct GELU {
     static constexpr const char* name = "GELU";
     template <class X> static auto f(const X& x) {
-        using T = typename X::Scalar;
-        const T c = T(std::numbers::sqrt2 * std::numbers::inv_sqrtpi), k = T(0.044715);
-        return T(0.5) * x * (1 + (c * (x + k * x.cube())).tanh());
+        using Scalar = typename X::Scalar;
+        const Scalar c = Scalar(std::numbers::sqrt2 * std::numbers::inv_sqrtpi), k = Scalar(0.044715);
+        return Scalar(0.5) * x * (1 + (c * (x + k * x.cube())).tanh());
     }
     template <class X, class Y> static auto df(const X& x, const Y&) {
-        using T = typename X::Scalar;
-        const T c = T(std::numbers::sqrt2 * std::numbers::inv_sqrtpi), k = T(0.044715);
+        using Scalar = typename X::Scalar;
+        const Scalar c = Scalar(std::numbers::sqrt2 * std::numbers::inv_sqrtpi), k = Scalar(0.044715);
         const auto t = (c * (x + k * x.cube())).tanh();
-        return T(0.5) * (1 + t) + T(0.5) * x * (1 - t.square()) * c * (1 + 3 * k * x.square());
+        return Scalar(0.5) * (1 + t) + Scalar(0.5) * x * (1 - t.square()) * c * (1 + 3 * k * x.square());
     }
 };
 
-/// An element-wise activation as a layer on N features: y = Fn(x), dx = dy ⊙ Fn'(x).
-template <class T, int N, class Fn>
+/// An element-wise activation as a layer on D features: y = Fn(x), dx = dy ⊙ Fn'(x).
+template <class Scalar, int D, class Fn>
 struct Activation {
-    static_assert(N > 0, "Activation<T, N, Fn>: N must be positive");
-    using scalar_type = T;
-    static constexpr int in_size = N;
-    static constexpr int out_size = N;
+    static_assert(D > 0, "Activation<Scalar, D, Fn>: D must be positive");
+    using scalar_type = Scalar;
+    static constexpr int in_size = D;
+    static constexpr int out_size = D;
     static constexpr std::size_t parameter_count = 0;
     static constexpr std::size_t parameter_tensors = 0;
 
     explicit Activation(std::uint64_t = 0) {}
-    static constexpr Cost cost(int = 1) { return {0, 0, 0, 2.0 * N * sizeof(T)}; }  // y and dx
-    static std::string name() { return std::string(Fn::name) + "<N=" + std::to_string(N) + ">"; }
+    static constexpr Cost cost(int = 1) { return {0, 0, 0, 2.0 * D * sizeof(Scalar)}; }  // y and dx
+    static std::string name() { return std::string(Fn::name) + "<N=" + std::to_string(D) + ">"; }
     void init(Rng&) {}
     void zero_grad() {}
     template <class F> void visit_parameters(F&&) {}
 
-    /// x: N × B  →  y: N × B
+    /// x: D × B  →  y: D × B
     template <class Derived>
-    const Batch<T, N>& forward(const Eigen::MatrixBase<Derived>& x) {
-        detail::check_input({&name, "forward"}, x, N);
-        y_.resize(N, x.cols());
+    const Batch<Scalar, D>& forward(const Eigen::MatrixBase<Derived>& x) {
+        detail::check_input({&name, "forward"}, x, D);
+        y_.resize(D, x.cols());
         y_.array() = Fn::f(x.array());
         return y_;
     }
 
-    /// x: N × B, dy: N × B  →  dx: N × B
+    /// x: D × B, dy: D × B  →  dx: D × B
     template <class DerivedX, class DerivedY>
-    const Batch<T, N>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        detail::check_shape({&name, "backward"}, x, N);
-        detail::check_grad({&name, "backward"}, x, dy, N);
-        detail::check_forward_width({&name, "backward"}, y_.cols(), x.cols());
-        dx_.resize(N, x.cols());
+    const Batch<Scalar, D>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        detail::check_backward({&name, "backward"}, x, D, dy, D, y_.cols());
+        dx_.resize(D, x.cols());
         dx_.array() = dy.array() * Fn::df(x.array(), y_.array());
         return dx_;
     }
 
-    const Batch<T, N>& output() const { return y_; }
+    const Batch<Scalar, D>& output() const { return y_; }
 
 private:
-    Batch<T, N> y_, dx_;  // N × B
+    Batch<Scalar, D> y_, dx_;  // D × B
 };
 
 /// In a Sequential, an activation tag takes the scalar type and size of what comes before it.
-template <class Fn, class T, int In>
-    requires requires { Fn::name; Fn::f(Eigen::Array<T, 1, 1>{}); }
-struct bind_layer<Fn, T, In> {
-    using type = Activation<T, In, Fn>;
+template <class Fn, class Scalar, int In>
+    requires requires { Fn::name; Fn::f(Eigen::Array<Scalar, 1, 1>{}); }
+struct bind_layer<Fn, Scalar, In> {
+    using type = Activation<Scalar, In, Fn>;
 };
 
 }  // namespace neuronka

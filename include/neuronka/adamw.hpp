@@ -11,13 +11,13 @@
 namespace neuronka {
 
 /// Hyper-parameters of AdamW.
-template <class T>
+template <class Scalar>
 struct AdamWOptions {
-    T learning_rate = T(1e-3);  ///< η > 0
-    T beta1 = T(0.9);           ///< β₁ in [0, 1)
-    T beta2 = T(0.999);         ///< β₂ in [0, 1)
-    T eps = T(1e-8);            ///< ε > 0
-    T weight_decay = T(0.01);   ///< λ ≥ 0, decoupled
+    Scalar learning_rate = Scalar(1e-3);  ///< η > 0
+    Scalar beta1 = Scalar(0.9);           ///< β₁ in [0, 1)
+    Scalar beta2 = Scalar(0.999);         ///< β₂ in [0, 1)
+    Scalar eps = Scalar(1e-8);            ///< ε > 0
+    Scalar weight_decay = Scalar(0.01);   ///< λ ≥ 0, decoupled
 };
 
 /**
@@ -31,14 +31,14 @@ struct AdamWOptions {
  *
  * The moments are created on the first step in the model's visiting order and size-checked after.
  */
-template <class T>
+template <class Scalar>
 class AdamW {
 public:
-    using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
-    explicit AdamW(AdamWOptions<T> options = {}) : opt_(options) { validate(); }
+    using Array = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
+    explicit AdamW(AdamWOptions<Scalar> options = {}) : opt_(options) { validate(); }
 
-    const AdamWOptions<T>& options() const { return opt_; }
-    void set_learning_rate(T lr) {
+    const AdamWOptions<Scalar>& options() const { return opt_; }
+    void set_learning_rate(Scalar lr) {
         opt_.learning_rate = lr;
         validate();
     }
@@ -46,18 +46,18 @@ public:
     template <class Model>
     void step(Model& model) {
         ++t_;
-        const T c1 = T(1) - std::pow(opt_.beta1, T(t_)), c2 = T(1) - std::pow(opt_.beta2, T(t_));
+        const Scalar c1 = Scalar(1) - std::pow(opt_.beta1, Scalar(t_)), c2 = Scalar(1) - std::pow(opt_.beta2, Scalar(t_));
         std::size_t i = 0;
-        model.visit_parameters([&](ParamView<T> p) {
+        model.visit_parameters([&](ParamView<Scalar> p) {
             if (i == m_.size()) m_.push_back(Array::Zero(p.value.size())), v_.push_back(Array::Zero(p.value.size()));
             if (m_[i].size() != p.value.size())
                 throw std::invalid_argument("AdamW::step: parameter " + std::to_string(i) + " (" + p.name + ") has " +
                                             std::to_string(p.value.size()) + " elements, expected " +
                                             std::to_string(m_[i].size()) + ". Hint: use one optimiser per model");
-            const T lr = opt_.learning_rate;
-            if (opt_.weight_decay > T(0)) p.value *= T(1) - lr * opt_.weight_decay;  // p ← p − η λ p
-            m_[i] = opt_.beta1 * m_[i] + (T(1) - opt_.beta1) * p.grad;                 // m ← β₁ m + (1 − β₁) g
-            v_[i] = opt_.beta2 * v_[i] + (T(1) - opt_.beta2) * p.grad.square();        // v ← β₂ v + (1 − β₂) g²
+            const Scalar lr = opt_.learning_rate;
+            if (opt_.weight_decay > Scalar(0)) p.value *= Scalar(1) - lr * opt_.weight_decay;  // p ← p − η λ p
+            m_[i] = opt_.beta1 * m_[i] + (Scalar(1) - opt_.beta1) * p.grad;                 // m ← β₁ m + (1 − β₁) g
+            v_[i] = opt_.beta2 * v_[i] + (Scalar(1) - opt_.beta2) * p.grad.square();        // v ← β₂ v + (1 − β₂) g²
             p.value -= lr * (m_[i] / c1) / ((v_[i] / c2).sqrt() + opt_.eps);          // p ← p − η m̂ / (√v̂ + ε)
             ++i;
         });
@@ -82,18 +82,18 @@ public:
 
 private:
     void validate() const {
-        auto bad = [](const char* what, T v, const char* hint) {
+        auto bad = [](const char* what, Scalar v, const char* hint) {
             throw std::invalid_argument(std::string("AdamW: ") + what + " is " + detail::format_value(v) + ", " + hint);
         };
-        if (!(opt_.learning_rate > T(0)) || !std::isfinite(opt_.learning_rate))
+        if (!(opt_.learning_rate > Scalar(0)) || !std::isfinite(opt_.learning_rate))
             bad("learning_rate", opt_.learning_rate, "expected a finite value > 0");
-        if (!(opt_.beta1 >= T(0) && opt_.beta1 < T(1))) bad("beta1", opt_.beta1, "expected 0 <= beta1 < 1");
-        if (!(opt_.beta2 >= T(0) && opt_.beta2 < T(1))) bad("beta2", opt_.beta2, "expected 0 <= beta2 < 1");
-        if (!(opt_.eps > T(0))) bad("eps", opt_.eps, "expected eps > 0");
-        if (!(opt_.weight_decay >= T(0)) || !std::isfinite(opt_.weight_decay))
+        if (!(opt_.beta1 >= Scalar(0) && opt_.beta1 < Scalar(1))) bad("beta1", opt_.beta1, "expected 0 <= beta1 < 1");
+        if (!(opt_.beta2 >= Scalar(0) && opt_.beta2 < Scalar(1))) bad("beta2", opt_.beta2, "expected 0 <= beta2 < 1");
+        if (!(opt_.eps > Scalar(0))) bad("eps", opt_.eps, "expected eps > 0");
+        if (!(opt_.weight_decay >= Scalar(0)) || !std::isfinite(opt_.weight_decay))
             bad("weight_decay", opt_.weight_decay, "expected a finite value >= 0");
     }
-    AdamWOptions<T> opt_;
+    AdamWOptions<Scalar> opt_;
     std::vector<Array> m_, v_;
     std::size_t t_ = 0;
 };

@@ -1,8 +1,8 @@
 /// @file attention.hpp
 /// @brief Attention<Scalar, Dim, Heads>: multi-head scaled dot-product self-attention.
 ///
-/// Shapes: D = Dim, H = Heads, hd = D / H, T = sequence length, B = sequences, N = T·B.
-/// Input and output are D × N with each sequence's T columns together (see embedding.hpp).
+/// Shapes: D = Dim, H = Heads, hd = D / H, T = sequence length, B = sequences, TB = T·B.
+/// Input and output are D × TB with each sequence's T columns together (see embedding.hpp).
 /// The derivation of the backward pass is in docs/attention.md.
 #pragma once
 
@@ -65,13 +65,13 @@ struct Attention {
     const Batch<Scalar, Dim>& forward(const Eigen::MatrixBase<Derived>& x, int seq_len) {
         detail::check_input({&name, "forward"}, x, Dim);
         detail::check_sequence({&name, "forward"}, x.cols(), seq_len);
-        const Eigen::Index N = x.cols(), Tn = seq_len, B = N / Tn;
+        const Eigen::Index TB = x.cols(), Tn = seq_len, B = TB / Tn;
         const Scalar scale = Scalar(1) / std::sqrt(Scalar(head_size));
         T_ = seq_len;
         detail::MemberScope members;  // x is checked; the projections need not check it again
         const Batch<Scalar, 3 * Dim>& qkv_out = qkv.forward(x);
         P_.resize(Tn, Tn * Heads * B);
-        O_.resize(Dim, N);
+        O_.resize(Dim, TB);
         for (Eigen::Index b = 0; b < B; ++b)
             for (int h = 0; h < Heads; ++h) {
                 const auto Q = qkv_out.block(h * head_size, b * Tn, head_size, Tn);
@@ -124,16 +124,14 @@ private:
     template <class DerivedX, class DerivedY, class Proj, class Qkv>
     const Batch<Scalar, Dim>* backward_through(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
                                           Proj&& through_proj, Qkv&& through_qkv) {
-        detail::check_shape({&name, "backward"}, x, Dim);
-        detail::check_grad({&name, "backward"}, x, dy, Dim);
-        detail::check_forward_width({&name, "backward"}, O_.cols(), x.cols());
-        const Eigen::Index N = x.cols(), Tn = T_, B = N / Tn;
+        detail::check_backward({&name, "backward"}, x, Dim, dy, Dim, O_.cols());
+        const Eigen::Index TB = x.cols(), Tn = T_, B = TB / Tn;
         const Scalar scale = Scalar(1) / std::sqrt(Scalar(head_size));
         const Batch<Scalar, 3 * Dim>& qkv_out = qkv.output();
         detail::MemberScope members;
         // forward: y = Wo O + bo
         const Batch<Scalar, Dim>& dO = *through_proj(O_, dy);
-        dqkv_.resize(3 * Dim, N);
+        dqkv_.resize(3 * Dim, TB);
         dP_.resize(Tn, Tn);
         for (Eigen::Index b = 0; b < B; ++b)
             for (int h = 0; h < Heads; ++h) {
@@ -189,8 +187,8 @@ private:
     int T_ = 0;
     Matrix P_;                // T × (T·H·B): per (sequence, head) a T × T block, column t = query t's distribution
     Matrix dP_;               // T × T scratch: dP, then dS
-    Batch<Scalar, Dim> O_;         // D × N: heads' outputs, stacked
-    Batch<Scalar, 3 * Dim> dqkv_;  // 3D × N
+    Batch<Scalar, Dim> O_;         // D × TB: heads' outputs, stacked
+    Batch<Scalar, 3 * Dim> dqkv_;  // 3D × TB
 };
 
 }  // namespace neuronka

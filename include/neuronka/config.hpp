@@ -5,7 +5,9 @@
 ///   B  batch (samples, or sequences), one sample (token) per column
 ///   T  sequence length; a batch of sequences is D × (T·B), each sequence's columns together
 ///   In input features of a layer, Out output features, D both when they are equal
-///   V  vocabulary size, H attention heads, hd = D / H features per head
+///   V  vocabulary size, H attention heads, hd = D / H features per head, Hd recurrent state
+///   TB the T·B columns of a batch of sequences
+/// Each letter has one meaning; the scalar type is the template parameter `Scalar`.
 #pragma once
 
 #include "detail/format.hpp"
@@ -28,12 +30,12 @@
 namespace neuronka {
 
 /// A batch: `Rows × B`, one sample per column, column-major.
-template <class T, int Rows>
-using Batch = Eigen::Matrix<T, Rows, Eigen::Dynamic>;
+template <class Scalar, int Rows>
+using Batch = Eigen::Matrix<Scalar, Rows, Eigen::Dynamic>;
 
 /// A column vector of `Rows` entries.
-template <class T, int Rows>
-using Vector = Eigen::Matrix<T, Rows, 1>;
+template <class Scalar, int Rows>
+using Vector = Eigen::Matrix<Scalar, Rows, 1>;
 
 /// Size of a layer that keeps the size of whatever it is given (activations).
 inline constexpr int same_size = -1;
@@ -52,9 +54,9 @@ namespace detail {
 /// big layers never hit Eigen's stack-allocation limit. Sizes stay template parameters either way.
 inline constexpr std::size_t fixed_storage_bytes = 4096;
 
-template <class T, int Rows, int Cols>
-using Storage = std::conditional_t<(std::size_t(Rows) * std::size_t(Cols) * sizeof(T) <= fixed_storage_bytes),
-                                   Eigen::Matrix<T, Rows, Cols>, Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>>;
+template <class Scalar, int Rows, int Cols>
+using Storage = std::conditional_t<(std::size_t(Rows) * std::size_t(Cols) * sizeof(Scalar) <= fixed_storage_bytes),
+                                   Eigen::Matrix<Scalar, Rows, Cols>, Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>;
 
 /// Throws std::invalid_argument: "<where>: <what> has <actual> <unit>, expected <expected>. <hint>"
 [[noreturn]] inline void throw_size(const std::string& where, const char* what, long long actual,
@@ -107,8 +109,8 @@ found:
 /// of x·0 is finite exactly then. One vectorised pass without a branch per value.
 template <class Derived>
 bool all_finite(const Eigen::MatrixBase<Derived>& x) {
-    using T = typename Derived::Scalar;
-    return std::isfinite((x.array() * T(0)).sum());
+    using Scalar = typename Derived::Scalar;
+    return std::isfinite((x.array() * Scalar(0)).sum());
 }
 
 /// Checks that every value of x is finite; throws std::domain_error with its position otherwise.
@@ -116,6 +118,18 @@ template <class Derived>
 void check_finite(Where where, const Eigen::MatrixBase<Derived>& x, const char* what = "input") {
     if (!all_finite(x))
         throw_non_finite(where.str(), what, x, "check the data, or lower the learning rate if training diverged");
+}
+
+/// Scans values for inf/NaN where data enters a model: skipped when a composite makes the call (it
+/// scanned them where they entered) and compiled out with NEURONKA_NO_FINITE_CHECKS. `x` should be
+/// evaluated (a Ref or a matrix), so that the scan and the use read the same values.
+template <class Derived>
+void check_entry_values(Where where, const Eigen::MatrixBase<Derived>& x, const char* what = "input") {
+#ifndef NEURONKA_NO_FINITE_CHECKS
+    if (!is_member_call()) check_finite(where, x, what);
+#else
+    (void)where, (void)x, (void)what;
+#endif
 }
 
 /// Checks the shape of a batch: rows must equal `rows` and the batch must not be empty.
@@ -132,9 +146,7 @@ void check_shape(Where where, const Eigen::MatrixBase<Derived>& x, long long row
 template <class Derived>
 void check_input(Where where, const Eigen::MatrixBase<Derived>& x, long long rows) {
     check_shape(where, x, rows);
-#ifndef NEURONKA_NO_FINITE_CHECKS
-    if (!is_member_call()) check_finite(where, x);
-#endif
+    check_entry_values(where, x);
 }
 
 /// Checks the shape of an output gradient against the input it belongs to: its rows and columns.
@@ -154,9 +166,7 @@ template <class DerivedX, class DerivedY>
 void check_grad(Where where, const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
                 long long out_rows) {
     check_grad_shape(where, x, dy, out_rows);
-#ifndef NEURONKA_NO_FINITE_CHECKS
-    if (!is_member_call()) check_finite(where, dy, "output gradient");
-#endif
+    check_entry_values(where, dy, "output gradient");
 }
 
 /// Checks that `a` (named `what`) has the shape of `b`: rows first, then columns, each named.
@@ -172,6 +182,16 @@ inline void check_forward_width(Where where, long long cached, long long given) 
     if (cached != given)
         throw_size(where.str(), "input", given, "columns", cached,
                    "call forward on this batch before backward (backward uses the values forward cached)");
+}
+
+/// The preamble of a layer's backward: x is In × (T·B) with the width of the last forward
+/// (`forward_cols` columns, what the layer cached), and dy is a finite Out × (T·B) gradient.
+template <class DerivedX, class DerivedY>
+void check_backward(Where where, const Eigen::MatrixBase<DerivedX>& x, long long in_rows,
+                    const Eigen::MatrixBase<DerivedY>& dy, long long out_rows, long long forward_cols) {
+    check_shape(where, x, in_rows);
+    check_grad(where, x, dy, out_rows);
+    check_forward_width(where, forward_cols, x.cols());
 }
 
 /// Checks the sequence length of a batch of sequences: 1 ≤ seq_len ≤ context (a layer with a
@@ -201,6 +221,8 @@ inline void check_sequence(Where where, Eigen::Index columns, int seq_len) {
 /// What a user writing a layer calls to check its arguments (docs/layer-concept.md, "Writing a
 /// layer"): shapes always, inf/NaN only where data enters a model (not inside a MemberScope).
 /// @{
+using detail::check_backward;
+using detail::check_entry_values;
 using detail::check_finite;
 using detail::check_forward_width;
 using detail::check_grad;

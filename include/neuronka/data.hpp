@@ -102,17 +102,17 @@ inline std::vector<int> read_idx_labels(const std::string& path, int classes) {
 }
 
 /// Images [first, first + n) as a Features × n batch of values in [0, 1] (pixel / 255).
-template <class T, int Features>
-Batch<T, Features> to_batch(const IdxImages& im, std::size_t first, std::size_t n) {
+template <class Scalar, int Features>
+Batch<Scalar, Features> to_batch(const IdxImages& im, std::size_t first, std::size_t n) {
     if (im.rows * im.cols != std::size_t(Features))
         throw std::invalid_argument("to_batch: images have " + std::to_string(im.rows * im.cols) +
                                     " pixels, expected " + std::to_string(Features));
     if (first > im.count || n > im.count - first)
         throw std::invalid_argument("to_batch: images [" + std::to_string(first) + ", " + std::to_string(first + n) +
                                     ") are out of range (" + std::to_string(im.count) + " images)");
-    Batch<T, Features> x(Features, Eigen::Index(n));
+    Batch<Scalar, Features> x(Features, Eigen::Index(n));
     for (std::size_t i = 0; i < n; ++i)
-        for (int p = 0; p < Features; ++p) x(p, Eigen::Index(i)) = T(im.pixels[(first + i) * Features + std::size_t(p)]) / T(255);
+        for (int p = 0; p < Features; ++p) x(p, Eigen::Index(i)) = Scalar(im.pixels[(first + i) * Features + std::size_t(p)]) / Scalar(255);
     return x;
 }
 

@@ -1,5 +1,5 @@
 /// @file dense.hpp
-/// @brief Dense<T, In, Out>: a fully connected layer, y = W x + b.
+/// @brief Dense<Scalar, In, Out>: a fully connected layer, y = W x + b.
 #pragma once
 
 #include "detail/gemm.hpp"
@@ -13,24 +13,24 @@ namespace neuronka {
  * Sizes are template parameters, so a Sequential checks them at compile time and counts
  * parameters as a constant. W is stored fixed-size when small and on the heap when large.
  *
- * @tparam T   scalar type (float or double)
+ * @tparam Scalar   scalar type (float or double)
  * @tparam In  input features (> 0)
  * @tparam Out output features (> 0)
  */
-template <class T, int In, int Out>
+template <class Scalar, int In, int Out>
 struct Dense {
-    static_assert(In > 0 && Out > 0, "Dense<T, In, Out>: In and Out must both be positive (a layer with no inputs "
+    static_assert(In > 0 && Out > 0, "Dense<Scalar, In, Out>: In and Out must both be positive (a layer with no inputs "
                                      "or no outputs has nothing to compute)");
-    static_assert(std::is_floating_point_v<T>, "Dense<T, In, Out>: T must be float or double");
+    static_assert(std::is_floating_point_v<Scalar>, "Dense<Scalar, In, Out>: Scalar must be float or double");
 
-    using scalar_type = T;
+    using scalar_type = Scalar;
     static constexpr int in_size = In;
     static constexpr int out_size = Out;
     static constexpr std::size_t parameter_count = std::size_t(In) * Out + Out;
     static constexpr std::size_t parameter_tensors = 2;  // W, b
 
-    detail::Storage<T, Out, In> W;  // Out × In
-    Vector<T, Out> b;                // Out
+    detail::Storage<Scalar, Out, In> W;  // Out × In
+    Vector<Scalar, Out> b;                // Out
 
     explicit Dense(std::uint64_t seed = 0) : W(Out, In), dW_(Out, In) {
         Rng rng(seed);
@@ -39,7 +39,7 @@ struct Dense {
 
     /// y and dx per sample; forward y = W x: In·Out multiply-adds; backward dW and dx: twice that.
     static constexpr Cost cost(int = 1) {
-        return {double(parameter_count), 2.0 * In * Out, 4.0 * In * Out, double(In + Out) * sizeof(T)};
+        return {double(parameter_count), 2.0 * In * Out, 4.0 * In * Out, double(In + Out) * sizeof(Scalar)};
     }
 
     static std::string name() { return "Dense<In=" + std::to_string(In) + ",Out=" + std::to_string(Out) + ">"; }
@@ -53,14 +53,12 @@ struct Dense {
 
     /// x: In × B  →  y: Out × B
     template <class Derived>
-    const Batch<T, Out>& forward(const Eigen::MatrixBase<Derived>& x) {
+    const Batch<Scalar, Out>& forward(const Eigen::MatrixBase<Derived>& x) {
         static_assert(Derived::RowsAtCompileTime == Eigen::Dynamic || Derived::RowsAtCompileTime == In,
                       "Dense::forward: the input's compile-time row count differs from In");
         detail::check_shape({&name, "forward"}, x, In);
-        const Eigen::Ref<const Batch<T, In>> xr(x);  // an expression is evaluated once, then checked and used
-#ifndef NEURONKA_NO_FINITE_CHECKS
-        if (!detail::is_member_call()) detail::check_finite({&name, "forward"}, xr);
-#endif
+        const Eigen::Ref<const Batch<Scalar, In>> xr(x);  // an expression is evaluated once, then checked and used
+        detail::check_entry_values({&name, "forward"}, xr);
         y_.resize(Out, xr.cols());
         fwd_.set(y_, W, xr);  // y = W x
         y_.colwise() += b;     // y += b
@@ -69,34 +67,19 @@ struct Dense {
 
     /// x: In × B (the batch given to forward), dy: Out × B  →  dx: In × B.  dW, db accumulate.
     template <class DerivedX, class DerivedY>
-    const Batch<T, In>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        detail::check_grad_shape({&name, "backward"}, x, dy, Out);
-        const Eigen::Ref<const Batch<T, Out>> dyr(dy);               // an expression is evaluated once
-        backward_parameters(x, dyr);                                 // dW += dy xᵀ, db += Σ dy
-        dx_.resize(In, x.cols());
-        dx_gemm_.set(dx_, W.transpose(), dyr);  // dx = Wᵀ dy
-        return dx_;
+    const Batch<Scalar, In>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        return checked_backward(x, dy, [&](const auto& xr, const auto& dyr) -> const Batch<Scalar, In>& {
+            accumulate_gradients(xr, dyr);          // dW += dy xᵀ, db += Σ dy
+            dx_.resize(In, xr.cols());
+            dx_gemm_.set(dx_, W.transpose(), dyr);  // dx = Wᵀ dy
+            return dx_;
+        });
     }
 
     /// Like backward, but skips dx: for the first layer of a model, whose input needs no gradient.
     template <class DerivedX, class DerivedY>
     void backward_parameters(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        detail::check_shape({&name, "backward"}, x, In);
-        detail::check_grad_shape({&name, "backward"}, x, dy, Out);
-        const Eigen::Ref<const Batch<T, In>> xr(x);
-        const Eigen::Ref<const Batch<T, Out>> dyr(dy);  // an expression is evaluated once, then checked and used
-#ifndef NEURONKA_NO_FINITE_CHECKS
-        if (!detail::is_member_call()) detail::check_finite({&name, "backward"}, dyr, "output gradient");
-#endif
-        const bool add = !grad_zero_;  // the first backward after zero_grad() writes: one pass fewer
-        if (add) {
-            dW_gemm_.add(dW_, dyr, xr.transpose());  // dW += dy xᵀ
-            db_ += dyr.rowwise().sum();              // db += Σ_columns dy
-        } else {
-            dW_gemm_.set(dW_, dyr, xr.transpose());  // dW = dy xᵀ
-            db_ = dyr.rowwise().sum();
-        }
-        grad_zero_ = false;
+        checked_backward(x, dy, [&](const auto& xr, const auto& dyr) { accumulate_gradients(xr, dyr); });
     }
 
     /// Backward fused with a plain SGD update (what SGD::step(model, x, dy) calls): dx = Wᵀ dy with
@@ -104,31 +87,30 @@ struct Dense {
     /// weight update done by the product itself, so that dW is never formed. Requires
     /// gradients_are_zero(); they still are afterwards. Returns dx, or nullptr when not wanted.
     template <class DerivedX, class DerivedY>
-    const Batch<T, In>* backward_sgd(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
-                                     T learning_rate, T weight_decay, bool want_dx) {
+    const Batch<Scalar, In>* backward_sgd(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
+                                          Scalar learning_rate, Scalar weight_decay, bool want_dx) {
         NEURONKA_ASSERT(grad_zero_, "Dense::backward_sgd: gradients pending");
-        detail::check_shape({&name, "backward"}, x, In);
-        detail::check_grad_shape({&name, "backward"}, x, dy, Out);
-        const Eigen::Ref<const Batch<T, In>> xr(x);
-        const Eigen::Ref<const Batch<T, Out>> dyr(dy);
-        if (want_dx) {
-            dx_.resize(In, x.cols());
-            dx_gemm_.set(dx_, W.transpose(), dyr);  // dx = Wᵀ dy, before W moves
-        }
-        if (weight_decay > T(0)) W *= T(1) - learning_rate * weight_decay, b *= T(1) - learning_rate * weight_decay;
-        dW_gemm_.add_scaled_outer(W, dyr, xr, -learning_rate);  // W −= η dy xᵀ
-        b.noalias() -= learning_rate * dyr.rowwise().sum();                        // b −= η Σ dy
-        return want_dx ? &dx_ : nullptr;
+        return checked_backward(x, dy, [&](const auto& xr, const auto& dyr) -> const Batch<Scalar, In>* {
+            if (want_dx) {
+                dx_.resize(In, xr.cols());
+                dx_gemm_.set(dx_, W.transpose(), dyr);  // dx = Wᵀ dy, before W moves
+            }
+            const Scalar keep = Scalar(1) - learning_rate * weight_decay;
+            if (weight_decay > Scalar(0)) W *= keep, b *= keep;      // decoupled weight decay
+            dW_gemm_.add_scaled_outer(W, dyr, xr, -learning_rate);   // W −= η dy xᵀ
+            b.noalias() -= learning_rate * dyr.rowwise().sum();      // b −= η Σ dy
+            return want_dx ? &dx_ : nullptr;
+        });
     }
 
     /// True from zero_grad() until the next backward: the gradients read as zero.
     bool gradients_are_zero() const { return grad_zero_; }
 
-    const Batch<T, Out>& output() const { return y_; }
+    const Batch<Scalar, Out>& output() const { return y_; }
 
     /// The accumulated gradients d(loss)/dW (Out × In) and d(loss)/db (Out).
-    const detail::Storage<T, Out, In>& dW() { return materialise_grad(), dW_; }
-    const Vector<T, Out>& db() { return materialise_grad(), db_; }
+    const detail::Storage<Scalar, Out, In>& dW() { return materialise_grad(), dW_; }
+    const Vector<Scalar, Out>& db() { return materialise_grad(), db_; }
 
     /// Gradients read as zero from now on; the next backward writes them instead of adding.
     void zero_grad() { grad_zero_ = true; }
@@ -141,16 +123,41 @@ struct Dense {
     }
 
 private:
+    /// The preamble every backward shares: x and dy checked against the layer, each evaluated once
+    /// (an expression is not recomputed), then handed to `body` as In × B and Out × B views.
+    template <class DerivedX, class DerivedY, class Body>
+    decltype(auto) checked_backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy, Body&& body) {
+        detail::check_shape({&name, "backward"}, x, In);
+        detail::check_grad_shape({&name, "backward"}, x, dy, Out);
+        const Eigen::Ref<const Batch<Scalar, In>> xr(x);
+        const Eigen::Ref<const Batch<Scalar, Out>> dyr(dy);
+        return body(xr, dyr);
+    }
+
+    /// xr: In × B, dyr: Out × B.  dW += dy xᵀ, db += Σ dy (written, not added, after zero_grad()).
+    template <class XR, class DYR>
+    void accumulate_gradients(const XR& xr, const DYR& dyr) {
+        detail::check_entry_values({&name, "backward"}, dyr, "output gradient");
+        if (!grad_zero_) {
+            dW_gemm_.add(dW_, dyr, xr.transpose());  // dW += dy xᵀ
+            db_ += dyr.rowwise().sum();              // db += Σ_columns dy
+        } else {
+            dW_gemm_.set(dW_, dyr, xr.transpose());  // dW = dy xᵀ: one pass fewer than zeroing and adding
+            db_ = dyr.rowwise().sum();
+        }
+        grad_zero_ = false;
+    }
+
     void materialise_grad() {
         if (grad_zero_) dW_.setZero(), db_.setZero(), grad_zero_ = false;
     }
-    detail::Storage<T, Out, In> dW_;  // Out × In
-    Vector<T, Out> db_;               // Out
+    detail::Storage<Scalar, Out, In> dW_;  // Out × In
+    Vector<Scalar, Out> db_;               // Out
     bool grad_zero_ = true;           // zero_grad() was called and no backward since
-    Batch<T, Out> y_;  // Out × B
-    Batch<T, In> dx_;  // In × B
+    Batch<Scalar, Out> y_;  // Out × B
+    Batch<Scalar, In> dx_;  // In × B
     static constexpr bool small = In * Out <= 256;  // W fits in registers/L1: unrolled products
-    detail::Gemm<T, small> fwd_, dW_gemm_, dx_gemm_;
+    detail::Gemm<Scalar, small> fwd_, dW_gemm_, dx_gemm_;
 };
 
 }  // namespace neuronka

@@ -36,7 +36,7 @@ struct Embedding {
         zero_grad();
     }
 
-    /// ids: N token ids in [0, Vocab)  →  y: Dim × N, y(:, i) = E(:, ids[i])
+    /// ids: T·B token ids in [0, Vocab)  →  y: Dim × (T·B), y(:, i) = E(:, ids[i])
     const Batch<Scalar, Dim>& forward(std::span<const int> ids) {
         check_ids(ids, "forward");
         y_.resize(Dim, Eigen::Index(ids.size()));
@@ -44,7 +44,7 @@ struct Embedding {
         return y_;
     }
 
-    /// ids: N (given to forward), dy: Dim × N.  dE(:, ids[i]) += dy(:, i); ids have no gradient.
+    /// ids: T·B (given to forward), dy: Dim × (T·B).  dE(:, ids[i]) += dy(:, i); ids have no gradient.
     template <class Derived>
     void backward(std::span<const int> ids, const Eigen::MatrixBase<Derived>& dy) {
         check_ids(ids, "backward");
@@ -72,7 +72,7 @@ private:
                                             " at position " + std::to_string(i) + " is out of range [0, " +
                                             std::to_string(Vocab) + "). Hint: encode text with the model's vocabulary");
     }
-    Batch<Scalar, Dim> y_;  // Dim × N
+    Batch<Scalar, Dim> y_;  // Dim × (T·B)
 };
 
 /// Learned positions: y(:, b·T + t) = x(:, b·T + t) + P(:, t) for token t of every sequence.
@@ -116,9 +116,7 @@ struct PositionalEmbedding {
     /// x: Dim × (T·B) (given to forward), dy: Dim × (T·B)  →  dx = dy.  dP(:, t) += Σ_b dy(:, b·T + t)
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, Dim>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        detail::check_shape({&name, "backward"}, x, Dim);
-        detail::check_grad({&name, "backward"}, x, dy, Dim);
-        detail::check_forward_width({&name, "backward"}, y_.cols(), x.cols());
+        detail::check_backward({&name, "backward"}, x, Dim, dy, Dim, y_.cols());
         dx_ = dy;  // forward: y = x + P[t], so dx = dy
         for (Eigen::Index c = 0; c < dx_.cols(); c += T_) dP.leftCols(T_) += dx_.middleCols(c, T_);
         return dx_;

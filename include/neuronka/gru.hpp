@@ -1,8 +1,8 @@
 /// @file gru.hpp
 /// @brief GRU<Scalar, In, Hidden>: a gated recurrent layer that reads each sequence left to right.
 ///
-/// Shapes: In input features, Hd = Hidden, T sequence length, B sequences, N = T·B. Input In × N and
-/// output Hd × N, each sequence's T columns together (column b·T + t is step t of sequence b).
+/// Shapes: In input features, Hd = Hidden, T sequence length, B sequences, TB = T·B. Input In × TB and
+/// output Hd × TB, each sequence's T columns together (column b·T + t is step t of sequence b).
 /// Gate rows are ordered r, z, n, as in PyTorch's nn.GRU, whose weights load unchanged.
 #pragma once
 
@@ -83,13 +83,11 @@ struct GRU {
         detail::check_shape({&name, "forward"}, x, In);
         detail::check_sequence({&name, "forward"}, x.cols(), seq_len);
         const Eigen::Ref<const Batch<Scalar, In>> xr(x);  // an expression is evaluated once, then checked and used
-#ifndef NEURONKA_NO_FINITE_CHECKS
-        if (!detail::is_member_call()) detail::check_finite({&name, "forward"}, xr);
-#endif
-        const Eigen::Index N = xr.cols(), Tn = seq_len;
+        detail::check_entry_values({&name, "forward"}, xr);
+        const Eigen::Index TB = xr.cols(), Tn = seq_len;
         T_ = seq_len;
-        gates_.resize(G, N), h_prev_.resize(Hidden, N), ghn_.resize(Hidden, N), y_.resize(Hidden, N);
-        gh_.resize(G, N / Tn);
+        gates_.resize(G, TB), h_prev_.resize(Hidden, TB), ghn_.resize(Hidden, TB), y_.resize(Hidden, TB);
+        gh_.resize(G, TB / Tn);
         gates_.noalias() = W_ih * xr;  // W_ih x for every step at once; becomes [r; z; n] below
         gates_.colwise() += b_ih;
         for (Eigen::Index t = 0; t < Tn; ++t) {
@@ -115,14 +113,12 @@ struct GRU {
     /// dx: In × (T·B). Backpropagation through time; all four parameters' gradients accumulate.
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, In>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        detail::check_shape({&name, "backward"}, x, In);
-        detail::check_grad({&name, "backward"}, x, dy, Hidden);
-        detail::check_forward_width({&name, "backward"}, y_.cols(), x.cols());
+        detail::check_backward({&name, "backward"}, x, In, dy, Hidden, y_.cols());
         const Eigen::Ref<const Batch<Scalar, In>> xr(x);
         const Eigen::Ref<const Batch<Scalar, Hidden>> dyr(dy);
-        const Eigen::Index N = xr.cols(), Tn = T_;
-        dgh_.resize(G, N), dan_.resize(Hidden, N);
-        dh_.setZero(Hidden, N / Tn);  // d(loss)/d(state), carried from step t + 1 back to step t
+        const Eigen::Index TB = xr.cols(), Tn = T_;
+        dgh_.resize(G, TB), dan_.resize(Hidden, TB);
+        dh_.setZero(Hidden, TB / Tn);  // d(loss)/d(state), carried from step t + 1 back to step t
         for (Eigen::Index t = Tn - 1; t >= 0; --t) {
             const auto g = detail::time_step(std::as_const(gates_), t, Tn);
             const auto r = g.topRows(Hidden).array(), z = g.middleRows(Hidden, Hidden).array(), n = g.bottomRows(Hidden).array();
@@ -150,7 +146,7 @@ struct GRU {
         dW_ih.bottomRows(Hidden).noalias() += dan_ * xr.transpose();
         db_ih.head(2 * Hidden) += dgh_.topRows(2 * Hidden).rowwise().sum();
         db_ih.tail(Hidden) += dan_.rowwise().sum();
-        dx_.resize(In, N);
+        dx_.resize(In, TB);
         dx_.noalias() = W_ih.topRows(2 * Hidden).transpose() * dgh_.topRows(2 * Hidden);  // dx = W_ihᵀ [da_r; da_z; da_n]
         dx_.noalias() += W_ih.bottomRows(Hidden).transpose() * dan_;
         return dx_;
@@ -172,13 +168,13 @@ struct GRU {
 
 private:
     int T_ = 0;
-    Batch<Scalar, G> gates_;              // 3Hd × N: [r; z; n] of every step
-    Batch<Scalar, Hidden> h_prev_, ghn_;  // Hd × N: the state before each step; W_hn h + b_hn
-    Batch<Scalar, Hidden> y_;             // Hd × N
+    Batch<Scalar, G> gates_;              // 3Hd × TB: [r; z; n] of every step
+    Batch<Scalar, Hidden> h_prev_, ghn_;  // Hd × TB: the state before each step; W_hn h + b_hn
+    Batch<Scalar, Hidden> y_;             // Hd × TB
     Batch<Scalar, G> gh_;                 // 3Hd × B: W_hh h + b_hh of the current step
-    Batch<Scalar, G> dgh_;                // 3Hd × N: gradient of W_hh h + b_hh
-    Batch<Scalar, Hidden> dan_, dh_;      // Hd × N: gradient of n's argument; Hd × B: of the state
-    Batch<Scalar, In> dx_;                // In × N
+    Batch<Scalar, G> dgh_;                // 3Hd × TB: gradient of W_hh h + b_hh
+    Batch<Scalar, Hidden> dan_, dh_;      // Hd × TB: gradient of n's argument; Hd × B: of the state
+    Batch<Scalar, In> dx_;                // In × TB
 };
 
 }  // namespace neuronka

@@ -40,19 +40,19 @@ struct Cost {
 /// One trainable tensor of a layer and its accumulated gradient, both seen as flat arrays.
 /// `value` and `grad` always have the same size. Optimisers identify a parameter by the order in
 /// which a model visits it, never by its address.
-template <class T>
+template <class Scalar>
 struct ParamView {
     const char* name;                          ///< the layer's name for it: "W", "b", ...
-    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> value;  ///< parameter
-    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> grad;   ///< d(loss)/d(parameter), accumulated
+    Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>> value;  ///< parameter
+    Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>> grad;   ///< d(loss)/d(parameter), accumulated
 };
 
 namespace detail {
 /// Makes a ParamView over two Eigen objects of equal size.
 template <class P, class G>
 auto view(const char* name, P& value, G& grad) {
-    using T = typename P::Scalar;
-    return ParamView<T>{name, {value.data(), value.size()}, {grad.data(), grad.size()}};
+    using Scalar = typename P::Scalar;
+    return ParamView<Scalar>{name, {value.data(), value.size()}, {grad.data(), grad.size()}};
 }
 }  // namespace detail
 
@@ -65,20 +65,20 @@ auto parameter_view(const char* name, P& value, G& grad) {
 
 namespace detail {
 /// A visitor that accepts any ParamView; used to state the concept.
-template <class T>
+template <class Scalar>
 struct AnyParamVisitor {
-    void operator()(ParamView<T>) const {}
+    void operator()(ParamView<Scalar>) const {}
 };
 }  // namespace detail
 
 namespace detail {
 /// The input a layer takes: a batch of In features, or token ids when In is `token_ids`.
-template <class T, int In>
+template <class Scalar, int In>
 struct layer_input {
-    using type = Batch<T, In>;
+    using type = Batch<Scalar, In>;
 };
-template <class T>
-struct layer_input<T, token_ids> {
+template <class Scalar>
+struct layer_input<Scalar, token_ids> {
     using type = std::span<const int>;
 };
 template <class L>
@@ -107,8 +107,8 @@ void set_mode(L& layer, Mode mode) {
  *  - `L::scalar_type`, `L::in_size` (or `token_ids`), `L::out_size`, `L::parameter_count`;
  *  - `L::name()`, `L::cost(seq_len)`; default-constructible, and `explicit L(seed)`;
  *  - `forward(x)`, or `forward(x, seq_len)` for a layer that needs the sequence length →
- *    `const Batch<T, Out>&` owned by the layer, valid until the next forward;
- *  - `backward(x, dy)` → `const Batch<T, In>&` dx (void for token ids); parameter gradients
+ *    `const Batch<Scalar, Out>&` owned by the layer, valid until the next forward;
+ *  - `backward(x, dy)` → `const Batch<Scalar, In>&` dx (void for token ids); parameter gradients
  *    accumulate; x is the input of the last forward, whose caches (the sequence length included) it uses;
  *  - `output()`, `zero_grad()`, `init(rng)`, `visit_parameters(f)`;
  *  - optional: `set_mode(Mode)`, `parameter_tensors`, `backward_parameters(x, dy)`.
@@ -208,8 +208,8 @@ void locate_non_finite(const std::string& where, Tuple& members) {
 }  // namespace detail
 
 /// Turns an entry of a Sequential into a concrete layer. Concrete layers are themselves; size-free
-/// entries such as `Tanh` specialise this to become `Activation<T, In, Tanh>`.
-template <class Entry, class T, int In>
+/// entries such as `Tanh` specialise this to become `Activation<Scalar, In, Tanh>`.
+template <class Entry, class Scalar, int In>
 struct bind_layer {
     using type = Entry;
 };

@@ -1,5 +1,5 @@
 /// @file layer_norm.hpp
-/// @brief LayerNorm<T, Dim>: normalise each column to zero mean and unit variance, then scale and shift.
+/// @brief LayerNorm<Scalar, Dim>: normalise each column to zero mean and unit variance, then scale and shift.
 #pragma once
 
 #include "layer.hpp"
@@ -16,33 +16,33 @@ namespace neuronka {
  *
  * γ starts at 1, β at 0. Mean and rstd of each column are cached for backward.
  */
-template <class T, int Dim>
+template <class Scalar, int Dim>
 struct LayerNorm {
-    static_assert(Dim > 1, "LayerNorm<T, Dim>: Dim must be at least 2 (one feature normalises to 0)");
-    using scalar_type = T;
+    static_assert(Dim > 1, "LayerNorm<Scalar, Dim>: Dim must be at least 2 (one feature normalises to 0)");
+    using scalar_type = Scalar;
     static constexpr int in_size = Dim;
     static constexpr int out_size = Dim;
     static constexpr std::size_t parameter_count = 2 * std::size_t(Dim);
     static constexpr std::size_t parameter_tensors = 2;  // gamma, beta
-    static constexpr T eps = T(1e-5);
+    static constexpr Scalar eps = Scalar(1e-5);
 
-    Vector<T, Dim> gamma, beta, dgamma, dbeta;  // Dim
+    Vector<Scalar, Dim> gamma, beta, dgamma, dbeta;  // Dim
 
     explicit LayerNorm(std::uint64_t = 0) { init_parameters(); }
-    static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, (2.0 * Dim + 2) * sizeof(T)}; }
+    static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, (2.0 * Dim + 2) * sizeof(Scalar)}; }
     static std::string name() { return "LayerNorm<Dim=" + std::to_string(Dim) + ">"; }
     void init(Rng&) { init_parameters(); }
 
     /// x: Dim × B  →  y: Dim × B
     template <class Derived>
-    const Batch<T, Dim>& forward(const Eigen::MatrixBase<Derived>& x) {
+    const Batch<Scalar, Dim>& forward(const Eigen::MatrixBase<Derived>& x) {
         detail::check_input({&name, "forward"}, x, Dim);
         const Eigen::Index B = x.cols();
         y_.resize(Dim, B), mean_.resize(B), rstd_.resize(B);
         for (Eigen::Index c = 0; c < B; ++c) {
-            const T mu = x.col(c).mean();                                      // μ = mean(x)
-            const T var = (x.col(c).array() - mu).square().mean();             // σ² = mean((x − μ)²)
-            const T rstd = T(1) / std::sqrt(var + eps);                         // rstd = 1/√(σ² + ε)
+            const Scalar mu = x.col(c).mean();                                      // μ = mean(x)
+            const Scalar var = (x.col(c).array() - mu).square().mean();             // σ² = mean((x − μ)²)
+            const Scalar rstd = Scalar(1) / std::sqrt(var + eps);                         // rstd = 1/√(σ² + ε)
             y_.col(c) = (((x.col(c).array() - mu) * rstd) * gamma.array() + beta.array()).matrix();  // y = γ x̂ + β
             mean_(c) = mu, rstd_(c) = rstd;
         }
@@ -51,18 +51,16 @@ struct LayerNorm {
 
     /// x: Dim × B (given to forward), dy: Dim × B  →  dx: Dim × B.  dγ, dβ accumulate.
     template <class DerivedX, class DerivedY>
-    const Batch<T, Dim>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        detail::check_shape({&name, "backward"}, x, Dim);
-        detail::check_grad({&name, "backward"}, x, dy, Dim);
-        detail::check_forward_width({&name, "backward"}, y_.cols(), x.cols());
+    const Batch<Scalar, Dim>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        detail::check_backward({&name, "backward"}, x, Dim, dy, Dim, y_.cols());
         dx_.resize(Dim, x.cols());
         for (Eigen::Index c = 0; c < x.cols(); ++c) {
             // forward: x̂ = (x − μ) · rstd, recomputed from the cached μ and rstd
-            const Eigen::Array<T, Dim, 1> xhat = (x.col(c).array() - mean_(c)) * rstd_(c);
+            const Eigen::Array<Scalar, Dim, 1> xhat = (x.col(c).array() - mean_(c)) * rstd_(c);
             // forward: y = γ ⊙ x̂ + β, so dγ += dy ⊙ x̂, dβ += dy, dx̂ = dy ⊙ γ
             dgamma.array() += dy.col(c).array() * xhat;
             dbeta += dy.col(c);
-            const Eigen::Array<T, Dim, 1> dxhat = dy.col(c).array() * gamma.array();
+            const Eigen::Array<Scalar, Dim, 1> dxhat = dy.col(c).array() * gamma.array();
             // forward: x̂ depends on x directly and through μ and σ²; the two means below are those paths:
             // dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ ⊙ x̂))
             dx_.col(c) = (rstd_(c) * (dxhat - dxhat.mean() - xhat * (dxhat * xhat).mean())).matrix();
@@ -70,7 +68,7 @@ struct LayerNorm {
         return dx_;
     }
 
-    const Batch<T, Dim>& output() const { return y_; }
+    const Batch<Scalar, Dim>& output() const { return y_; }
     void zero_grad() {
         dgamma.setZero();
         dbeta.setZero();
@@ -87,8 +85,8 @@ private:
         beta.setZero();
         zero_grad();
     }
-    Batch<T, Dim> y_, dx_;                     // Dim × B
-    Eigen::Matrix<T, Eigen::Dynamic, 1> mean_, rstd_;  // B
+    Batch<Scalar, Dim> y_, dx_;                     // Dim × B
+    Eigen::Matrix<Scalar, Eigen::Dynamic, 1> mean_, rstd_;  // B
 };
 
 }  // namespace neuronka

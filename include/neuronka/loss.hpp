@@ -16,8 +16,8 @@ namespace neuronka {
 namespace detail {
 /// The one check of a loss on the hot path: its value. Only when it is not finite are the
 /// predictions scanned, so that the error gives the position of the first inf/NaN among them.
-template <class T, class Derived>
-T check_finite_loss(const char* where, T value, const Eigen::MatrixBase<Derived>& prediction) {
+template <class Scalar, class Derived>
+Scalar check_finite_loss(const char* where, Scalar value, const Eigen::MatrixBase<Derived>& prediction) {
     if (std::isfinite(value)) return value;
     if (!prediction.allFinite())
         throw_non_finite(std::string(where) + "::forward", "input", prediction,
@@ -28,114 +28,115 @@ T check_finite_loss(const char* where, T value, const Eigen::MatrixBase<Derived>
 }
 }  // namespace detail
 
-/// L = 1/(N·B) Σ (y - t)²  over all N × B entries (the mean of the squared errors).
-template <class T, int N>
+/// L = 1/(Out·B) Σ (y - t)²  over all Out × B entries (the mean of the squared errors).
+template <class Scalar, int Out>
 struct MeanSquaredError {
     static constexpr const char* name = "MeanSquaredError";
     static std::string loss_name() { return name; }
 
-    /// y: N × B prediction, t: N × B target  →  mean squared error
+    /// y: Out × B prediction, t: Out × B target  →  mean squared error
     template <class DY, class DT>
-    T forward(const Eigen::MatrixBase<DY>& y, const Eigen::MatrixBase<DT>& t) {
-        detail::check_shape({&loss_name, "forward"}, y, N);
+    Scalar forward(const Eigen::MatrixBase<DY>& y, const Eigen::MatrixBase<DT>& t) {
+        detail::check_shape({&loss_name, "forward"}, y, Out);
         detail::check_same_shape("MeanSquaredError::forward", "target", t, y, "target must have the prediction's shape");
-        dy_.resize(N, y.cols());
+        dy_.resize(Out, y.cols());
         dy_ = y - t;  // the error, kept for backward
         scaled_ = false;
-        const T loss = dy_.squaredNorm() / T(dy_.size());
+        const Scalar loss = dy_.squaredNorm() / Scalar(dy_.size());
         return detail::check_finite_loss(name, loss, y);
     }
-    /// dL/dy: N × B, for the last forward
-    const Batch<T, N>& backward() {
-        if (!scaled_) dy_ *= T(2) / T(dy_.size()), scaled_ = true;  // dL/dy = 2 (y - t) / (N·B)
+    /// dL/dy: Out × B, for the last forward
+    const Batch<Scalar, Out>& backward() {
+        if (!scaled_) dy_ *= Scalar(2) / Scalar(dy_.size()), scaled_ = true;  // dL/dy = 2 (y - t) / (Out·B)
         return dy_;
     }
 
 private:
-    Batch<T, N> dy_;      // y − t, then (after backward) the gradient
+    Batch<Scalar, Out> dy_;      // y − t, then (after backward) the gradient
     bool scaled_ = false;
 };
 
-/// Softmax over the N logits of each column, then L = -1/B Σ_b log p(label_b).
+/// Softmax over the Out logits of each column, then L = -1/B Σ_b log p(label_b).
 /// Computed with log-sum-exp (the column maximum is subtracted), so large logits do not overflow.
-template <class T, int N>
+template <class Scalar, int Out>
 struct SoftmaxCrossEntropy {
     static constexpr const char* name = "SoftmaxCrossEntropy";
     static std::string loss_name() { return name; }
 
-    /// z: N × B logits, labels: B class indices in [0, N)  →  mean cross-entropy
+    /// z: Out × B logits, labels: B class indices in [0, Out)  →  mean cross-entropy
     template <class DZ>
-    T forward(const Eigen::MatrixBase<DZ>& z, std::span<const int> labels) {
-        detail::check_shape({&loss_name, "forward"}, z, N);
+    Scalar forward(const Eigen::MatrixBase<DZ>& z, std::span<const int> labels) {
+        detail::check_shape({&loss_name, "forward"}, z, Out);
         if (Eigen::Index(labels.size()) != z.cols())
             detail::throw_size("SoftmaxCrossEntropy::forward", "label list", labels.size(), "labels", z.cols(),
                                "pass one label per column of the logits");
         for (std::size_t b = 0; b < labels.size(); ++b)
-            if (labels[b] < 0 || labels[b] >= N)
+            if (labels[b] < 0 || labels[b] >= Out)
                 throw std::invalid_argument("SoftmaxCrossEntropy::forward: label " + std::to_string(labels[b]) +
                                             " at column " + std::to_string(b) + " is out of range [0, " +
-                                            std::to_string(N) + "). Hint: labels are class indices 0.." +
-                                            std::to_string(N - 1));
+                                            std::to_string(Out) + "). Hint: labels are class indices 0.." +
+                                            std::to_string(Out - 1));
         const Eigen::Index B = z.cols();
-        p_.resize(N, B);
+        p_.resize(Out, B);
         labels_.resize(labels.size());
-        T total = 0;
+        Scalar total = 0;
         for (Eigen::Index b = 0; b < B; ++b) {
-            const T m = z.col(b).maxCoeff();
+            const Scalar m = z.col(b).maxCoeff();
             p_.col(b).array() = (z.col(b).array() - m).exp();
-            const T s = p_.col(b).sum();
+            const Scalar s = p_.col(b).sum();
             p_.col(b) /= s;                                      // softmax
             total += std::log(s) + m - z(labels[b], b);          // log Σ e^z - z_label
             labels_[std::size_t(b)] = labels[b];
         }
         done_ = false;
-        return detail::check_finite_loss(name, total / T(B), z);
+        return detail::check_finite_loss(name, total / Scalar(B), z);
     }
-    /// dL/dz: N × B, for the last forward: (softmax(z) − onehot(label)) / B, formed in place of the
+    /// dL/dz: Out × B, for the last forward: (softmax(z) − onehot(label)) / B, formed in place of the
     /// softmax on the first call.
-    const Batch<T, N>& backward() {
+    const Batch<Scalar, Out>& backward() {
         if (!done_) {
-            for (Eigen::Index b = 0; b < p_.cols(); ++b) p_(labels_[std::size_t(b)], b) -= T(1);  // p − onehot
-            p_ /= T(p_.cols());                                                                // / B
+            for (Eigen::Index b = 0; b < p_.cols(); ++b) p_(labels_[std::size_t(b)], b) -= Scalar(1);  // p − onehot
+            p_ /= Scalar(p_.cols());                                                                // / B
             done_ = true;
         }
         return p_;
     }
 
 private:
-    Batch<T, N> p_;            // softmax of the last forward, then (after backward) the gradient
+    Batch<Scalar, Out> p_;            // softmax of the last forward, then (after backward) the gradient
     std::vector<int> labels_;  // B
     bool done_ = false;
 };
 
-/// L = 1/(N·B) Σ [max(z, 0) - z t + log(1 + e^(-|z|))], the binary cross-entropy of σ(z) against t,
+/// L = 1/(Out·B) Σ [max(z, 0) - z t + log(1 + e^(-|z|))], the binary cross-entropy of σ(z) against t,
 /// written so that no exponential overflows. Targets t are in [0, 1].
-template <class T, int N>
+template <class Scalar, int Out>
 struct BinaryCrossEntropyWithLogits {
     static constexpr const char* name = "BinaryCrossEntropyWithLogits";
     static std::string loss_name() { return name; }
 
-    /// z: N × B logits, t: N × B targets in [0, 1]  →  mean binary cross-entropy
+    /// z: Out × B logits, t: Out × B targets in [0, 1]  →  mean binary cross-entropy
     template <class DZ, class DT>
-    T forward(const Eigen::MatrixBase<DZ>& z, const Eigen::MatrixBase<DT>& t) {
-        detail::check_shape({&loss_name, "forward"}, z, N);
+    Scalar forward(const Eigen::MatrixBase<DZ>& z, const Eigen::MatrixBase<DT>& t) {
+        detail::check_shape({&loss_name, "forward"}, z, Out);
         detail::check_same_shape("BinaryCrossEntropyWithLogits::forward", "target", t, z, "target must have the logits' shape");
-        if (!((t.array() >= T(0)) && (t.array() <= T(1))).all())
+        if (!((t.array() >= Scalar(0)) && (t.array() <= Scalar(1))).all())
             throw std::invalid_argument("BinaryCrossEntropyWithLogits::forward: a target lies outside [0, 1] "
                                         "(or is NaN). Hint: targets are probabilities");
-        const T loss = (z.array().max(T(0)) - z.array() * t.array() + (-z.array().abs()).exp().log1p()).sum() / T(z.size());
-        z_ = z, t_ = t;  // kept for backward
+        const Scalar loss = (z.array().max(Scalar(0)) - z.array() * t.array() + (-z.array().abs()).exp().log1p()).sum() / Scalar(z.size());
+        dz_.resize(Out, z.cols());
+        dz_.array() = z.array().logistic() - t.array(), scaled_ = false;  // σ(z) − t, scaled in backward
         return detail::check_finite_loss(name, loss, z);
     }
-    /// dL/dz: N × B, for the last forward
-    const Batch<T, N>& backward() {
-        dz_.resize(N, z_.cols());
-        dz_.array() = (z_.array().logistic() - t_.array()) / T(z_.size());  // dL/dz = (σ(z) − t) / (N·B)
+    /// dL/dz: Out × B, for the last forward
+    const Batch<Scalar, Out>& backward() {
+        if (!scaled_) dz_ /= Scalar(dz_.size()), scaled_ = true;  // dL/dz = (σ(z) − t) / (Out·B)
         return dz_;
     }
 
 private:
-    Batch<T, N> z_, t_, dz_;  // N × B
+    Batch<Scalar, Out> dz_;  // σ(z) − t, then (after backward) the gradient
+    bool scaled_ = false;
 };
 
 }  // namespace neuronka

@@ -1,5 +1,5 @@
 /// @file neuron.hpp
-/// @brief Neuron<T, In, Activation>: the lecture's y = w·x + b, optionally followed by an activation.
+/// @brief Neuron<Scalar, In, Activation>: the lecture's y = w·x + b, optionally followed by an activation.
 #pragma once
 
 #include "activation.hpp"
@@ -11,12 +11,12 @@ namespace neuronka {
  * @brief One neuron: y = act(w·x + b). With In = 1 and Identity it is the line y = a·x + b, whose two
  * parameters (weight a, bias b) training moves to their best values.
  *
- * It is a Dense<T, In, 1> (the weighted sum) followed by an element-wise activation, and a Layer
+ * It is a Dense<Scalar, In, 1> (the weighted sum) followed by an element-wise activation, and a Layer
  * like any other.
  */
-template <class T, int In, class Act = Identity>
+template <class Scalar, int In, class Act = Identity>
 struct Neuron {
-    using scalar_type = T;
+    using scalar_type = Scalar;
     static constexpr int in_size = In;
     static constexpr int out_size = 1;
     static constexpr std::size_t parameter_count = std::size_t(In) + 1;
@@ -28,16 +28,16 @@ struct Neuron {
     }
 
     static constexpr Cost cost(int = 1) {
-        return Dense<T, In, 1>::cost() + (std::is_same_v<Act, Identity> ? Cost{} : Activation<T, 1, Act>::cost());
+        return Dense<Scalar, In, 1>::cost() + (std::is_same_v<Act, Identity> ? Cost{} : Activation<Scalar, 1, Act>::cost());
     }
     static std::string name() { return "Neuron<In=" + std::to_string(In) + "," + Act::name + ">"; }
 
     /// The weight of input i.
-    T& w(int i = 0) { return sum_.W(0, i); }
-    T w(int i = 0) const { return sum_.W(0, i); }
+    Scalar& w(int i = 0) { return sum_.W(0, i); }
+    Scalar w(int i = 0) const { return sum_.W(0, i); }
     /// The bias.
-    T& b() { return sum_.b(0); }
-    T b() const { return sum_.b(0); }
+    Scalar& b() { return sum_.b(0); }
+    Scalar b() const { return sum_.b(0); }
 
     void init(Rng& rng) {
         sum_.init(rng, std::is_same_v<Act, ReLU> || std::is_same_v<Act, GELU> ? Init::he : Init::xavier);
@@ -45,7 +45,7 @@ struct Neuron {
 
     /// x: In × B  →  y: 1 × B
     template <class Derived>
-    const Batch<T, 1>& forward(const Eigen::MatrixBase<Derived>& x) {
+    const Batch<Scalar, 1>& forward(const Eigen::MatrixBase<Derived>& x) {
         if constexpr (std::is_same_v<Act, Identity>)
             return sum_.forward(x);
         else {
@@ -57,7 +57,7 @@ struct Neuron {
 
     /// x: In × B, dy: 1 × B  →  dx: In × B; dw and db accumulate.
     template <class DerivedX, class DerivedY>
-    const Batch<T, In>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+    const Batch<Scalar, In>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
         if constexpr (std::is_same_v<Act, Identity>)
             return sum_.backward(x, dy);
         else {
@@ -82,10 +82,8 @@ struct Neuron {
     void backward_step(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy, Optimizer& opt) {
         if constexpr (std::is_same_v<Act, Identity>) {
             detail::check_grad_shape({&name, "backward"}, sum_.output(), dy, 1);
-            const Eigen::Ref<const Batch<T, 1>> dyr(dy);  // an expression is evaluated once
-#ifndef NEURONKA_NO_FINITE_CHECKS
-            if (!detail::is_member_call()) detail::check_finite({&name, "backward"}, dyr, "output gradient");
-#endif
+            const Eigen::Ref<const Batch<Scalar, 1>> dyr(dy);  // an expression is evaluated once
+            detail::check_entry_values({&name, "backward"}, dyr, "output gradient");
             opt.template update_layer<false>(sum_, 0, x, dyr);
         } else {
             const auto& dz = act_.backward(sum_.output(), dy);  // checks dy where it enters
@@ -94,7 +92,7 @@ struct Neuron {
         }
     }
 
-    const Batch<T, 1>& output() const {
+    const Batch<Scalar, 1>& output() const {
         if constexpr (std::is_same_v<Act, Identity>)
             return sum_.output();
         else
@@ -105,15 +103,15 @@ struct Neuron {
 
     template <class F>
     void visit_parameters(F&& f) {
-        sum_.visit_parameters([&](ParamView<T> p) {  // named as in the lecture: w and b
+        sum_.visit_parameters([&](ParamView<Scalar> p) {  // named as in the lecture: w and b
             p.name = p.name[0] == 'W' ? "w" : "b";
             f(p);
         });
     }
 
 private:
-    Dense<T, In, 1> sum_;
-    Activation<T, 1, Act> act_;
+    Dense<Scalar, In, 1> sum_;
+    Activation<Scalar, 1, Act> act_;
 };
 
 }  // namespace neuronka

@@ -98,14 +98,14 @@ enum class Init {
 /// reproducible.
 template <class Derived>
 void initialise_uniform(Eigen::MatrixBase<Derived>& w, Rng& rng, double bound) {
-    using T = typename Derived::Scalar;
-    const T a = T(bound);
-    constexpr int bits = std::numeric_limits<T>::digits;  // 24 for float, 53 for double
-    const T scale = T(std::ldexp(1.0, -bits));
+    using Scalar = typename Derived::Scalar;
+    const Scalar a = Scalar(bound);
+    constexpr int bits = std::numeric_limits<Scalar>::digits;  // 24 for float, 53 for double
+    const Scalar scale = Scalar(std::ldexp(1.0, -bits));
     for (Eigen::Index j = 0; j < w.cols(); ++j)
         for (Eigen::Index i = 0; i < w.rows(); ++i) {
-            const T u = T(rng.next_u64() >> (64 - bits)) * scale;  // exact, in [0, 1)
-            w(i, j) = a * (T(2) * u - T(1));
+            const Scalar u = Scalar(rng.next_u64() >> (64 - bits)) * scale;  // exact, in [0, 1)
+            w(i, j) = a * (Scalar(2) * u - Scalar(1));
         }
 }
 

@@ -33,26 +33,26 @@ template <class E, class... Rest>
 struct first_sized<E, Rest...> : std::conditional_t<is_size_free<E>, first_sized<Rest...>, std::type_identity<E>> {};
 
 /// Binds every entry to a concrete layer, checking neighbour sizes on the way.
-template <class T, int In, int Position, class... Entries>
+template <class Scalar, int In, int Position, class... Entries>
 struct bind_all {
     using type = std::tuple<>;
     static constexpr int out_size = In;
 };
-template <class T, int In, int Position, class E, class... Rest>
-struct bind_all<T, In, Position, E, Rest...> {
-    using L = typename bind_layer<E, T, In>::type;
+template <class Scalar, int In, int Position, class E, class... Rest>
+struct bind_all<Scalar, In, Position, E, Rest...> {
+    using L = typename bind_layer<E, Scalar, In>::type;
     static_assert(Layer<L>, "Sequential: every entry must be a neuronka layer (see docs/layer-concept.md)");
-    static_assert(std::is_same_v<typename L::scalar_type, T>,
+    static_assert(std::is_same_v<typename L::scalar_type, Scalar>,
                   "Sequential: all layers must use the same scalar type (float or double)");
     static_assert(sequential_layer_sizes<Position, In, L::in_size>::ok);
-    using next = bind_all<T, L::out_size, Position + 1, Rest...>;
+    using next = bind_all<Scalar, L::out_size, Position + 1, Rest...>;
     using type = decltype(std::tuple_cat(std::declval<std::tuple<L>>(), std::declval<typename next::type>()));
     static constexpr int out_size = next::out_size;
 };
 
-/// The number of ParamViews of the first N layers of a tuple, or std::size_t(-1) when one of them does
+/// The number of ParamViews of the first Count layers of a tuple, or std::size_t(-1) when one of them does
 /// not state it (`static constexpr std::size_t parameter_tensors`).
-template <class Tuple, std::size_t N>
+template <class Tuple, std::size_t Count>
 constexpr std::size_t tensors_before() {
     return []<std::size_t... I>(std::index_sequence<I...>) {
         constexpr bool known = (true && ... && requires { std::tuple_element_t<I, Tuple>::parameter_tensors; });
@@ -60,15 +60,15 @@ constexpr std::size_t tensors_before() {
             return (std::size_t(0) + ... + std::size_t(std::tuple_element_t<I, Tuple>::parameter_tensors));
         else
             return std::size_t(-1);
-    }(std::make_index_sequence<N>{});
+    }(std::make_index_sequence<Count>{});
 }
 
 template <class L>
 inline constexpr bool prefers_he = false;
-template <class T, int N>
-inline constexpr bool prefers_he<Activation<T, N, ReLU>> = true;
-template <class T, int N>
-inline constexpr bool prefers_he<Activation<T, N, GELU>> = true;
+template <class Scalar, int D>
+inline constexpr bool prefers_he<Activation<Scalar, D, ReLU>> = true;
+template <class Scalar, int D>
+inline constexpr bool prefers_he<Activation<Scalar, D, GELU>> = true;
 
 }  // namespace detail
 
@@ -168,7 +168,7 @@ public:
     decltype(auto) backward(const X& x, const Eigen::MatrixBase<DerivedY>& dy) {
         detail::check_grad_shape({&name, "backward"}, output(), dy, out_size);
         const Eigen::Ref<const Batch<scalar_type, out_size>> dyr(dy);  // an expression is evaluated once
-        check_gradient_values(dyr);
+        detail::check_entry_values({&name, "backward"}, dyr, "output gradient");
         detail::MemberScope members;
         return backward_from<depth - 1>(x, dyr);
     }
@@ -179,7 +179,7 @@ public:
     void backward_parameters(const X& x, const Eigen::MatrixBase<DerivedY>& dy) {
         detail::check_grad_shape({&name, "backward"}, output(), dy, out_size);
         const Eigen::Ref<const Batch<scalar_type, out_size>> dyr(dy);
-        check_gradient_values(dyr);
+        detail::check_entry_values({&name, "backward"}, dyr, "output gradient");
         detail::MemberScope members;
         if constexpr (depth == 1) {
             detail::backward_parameters(std::get<0>(layers_), x, dyr);
@@ -198,7 +198,7 @@ public:
     void backward_step(const X& x, const Eigen::MatrixBase<DerivedY>& dy, Optimizer& opt) {
         detail::check_grad_shape({&name, "backward"}, output(), dy, out_size);
         const Eigen::Ref<const Batch<scalar_type, out_size>> dyr(dy);
-        check_gradient_values(dyr);
+        detail::check_entry_values({&name, "backward"}, dyr, "output gradient");
         detail::MemberScope members;
         backward_update<false>(x, dyr, opt, 0);
     }
@@ -227,14 +227,6 @@ public:
     }
 
 private:
-    // Where the output gradient enters the model, its values are checked for inf/NaN; inside a
-    // composite they are not.
-    void check_gradient_values(const Eigen::Ref<const Batch<scalar_type, out_size>>& dy) const {
-#ifndef NEURONKA_NO_FINITE_CHECKS
-        if (!detail::is_member_call()) detail::check_finite({&name, "backward"}, dy, "output gradient");
-#endif
-    }
-
     template <class L, class F>
     static void describe_one(F& f, int seq_len) {
         if constexpr (requires { L::describe(f, seq_len); }) {

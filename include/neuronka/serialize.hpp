@@ -48,9 +48,9 @@ inline constexpr std::uint32_t checkpoint_version = 1;
 inline constexpr std::uint32_t has_optimizer = 1, has_rng = 2;
 inline constexpr std::uint64_t max_string = 1 << 16;
 
-template <class T>
+template <class Scalar>
 constexpr const char* scalar_name() {
-    return std::is_same_v<T, float> ? "float32" : "float64";
+    return std::is_same_v<Scalar, float> ? "float32" : "float64";
 }
 
 /// Appends little-endian fields to a byte buffer.
@@ -66,11 +66,11 @@ struct Writer {
         u64(s.size());
         bytes.insert(bytes.end(), s.begin(), s.end());
     }
-    template <class T>
-    void values(const T* p, std::size_t n) {
+    template <class Scalar>
+    void values(const Scalar* p, std::size_t n) {
         u64(n);
         for (std::size_t i = 0; i < n; ++i) {
-            if constexpr (sizeof(T) == 4) u32(std::bit_cast<std::uint32_t>(p[i]));
+            if constexpr (sizeof(Scalar) == 4) u32(std::bit_cast<std::uint32_t>(p[i]));
             else u64(std::bit_cast<std::uint64_t>(p[i]));
         }
     }
@@ -116,17 +116,17 @@ struct Reader {
         if (found != expected) fail(std::string(what) + ": expected \"" + expected + "\", found \"" + found + "\"");
     }
     /// A block of values whose count must be `expected` (checked before anything is allocated).
-    template <class T>
-    std::vector<T> values(std::uint64_t expected, const char* what, bool check_finite) {
+    template <class Scalar>
+    std::vector<Scalar> values(std::uint64_t expected, const char* what, bool check_finite) {
         const std::size_t at = pos;
         const std::uint64_t n = u64(what);
         if (n != expected) pos = at, fail(std::string(what) + ": expected " + std::to_string(expected) + " values, found " + std::to_string(n));
-        need(n * sizeof(T), what);
-        std::vector<T> v(n);
+        need(n * sizeof(Scalar), what);
+        std::vector<Scalar> v(n);
         for (auto& x : v) {
-            if constexpr (sizeof(T) == 4) x = std::bit_cast<T>(u32(what));
-            else x = std::bit_cast<T>(u64(what));
-            if (check_finite && !std::isfinite(x)) pos -= sizeof(T), fail(std::string(what) + ": value is not finite");
+            if constexpr (sizeof(Scalar) == 4) x = std::bit_cast<Scalar>(u32(what));
+            else x = std::bit_cast<Scalar>(u64(what));
+            if (check_finite && !std::isfinite(x)) pos -= sizeof(Scalar), fail(std::string(what) + ": value is not finite");
         }
         return v;
     }
@@ -206,15 +206,15 @@ struct NoOptimizer {
 /// The bytes of a checkpoint of `model` (and of `opt` and `rng` when given). See save().
 template <class Model, class Opt = detail::NoOptimizer>
 std::vector<unsigned char> checkpoint_bytes(Model& model, Opt* opt = nullptr, const Rng* rng = nullptr) {
-    using T = typename Model::scalar_type;
+    using Scalar = typename Model::scalar_type;
     detail::Writer w;
     w.bytes.insert(w.bytes.end(), std::begin(detail::checkpoint_magic), std::end(detail::checkpoint_magic));
     w.u32(detail::checkpoint_version);
     w.u32((opt ? detail::has_optimizer : 0) | (rng ? detail::has_rng : 0));
     w.str(Model::name());
-    w.str(detail::scalar_name<T>());
-    std::vector<ParamView<T>> params;
-    model.visit_parameters([&](ParamView<T> p) { params.push_back(p); });
+    w.str(detail::scalar_name<Scalar>());
+    std::vector<ParamView<Scalar>> params;
+    model.visit_parameters([&](ParamView<Scalar> p) { params.push_back(p); });
     w.u64(params.size());
     for (const auto& p : params) w.str(p.name), w.values(p.value.data(), std::size_t(p.value.size()));
     if (opt) {
@@ -249,8 +249,8 @@ void save(const std::string& path, Model& model, Opt& opt, const Rng& rng) {
 template <class Model, class Opt = detail::NoOptimizer>
 void load_bytes(const std::vector<unsigned char>& bytes, const std::string& source, Model& model, Opt* opt = nullptr,
                 Rng* rng = nullptr, LoadOptions o = {}) {
-    using T = typename Model::scalar_type;
-    using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
+    using Scalar = typename Model::scalar_type;
+    using Array = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
     detail::Reader r{bytes, source};
     r.need(8, "magic");
     if (!std::equal(std::begin(detail::checkpoint_magic), std::end(detail::checkpoint_magic), bytes.begin()))
@@ -262,18 +262,18 @@ void load_bytes(const std::vector<unsigned char>& bytes, const std::string& sour
     const std::uint32_t flags = r.u32("flags");
     if (flags & ~(detail::has_optimizer | detail::has_rng)) r.pos -= 4, r.fail("unknown flags " + std::to_string(flags));
     r.expect(r.str("model description"), Model::name(), "model description");
-    r.expect(r.str("scalar type"), detail::scalar_name<T>(), "scalar type");
+    r.expect(r.str("scalar type"), detail::scalar_name<Scalar>(), "scalar type");
 
     // The model's parameters: the checkpoint must list the same ones, of the same sizes.
-    std::vector<ParamView<T>> params;
-    model.visit_parameters([&](ParamView<T> p) { params.push_back(p); });
+    std::vector<ParamView<Scalar>> params;
+    model.visit_parameters([&](ParamView<Scalar> p) { params.push_back(p); });
     const std::size_t at = r.pos;
     const std::uint64_t count = r.u64("parameter count");
     if (count != params.size()) r.pos = at, r.fail("expected " + std::to_string(params.size()) + " parameters, found " + std::to_string(count));
-    std::vector<std::vector<T>> values;
+    std::vector<std::vector<Scalar>> values;
     for (const auto& p : params) {
         r.expect(r.str("parameter name"), p.name, "parameter name");
-        values.push_back(r.template values<T>(std::uint64_t(p.value.size()), p.name, o.check_finite));
+        values.push_back(r.template values<Scalar>(std::uint64_t(p.value.size()), p.name, o.check_finite));
     }
     // The optimiser's state, if present.
     const bool stored_opt = flags & detail::has_optimizer;
@@ -291,7 +291,7 @@ void load_bytes(const std::vector<unsigned char>& bytes, const std::string& sour
                 r.pos -= 8, r.fail("optimiser state has " + std::to_string(arrays) + " arrays, expected 0 or " + std::to_string(params.size()));
             state.emplace_back();
             for (std::uint64_t a = 0; a < arrays; ++a) {
-                const std::vector<T> v = r.template values<T>(std::uint64_t(params[a].value.size()), "optimiser state", o.check_finite);
+                const std::vector<Scalar> v = r.template values<Scalar>(std::uint64_t(params[a].value.size()), "optimiser state", o.check_finite);
                 state.back().push_back(Eigen::Map<const Array>(v.data(), Eigen::Index(v.size())));
             }
         }

@@ -10,12 +10,12 @@
 namespace neuronka {
 
 /// Hyper-parameters of SGD.
-template <class T>
+template <class Scalar>
 struct SGDOptions {
-    T learning_rate = T(0.01);  ///< η > 0
-    T momentum = T(0);          ///< μ in [0, 1)
+    Scalar learning_rate = Scalar(0.01);  ///< η > 0
+    Scalar momentum = Scalar(0);          ///< μ in [0, 1)
     bool nesterov = false;      ///< Nesterov momentum (needs μ > 0)
-    T weight_decay = T(0);      ///< λ ≥ 0, decoupled: applied to the parameter, not the gradient
+    Scalar weight_decay = Scalar(0);      ///< λ ≥ 0, decoupled: applied to the parameter, not the gradient
 };
 
 /**
@@ -29,14 +29,14 @@ struct SGDOptions {
  * The velocity of each parameter is created on the first step, in the order the model visits its
  * parameters, and is checked against that parameter's size on every later step.
  */
-template <class T>
+template <class Scalar>
 class SGD {
 public:
-    explicit SGD(SGDOptions<T> options = {}) : opt_(options) { validate(); }
+    explicit SGD(SGDOptions<Scalar> options = {}) : opt_(options) { validate(); }
 
-    const SGDOptions<T>& options() const { return opt_; }
+    const SGDOptions<Scalar>& options() const { return opt_; }
     /// Changes the learning rate (for schedules); other options stay.
-    void set_learning_rate(T lr) {
+    void set_learning_rate(Scalar lr) {
         opt_.learning_rate = lr;
         validate();
     }
@@ -45,11 +45,8 @@ public:
     template <class Model>
     void step(Model& model) {
         std::size_t index = 0;
-        model.visit_parameters([&](ParamView<T> p) { update(index++, p); });
-        if (opt_.momentum > T(0) && index != velocity_.size())
-            throw std::invalid_argument("SGD::step: the model has " + std::to_string(index) +
-                                        " parameters, expected " + std::to_string(velocity_.size()) +
-                                        ". Hint: use one optimiser per model");
+        model.visit_parameters([&](ParamView<Scalar> p) { update(index++, p); });
+        check_parameter_count(index);
         ++steps_;
     }
 
@@ -84,8 +81,8 @@ public:
         if constexpr (requires { layer.template backward_update<WantDx>(x, dy, *this, first); }) {
             return layer.template backward_update<WantDx>(x, dy, *this, first);
         } else {
-            if constexpr (requires { layer.backward_sgd(x, dy, T(), T(), WantDx); }) {
-                if (opt_.momentum == T(0) && layer.gradients_are_zero()) {
+            if constexpr (requires { layer.backward_sgd(x, dy, Scalar(), Scalar(), WantDx); }) {
+                if (opt_.momentum == Scalar(0) && layer.gradients_are_zero()) {
                     const auto* dx = layer.backward_sgd(x, dy, opt_.learning_rate, opt_.weight_decay, WantDx);
                     if constexpr (WantDx) return dx;
                     else return nullptr;
@@ -93,7 +90,7 @@ public:
             }
             auto update_parameters = [&] {
                 std::size_t i = first;
-                layer.visit_parameters([&](ParamView<T> p) { update(i++, p); });
+                layer.visit_parameters([&](ParamView<Scalar> p) { update(i++, p); });
                 layer.zero_grad();
             };
             if constexpr (WantDx) {
@@ -119,43 +116,49 @@ public:
         f(velocity_);
     }
     /// The velocity buffers, one per parameter in visiting order (empty without momentum).
-    const std::vector<Eigen::Array<T, Eigen::Dynamic, 1>>& velocity() const { return velocity_; }
-    std::vector<Eigen::Array<T, Eigen::Dynamic, 1>>& velocity() { return velocity_; }
+    const std::vector<Eigen::Array<Scalar, Eigen::Dynamic, 1>>& velocity() const { return velocity_; }
+    std::vector<Eigen::Array<Scalar, Eigen::Dynamic, 1>>& velocity() { return velocity_; }
 
 private:
     // A fused step updates parameters from the last to the first: velocities exist beforehand.
     template <class Model>
     void prepare_velocity(Model& model) {
-        if (opt_.momentum == T(0)) return;
+        if (opt_.momentum == Scalar(0)) return;
         if (velocity_.empty())
-            model.visit_parameters([&](ParamView<T> p) { velocity_.push_back(Eigen::Array<T, Eigen::Dynamic, 1>::Zero(p.value.size())); });
-        else if (velocity_.size() != Model::parameter_tensors)
-            throw std::invalid_argument("SGD::step: the model has " + std::to_string(Model::parameter_tensors) +
-                                        " parameters, expected " + std::to_string(velocity_.size()) +
-                                        ". Hint: use one optimiser per model");
+            model.visit_parameters([&](ParamView<Scalar> p) { velocity_.push_back(Eigen::Array<Scalar, Eigen::Dynamic, 1>::Zero(p.value.size())); });
+        else
+            check_parameter_count(Model::parameter_tensors);
+    }
+
+    // With momentum, the model must have as many parameter tensors as there are velocities (each
+    // velocity's size is checked where it is used, in update).
+    void check_parameter_count(std::size_t count) const {
+        if (opt_.momentum > Scalar(0) && count != velocity_.size())
+            throw std::invalid_argument("SGD::step: the model has " + std::to_string(count) + " parameters, expected " +
+                                        std::to_string(velocity_.size()) + ". Hint: use one optimiser per model");
     }
 
     void validate() const {
-        auto bad = [](const char* what, T v, const char* hint) {
+        auto bad = [](const char* what, Scalar v, const char* hint) {
             throw std::invalid_argument(std::string("SGD: ") + what + " is " + detail::format_value(v) + ", " + hint);
         };
-        if (!(opt_.learning_rate > T(0)) || !std::isfinite(opt_.learning_rate))
+        if (!(opt_.learning_rate > Scalar(0)) || !std::isfinite(opt_.learning_rate))
             bad("learning_rate", opt_.learning_rate, "expected a finite value > 0");
-        if (!(opt_.momentum >= T(0) && opt_.momentum < T(1))) bad("momentum", opt_.momentum, "expected 0 <= momentum < 1");
-        if (!(opt_.weight_decay >= T(0)) || !std::isfinite(opt_.weight_decay))
+        if (!(opt_.momentum >= Scalar(0) && opt_.momentum < Scalar(1))) bad("momentum", opt_.momentum, "expected 0 <= momentum < 1");
+        if (!(opt_.weight_decay >= Scalar(0)) || !std::isfinite(opt_.weight_decay))
             bad("weight_decay", opt_.weight_decay, "expected a finite value >= 0");
-        if (opt_.nesterov && opt_.momentum == T(0))
+        if (opt_.nesterov && opt_.momentum == Scalar(0))
             bad("momentum", opt_.momentum, "Nesterov momentum needs momentum > 0");
     }
 
-    void update(std::size_t i, ParamView<T>& p) {
-        const T lr = opt_.learning_rate, mu = opt_.momentum;
-        if (opt_.weight_decay > T(0)) p.value *= T(1) - lr * opt_.weight_decay;  // p ← p − η λ p
-        if (mu == T(0)) {
+    void update(std::size_t i, ParamView<Scalar>& p) {
+        const Scalar lr = opt_.learning_rate, mu = opt_.momentum;
+        if (opt_.weight_decay > Scalar(0)) p.value *= Scalar(1) - lr * opt_.weight_decay;  // p ← p − η λ p
+        if (mu == Scalar(0)) {
             p.value -= lr * p.grad;  // p ← p − η g
             return;
         }
-        if (i == velocity_.size()) velocity_.push_back(Eigen::Array<T, Eigen::Dynamic, 1>::Zero(p.value.size()));
+        if (i == velocity_.size()) velocity_.push_back(Eigen::Array<Scalar, Eigen::Dynamic, 1>::Zero(p.value.size()));
         auto& v = velocity_[i];
         if (v.size() != p.value.size())
             throw std::invalid_argument("SGD::step: parameter " + std::to_string(i) + " (" + p.name + ") has " +
@@ -168,8 +171,8 @@ private:
             p.value -= lr * v;  // p ← p − η v
     }
 
-    SGDOptions<T> opt_;
-    std::vector<Eigen::Array<T, Eigen::Dynamic, 1>> velocity_;
+    SGDOptions<Scalar> opt_;
+    std::vector<Eigen::Array<Scalar, Eigen::Dynamic, 1>> velocity_;
     std::size_t steps_ = 0;
 };
 

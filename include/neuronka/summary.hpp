@@ -28,11 +28,11 @@ struct StepCost {
 /// The cost of one training step of Model, from its type alone.
 template <class Model>
 constexpr StepCost step_cost(double batch, int seq_len = 1, Optimizer opt = Optimizer::sgd) {
-    using T = typename Model::scalar_type;
+    using Scalar = typename Model::scalar_type;
     StepCost s;
     s.per_sample = Model::cost(seq_len);
     s.samples = batch * seq_len;
-    s.parameter_bytes = s.per_sample.parameters * sizeof(T);
+    s.parameter_bytes = s.per_sample.parameters * sizeof(Scalar);
     s.gradient_bytes = s.parameter_bytes;
     s.optimizer_bytes = s.parameter_bytes * (opt == Optimizer::adamw ? 2 : opt == Optimizer::sgd_momentum ? 1 : 0);
     s.activation_bytes = s.per_sample.activation_bytes * s.samples;

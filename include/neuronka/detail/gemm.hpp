@@ -36,7 +36,7 @@ struct operand<Eigen::Transpose<X>> {
     static const std::remove_const_t<X>& matrix(const Eigen::Transpose<X>& x) { return x.nestedExpression(); }
 };
 
-template <class T, bool Small = false>
+template <class Scalar, bool Small = false>
 class Gemm {
 public:
     Gemm() = default;
@@ -72,13 +72,13 @@ public:
             small<TransA, TransB>(c, a, b, accumulate);
         } else {
             if (!accumulate) c.setZero();
-            blocked<TransA, TransB>(c, a, b, T(1), m, n, k);
+            blocked<TransA, TransB>(c, a, b, Scalar(1), m, n, k);
         }
     }
 
     /// c += alpha · a · bᵀ: the weight update W −= η dy xᵀ done by the product itself.
     template <class C, class A, class B>
-    void add_scaled_outer(C& c, const A& a, const B& b, T alpha) {
+    void add_scaled_outer(C& c, const A& a, const B& b, Scalar alpha) {
         const Eigen::Index m = a.rows(), k = a.cols(), n = b.rows();
         NEURONKA_ASSERT(c.rows() == m && c.cols() == n && b.cols() == k, "Gemm: sizes");
         if (Small || m * n * k <= small_product_flops)
@@ -89,7 +89,7 @@ public:
 
 private:
     template <bool TransA, bool TransB, class C, class A, class B>
-    void blocked(C& c, const A& a, const B& b, T alpha, Eigen::Index m, Eigen::Index n, Eigen::Index k) {
+    void blocked(C& c, const A& a, const B& b, Scalar alpha, Eigen::Index m, Eigen::Index n, Eigen::Index k) {
         if (!blocking_ || m != m_ || n != n_ || k != k_) {
             blocking_ = std::make_unique<Blocking>(m, n, k, 1, true);
             blocking_->allocateAll();
@@ -102,7 +102,7 @@ private:
         constexpr int order_c = C::IsRowMajor ? RowMajor : ColMajor;
         static_assert(A::InnerStrideAtCompileTime == 1 && B::InnerStrideAtCompileTime == 1 &&
                       C::InnerStrideAtCompileTime == 1, "Gemm: operands need unit inner stride");
-        internal::general_matrix_matrix_product<Index, T, order_a, false, T, order_b, false, order_c, 1>::run(
+        internal::general_matrix_matrix_product<Index, Scalar, order_a, false, Scalar, order_b, false, order_c, 1>::run(
             m, n, k, a.data(), a.outerStride(), b.data(), b.outerStride(), c.data(), 1, c.outerStride(), alpha,
             *blocking_, nullptr);
     }
@@ -115,9 +115,9 @@ private:
             if (!accumulate) c.setZero();
             for (Eigen::Index j = 0; j < a.cols(); ++j) c.noalias() += a.col(j) * b.col(j).transpose();
         } else if constexpr (TransA && !TransB && A::ColsAtCompileTime >= 8 && A::RowsAtCompileTime >= 2 &&
-                             A::SizeAtCompileTime * sizeof(T) <= fixed_small_bytes) {
+                             A::SizeAtCompileTime * sizeof(Scalar) <= fixed_small_bytes) {
             // aᵀ b: a copy of aᵀ (small, on the stack) makes it the column-blocked product below
-            Eigen::Matrix<T, A::ColsAtCompileTime, A::RowsAtCompileTime> at;
+            Eigen::Matrix<Scalar, A::ColsAtCompileTime, A::RowsAtCompileTime> at;
             at.noalias() = a.transpose();
             small_columns(c, at, b, accumulate);
         } else if constexpr (TransA && !TransB) {
@@ -147,7 +147,7 @@ private:
     template <class C, class A, class B>
     static void small_columns(C& c, const A& a, const B& b, bool accumulate) {
         constexpr int M = C::RowsAtCompileTime, K = A::ColsAtCompileTime;
-        using Col = Eigen::Matrix<T, M, 1>;
+        using Col = Eigen::Matrix<Scalar, M, 1>;
         const Eigen::Index n = c.cols();
         Eigen::Index j = 0;
         for (; j + 4 <= n; j += 4) {
@@ -173,7 +173,7 @@ private:
     }
 
     using Blocking =
-        Eigen::internal::gemm_blocking_space<Eigen::ColMajor, T, T, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic, 1, false>;
+        Eigen::internal::gemm_blocking_space<Eigen::ColMajor, Scalar, Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic, 1, false>;
     std::unique_ptr<Blocking> blocking_;
     Eigen::Index m_ = 0, n_ = 0, k_ = 0;
 };
