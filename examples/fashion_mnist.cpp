@@ -1,10 +1,15 @@
-// Fashion-MNIST: a real data set. An MLP 784-256-128-10 learns to tell T-shirts from sneakers from
-// Debian's dataset-fashion-mnist (IDX files, gzip), with a progress bar; prints the test accuracy
-// and a confusion matrix; saves the model as a checkpoint, loads it back in a second process and
-// checks that it gives the same test accuracy; writes fashion_mnist.svg, a grid of test images
-// with predicted and true labels.
-// Options: --epochs N (default 10), --data DIR (default /usr/share/datasets/fashion-mnist), --out DIR.
-// Internal: --evaluate CHECKPOINT prints the test accuracy of a saved model and exits.
+// Fashion-MNIST: a real data set. An MLP 784-256-128-10 and a convolutional network (two 5x5
+// convolutions with max pooling, then a dense layer with dropout) learn to tell T-shirts from
+// sneakers from Debian's dataset-fashion-mnist (IDX files, gzip), with a progress bar. For each
+// model: the test accuracy and a confusion matrix; the model saved as a checkpoint, loaded back in
+// a second process, which must give the same test accuracy; a grid of test images with predicted
+// and true labels (fashion_mnist_<model>.svg). The CNN's first-layer filters are drawn in
+// fashion_mnist_filters.svg. At the end, both test accuracies side by side.
+// Options: --model mlp|cnn|both (default both), --epochs N (both models; default 10 for the MLP, 8
+// for the CNN), --mlp-epochs N, --cnn-epochs N (one model), --train-images N (the first N training
+// images only, default all 60000: for quick checks), --data DIR (default
+// /usr/share/datasets/fashion-mnist), --out DIR.
+// Internal: --evaluate CHECKPOINT --model M prints the test accuracy of a saved model and exits.
 #include "common/cli.hpp"
 
 #include <neuronka/data.hpp>
@@ -18,7 +23,11 @@ using namespace neuronka;
 using namespace examples;  // examples/common: cli, plot, words, ...
 
 namespace {
-using Model = Sequential<Dense<float, 784, 256>, ReLU, Dense<float, 256, 128>, ReLU, Dense<float, 128, 10>>;
+using Mlp = Sequential<Dense<float, 784, 256>, ReLU, Dense<float, 256, 128>, ReLU, Dense<float, 128, 10>>;
+// 28x28 -> conv 5x5 (16) -> pool -> 14x14 -> conv 5x5 (32) -> pool -> 7x7x32 -> dense 128 -> dropout -> 10
+using Cnn = Sequential<Conv2D<float, 1, 16, 5, 28, 28, 1, 2>, ReLU, MaxPool2D<float, 16, 28, 28, 2>,
+                       Conv2D<float, 16, 32, 5, 14, 14, 1, 2>, ReLU, MaxPool2D<float, 32, 14, 14, 2>,
+                       Dense<float, 32 * 7 * 7, 128>, ReLU, Dropout<0.5>, Dense<float, 128, 10>>;
 const char* class_names[10] = {"T-shirt", "Trouser", "Pullover", "Dress", "Coat",
                                "Sandal",  "Shirt",   "Sneaker",  "Bag",   "Boot"};
 
@@ -33,8 +42,10 @@ Split load_split(const std::string& dir, const char* prefix) {
         throw DataError(dir + ": " + std::to_string(s.images.count) + " images but " + std::to_string(s.labels.size()) + " labels");
     return s;
 }
-// Predicted classes of every image of a split.
+// Predicted classes of every image of a split (in evaluation mode: no dropout).
+template <class Model>
 std::vector<int> predict(Model& model, const Split& s) {
+    model.set_mode(Mode::evaluation);
     std::vector<int> out;
     for (std::size_t first = 0; first < s.images.count; first += 1000) {
         const std::size_t n = std::min<std::size_t>(1000, s.images.count - first);
@@ -45,12 +56,31 @@ std::vector<int> predict(Model& model, const Split& s) {
             out.push_back(int(best));
         }
     }
+    model.set_mode(Mode::training);
     return out;
 }
 double accuracy(const std::vector<int>& predicted, const std::vector<int>& labels) {
     std::size_t ok = 0;
     for (std::size_t i = 0; i < labels.size(); ++i) ok += predicted[i] == labels[i];
     return double(ok) / double(labels.size());
+}
+
+// The first convolution's filters, one 5x5 grey square each (white = most negative, black = most positive).
+void draw_filters(const std::string& path, const Cnn& cnn) {
+    const auto& W = cnn.layer<0>().W;  // 16 x 25: row o is filter o, column kh*5 + kw
+    const float scale = std::max(W.maxCoeff(), -W.minCoeff());
+    std::ofstream out(path);
+    const int cell = 10, box = 5 * cell + 10;
+    out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << 8 * box + 10 << "' height='" << 2 * box + 40
+        << "' font-family='sans-serif' font-size='13'><rect width='100%' height='100%' fill='white'/>"
+        << "<text x='10' y='18'>The CNN's 16 learned 5x5 filters of its first layer (dark = positive weight)</text>\n";
+    for (int o = 0; o < 16; ++o)
+        for (int k = 0; k < 25; ++k) {
+            const int v = int(127.5 - 127.5 * W(o, k) / scale);
+            out << "<rect x='" << 10 + (o % 8) * box + (k % 5) * cell << "' y='" << 30 + (o / 8) * box + (k / 5) * cell
+                << "' width='" << cell << "' height='" << cell << "' fill='rgb(" << v << "," << v << "," << v << ")'/>";
+        }
+    out << "\n</svg>\n";
 }
 
 void image_grid(const std::string& path, const Split& s, const std::vector<int>& predicted) {
@@ -75,108 +105,147 @@ void image_grid(const std::string& path, const Split& s, const std::vector<int>&
     }
     out << "</svg>\n";
 }
+
+// Trains `Model` for `epochs`, prints its test accuracy and confusion matrix, saves and reloads it in
+// a second process, and draws the image grid. Returns the test accuracy.
+template <class Model>
+double train_and_report(const char* tag, const cli::Args& args, const char* self, const std::string& dir,
+                        const Split& train, const Split& test, const Batch<float, 784>& all, int epochs) {
+    Model model(1);
+    std::printf("\n%s: %s, %zu parameters\n", tag, Model::name().c_str(), Model::parameter_count);
+    SoftmaxCrossEntropy<float, 10> ce;
+    AdamW<float> opt({.learning_rate = 1e-3f, .weight_decay = 1e-4f});
+    const int B = 64;
+    std::vector<std::size_t> order(train.images.count);
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    Rng rng(2);
+    Batch<float, 784> x(784, B);
+    std::vector<int> y(B);
+    // Counted FLOPs per sample of a training step; backward_parameters skips the first layer's dx.
+    using First = std::remove_cvref_t<decltype(model.template layer<0>())>;
+    const double flops_per_sample = step_cost<Model>(1).flops() - First::cost().forward_flops;
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::size_t steps_per_epoch = order.size() / B;
+    const long total_steps = long(steps_per_epoch) * epochs, warmup = std::min(200L, total_steps / 10);
+    const auto schedule = LearningRateSchedule::warmup_cosine(1e-3, warmup, total_steps, 1e-5);
+    long step = 0;
+    for (int epoch = 1; epoch <= epochs; ++epoch) {
+        for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[rng.below(i + 1)]);
+        double loss_sum = 0;
+        std::size_t correct = 0;
+        for (std::size_t s = 0; s < steps_per_epoch; ++s) {
+            for (int b = 0; b < B; ++b) {
+                const std::size_t k = order[s * B + std::size_t(b)];
+                x.col(b) = all.col(Eigen::Index(k));
+                y[std::size_t(b)] = train.labels[k];
+            }
+            model.zero_grad();
+            const Batch<float, 10>& z = model.forward(x);
+            loss_sum += ce.forward(z, y);
+            for (int b = 0; b < B; ++b) {
+                Eigen::Index best;
+                z.col(b).maxCoeff(&best);
+                correct += int(best) == y[std::size_t(b)];
+            }
+            model.backward_parameters(x, ce.backward());
+            opt.set_learning_rate(float(schedule(step++)));
+            opt.step(model);
+            if ((s + 1) % 50 == 0 || s + 1 == steps_per_epoch) {
+                const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                const double done = (epoch - 1) + double(s + 1) / double(steps_per_epoch);
+                const int bar = int(30.0 * double(s + 1) / double(steps_per_epoch));
+                const double per_second = done * double(steps_per_epoch * B) / secs;
+                std::printf("\repoch %d/%d [%s%s] loss %.4f  accuracy %5.1f%%  %6.0f samples/s  %4.1f GFLOP/s  ETA %4.0f s",
+                            epoch, epochs, std::string(std::size_t(bar), '=').c_str(),
+                            std::string(std::size_t(30 - bar), ' ').c_str(), loss_sum / double(s + 1),
+                            100.0 * double(correct) / double((s + 1) * B), per_second,
+                            per_second * flops_per_sample / 1e9, secs / done * (epochs - done));
+                std::fflush(stdout);
+            }
+        }
+        std::printf("\n");
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double flops = flops_per_sample * double(B) * double(steps_per_epoch) * epochs;
+    std::printf("this run: %.3g FLOPs in %.1f s = %.1f GFLOP/s\n", flops, secs, flops / secs / 1e9);
+    std::ofstream(args.path("runs.tsv"), std::ios::app) << "fashion-" << tag << '\t' << Model::parameter_count << '\t'
+                                                        << flops << '\t' << secs << '\n';  // read by training_cost
+    const std::vector<int> predicted = predict(model, test);
+    const double acc = accuracy(predicted, test.labels);
+    std::printf("test accuracy: %.2f%% (%zu images)\n\nconfusion matrix (rows: true class, columns: predicted)\n%9s",
+                100 * acc, test.labels.size(), "");
+    for (const char* n : class_names) std::printf("%9.8s", n);
+    std::printf("\n");
+    for (int t = 0; t < 10; ++t) {
+        std::printf("%9.8s", class_names[t]);
+        for (int p = 0; p < 10; ++p) {
+            int n = 0;
+            for (std::size_t i = 0; i < predicted.size(); ++i) n += test.labels[i] == t && predicted[i] == p;
+            std::printf("%9d", n);
+        }
+        std::printf("\n");
+    }
+    const std::string checkpoint = args.path(std::string("fashion_mnist_") + tag + ".nkpt");
+    save(checkpoint, model);
+    const std::string command = std::string(self) + " --data '" + dir + "' --out '" + args.out() + "' --model " + tag +
+                                " --evaluate '" + checkpoint + "'";
+    std::FILE* p = ::popen(command.c_str(), "r");
+    double reloaded = -1;
+    if (!p || std::fscanf(p, "%lf", &reloaded) != 1) reloaded = -1;
+    if (p) ::pclose(p);
+    std::printf("saved %s; a second process loaded it: test accuracy %.2f%% (%s)\n", checkpoint.c_str(), 100 * reloaded,
+                reloaded == acc ? "the same" : "DIFFERENT");
+    if (reloaded != acc) throw std::runtime_error("the reloaded model's accuracy differs");
+    const std::string grid = args.path(std::string("fashion_mnist_") + tag + ".svg");
+    image_grid(grid, test, predicted);
+    std::printf("wrote %s\n", grid.c_str());
+    if constexpr (std::is_same_v<Model, Cnn>) {
+        draw_filters(args.path("fashion_mnist_filters.svg"), model);
+        std::printf("wrote %s\n", args.path("fashion_mnist_filters.svg").c_str());
+    }
+    return acc;
+}
+
+template <class Model>
+double evaluate(const std::string& checkpoint, const std::string& dir) {
+    Model model;
+    load(checkpoint, model);
+    const Split test = load_split(dir, "t10k");
+    return accuracy(predict(model, test), test.labels);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
     return cli::run([&] {
         const cli::Args args(argc, argv);
         const std::string dir = args.get("data", "/usr/share/datasets/fashion-mnist");
+        const std::string which = args.get("model", "both");
+        if (which != "mlp" && which != "cnn" && which != "both")
+            throw std::invalid_argument("--model " + which + ": expected mlp, cnn or both");
         if (args.has("evaluate")) {  // the second process: load and evaluate only
-            Model model;
-            load(args.get("evaluate", ""), model);
-            const Split test = load_split(dir, "t10k");
-            std::printf("%.4f\n", accuracy(predict(model, test), test.labels));
+            const std::string checkpoint = args.get("evaluate", "");
+            std::printf("%.4f\n", which == "cnn" ? evaluate<Cnn>(checkpoint, dir) : evaluate<Mlp>(checkpoint, dir));
             return;
         }
-        const int epochs = int(args.integer("epochs", 10, 1, 1000));
-        const Split train = load_split(dir, "train"), test = load_split(dir, "t10k");
+        Split train = load_split(dir, "train");
+        const Split test = load_split(dir, "t10k");
+        const auto keep = std::size_t(args.integer("train-images", long(train.images.count), 64, long(train.images.count)));
+        train.images.count = keep, train.images.pixels.resize(keep * 784), train.labels.resize(keep);
         std::printf("Fashion-MNIST from %s: %zu training and %zu test images of %zux%zu pixels\n", dir.c_str(),
                     train.images.count, test.images.count, train.images.rows, train.images.cols);
-        Model model(1);
-        std::printf("model: %s, %zu parameters\n", Model::name().c_str(), Model::parameter_count);
-        SoftmaxCrossEntropy<float, 10> ce;
-        AdamW<float> opt({.learning_rate = 1e-3f, .weight_decay = 1e-4f});
-        const int B = 64;
         const Batch<float, 784> all = to_batch<float, 784>(train.images, 0, train.images.count);
-        std::vector<std::size_t> order(train.images.count);
-        for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-        Rng rng(2);
-        Batch<float, 784> x(784, B);
-        std::vector<int> y(B);
-        // Counted FLOPs per sample of a training step; backward_parameters skips the first layer's dx.
-        const double flops_per_sample = step_cost<Model>(1).flops() - Dense<float, 784, 256>::cost().forward_flops;
-        const auto t0 = std::chrono::steady_clock::now();
-        const std::size_t steps_per_epoch = order.size() / B;
-        const auto schedule = LearningRateSchedule::warmup_cosine(1e-3, 200, long(steps_per_epoch) * epochs, 1e-5);
-        long step = 0;
-        for (int epoch = 1; epoch <= epochs; ++epoch) {
-            for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[rng.below(i + 1)]);
-            double loss_sum = 0;
-            std::size_t correct = 0;
-            for (std::size_t s = 0; s < steps_per_epoch; ++s) {
-                for (int b = 0; b < B; ++b) {
-                    const std::size_t k = order[s * B + std::size_t(b)];
-                    x.col(b) = all.col(Eigen::Index(k));
-                    y[std::size_t(b)] = train.labels[k];
-                }
-                model.zero_grad();
-                const Batch<float, 10>& z = model.forward(x);
-                loss_sum += ce.forward(z, y);
-                for (int b = 0; b < B; ++b) {
-                    Eigen::Index best;
-                    z.col(b).maxCoeff(&best);
-                    correct += int(best) == y[std::size_t(b)];
-                }
-                model.backward_parameters(x, ce.backward());
-                opt.set_learning_rate(float(schedule(step++)));
-                opt.step(model);
-                if ((s + 1) % 50 == 0 || s + 1 == steps_per_epoch) {
-                    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-                    const double done = (epoch - 1) + double(s + 1) / double(steps_per_epoch);
-                    const int bar = int(30.0 * double(s + 1) / double(steps_per_epoch));
-                    const double per_second = done * double(steps_per_epoch * B) / secs;
-                    std::printf("\repoch %d/%d [%s%s] loss %.4f  accuracy %5.1f%%  %6.0f samples/s  %4.1f GFLOP/s  ETA %4.0f s",
-                                epoch, epochs, std::string(std::size_t(bar), '=').c_str(),
-                                std::string(std::size_t(30 - bar), ' ').c_str(), loss_sum / double(s + 1),
-                                100.0 * double(correct) / double((s + 1) * B), per_second,
-                                per_second * flops_per_sample / 1e9, secs / done * (epochs - done));
-                    std::fflush(stdout);
-                }
-            }
-            std::printf("\n");
+        double mlp = -1, cnn = -1;
+        int mlp_epochs = 0, cnn_epochs = 0;
+        if (which != "cnn") {
+            mlp_epochs = int(args.integer("mlp-epochs", args.integer("epochs", 10, 1, 1000), 1, 1000));
+            mlp = train_and_report<Mlp>("mlp", args, argv[0], dir, train, test, all, mlp_epochs);
         }
-        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        const double flops = flops_per_sample * double(B) * double(steps_per_epoch) * epochs;
-        std::printf("this run: %.3g FLOPs in %.1f s = %.1f GFLOP/s\n", flops, secs, flops / secs / 1e9);
-        std::ofstream(args.path("runs.tsv"), std::ios::app) << "fashion-mlp\t" << Model::parameter_count << '\t' << flops
-                                                            << '\t' << secs << '\n';  // read by training_cost
-        const std::vector<int> predicted = predict(model, test);
-        const double acc = accuracy(predicted, test.labels);
-        std::printf("test accuracy: %.2f%% (%zu images)\n\nconfusion matrix (rows: true class, columns: predicted)\n%9s",
-                    100 * acc, test.labels.size(), "");
-        for (const char* n : class_names) std::printf("%9.8s", n);
-        std::printf("\n");
-        for (int t = 0; t < 10; ++t) {
-            std::printf("%9.8s", class_names[t]);
-            for (int p = 0; p < 10; ++p) {
-                int n = 0;
-                for (std::size_t i = 0; i < predicted.size(); ++i) n += test.labels[i] == t && predicted[i] == p;
-                std::printf("%9d", n);
-            }
-            std::printf("\n");
+        if (which != "mlp") {
+            cnn_epochs = int(args.integer("cnn-epochs", args.integer("epochs", 8, 1, 1000), 1, 1000));
+            cnn = train_and_report<Cnn>("cnn", args, argv[0], dir, train, test, all, cnn_epochs);
         }
-        const std::string checkpoint = args.path("fashion_mnist.nkpt");
-        save(checkpoint, model);
-        const std::string command = std::string(argv[0]) + " --data '" + dir + "' --out '" + args.out() +
-                                    "' --evaluate '" + checkpoint + "'";
-        std::FILE* p = ::popen(command.c_str(), "r");
-        double reloaded = -1;
-        if (!p || std::fscanf(p, "%lf", &reloaded) != 1) reloaded = -1;
-        if (p) ::pclose(p);
-        std::printf("saved %s; a second process loaded it: test accuracy %.2f%% (%s)\n", checkpoint.c_str(), 100 * reloaded,
-                    reloaded == acc ? "the same" : "DIFFERENT");
-        if (reloaded != acc) throw std::runtime_error("the reloaded model's accuracy differs");
-        image_grid(args.path("fashion_mnist.svg"), test, predicted);
-        std::printf("wrote %s\n", args.path("fashion_mnist.svg").c_str());
+        std::printf("\n%-5s %12s %8s %15s\n", "model", "parameters", "epochs", "test accuracy");
+        if (mlp >= 0) std::printf("%-5s %12zu %8d %14.2f%%\n", "MLP", Mlp::parameter_count, mlp_epochs, 100 * mlp);
+        if (cnn >= 0) std::printf("%-5s %12zu %8d %14.2f%%\n", "CNN", Cnn::parameter_count, cnn_epochs, 100 * cnn);
     });
 }

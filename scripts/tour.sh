@@ -23,7 +23,7 @@ step() {  # step NUMBER TITLE PROGRAM [ARGS...]
 
 step 1 "What is a neuron? y = w*x + b, trained from random w and b (iterations 0, 1, X)" neuron
 step 2 "One neuron is a straight line: XOR needs a network" xor
-step 3 "Real data: Fashion-MNIST (3 epochs here; the full run is examples/fashion_mnist with no options)" fashion_mnist --epochs 3
+step 3 "Real data: Fashion-MNIST, an MLP and a CNN (3 and 1 epochs here; the full run is examples/fashion_mnist with no options)" fashion_mnist --mlp-epochs 3 --cnn-epochs 1
 step 4 "Statistics -> word embeddings -> recurrence -> transformer: five models of English words, measured" language_models
 step 5 "Word embeddings: words used alike get similar vectors" word_embeddings
 step 6 "Attention: not all data is equally important" attention

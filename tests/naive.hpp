@@ -4,6 +4,7 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -172,6 +173,74 @@ M gru_forward(const M& Wih, const M& Whh, const V& bih, const V& bhh, const M& x
             for (Eigen::Index j = 0; j < H; ++j) y(j, c) = h[std::size_t(j)];
         }
     }
+    return y;
+}
+
+// A direct convolution, one multiply-add per (image, output channel, position, input channel, kh, kw):
+// y[o, oh, ow] = bias[o] + Σ W[o, c, kh, kw] x[c, oh·S − P + kh, ow·S − P + kw] (zero padding).
+// x: (C·H·W) × B channel-major; W: Cout × (C·K·K), column (c·K + kh)·K + kw.
+template <class M, class V>
+M conv2d_forward(const M& W, const V& bias, const M& x, int C, int H, int Wd, int K, int S, int P) {
+    const int Cout = int(W.rows()), OH = (H + 2 * P - K) / S + 1, OW = (Wd + 2 * P - K) / S + 1;
+    M y(Cout * OH * OW, x.cols());
+    for (Eigen::Index b = 0; b < x.cols(); ++b)
+        for (int o = 0; o < Cout; ++o)
+            for (int oh = 0; oh < OH; ++oh)
+                for (int ow = 0; ow < OW; ++ow) {
+                    typename M::Scalar s = bias(o);
+                    for (int c = 0; c < C; ++c)
+                        for (int kh = 0; kh < K; ++kh)
+                            for (int kw = 0; kw < K; ++kw) {
+                                const int ih = oh * S - P + kh, iw = ow * S - P + kw;
+                                ++macs;  // a padded position is still a multiply-add of the product
+                                if (ih < 0 || ih >= H || iw < 0 || iw >= Wd) continue;
+                                s += W(o, (c * K + kh) * K + kw) * x((c * H + ih) * Wd + iw, b);
+                            }
+                    y((o * OH + oh) * OW + ow, b) = s;
+                }
+    return y;
+}
+
+// The gradients of conv2d_forward, by the same loops: dW, db and dx from dy.
+template <class M, class V>
+void conv2d_backward(const M& W, const M& x, const M& dy, int C, int H, int Wd, int K, int S, int P, M& dW, V& db,
+                     M& dx) {
+    const int Cout = int(W.rows()), OH = (H + 2 * P - K) / S + 1, OW = (Wd + 2 * P - K) / S + 1;
+    dW = M::Zero(W.rows(), W.cols()), db = V::Zero(W.rows()), dx = M::Zero(x.rows(), x.cols());
+    for (Eigen::Index b = 0; b < x.cols(); ++b)
+        for (int o = 0; o < Cout; ++o)
+            for (int oh = 0; oh < OH; ++oh)
+                for (int ow = 0; ow < OW; ++ow) {
+                    const auto g = dy((o * OH + oh) * OW + ow, b);
+                    db(o) += g;
+                    for (int c = 0; c < C; ++c)
+                        for (int kh = 0; kh < K; ++kh)
+                            for (int kw = 0; kw < K; ++kw) {
+                                const int ih = oh * S - P + kh, iw = ow * S - P + kw;
+                                if (ih < 0 || ih >= H || iw < 0 || iw >= Wd) continue;
+                                dW(o, (c * K + kh) * K + kw) += g * x((c * H + ih) * Wd + iw, b);
+                                dx((c * H + ih) * Wd + iw, b) += g * W(o, (c * K + kh) * K + kw);
+                            }
+                }
+}
+
+// Pooling over Window × Window windows moved by S: the maximum (max = true) or the mean of each.
+template <class M>
+M pool_forward(const M& x, int C, int H, int Wd, int Window, int S, bool max) {
+    const int OH = (H - Window) / S + 1, OW = (Wd - Window) / S + 1;
+    M y(C * OH * OW, x.cols());
+    for (Eigen::Index b = 0; b < x.cols(); ++b)
+        for (int c = 0; c < C; ++c)
+            for (int oh = 0; oh < OH; ++oh)
+                for (int ow = 0; ow < OW; ++ow) {
+                    typename M::Scalar best = x((c * H + oh * S) * Wd + ow * S, b), sum = 0;
+                    for (int i = 0; i < Window; ++i)
+                        for (int j = 0; j < Window; ++j) {
+                            const auto v = x((c * H + oh * S + i) * Wd + ow * S + j, b);
+                            best = std::max(best, v), sum += v;
+                        }
+                    y((c * OH + oh) * OW + ow, b) = max ? best : sum / (Window * Window);
+                }
     return y;
 }
 

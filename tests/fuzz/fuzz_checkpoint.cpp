@@ -8,6 +8,10 @@
 
 namespace {
 using Model = neuronka::Sequential<neuronka::Dense<float, 4, 8>, neuronka::Tanh, neuronka::Dense<float, 8, 3>>;
+// A small CNN: convolution, pooling and dropout in a checkpoint (the corpus has cnn.nkpt).
+using Cnn = neuronka::Sequential<neuronka::Conv2D<float, 1, 2, 3, 6, 6, 1, 1>, neuronka::ReLU,
+                                 neuronka::MaxPool2D<float, 2, 6, 6, 2>, neuronka::Dropout<0.5>,
+                                 neuronka::Dense<float, 18, 3>>;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -28,6 +32,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         neuronka::AdamW<float> adamw;
         neuronka::Rng rng;
         neuronka::load_bytes(bytes, "input", model, &adamw, &rng);
+    } catch (const neuronka::CheckpointError&) {
+    }
+    try {
+        static Cnn cnn(1);
+        neuronka::AdamW<float> adamw;
+        neuronka::load_bytes(bytes, "input", cnn, &adamw, static_cast<neuronka::Rng*>(nullptr));
     } catch (const neuronka::CheckpointError&) {
     }
     return 0;

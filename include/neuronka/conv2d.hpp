@@ -1,0 +1,196 @@
+/// @file conv2d.hpp
+/// @brief Conv2D: a 2-D convolution (cross-correlation, as in PyTorch) over images stored one per column.
+///
+/// Image layout: one image per column, flattened channel-major (c, h, w): row `c·H·W + h·W + w` is
+/// pixel (h, w) of channel c, exactly as PyTorch flattens an NCHW tensor, so a batch of B images
+/// of C channels is (C·H·W) × B and weights and activations compare one to one with PyTorch's.
+/// Shapes: Cin, Cout channels, K kernel side, S stride, P zero padding, OH × OW the output size,
+/// Q = OH·OW output positions per image, CKK = Cin·K·K values in one patch.
+#pragma once
+
+#include "detail/gemm.hpp"
+#include "layer.hpp"
+
+namespace neuronka {
+
+/**
+ * @brief y[o, oh, ow] = b[o] + Σ_{c, kh, kw} W[o, c, kh, kw] · x[c, oh·S − P + kh, ow·S − P + kw]
+ * (zero outside the image), with OH = (H + 2P − K) / S + 1 (rounded down, as PyTorch does).
+ *
+ * Computed as one GEMM over the whole batch: the patches of every image are gathered into a
+ * (Q·B) × CKK matrix (im2col), multiplied by Wᵀ, and the result is scattered into channel-major
+ * columns. Backward is the transpose: dW = dYᵀ · patches, and dx = col2im(dY · W).
+ *
+ * @tparam InChannels, OutChannels  Cin, Cout
+ * @tparam Kernel  K: the kernel is K × K
+ * @tparam Height, Width  the input image size (compile-time, so output sizes are known from the type)
+ * @tparam Stride, Padding  S ≥ 1 and P ≥ 0 (zero padding on every side)
+ */
+template <class Scalar, int InChannels, int OutChannels, int Kernel, int Height, int Width, int Stride = 1,
+          int Padding = 0>
+struct Conv2D {
+    static_assert(std::is_floating_point_v<Scalar>, "Conv2D: Scalar must be float or double");
+    static_assert(InChannels > 0 && OutChannels > 0, "Conv2D: InChannels and OutChannels must be positive");
+    static_assert(Kernel > 0 && Stride > 0 && Padding >= 0, "Conv2D: Kernel and Stride must be positive, Padding >= 0");
+    static_assert(Height + 2 * Padding >= Kernel && Width + 2 * Padding >= Kernel,
+                  "Conv2D: the kernel is larger than the padded image (Height + 2*Padding and Width + 2*Padding "
+                  "must be at least Kernel)");
+    static_assert(Padding < Kernel, "Conv2D: Padding must be smaller than Kernel (a window would see only padding)");
+
+    using scalar_type = Scalar;
+    static constexpr int out_height = (Height + 2 * Padding - Kernel) / Stride + 1;  ///< OH
+    static constexpr int out_width = (Width + 2 * Padding - Kernel) / Stride + 1;    ///< OW
+    static constexpr int positions = out_height * out_width;                        ///< Q
+    static constexpr int patch = InChannels * Kernel * Kernel;                      ///< CKK
+    static constexpr int in_size = InChannels * Height * Width;
+    static constexpr int out_size = OutChannels * positions;
+    static constexpr std::size_t parameter_count = std::size_t(OutChannels) * patch + OutChannels;
+    static constexpr std::size_t parameter_tensors = 2;  // W, b
+
+    /// Cout × CKK: row o is filter o, column c·K·K + kh·K + kw (PyTorch's weight (Cout, Cin, K, K)).
+    Eigen::Matrix<Scalar, OutChannels, Eigen::Dynamic> W;
+    Vector<Scalar, OutChannels> b;  // Cout
+
+    explicit Conv2D(std::uint64_t seed = 0) : W(OutChannels, patch), dW_(OutChannels, patch) {
+        Rng rng(seed);
+        init(rng);
+    }
+
+    /// Per image: Q·Cout·CKK multiply-adds forward; dW and dx twice that backward. Kept per image:
+    /// the patches and their gradient (2·Q·CKK), the GEMM result (Q·Cout, reused for dY), y and dx.
+    static constexpr Cost cost(int = 1) {
+        const double macs = double(positions) * OutChannels * patch;
+        return {double(parameter_count), 2 * macs, 4 * macs,
+                (2.0 * positions * patch + double(positions) * OutChannels + out_size + in_size) * sizeof(Scalar)};
+    }
+
+    static std::string name() {
+        return "Conv2D<In=" + std::to_string(InChannels) + ",Out=" + std::to_string(OutChannels) +
+               ",K=" + std::to_string(Kernel) + ",H=" + std::to_string(Height) + ",W=" + std::to_string(Width) +
+               ",S=" + std::to_string(Stride) + ",P=" + std::to_string(Padding) + ">";
+    }
+
+    /// Draws W with `scheme` (fan-in CKK), sets b to zero and clears the gradients.
+    void init(Rng& rng, Init scheme = Init::xavier) {
+        initialise(W, rng, scheme);
+        b.setZero();
+        zero_grad();
+    }
+
+    /// x: (Cin·H·W) × B  →  y: (Cout·OH·OW) × B
+    template <class Derived>
+    const Batch<Scalar, out_size>& forward(const Eigen::MatrixBase<Derived>& x) {
+        detail::check_shape({&name, "forward"}, x, in_size);
+        const Eigen::Ref<const Batch<Scalar, in_size>> xr(x);  // an expression is evaluated once
+        detail::check_entry_values({&name, "forward"}, xr);
+        const Eigen::Index B = xr.cols();
+        patches_.resize(positions * B, patch);
+        im2col(xr);
+        gemm_out_.resize(positions * B, OutChannels);
+        fwd_.set(gemm_out_, patches_, W.transpose());  // Y = patches · Wᵀ: (Q·B) × Cout
+        y_.resize(out_size, B);
+        for (Eigen::Index n = 0; n < B; ++n)  // y(o·Q + q, n) = Y(n·Q + q, o) + b(o)
+            for (int o = 0; o < OutChannels; ++o)
+                y_.col(n).template segment<positions>(o * positions) =
+                    gemm_out_.col(o).template segment<positions>(n * positions).array() + b(o);
+        return y_;
+    }
+
+    /// x: (Cin·H·W) × B (given to forward), dy: (Cout·OH·OW) × B  →  dx: (Cin·H·W) × B. dW, db accumulate.
+    template <class DerivedX, class DerivedY>
+    const Batch<Scalar, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        backward_parameters(x, dy);
+        dpatches_.resize(positions * x.cols(), patch);
+        dx_gemm_.set(dpatches_, gemm_out_, W);  // dpatches = dY · W: (Q·B) × CKK
+        dx_.setZero(in_size, x.cols());
+        col2im();
+        return dx_;
+    }
+
+    /// Like backward, without dx (for the first layer of a model).
+    template <class DerivedX, class DerivedY>
+    void backward_parameters(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        detail::check_backward({&name, "backward"}, x, in_size, dy, out_size, y_.cols());
+        const Eigen::Index B = x.cols();
+        for (Eigen::Index n = 0; n < B; ++n)  // dY(n·Q + q, o) = dy(o·Q + q, n), in the forward's buffer
+            for (int o = 0; o < OutChannels; ++o)
+                gemm_out_.col(o).template segment<positions>(n * positions) =
+                    dy.col(n).template segment<positions>(o * positions);
+        if (grad_zero_) dW_.setZero(), db_.setZero(), grad_zero_ = false;
+        dW_gemm_.add(dW_, gemm_out_.transpose(), patches_);  // dW += dYᵀ · patches
+        db_ += gemm_out_.colwise().sum().transpose();         // db += Σ_{n, q} dY
+    }
+
+    const Batch<Scalar, out_size>& output() const { return y_; }
+    void zero_grad() { grad_zero_ = true; }
+
+    template <class F>
+    void visit_parameters(F&& f) {
+        if (grad_zero_) dW_.setZero(), db_.setZero(), grad_zero_ = false;
+        f(detail::view("W", W, dW_));
+        f(detail::view("b", b, db_));
+    }
+
+private:
+    using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+
+    /// patches(n·Q + oh·OW + ow, c·K·K + kh·K + kw) = x(c·H·W + ih·W + iw, n), ih = oh·S − P + kh,
+    /// iw = ow·S − P + kw, or 0 where (ih, iw) is padding.
+    template <class X>
+    void im2col(const X& x) {
+        const Eigen::Index B = x.cols();
+        for (int c = 0; c < InChannels; ++c)
+            for (int kh = 0; kh < Kernel; ++kh)
+                for (int kw = 0; kw < Kernel; ++kw) {
+                    Scalar* out = patches_.col((c * Kernel + kh) * Kernel + kw).data();
+                    for (Eigen::Index n = 0; n < B; ++n) {
+                        const Scalar* img = x.col(n).data() + c * Height * Width;
+                        for (int oh = 0; oh < out_height; ++oh, out += out_width) {
+                            const int ih = oh * Stride - Padding + kh;
+                            if (ih < 0 || ih >= Height) {
+                                std::fill(out, out + out_width, Scalar(0));
+                                continue;
+                            }
+                            const Scalar* row = img + ih * Width;
+                            for (int ow = 0; ow < out_width; ++ow) {
+                                const int iw = ow * Stride - Padding + kw;
+                                out[ow] = (iw >= 0 && iw < Width) ? row[iw] : Scalar(0);
+                            }
+                        }
+                    }
+                }
+    }
+
+    /// The transpose of im2col: dx(c·H·W + ih·W + iw, n) += dpatches(n·Q + q, c·K·K + kh·K + kw).
+    void col2im() {
+        const Eigen::Index B = dx_.cols();
+        for (int c = 0; c < InChannels; ++c)
+            for (int kh = 0; kh < Kernel; ++kh)
+                for (int kw = 0; kw < Kernel; ++kw) {
+                    const Scalar* in = dpatches_.col((c * Kernel + kh) * Kernel + kw).data();
+                    for (Eigen::Index n = 0; n < B; ++n) {
+                        Scalar* img = dx_.col(n).data() + c * Height * Width;
+                        for (int oh = 0; oh < out_height; ++oh, in += out_width) {
+                            const int ih = oh * Stride - Padding + kh;
+                            if (ih < 0 || ih >= Height) continue;
+                            Scalar* row = img + ih * Width;
+                            for (int ow = 0; ow < out_width; ++ow) {
+                                const int iw = ow * Stride - Padding + kw;
+                                if (iw >= 0 && iw < Width) row[iw] += in[ow];
+                            }
+                        }
+                    }
+                }
+    }
+
+    Eigen::Matrix<Scalar, OutChannels, Eigen::Dynamic> dW_;  // Cout × CKK
+    Vector<Scalar, OutChannels> db_;                          // Cout
+    bool grad_zero_ = true;                                   // zero_grad() was called and no backward since
+    Matrix patches_, dpatches_;  // (Q·B) × CKK
+    Matrix gemm_out_;            // (Q·B) × Cout: Y in forward, then dY in backward
+    Batch<Scalar, out_size> y_;  // (Cout·Q) × B
+    Batch<Scalar, in_size> dx_;  // (Cin·H·W) × B
+    detail::Gemm<Scalar> fwd_, dW_gemm_, dx_gemm_;
+};
+
+}  // namespace neuronka

@@ -1,0 +1,87 @@
+/// @file dropout.hpp
+/// @brief Dropout: inverted dropout in training mode, the identity in evaluation mode.
+///
+/// In a Sequential, write the size-free entry `Dropout<0.5>`; it becomes `DropoutLayer<Scalar, D, 0.5>`
+/// with the scalar type and size of the layer before it.
+#pragma once
+
+#include "layer.hpp"
+
+namespace neuronka {
+
+/**
+ * @brief Training: each value is kept with probability 1 − P and scaled by 1 / (1 − P), else set to
+ * zero: y = x ⊙ m, dx = dy ⊙ m, m ∈ {0, 1/(1 − P)}. Evaluation: y = x, dx = dy.
+ *
+ * The masks come from the layer's own generator, seeded from the model's seed by `init` (or by
+ * `explicit DropoutLayer(seed)`, or `seed(s)`), one draw per value in column order: a run with
+ * the same seed draws the same masks, bitwise. The generator's position is not saved in
+ * checkpoints, so a resumed run draws other masks than an uninterrupted one.
+ */
+template <class Scalar, int D, double P>
+struct DropoutLayer {
+    static_assert(D > 0, "DropoutLayer<Scalar, D, P>: D must be positive");
+    static_assert(P >= 0.0 && P < 1.0, "Dropout<P>: P is the probability of dropping a value, 0 <= P < 1");
+    using scalar_type = Scalar;
+    static constexpr int in_size = D;
+    static constexpr int out_size = D;
+    static constexpr std::size_t parameter_count = 0;
+    static constexpr std::size_t parameter_tensors = 0;
+    static constexpr double probability = P;
+
+    explicit DropoutLayer(std::uint64_t seed = 0) : rng_(seed) {}
+    static constexpr Cost cost(int = 1) { return {0, 0, 0, 3.0 * D * sizeof(Scalar)}; }  // y, dx, the mask
+    static std::string name() { return "Dropout<P=" + detail::format_value(P) + ",D=" + std::to_string(D) + ">"; }
+    /// Seeds the mask generator from the model's generator.
+    void init(Rng& rng) { rng_ = Rng(rng.next_u64()); }
+    /// Restarts the masks from `seed`.
+    void seed(std::uint64_t seed) { rng_ = Rng(seed); }
+    void set_mode(Mode mode) { mode_ = mode; }
+    Mode mode() const { return mode_; }
+    void zero_grad() {}
+    template <class F> void visit_parameters(F&&) {}
+
+    /// x: D × B  →  y: D × B
+    template <class Derived>
+    const Batch<Scalar, D>& forward(const Eigen::MatrixBase<Derived>& x) {
+        detail::check_input({&name, "forward"}, x, D);
+        if (mode_ == Mode::evaluation) return y_ = x, y_;
+        mask_.resize(D, x.cols());
+        const Scalar keep = Scalar(1.0 / (1.0 - P));
+        for (Eigen::Index i = 0; i < mask_.size(); ++i)  // u in [0, 1) from the top 53 bits: exact
+            mask_.data()[i] = double(rng_.next_u64() >> 11) * 0x1.0p-53 < P ? Scalar(0) : keep;
+        y_ = x.cwiseProduct(mask_);
+        return y_;
+    }
+
+    /// x: D × B (given to forward), dy: D × B  →  dx: D × B
+    template <class DerivedX, class DerivedY>
+    const Batch<Scalar, D>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        detail::check_backward({&name, "backward"}, x, D, dy, D, y_.cols());
+        if (mode_ == Mode::evaluation) return dx_ = dy, dx_;
+        dx_ = dy.cwiseProduct(mask_);
+        return dx_;
+    }
+
+    const Batch<Scalar, D>& output() const { return y_; }
+    /// The mask of the last forward in training mode: 0 or 1 / (1 − P) per value.
+    const Batch<Scalar, D>& mask() const { return mask_; }
+
+private:
+    Rng rng_;
+    Mode mode_ = Mode::training;
+    Batch<Scalar, D> y_, dx_, mask_;  // D × B
+};
+
+/// The size-free entry for a Sequential: `Sequential<Dense<float, 784, 256>, ReLU, Dropout<0.5>, ...>`.
+template <double P>
+struct Dropout {
+    static_assert(P >= 0.0 && P < 1.0, "Dropout<P>: P is the probability of dropping a value, 0 <= P < 1");
+};
+
+template <double P, class Scalar, int In>
+struct bind_layer<Dropout<P>, Scalar, In> {
+    using type = DropoutLayer<Scalar, In, P>;
+};
+
+}  // namespace neuronka

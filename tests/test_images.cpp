@@ -1,0 +1,233 @@
+// The image layers (Conv2D, MaxPool2D, AvgPool2D) and Dropout: gradients against finite differences
+// in double, the fast paths against naive loops, costs against counted multiply-adds, modes,
+// reproducibility and error messages.
+#include "naive.hpp"
+#include "test_util.hpp"
+
+#include <neuronka/neuronka.hpp>
+
+#include <catch2/catch.hpp>
+
+using namespace neuronka;
+using Catch::Matchers::Contains;
+
+static_assert(Layer<Conv2D<float, 1, 4, 3, 8, 8>>);
+static_assert(Layer<Conv2D<double, 3, 2, 5, 9, 7, 2, 2>>);
+static_assert(Layer<MaxPool2D<float, 4, 6, 6, 2>>);
+static_assert(Layer<AvgPool2D<double, 2, 5, 5, 3, 1>>);
+static_assert(Layer<DropoutLayer<float, 10, 0.5>>);
+static_assert(Layer<Sequential<Conv2D<float, 1, 4, 3, 8, 8>, ReLU, MaxPool2D<float, 4, 6, 6, 2>, Dense<float, 36, 3>>>);
+static_assert(std::is_same_v<std::remove_cvref_t<decltype(std::declval<Sequential<Dense<float, 4, 8>, Dropout<0.25>>&>()
+                                                                 .template layer<1>())>,
+                             DropoutLayer<float, 8, 0.25>>);
+
+namespace {
+constexpr double tolerance = 1e-6;
+
+template <class L>
+void check_gradients(L& layer, const Batch<double, L::in_size>& x) {
+    const GradcheckResult r = gradcheck(layer, x);
+    INFO(L::name() << ": worst relative error " << r.worst_relative_error << " at " << r.where << " (analytic "
+                   << r.analytic << ", numeric " << r.numeric << ")");
+    CHECK(r.checked == L::parameter_count + std::size_t(x.size()));
+    CHECK(r.worst_relative_error < tolerance);
+}
+
+template <class T>
+double tol() {
+    return std::is_same_v<T, float> ? 1e-4 : 1e-12;
+}
+
+// Conv2D against naive::conv2d_forward / conv2d_backward, and its cost against the naive loop's count.
+template <class T, int C, int Cout, int K, int H, int W, int S, int P>
+void compare_conv(int batch) {
+    using M = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+    using V = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+    using L = Conv2D<T, C, Cout, K, H, W, S, P>;
+    L conv(11);
+    conv.b = random_batch<Cout, T>(1, 12);
+    const M x = random_batch<L::in_size, T>(batch, 13), dy = random_batch<L::out_size, T>(batch, 14);
+    const M Wm = conv.W;
+    const V bias = conv.b;
+
+    naive::macs = 0;
+    const M y_ref = naive::conv2d_forward(Wm, bias, x, C, H, W, K, S, P);
+    CHECK(2.0 * double(naive::macs) == L::cost().forward_flops * batch);
+    const M y = conv.forward(x);
+    REQUIRE(y.rows() == y_ref.rows());
+    CHECK((y - y_ref).cwiseAbs().maxCoeff() < tol<T>() * L::patch);
+
+    M dW, dx;
+    V db;
+    naive::conv2d_backward(Wm, x, dy, C, H, W, K, S, P, dW, db, dx);
+    CHECK(L::cost().backward_flops == 2 * L::cost().forward_flops);  // dW and dx: each one forward's products
+    conv.zero_grad();
+    const M dx_fast = conv.backward(x, dy);
+    const double scale = double(batch) * L::positions;
+    CHECK((dx_fast - dx).cwiseAbs().maxCoeff() < tol<T>() * Cout * K * K);
+    M dW_fast;
+    V db_fast;
+    conv.visit_parameters([&](ParamView<T> p) {
+        if (p.name[0] == 'W') dW_fast = Eigen::Map<M>(p.grad.data(), Cout, L::patch);
+        else db_fast = p.grad.matrix();
+    });
+    CHECK((dW_fast - dW).cwiseAbs().maxCoeff() < tol<T>() * scale);
+    CHECK((db_fast - db).cwiseAbs().maxCoeff() < tol<T>() * scale);
+
+    conv.backward(x, dy);  // gradients accumulate
+    conv.visit_parameters([&](ParamView<T> p) {
+        if (p.name[0] == 'W') CHECK((Eigen::Map<M>(p.grad.data(), Cout, L::patch) - 2 * dW).cwiseAbs().maxCoeff() < 2 * tol<T>() * scale);
+    });
+
+    // backward_parameters gives the same parameter gradients as backward
+    L twin(11);
+    twin.b = conv.b;
+    twin.forward(x);
+    twin.zero_grad();
+    twin.backward_parameters(x, dy);
+    twin.visit_parameters([&](ParamView<T> p) {
+        if (p.name[0] == 'W') CHECK((Eigen::Map<M>(p.grad.data(), Cout, L::patch) - dW).cwiseAbs().maxCoeff() < tol<T>() * scale);
+    });
+}
+}  // namespace
+
+TEST_CASE("Conv2D gradients match finite differences", "[gradcheck][conv]") {
+    SECTION("3x3, stride 1, no padding") {
+        Conv2D<double, 2, 3, 3, 5, 6> conv(1);
+        conv.b.setConstant(0.2);
+        check_gradients(conv, random_batch<60>(3, 2, -2, 2));
+    }
+    SECTION("stride 2, padding 1, a size the stride does not divide") {
+        Conv2D<double, 2, 2, 3, 6, 5, 2, 1> conv(3);
+        check_gradients(conv, random_batch<60>(2, 4, -2, 2));
+    }
+    SECTION("1x1 kernel, batch of one") {
+        Conv2D<double, 3, 4, 1, 3, 3> conv(5);
+        check_gradients(conv, random_batch<27>(1, 6, -2, 2));
+    }
+}
+
+TEST_CASE("pooling gradients match finite differences", "[gradcheck][pool]") {
+    SECTION("max, 2x2 windows") {
+        MaxPool2D<double, 2, 4, 6, 2> pool;
+        check_gradients(pool, random_batch<48>(3, 7, -2, 2));
+    }
+    SECTION("max, overlapping 3x3 windows, stride 2") {
+        MaxPool2D<double, 1, 7, 7, 3, 2> pool;
+        check_gradients(pool, random_batch<49>(2, 8, -2, 2));
+    }
+    SECTION("average, overlapping windows") {
+        AvgPool2D<double, 2, 5, 4, 3, 1> pool;
+        check_gradients(pool, random_batch<40>(2, 9, -2, 2));
+    }
+}
+
+TEST_CASE("a small CNN composes and its gradients match finite differences", "[gradcheck][conv]") {
+    using Cnn = Sequential<Conv2D<double, 1, 3, 3, 6, 6, 1, 1>, Tanh, MaxPool2D<double, 3, 6, 6, 2>,
+                           Conv2D<double, 3, 2, 2, 3, 3>, ReLU, AvgPool2D<double, 2, 2, 2, 2>, Dense<double, 2, 3>>;
+    static_assert(Cnn::in_size == 36 && Cnn::out_size == 3);
+    Cnn cnn(21);
+    check_gradients(cnn, random_batch<36>(3, 22, -2, 2));
+}
+
+TEMPLATE_TEST_CASE("Conv2D matches the naive loops, and its FLOPs are the loops' multiply-adds", "[reference][conv]",
+                   float, double) {
+    SECTION("5x5 on 12x12, 1 -> 4 channels") { compare_conv<TestType, 1, 4, 5, 12, 12, 1, 0>(5); }
+    SECTION("3x3, padding 1 (same size)") { compare_conv<TestType, 3, 5, 3, 7, 9, 1, 1>(4); }
+    SECTION("stride 2, padding 2") { compare_conv<TestType, 2, 3, 5, 11, 8, 2, 2>(3); }
+    SECTION("Fashion-MNIST's first layer, blocked GEMM") { compare_conv<TestType, 1, 16, 5, 28, 28, 1, 2>(9); }
+}
+
+TEMPLATE_TEST_CASE("pooling matches the naive loops", "[reference][pool]", float, double) {
+    using T = TestType;
+    using M = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+    const M x = random_batch<3 * 9 * 8, T>(4, 31);
+    MaxPool2D<T, 3, 9, 8, 2> maxpool;
+    AvgPool2D<T, 3, 9, 8, 3, 2> avgpool;
+    CHECK((maxpool.forward(x) - naive::pool_forward(x, 3, 9, 8, 2, 2, true)).cwiseAbs().maxCoeff() == 0);
+    CHECK((avgpool.forward(x) - naive::pool_forward(x, 3, 9, 8, 3, 2, false)).cwiseAbs().maxCoeff() < tol<T>());
+    static_assert(decltype(maxpool)::out_size == 3 * 4 * 4 && decltype(avgpool)::out_size == 3 * 4 * 3);
+
+    // max pooling's gradient goes to the maximum of each window, and only there
+    const M dy = M::Ones(maxpool.out_size, 4);
+    const M dx = maxpool.backward(x, dy);
+    CHECK(dx.sum() == Approx(double(dy.size())));
+    for (Eigen::Index b = 0; b < x.cols(); ++b)
+        for (Eigen::Index i = 0; i < x.rows(); ++i)
+            if (dx(i, b) != 0) {
+                const int c = int(i) / 72, h = int(i) % 72 / 8, w = int(i) % 8;
+                if (h >= 8) continue;  // row 8 is in no window
+                CHECK(x(i, b) == maxpool.output()((c * 4 + h / 2) * 4 + w / 2, b));
+            }
+}
+
+TEST_CASE("Dropout: inverted dropout in training, the identity in evaluation, reproducible", "[dropout]") {
+    using Model = Sequential<Dense<float, 20, 400>, Dropout<0.25>>;
+    const Batch<float, 20> x = random_batch<20, float>(50, 41);
+    Model a(7), b(7), c(8);
+    const Batch<float, 400> ya = a.forward(x), yb = b.forward(x), yc = c.forward(x);
+    CHECK(ya == yb);  // same seed, same masks, bitwise
+    CHECK(ya != yc);
+
+    const auto& drop = a.layer<1>();
+    const auto& z = a.layer<0>().output();
+    const double dropped = double((drop.mask().array() == 0).count()) / double(drop.mask().size());
+    CHECK(dropped == Approx(0.25).margin(0.01));  // 20000 draws
+    CHECK((drop.mask().array() == 0 || drop.mask().array() == float(1 / 0.75)).all());
+    CHECK(ya == Batch<float, 400>(z.cwiseProduct(drop.mask())));
+
+    const Batch<float, 400> dy = random_batch<400, float>(50, 42);
+    a.backward(x, dy);
+    CHECK(a.layer<1>().backward(z, dy) == Batch<float, 400>(dy.cwiseProduct(drop.mask())));
+
+    const Batch<float, 400> ya2 = a.forward(x);
+    CHECK(ya2 != ya);  // a new mask at every forward
+
+    a.set_mode(Mode::evaluation);  // a Sequential passes the mode to its members
+    CHECK(a.forward(x) == a.layer<0>().output());
+    CHECK(a.layer<1>().backward(a.layer<0>().output(), dy) == dy);
+    a.set_mode(Mode::training);
+    CHECK(a.forward(x) != a.layer<0>().output());
+}
+
+TEST_CASE("Dropout's gradient matches finite differences with its mask held", "[gradcheck][dropout]") {
+    DropoutLayer<double, 6, 0.5> drop(3);
+    const Batch<double, 6> x = random_batch<6>(4, 51, -2, 2);
+    const Batch<double, 6> r = random_batch<6>(4, 52);
+    drop.seed(99);
+    const Batch<double, 6> dx = drop.backward(x, (drop.forward(x), r));
+    double worst = 0;
+    for (Eigen::Index i = 0; i < x.size(); ++i) {
+        auto loss = [&](double v) {
+            Batch<double, 6> xp = x;
+            xp(i) = v;
+            drop.seed(99);  // the same mask as above
+            return (drop.forward(xp).array() * r.array()).sum();
+        };
+        const double h = 1e-4, numeric = (loss(x(i) + h) - loss(x(i) - h)) / (2 * h);
+        worst = std::max(worst, std::abs(numeric - dx(i)));
+    }
+    CHECK(worst < 1e-9);
+    CHECK((dx.array() == 0).count() > 0);  // some values were dropped, some kept
+    CHECK((dx.array() != 0).count() > 0);
+}
+
+TEST_CASE("image layers name themselves and the wrong size", "[errors][conv]") {
+    Conv2D<float, 1, 4, 3, 8, 8> conv;
+    CHECK_THROWS_WITH(conv.forward(Batch<float, Eigen::Dynamic>::Zero(63, 2)),
+                      Contains("Conv2D<In=1,Out=4,K=3,H=8,W=8,S=1,P=0>::forward: input has 63 rows, expected 64"));
+    conv.forward(Batch<float, 64>::Zero(64, 2));
+    CHECK_THROWS_WITH(conv.backward(Batch<float, 64>::Zero(64, 2), Batch<float, Eigen::Dynamic>::Zero(143, 2)),
+                      Contains("output gradient has 143 rows, expected 144"));
+    CHECK_THROWS_WITH(conv.backward(Batch<float, 64>::Zero(64, 3), Batch<float, 144>::Zero(144, 3)),
+                      Contains("input has 3 columns, expected 2"));
+    MaxPool2D<float, 4, 6, 6, 2> pool;
+    CHECK_THROWS_WITH(pool.forward(Batch<float, Eigen::Dynamic>::Zero(140, 1)),
+                      Contains("MaxPool2D<C=4,H=6,W=6,Window=2,S=2>::forward: input has 140 rows, expected 144"));
+    Batch<float, 144> bad = Batch<float, 144>::Zero(144, 2);
+    bad(5, 1) = std::numeric_limits<float>::quiet_NaN();
+    CHECK_THROWS_WITH(pool.forward(bad), Contains("non-finite value (nan) at row 5, column 1"));
+    DropoutLayer<float, 8, 0.5> drop;
+    CHECK_THROWS_WITH(drop.forward(Batch<float, Eigen::Dynamic>::Zero(7, 1)),
+                      Contains("Dropout<P=0.5,D=8>::forward: input has 7 rows, expected 8"));
+}
