@@ -27,7 +27,7 @@ using Mlp = Sequential<Dense<float, 784, 256>, ReLU, Dense<float, 256, 128>, ReL
 // 28x28 -> conv 5x5 (16) -> pool -> 14x14 -> conv 5x5 (32) -> pool -> 7x7x32 -> dense 128 -> dropout -> 10
 using Cnn = Sequential<Conv2D<float, 1, 16, 5, 28, 28, 1, 2>, ReLU, MaxPool2D<float, 16, 28, 28, 2>,
                        Conv2D<float, 16, 32, 5, 14, 14, 1, 2>, ReLU, MaxPool2D<float, 32, 14, 14, 2>,
-                       Dense<float, 32 * 7 * 7, 128>, ReLU, Dropout<0.5>, Dense<float, 128, 10>>;
+                       Dense<float, 32 * 7 * 7, 128>, ReLU, Dropout<1, 2>, Dense<float, 128, 10>>;
 const char* class_names[10] = {"T-shirt", "Trouser", "Pullover", "Dress", "Coat",
                                "Sandal",  "Shirt",   "Sneaker",  "Bag",   "Boot"};
 

@@ -96,7 +96,7 @@ TEST_CASE("a steady-state training step allocates nothing", "[allocation]") {
 
 TEST_CASE("a steady-state CNN step allocates nothing", "[allocation][conv]") {
     Sequential<Conv2D<float, 1, 8, 5, 28, 28, 1, 2>, ReLU, MaxPool2D<float, 8, 28, 28, 2>, Conv2D<float, 8, 8, 3, 14, 14>,
-               ReLU, AvgPool2D<float, 8, 12, 12, 2>, Dropout<0.5>, Dense<float, 288, 10>>
+               ReLU, AvgPool2D<float, 8, 12, 12, 2>, Dropout<1, 2>, Dense<float, 288, 10>>
         cnn(4);
     SoftmaxCrossEntropy<float, 10> ce;
     SGD<float> opt({.learning_rate = 0.01f, .momentum = 0.9f});

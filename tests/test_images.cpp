@@ -1,6 +1,7 @@
 // The image layers (Conv2D, MaxPool2D, AvgPool2D) and Dropout: gradients against finite differences
 // in double, the fast paths against naive loops, costs against counted multiply-adds, modes,
 // reproducibility and error messages.
+#include "fixture.hpp"
 #include "naive.hpp"
 #include "test_util.hpp"
 
@@ -15,11 +16,11 @@ static_assert(Layer<Conv2D<float, 1, 4, 3, 8, 8>>);
 static_assert(Layer<Conv2D<double, 3, 2, 5, 9, 7, 2, 2>>);
 static_assert(Layer<MaxPool2D<float, 4, 6, 6, 2>>);
 static_assert(Layer<AvgPool2D<double, 2, 5, 5, 3, 1>>);
-static_assert(Layer<DropoutLayer<float, 10, 0.5>>);
+static_assert(Layer<DropoutLayer<float, 10, 1, 2>>);
 static_assert(Layer<Sequential<Conv2D<float, 1, 4, 3, 8, 8>, ReLU, MaxPool2D<float, 4, 6, 6, 2>, Dense<float, 36, 3>>>);
-static_assert(std::is_same_v<std::remove_cvref_t<decltype(std::declval<Sequential<Dense<float, 4, 8>, Dropout<0.25>>&>()
+static_assert(std::is_same_v<std::remove_cvref_t<decltype(std::declval<Sequential<Dense<float, 4, 8>, Dropout<1, 4>>&>()
                                                                  .template layer<1>())>,
-                             DropoutLayer<float, 8, 0.25>>);
+                             DropoutLayer<float, 8, 1, 4>>);
 
 namespace {
 constexpr double tolerance = 1e-6;
@@ -162,7 +163,7 @@ TEMPLATE_TEST_CASE("pooling matches the naive loops", "[reference][pool]", float
 }
 
 TEST_CASE("Dropout: inverted dropout in training, the identity in evaluation, reproducible", "[dropout]") {
-    using Model = Sequential<Dense<float, 20, 400>, Dropout<0.25>>;
+    using Model = Sequential<Dense<float, 20, 400>, Dropout<1, 4>>;
     const Batch<float, 20> x = random_batch<20, float>(50, 41);
     Model a(7), b(7), c(8);
     const Batch<float, 400> ya = a.forward(x), yb = b.forward(x), yc = c.forward(x);
@@ -191,7 +192,7 @@ TEST_CASE("Dropout: inverted dropout in training, the identity in evaluation, re
 }
 
 TEST_CASE("Dropout's gradient matches finite differences with its mask held", "[gradcheck][dropout]") {
-    DropoutLayer<double, 6, 0.5> drop(3);
+    DropoutLayer<double, 6, 1, 2> drop(3);
     const Batch<double, 6> x = random_batch<6>(4, 51, -2, 2);
     const Batch<double, 6> r = random_batch<6>(4, 52);
     drop.seed(99);
@@ -227,7 +228,164 @@ TEST_CASE("image layers name themselves and the wrong size", "[errors][conv]") {
     Batch<float, 144> bad = Batch<float, 144>::Zero(144, 2);
     bad(5, 1) = std::numeric_limits<float>::quiet_NaN();
     CHECK_THROWS_WITH(pool.forward(bad), Contains("non-finite value (nan) at row 5, column 1"));
-    DropoutLayer<float, 8, 0.5> drop;
+    DropoutLayer<float, 8, 1, 2> drop;
     CHECK_THROWS_WITH(drop.forward(Batch<float, Eigen::Dynamic>::Zero(7, 1)),
                       Contains("Dropout<P=0.5,D=8>::forward: input has 7 rows, expected 8"));
+}
+
+static_assert(Layer<BatchNorm<float, 16>> && Layer<BatchNorm2D<double, 3, 4, 4>>);
+
+namespace {
+// Batch normalisation by loops: per channel c, over the B·S values of the batch.
+template <class M>
+M naive_batch_norm(const M& x, int C, int S, const Eigen::VectorXd& gamma, const Eigen::VectorXd& beta,
+                   const Eigen::VectorXd* mean, const Eigen::VectorXd* var) {
+    M y(x.rows(), x.cols());
+    for (int c = 0; c < C; ++c) {
+        double mu = 0, v = 0, n = 0;
+        for (Eigen::Index b = 0; b < x.cols(); ++b)
+            for (int s = 0; s < S; ++s) mu += double(x(c * S + s, b)), ++n;
+        mu /= n;
+        for (Eigen::Index b = 0; b < x.cols(); ++b)
+            for (int s = 0; s < S; ++s) v += (double(x(c * S + s, b)) - mu) * (double(x(c * S + s, b)) - mu);
+        v /= n;
+        if (mean) mu = (*mean)(c), v = (*var)(c);
+        for (Eigen::Index b = 0; b < x.cols(); ++b)
+            for (int s = 0; s < S; ++s)
+                y(c * S + s, b) = typename M::Scalar(gamma(c) * (double(x(c * S + s, b)) - mu) / std::sqrt(v + 1e-5) + beta(c));
+    }
+    return y;
+}
+}  // namespace
+
+TEST_CASE("BatchNorm gradients match finite differences, in both modes", "[gradcheck][batchnorm]") {
+    SECTION("features, training: the batch statistics depend on x") {
+        BatchNorm<double, 4> bn;
+        bn.gamma << 1.5, -0.5, 2.0, 0.7;
+        bn.beta << 0.1, 0.2, -0.3, 0.0;
+        check_gradients(bn, random_batch<4>(6, 61, -2, 2));
+    }
+    SECTION("channels of images, training") {
+        BatchNorm2D<double, 3, 2, 3> bn;
+        bn.gamma << 1.2, 0.8, -1.1;
+        check_gradients(bn, random_batch<18>(3, 62, -2, 2));
+    }
+    SECTION("evaluation: running statistics are constants") {
+        BatchNorm2D<double, 2, 2, 2> bn;
+        bn.running_mean << 0.3, -0.2;
+        bn.running_var << 2.0, 0.5;
+        bn.gamma << 1.3, 0.6;
+        bn.set_mode(Mode::evaluation);
+        check_gradients(bn, random_batch<8>(3, 63, -2, 2));
+    }
+    SECTION("inside a CNN with convolution and pooling") {
+        Sequential<Conv2D<double, 1, 2, 3, 5, 5, 1, 1>, BatchNorm2D<double, 2, 5, 5>, ReLU, MaxPool2D<double, 2, 5, 5, 2>,
+                   Dense<double, 8, 3>>
+            cnn(3);
+        check_gradients(cnn, random_batch<25>(4, 64, -2, 2));
+    }
+}
+
+TEMPLATE_TEST_CASE("BatchNorm matches the naive loops and keeps running statistics as PyTorch", "[reference][batchnorm]",
+                   float, double) {
+    using T = TestType;
+    using M = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+    BatchNorm2D<T, 3, 4, 5> bn;
+    bn.gamma << T(1.5), T(0.5), T(-1);
+    bn.beta << T(0.1), T(0), T(0.3);
+    const Eigen::VectorXd gamma = bn.gamma.template cast<double>(), beta = bn.beta.template cast<double>();
+    const M x1 = random_batch<60, T>(7, 71, -1, 3), x2 = random_batch<60, T>(7, 72, -2, 1);
+    CHECK((bn.forward(x1) - naive_batch_norm(x1, 3, 20, gamma, beta, nullptr, nullptr)).cwiseAbs().maxCoeff() < 1e3 * tol<T>());
+    bn.forward(x2);
+    // running statistics after two batches: momentum 0.1 from mean 0 and variance 1, unbiased variances
+    for (int c = 0; c < 3; ++c) {
+        double m = 0, v = 1;
+        for (const M* x : {&x1, &x2}) {
+            const Eigen::ArrayXd values = x->middleRows(c * 20, 20).template cast<double>().reshaped().array();
+            const double mu = values.mean(), var = (values - mu).square().sum() / double(values.size() - 1);
+            m = 0.9 * m + 0.1 * mu, v = 0.9 * v + 0.1 * var;
+        }
+        CHECK(double(bn.running_mean(c)) == Approx(m).epsilon(1e2 * tol<T>()));
+        CHECK(double(bn.running_var(c)) == Approx(v).epsilon(1e2 * tol<T>()));
+    }
+    // evaluation uses them, and does not move them
+    const Eigen::VectorXd rm = bn.running_mean.template cast<double>(), rv = bn.running_var.template cast<double>();
+    bn.set_mode(Mode::evaluation);
+    const M single = x1.leftCols(1);
+    CHECK((bn.forward(single) - naive_batch_norm(single, 3, 20, gamma, beta, &rm, &rv)).cwiseAbs().maxCoeff() < 1e3 * tol<T>());
+    CHECK(bn.running_mean.template cast<double>() == rm);
+}
+
+TEST_CASE("BatchNorm's running statistics survive a checkpoint; files without buffers are unchanged", "[batchnorm][serialize]") {
+    // every image layer in one checkpoint: convolution, batch norm, pooling, dropout
+    using Net = Sequential<Conv2D<float, 1, 3, 3, 5, 5, 1, 1>, BatchNorm2D<float, 3, 5, 5>, ReLU,
+                           MaxPool2D<float, 3, 5, 5, 2>, Dropout<1, 2>, Dense<float, 12, 2>>;
+    Net a(1), b(2);
+    const Batch<float, 25> x = random_batch<25, float>(8, 81);
+    a.forward(x), a.forward(2 * x);  // moves the running statistics
+    const std::vector<unsigned char> bytes = checkpoint_bytes(a);
+    load_bytes(bytes, "memory", b);
+    CHECK(b.layer<1>().running_mean == a.layer<1>().running_mean);
+    CHECK(b.layer<1>().running_var == a.layer<1>().running_var);
+    CHECK(a.layer<1>().running_var != Vector<float, 3>::Ones());
+    CHECK(a.layer<0>().W == b.layer<0>().W);
+    a.set_mode(Mode::evaluation), b.set_mode(Mode::evaluation);
+    CHECK(a.forward(x) == b.forward(x));
+
+    // a model without buffers rejects a file that has them, and the reverse; nothing is changed
+    using Plain = Sequential<Dense<float, 25, 6>, ReLU, Dense<float, 6, 2>>;
+    Plain plain(3);
+    const Batch<float, 2> before = plain.forward(x);
+    CHECK_THROWS_WITH(load_bytes(bytes, "memory", plain), Contains("the checkpoint holds buffers (running statistics), but the model has none (at byte offset 12)"));
+    CHECK(plain.forward(x) == before);
+    std::vector<unsigned char> no_buffers = bytes;
+    no_buffers[12] &= ~std::uint8_t(4);  // flags: clear the buffers bit
+    CHECK_THROWS_WITH(load_bytes(no_buffers, "memory", b), Contains("the checkpoint holds no buffers, but the model has 2"));
+    const std::vector<unsigned char> plain_bytes = checkpoint_bytes(plain);
+    CHECK((plain_bytes[12] & 4) == 0);
+}
+
+TEST_CASE("BatchNorm errors name the layer", "[errors][batchnorm]") {
+    BatchNorm<float, 5> bn;
+    Eigen::MatrixXf four_rows(4, 3);
+    four_rows.setRandom();
+    CHECK_THROWS_WITH(bn.forward(four_rows),
+                      Contains("BatchNorm<D=5>::forward: input has 4 rows, expected 5"));
+    CHECK_THROWS_WITH(bn.forward(Batch<float, 5>::Zero(5, 1)),
+                      Contains("BatchNorm<D=5>::forward: a batch of 1 sample(s) of 1 value(s) per channel, expected at least 2"));
+    bn.set_mode(Mode::evaluation);
+    CHECK_NOTHROW(bn.forward(Batch<float, 5>::Zero(5, 1)));
+}
+
+TEST_CASE("a small CNN matches PyTorch: logits, loss and every gradient", "[conv][batchnorm][fixture]") {
+    // tests/fixtures/make_cnn_fixture.py: Conv2d, BatchNorm2d (training), ReLU, MaxPool2d, Dropout (eval), Linear
+    const Fixture f = read_fixture(NEURONKA_FIXTURE_DIR "/cnn_fixture.txt");
+    REQUIRE(f.header == std::vector<int>{1, 5, 1, 6, 6, 3, 3, 4});
+    using Cnn = Sequential<Conv2D<double, 1, 3, 3, 6, 6, 1, 1>, BatchNorm2D<double, 3, 6, 6>, ReLU,
+                           MaxPool2D<double, 3, 6, 6, 2>, Dropout<1, 2>, Dense<double, 27, 4>>;
+    Cnn cnn;
+    cnn.layer<4>().set_mode(Mode::evaluation);
+    int k = 0;
+    cnn.visit_parameters([&](ParamView<double> p) {
+        const auto& values = f.get("param " + std::to_string(k++));
+        REQUIRE(std::size_t(p.value.size()) == values.size());
+        std::copy(values.begin(), values.end(), p.value.begin());
+    });
+    const Eigen::Map<const Batch<double, 36>> x(f.get("x").data(), 36, 5);
+    std::vector<int> labels;
+    for (double l : f.get("labels")) labels.push_back(int(l));
+    SoftmaxCrossEntropy<double, 4> ce;
+    cnn.zero_grad();
+    const double loss = ce.forward(cnn.forward(x), labels);
+    const Batch<double, 36>& dx = cnn.backward(x, ce.backward());
+    CHECK(std::abs(loss - f.get("loss")[0]) / f.get("loss")[0] < 1e-10);
+    CHECK(max_relative_difference(cnn.output().data(), f.get("logits")) < 1e-10);
+    CHECK(max_relative_difference(dx.data(), f.get("dx")) < 1e-8);
+    k = 0;
+    cnn.visit_parameters([&](ParamView<double> p) {
+        INFO("gradient " << k << " (" << p.name << ")");
+        CHECK(max_relative_difference(p.grad.data(), f.get("grad " + std::to_string(k++))) < 1e-8);
+    });
+    CHECK(max_relative_difference(cnn.layer<1>().running_mean.data(), f.get("running_mean")) < 1e-12);
+    CHECK(max_relative_difference(cnn.layer<1>().running_var.data(), f.get("running_var")) < 1e-12);
 }

@@ -176,7 +176,8 @@ TEST_CASE("every building block satisfies the layer contract", "[contract]") {
     static_assert(Layer<GRU<float, 8, 16>> && Layer<GRU<double, 1, 1>>);
     static_assert(Layer<Conv2D<float, 1, 4, 3, 8, 8>> && Layer<Conv2D<double, 2, 3, 5, 9, 7, 2, 2>>);
     static_assert(Layer<MaxPool2D<float, 4, 6, 6, 2>> && Layer<AvgPool2D<double, 2, 5, 5, 3, 1>>);
-    static_assert(Layer<DropoutLayer<float, 10, 0.5>>);
+    static_assert(Layer<DropoutLayer<float, 10, 1, 2>>);
+    static_assert(Layer<BatchNorm<float, 16>> && Layer<BatchNorm2D<double, 3, 4, 4>>);
     static_assert(Layer<Sequential<Dense<float, 2, 3>, Tanh, Dense<float, 3, 1>>>);
     static_assert(Layer<Residual<LayerNorm<float, 8>, Attention<float, 8, 2>>>);
     static_assert(Layer<Residual<Residual<Dense<float, 8, 8>>, ReLU>>);

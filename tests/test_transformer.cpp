@@ -1,6 +1,7 @@
 // Embedding, LayerNorm, Attention, the transformer block and the whole model: gradients against
 // finite differences in double, attention's probabilities, causality, and AdamW's update rule.
 #include "naive.hpp"
+#include "fixture.hpp"
 #include "test_util.hpp"
 
 #include <neuronka/neuronka.hpp>
@@ -221,46 +222,6 @@ TEST_CASE("sampling: greedy, temperature and top-k", "[generate]") {
     CHECK(sa == sb);
 }
 
-namespace {
-// Reads tests/fixtures/transformer_fixture.txt (see make_transformer_fixture.py for the format).
-struct Fixture {
-    std::vector<int> header;
-    std::vector<std::pair<std::string, std::vector<double>>> blocks;
-    const std::vector<double>& get(const std::string& name) const {
-        for (const auto& [n, v] : blocks)
-            if (n == name) return v;
-        throw std::runtime_error("fixture has no block " + name);
-    }
-};
-Fixture read_fixture(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error("cannot open " + path);
-    Fixture f;
-    std::string line, magic;
-    std::getline(in, line);
-    std::istringstream header(line);
-    header >> magic;
-    if (magic != "neuronka-fixture") throw std::runtime_error(path + ": not a fixture file");
-    for (int v; header >> v;) f.header.push_back(v);
-    std::string name, word;
-    std::size_t count;
-    while (in >> word) {
-        name = word;
-        if (word == "param" || word == "grad") in >> word, name += " " + word;
-        in >> count;
-        std::vector<double> values(count);
-        for (auto& v : values) in >> v;
-        f.blocks.emplace_back(name, std::move(values));
-    }
-    return f;
-}
-double max_relative_difference(const double* a, const std::vector<double>& b) {
-    double worst = 0;
-    for (std::size_t i = 0; i < b.size(); ++i)
-        worst = std::max(worst, std::abs(a[i] - b[i]) / std::max(std::abs(b[i]), 1e-3));
-    return worst;
-}
-}  // namespace
 
 TEST_CASE("the transformer matches an independent PyTorch implementation", "[transformer][fixture]") {
     const Fixture f = read_fixture(NEURONKA_FIXTURE_DIR "/transformer_fixture.txt");

@@ -1,8 +1,10 @@
 /// @file dropout.hpp
 /// @brief Dropout: inverted dropout in training mode, the identity in evaluation mode.
 ///
-/// In a Sequential, write the size-free entry `Dropout<0.5>`; it becomes `DropoutLayer<Scalar, D, 0.5>`
-/// with the scalar type and size of the layer before it.
+/// The probability P of dropping a value is the fraction Num / Den (a template argument of type
+/// double would be neater, but Clang 14, Debian 12's, cannot take one). In a Sequential, write the
+/// size-free entry `Dropout<1, 2>` (P = 0.5); it becomes `DropoutLayer<Scalar, D, 1, 2>` with the
+/// scalar type and size of the layer before it.
 #pragma once
 
 #include "layer.hpp"
@@ -18,10 +20,12 @@ namespace neuronka {
  * the same seed draws the same masks, bitwise. The generator's position is not saved in
  * checkpoints, so a resumed run draws other masks than an uninterrupted one.
  */
-template <class Scalar, int D, double P>
+template <class Scalar, int D, int Num, int Den>
 struct DropoutLayer {
-    static_assert(D > 0, "DropoutLayer<Scalar, D, P>: D must be positive");
-    static_assert(P >= 0.0 && P < 1.0, "Dropout<P>: P is the probability of dropping a value, 0 <= P < 1");
+    static_assert(D > 0, "DropoutLayer<Scalar, D, Num, Den>: D must be positive");
+    static_assert(Den > 0 && Num >= 0 && Num < Den,
+                  "Dropout<Num, Den>: the probability of dropping a value is Num / Den, 0 <= Num < Den");
+    static constexpr double P = double(Num) / double(Den);
     using scalar_type = Scalar;
     static constexpr int in_size = D;
     static constexpr int out_size = D;
@@ -73,15 +77,17 @@ private:
     Batch<Scalar, D> y_, dx_, mask_;  // D × B
 };
 
-/// The size-free entry for a Sequential: `Sequential<Dense<float, 784, 256>, ReLU, Dropout<0.5>, ...>`.
-template <double P>
+/// The size-free entry for a Sequential: `Sequential<Dense<float, 784, 256>, ReLU, Dropout<1, 2>, ...>`
+/// drops each value with probability Num / Den.
+template <int Num, int Den>
 struct Dropout {
-    static_assert(P >= 0.0 && P < 1.0, "Dropout<P>: P is the probability of dropping a value, 0 <= P < 1");
+    static_assert(Den > 0 && Num >= 0 && Num < Den,
+                  "Dropout<Num, Den>: the probability of dropping a value is Num / Den, 0 <= Num < Den");
 };
 
-template <double P, class Scalar, int In>
-struct bind_layer<Dropout<P>, Scalar, In> {
-    using type = DropoutLayer<Scalar, In, P>;
+template <int Num, int Den, class Scalar, int In>
+struct bind_layer<Dropout<Num, Den>, Scalar, In> {
+    using type = DropoutLayer<Scalar, In, Num, Den>;
 };
 
 }  // namespace neuronka

@@ -47,7 +47,21 @@ struct ParamView {
     Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>> grad;   ///< d(loss)/d(parameter), accumulated
 };
 
+/// State of a layer that is part of the model but not trained, such as BatchNorm's running
+/// statistics: checkpoints save it, optimisers never see it.
+template <class Scalar>
+struct BufferView {
+    const char* name;                                           ///< "running_mean", ...
+    Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>> value;  ///< the values, flat
+};
+
 namespace detail {
+/// Calls `layer.visit_buffers(f)` for a layer that has buffers; nothing for one that has none.
+template <class L, class F>
+void visit_buffers(L& layer, F&& f) {
+    if constexpr (requires { layer.visit_buffers(f); }) layer.visit_buffers(f);
+}
+
 /// Makes a ParamView over two Eigen objects of equal size.
 template <class P, class G>
 auto view(const char* name, P& value, G& grad) {
@@ -111,7 +125,7 @@ void set_mode(L& layer, Mode mode) {
  *  - `backward(x, dy)` → `const Batch<Scalar, In>&` dx (void for token ids); parameter gradients
  *    accumulate; x is the input of the last forward, whose caches (the sequence length included) it uses;
  *  - `output()`, `zero_grad()`, `init(rng)`, `visit_parameters(f)`;
- *  - optional: `set_mode(Mode)`, `parameter_tensors`, `backward_parameters(x, dy)`.
+ *  - optional: `set_mode(Mode)`, `visit_buffers(f)`, `parameter_tensors`, `backward_parameters(x, dy)`.
  */
 template <class L>
 concept Layer = requires(L& layer, const L& const_layer, const detail::layer_input_t<L>& x,

@@ -5,6 +5,7 @@
 #include "activation.hpp"
 #include "adamw.hpp"
 #include "attention.hpp"
+#include "batch_norm.hpp"
 #include "compute.hpp"
 #include "config.hpp"
 #include "conv2d.hpp"

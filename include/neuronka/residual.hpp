@@ -101,6 +101,10 @@ public:
     void visit_parameters(F&& f) {
         f_.visit_parameters(f);
     }
+    template <class F>
+    void visit_buffers(F&& f) {
+        f_.visit_buffers(f);
+    }
 
 private:
     Inner f_;

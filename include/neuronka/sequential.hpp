@@ -225,6 +225,11 @@ public:
     void visit_parameters(F&& f) {
         std::apply([&](auto&... l) { (l.visit_parameters(f), ...); }, layers_);
     }
+    /// Every member's buffers (BatchNorm's running statistics), in data-flow order.
+    template <class F>
+    void visit_buffers(F&& f) {
+        std::apply([&](auto&... l) { (detail::visit_buffers(l, f), ...); }, layers_);
+    }
 
 private:
     template <class L, class F>

@@ -45,7 +45,7 @@ namespace detail {
 
 inline constexpr unsigned char checkpoint_magic[8] = {'N', 'R', 'N', 'K', 'C', 'K', 'P', 'T'};
 inline constexpr std::uint32_t checkpoint_version = 1;
-inline constexpr std::uint32_t has_optimizer = 1, has_rng = 2;
+inline constexpr std::uint32_t has_optimizer = 1, has_rng = 2, has_buffers = 4;
 inline constexpr std::uint64_t max_string = 1 << 16;
 
 template <class Scalar>
@@ -210,13 +210,19 @@ std::vector<unsigned char> checkpoint_bytes(Model& model, Opt* opt = nullptr, co
     detail::Writer w;
     w.bytes.insert(w.bytes.end(), std::begin(detail::checkpoint_magic), std::end(detail::checkpoint_magic));
     w.u32(detail::checkpoint_version);
-    w.u32((opt ? detail::has_optimizer : 0) | (rng ? detail::has_rng : 0));
+    std::vector<BufferView<Scalar>> buffers;
+    detail::visit_buffers(model, [&](BufferView<Scalar> b) { buffers.push_back(b); });
+    w.u32((opt ? detail::has_optimizer : 0) | (rng ? detail::has_rng : 0) | (buffers.empty() ? 0 : detail::has_buffers));
     w.str(Model::name());
     w.str(detail::scalar_name<Scalar>());
     std::vector<ParamView<Scalar>> params;
     model.visit_parameters([&](ParamView<Scalar> p) { params.push_back(p); });
     w.u64(params.size());
     for (const auto& p : params) w.str(p.name), w.values(p.value.data(), std::size_t(p.value.size()));
+    if (!buffers.empty()) {  // only for models that have buffers: other files are unchanged
+        w.u64(buffers.size());
+        for (const auto& b : buffers) w.str(b.name), w.values(b.value.data(), std::size_t(b.value.size()));
+    }
     if (opt) {
         w.str(Opt::kind);
         w.u64(opt->steps());
@@ -260,7 +266,14 @@ void load_bytes(const std::vector<unsigned char>& bytes, const std::string& sour
     if (version != detail::checkpoint_version)
         r.pos -= 4, r.fail("unknown format version " + std::to_string(version) + ", expected " + std::to_string(detail::checkpoint_version));
     const std::uint32_t flags = r.u32("flags");
-    if (flags & ~(detail::has_optimizer | detail::has_rng)) r.pos -= 4, r.fail("unknown flags " + std::to_string(flags));
+    if (flags & ~(detail::has_optimizer | detail::has_rng | detail::has_buffers))
+        r.pos -= 4, r.fail("unknown flags " + std::to_string(flags));
+    std::vector<BufferView<Scalar>> buffers;
+    detail::visit_buffers(model, [&](BufferView<Scalar> b) { buffers.push_back(b); });
+    if (bool(flags & detail::has_buffers) != !buffers.empty())
+        r.pos -= 4, r.fail(buffers.empty() ? "the checkpoint holds buffers (running statistics), but the model has none"
+                                           : "the checkpoint holds no buffers, but the model has " +
+                                                 std::to_string(buffers.size()) + " (running statistics)");
     r.expect(r.str("model description"), Model::name(), "model description");
     r.expect(r.str("scalar type"), detail::scalar_name<Scalar>(), "scalar type");
 
@@ -274,6 +287,18 @@ void load_bytes(const std::vector<unsigned char>& bytes, const std::string& sour
     for (const auto& p : params) {
         r.expect(r.str("parameter name"), p.name, "parameter name");
         values.push_back(r.template values<Scalar>(std::uint64_t(p.value.size()), p.name, o.check_finite));
+    }
+    // The model's buffers (running statistics), when it has any: same names and sizes.
+    std::vector<std::vector<Scalar>> buffer_values;
+    if (!buffers.empty()) {
+        const std::size_t buffers_at = r.pos;
+        const std::uint64_t stored = r.u64("buffer count");
+        if (stored != buffers.size())
+            r.pos = buffers_at, r.fail("expected " + std::to_string(buffers.size()) + " buffers, found " + std::to_string(stored));
+        for (const auto& b : buffers) {
+            r.expect(r.str("buffer name"), b.name, "buffer name");
+            buffer_values.push_back(r.template values<Scalar>(std::uint64_t(b.value.size()), b.name, o.check_finite));
+        }
     }
     // The optimiser's state, if present.
     const bool stored_opt = flags & detail::has_optimizer;
@@ -322,6 +347,8 @@ void load_bytes(const std::vector<unsigned char>& bytes, const std::string& sour
 
     // Everything is valid: commit.
     for (std::size_t i = 0; i < params.size(); ++i) std::copy(values[i].begin(), values[i].end(), params[i].value.begin());
+    for (std::size_t i = 0; i < buffers.size(); ++i)
+        std::copy(buffer_values[i].begin(), buffer_values[i].end(), buffers[i].value.begin());
     if (opt) {
         std::size_t g = 0;
         opt->visit_state([&](auto& arrays) { arrays = state[g++]; });

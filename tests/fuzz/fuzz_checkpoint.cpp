@@ -10,7 +10,7 @@ namespace {
 using Model = neuronka::Sequential<neuronka::Dense<float, 4, 8>, neuronka::Tanh, neuronka::Dense<float, 8, 3>>;
 // A small CNN: convolution, pooling and dropout in a checkpoint (the corpus has cnn.nkpt).
 using Cnn = neuronka::Sequential<neuronka::Conv2D<float, 1, 2, 3, 6, 6, 1, 1>, neuronka::ReLU,
-                                 neuronka::MaxPool2D<float, 2, 6, 6, 2>, neuronka::Dropout<0.5>,
+                                 neuronka::MaxPool2D<float, 2, 6, 6, 2>, neuronka::Dropout<1, 2>,
                                  neuronka::Dense<float, 18, 3>>;
 }
 

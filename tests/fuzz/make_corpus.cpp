@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
     write("model-sgd-rng.nkpt", checkpoint_bytes(model, &sgd, &rng));
     write("model-adamw-rng.nkpt", checkpoint_bytes(model, &adamw, &rng));
     // the fuzz target's CNN, with AdamW state
-    Sequential<Conv2D<float, 1, 2, 3, 6, 6, 1, 1>, ReLU, MaxPool2D<float, 2, 6, 6, 2>, Dropout<0.5>, Dense<float, 18, 3>> cnn(1);
+    Sequential<Conv2D<float, 1, 2, 3, 6, 6, 1, 1>, ReLU, MaxPool2D<float, 2, 6, 6, 2>, Dropout<1, 2>, Dense<float, 18, 3>> cnn(1);
     AdamW<float> cnn_adamw;
     const Batch<float, 36> image = Batch<float, 36>::Ones(36, 2);
     cnn.forward(image);
