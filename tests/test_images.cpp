@@ -389,3 +389,23 @@ TEST_CASE("a small CNN matches PyTorch: logits, loss and every gradient", "[conv
     CHECK(max_relative_difference(cnn.layer<1>().running_mean.data(), f.get("running_mean")) < 1e-12);
     CHECK(max_relative_difference(cnn.layer<1>().running_var.data(), f.get("running_var")) < 1e-12);
 }
+
+TEST_CASE("the image layers' activation memory is the memory they hold after a step", "[cost][memory]") {
+    // cost().activation_bytes is a compile-time count per sample; buffer_bytes() sums the buffers
+    // the layer really holds. After forward and backward at batch B they must agree exactly.
+    const int B = 6;
+    auto check = [&](auto& layer) {
+        using L = std::remove_cvref_t<decltype(layer)>;
+        const Batch<float, L::in_size> x = random_batch<L::in_size, float>(B, 91);
+        layer.forward(x);
+        layer.backward(x, random_batch<L::out_size, float>(B, 92));
+        INFO(L::name());
+        CHECK(double(layer.buffer_bytes()) == L::cost().activation_bytes * B);
+    };
+    Conv2D<float, 2, 3, 3, 7, 6, 2, 1> conv;
+    MaxPool2D<float, 3, 6, 6, 2> maxpool;
+    AvgPool2D<float, 2, 5, 5, 3, 1> avgpool;
+    DropoutLayer<float, 10, 1, 2> drop;
+    BatchNorm2D<float, 3, 2, 2> bn;
+    check(conv), check(maxpool), check(avgpool), check(drop), check(bn);
+}

@@ -104,6 +104,8 @@ struct BatchNormLayer {
     }
 
     const Batch<Scalar, out_size>& output() const { return y_; }
+    /// Bytes of the buffers that grow with the batch, as they are now (see Conv2D::buffer_bytes).
+    std::size_t buffer_bytes() const { return sizeof(Scalar) * std::size_t(y_.size() + dx_.size()); }
     void zero_grad() { dgamma.setZero(), dbeta.setZero(); }
     template <class F>
     void visit_parameters(F&& f) {

@@ -122,6 +122,11 @@ struct Conv2D {
     }
 
     const Batch<Scalar, out_size>& output() const { return y_; }
+    /// Bytes of the buffers that grow with the batch, as they are now: after a training step at
+    /// batch B, B · cost().activation_bytes (a test holds the two to each other).
+    std::size_t buffer_bytes() const {
+        return sizeof(Scalar) * std::size_t(patches_.size() + dpatches_.size() + gemm_out_.size() + y_.size() + dx_.size());
+    }
     void zero_grad() { grad_zero_ = true; }
 
     template <class F>

@@ -70,6 +70,8 @@ struct DropoutLayer {
     const Batch<Scalar, D>& output() const { return y_; }
     /// The mask of the last forward in training mode: 0 or 1 / (1 − P) per value.
     const Batch<Scalar, D>& mask() const { return mask_; }
+    /// Bytes of the buffers that grow with the batch, as they are now (see Conv2D::buffer_bytes).
+    std::size_t buffer_bytes() const { return sizeof(Scalar) * std::size_t(y_.size() + dx_.size() + mask_.size()); }
 
 private:
     Rng rng_;

@@ -92,6 +92,10 @@ struct MaxPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, St
     }
 
     const Batch<Scalar, out_size>& output() const { return y_; }
+    /// Bytes of the buffers that grow with the batch, as they are now (see Conv2D::buffer_bytes).
+    std::size_t buffer_bytes() const {
+        return sizeof(Scalar) * std::size_t(y_.size() + dx_.size()) + sizeof(int) * argmax_.size();
+    }
 
 private:
     Batch<Scalar, out_size> y_;  // (C·OH·OW) × B
@@ -144,6 +148,8 @@ struct AvgPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, St
     }
 
     const Batch<Scalar, out_size>& output() const { return y_; }
+    /// Bytes of the buffers that grow with the batch, as they are now (see Conv2D::buffer_bytes).
+    std::size_t buffer_bytes() const { return sizeof(Scalar) * std::size_t(y_.size() + dx_.size()); }
 
 private:
     static constexpr Scalar scale = Scalar(1) / Scalar(Window * Window);
