@@ -116,7 +116,7 @@ struct Conv2D {
             for (int o = 0; o < OutChannels; ++o)
                 gemm_out_.col(o).template segment<positions>(n * positions) =
                     dy.col(n).template segment<positions>(o * positions);
-        if (grad_zero_) dW_.setZero(), db_.setZero(), grad_zero_ = false;
+        materialise_grad();
         dW_gemm_.add(dW_, gemm_out_.transpose(), patches_);  // dW += dYᵀ · patches
         db_ += gemm_out_.colwise().sum().transpose();         // db += Σ_{n, q} dY
     }
@@ -131,13 +131,18 @@ struct Conv2D {
 
     template <class F>
     void visit_parameters(F&& f) {
-        if (grad_zero_) dW_.setZero(), db_.setZero(), grad_zero_ = false;
+        materialise_grad();
         f(detail::view("W", W, dW_));
         f(detail::view("b", b, db_));
     }
 
 private:
     using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+
+    /// After zero_grad() the gradients are only marked as zero; this writes the zeros.
+    void materialise_grad() {
+        if (grad_zero_) dW_.setZero(), db_.setZero(), grad_zero_ = false;
+    }
 
     /// patches(n·Q + oh·OW + ow, c·K·K + kh·K + kw) = x(c·H·W + ih·W + iw, n), ih = oh·S − P + kh,
     /// iw = ow·S − P + kw, or 0 where (ih, iw) is padding.

@@ -12,7 +12,7 @@
 namespace neuronka {
 
 namespace detail {
-/// What the two pooling layers share: sizes, checks, name and the walk over windows.
+/// What the two pooling layers share: sizes, the parameter-free members and the walk over windows.
 template <class Scalar, int Channels, int Height, int Width, int Window, int Stride>
 struct PoolShape {
     static_assert(std::is_floating_point_v<Scalar>, "pooling: Scalar must be float or double");
@@ -26,6 +26,11 @@ struct PoolShape {
     static constexpr int out_size = Channels * out_height * out_width;
     static constexpr std::size_t parameter_count = 0;
     static constexpr std::size_t parameter_tensors = 0;
+
+    explicit PoolShape(std::uint64_t = 0) {}
+    void init(Rng&) {}
+    void zero_grad() {}
+    template <class F> void visit_parameters(F&&) {}
 
     static std::string sizes() {
         return "<C=" + std::to_string(Channels) + ",H=" + std::to_string(Height) + ",W=" + std::to_string(Width) +
@@ -49,16 +54,13 @@ template <class Scalar, int Channels, int Height, int Width, int Window, int Str
 struct MaxPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, Stride> {
     using Shape = detail::PoolShape<Scalar, Channels, Height, Width, Window, Stride>;
     using Shape::in_size, Shape::out_size;
+    using Shape::Shape;
 
-    explicit MaxPool2D(std::uint64_t = 0) {}
     /// Per image: y, dx and the index of each maximum. No multiply-adds.
     static constexpr Cost cost(int = 1) {
         return {0, 0, 0, double(out_size + in_size) * sizeof(Scalar) + double(out_size) * sizeof(int)};
     }
     static std::string name() { return "MaxPool2D" + Shape::sizes(); }
-    void init(Rng&) {}
-    void zero_grad() {}
-    template <class F> void visit_parameters(F&&) {}
 
     /// x: (C·H·W) × B  →  y: (C·OH·OW) × B
     template <class Derived>
@@ -108,14 +110,11 @@ template <class Scalar, int Channels, int Height, int Width, int Window, int Str
 struct AvgPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, Stride> {
     using Shape = detail::PoolShape<Scalar, Channels, Height, Width, Window, Stride>;
     using Shape::in_size, Shape::out_size;
+    using Shape::Shape;
 
-    explicit AvgPool2D(std::uint64_t = 0) {}
     /// Per image: y and dx. No multiply-adds.
     static constexpr Cost cost(int = 1) { return {0, 0, 0, double(out_size + in_size) * sizeof(Scalar)}; }
     static std::string name() { return "AvgPool2D" + Shape::sizes(); }
-    void init(Rng&) {}
-    void zero_grad() {}
-    template <class F> void visit_parameters(F&&) {}
 
     /// x: (C·H·W) × B  →  y: (C·OH·OW) × B
     template <class Derived>
