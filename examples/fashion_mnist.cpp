@@ -4,7 +4,9 @@
 // model: the test accuracy and a confusion matrix; the model saved as a checkpoint, loaded back in
 // a second process, which must give the same test accuracy; a grid of test images with predicted
 // and true labels (fashion_mnist_<model>.svg). The CNN's first-layer filters are drawn in
-// fashion_mnist_filters.svg. At the end, both test accuracies side by side.
+// fashion_mnist_filters.svg. Each model's weights are also exported for PyTorch as
+// fashion_mnist_<model>.safetensors (examples/python/fashion_mnist_in_pytorch.py evaluates them in
+// PyTorch). At the end, both test accuracies side by side.
 // Options: --model mlp|cnn|both (default both), --epochs N (both models; default 10 for the MLP, 8
 // for the CNN), --mlp-epochs N, --cnn-epochs N (one model), --train-images N (the first N training
 // images only, default all 60000: for quick checks), --data DIR (default
@@ -14,6 +16,9 @@
 
 #include <neuronka/data.hpp>
 #include <neuronka/neuronka.hpp>
+#if NEURONKA_HAS_SAFETENSORS
+#include <neuronka/safetensors.hpp>
+#endif
 
 #include <chrono>
 #include <cstdio>
@@ -25,8 +30,9 @@ using namespace examples;  // examples/common: cli, plot, words, ...
 namespace {
 using Mlp = Sequential<Dense<float, 784, 256>, ReLU, Dense<float, 256, 128>, ReLU, Dense<float, 128, 10>>;
 // 28x28 -> conv 5x5 (16) -> pool -> 14x14 -> conv 5x5 (32) -> pool -> 7x7x32 -> dense 128 -> dropout -> 10
+// (Flatten changes nothing but keeps the indices, and so the tensor names, those of PyTorch's nn.Sequential)
 using Cnn = Sequential<Conv2D<float, 1, 16, 5, 28, 28, 1, 2>, ReLU, MaxPool2D<float, 16, 28, 28, 2>,
-                       Conv2D<float, 16, 32, 5, 14, 14, 1, 2>, ReLU, MaxPool2D<float, 32, 14, 14, 2>,
+                       Conv2D<float, 16, 32, 5, 14, 14, 1, 2>, ReLU, MaxPool2D<float, 32, 14, 14, 2>, Flatten,
                        Dense<float, 32 * 7 * 7, 128>, ReLU, Dropout<1, 2>, Dense<float, 128, 10>>;
 const char* class_names[10] = {"T-shirt", "Trouser", "Pullover", "Dress", "Coat",
                                "Sandal",  "Shirt",   "Sneaker",  "Bag",   "Boot"};
@@ -196,6 +202,12 @@ double train_and_report(const char* tag, const cli::Args& args, const char* self
     std::printf("saved %s; a second process loaded it: test accuracy %.2f%% (%s)\n", checkpoint.c_str(), 100 * reloaded,
                 reloaded == acc ? "the same" : "DIFFERENT");
     if (reloaded != acc) throw std::runtime_error("the reloaded model's accuracy differs");
+#if NEURONKA_HAS_SAFETENSORS
+    const std::string weights = args.path(std::string("fashion_mnist_") + tag + ".safetensors");
+    save_safetensors(model, weights);
+    std::printf("wrote %s (the weights for PyTorch: examples/python/fashion_mnist_in_pytorch.py evaluates them)\n",
+                weights.c_str());
+#endif
     const std::string grid = args.path(std::string("fashion_mnist_") + tag + ".svg");
     image_grid(grid, test, predicted);
     std::printf("wrote %s\n", grid.c_str());

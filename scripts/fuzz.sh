@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fuzzes the checkpoint loader with libFuzzer under AddressSanitizer and UBSan for SECONDS
-# (default 60). Crashing inputs are written to tests/fuzz/regressions/, where the test suite
-# replays them from then on. A longer run: scripts/fuzz.sh 3600
+# Fuzzes the checkpoint loader and the safetensors reader with libFuzzer under AddressSanitizer and
+# UBSan, both at once (one core each), for SECONDS each (default 60). Crashing inputs are written to
+# tests/fuzz/regressions/, where the test suite replays them from then on. A longer run:
+# scripts/fuzz.sh 3600
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -10,12 +11,30 @@ jobs=${NEURONKA_JOBS:-2}
 scripts/deps.sh clang libclang-rt-14-dev
 cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNEURONKA_FUZZ=ON \
       -DNEURONKA_BUILD_EXAMPLES=OFF -DNEURONKA_BUILD_BENCH=OFF >/dev/null
-cmake --build build/fuzz -j"$jobs" --target fuzz_checkpoint
-corpus=$(mktemp -d)  # the fuzzer adds inputs to its corpus; keep the committed seeds unchanged
-cp tests/fuzz/corpus/* "$corpus"/
-echo "== fuzzing the checkpoint loader for ${seconds} s =="
-build/fuzz/tests/fuzz_checkpoint -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-  -artifact_prefix=tests/fuzz/regressions/ -print_final_stats=1 "$corpus" 2>&1 | tail -15
-status=${PIPESTATUS[0]}
-rm -rf "$corpus"
+cmake --build build/fuzz -j"$jobs" --target fuzz_checkpoint fuzz_safetensors
+
+# fuzz NAME SEED_DIR [libFuzzer options]: runs one target on a copy of its seeds (the fuzzer adds
+# inputs to its corpus; the committed seeds stay unchanged), its log in build/fuzz/NAME.log.
+fuzz() {
+  local name=$1 seeds=$2 corpus
+  shift 2
+  corpus=$(mktemp -d)
+  cp "$seeds"/* "$corpus"/
+  local status=0
+  build/fuzz/tests/"$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix=tests/fuzz/regressions/"$name"- -print_final_stats=1 "$@" "$corpus" >build/fuzz/"$name".log 2>&1 ||
+    status=$?
+  rm -rf "$corpus"
+  return "$status"
+}
+echo "== fuzzing the checkpoint loader and the safetensors reader for ${seconds} s each, in parallel =="
+fuzz fuzz_checkpoint tests/fuzz/corpus & checkpoint=$!
+fuzz fuzz_safetensors tests/fuzz/corpus-safetensors -dict=tests/fuzz/safetensors.dict & safetensors=$!
+status=0
+wait "$checkpoint" || status=1
+wait "$safetensors" || status=1
+for name in fuzz_checkpoint fuzz_safetensors; do
+  echo "-- $name"
+  tail -15 build/fuzz/"$name".log
+done
 exit "$status"

@@ -9,11 +9,13 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 using namespace neuronka;
 using Catch::Matchers::Contains;
+using Catch::Matchers::EndsWith;
 
 namespace {
 using Mlp = Sequential<Dense<float, 4, 16>, Tanh, Dense<float, 16, 3>>;
@@ -162,7 +164,7 @@ TEST_CASE("bad checkpoints are rejected with where and why, and the model is unt
     SECTION("wrong magic") {
         auto b = good;
         b[0] = 'X';
-        rejects(b, "not a neuronka checkpoint: wrong magic");
+        rejects(b, "not a neuronka checkpoint: wrong magic, expected \"NRNKCKPT\", found \"XRNKCKPT\" (at byte offset 0)");
     }
     SECTION("unknown version") {
         auto b = good;
@@ -172,6 +174,7 @@ TEST_CASE("bad checkpoints are rejected with where and why, and the model is unt
     SECTION("another model: other sizes, other layer kinds, other scalar type") {
         Sequential<Dense<float, 4, 8>, Tanh, Dense<float, 8, 3>> smaller;
         CHECK_THROWS_WITH(load(path, smaller), Contains("model description: expected \"Sequential<Dense<In=4,Out=8>"));
+        CHECK_THROWS_WITH(load(path, smaller), EndsWith("(at byte offset 16)"));  // where the string starts
         Sequential<Dense<float, 4, 16>, ReLU, Dense<float, 16, 3>> relu;
         CHECK_THROWS_WITH(load(path, relu), Contains("found \"Sequential<Dense<In=4,Out=16>, Tanh<N=16>"));
         Sequential<Dense<double, 4, 16>, Tanh, Dense<double, 16, 3>> wider;
@@ -205,7 +208,7 @@ TEST_CASE("bad checkpoints are rejected with where and why, and the model is unt
         auto b = good;
         const std::size_t at = 8 + 4 + 4 + 8 + Mlp::name().size();  // the scalar type's length field
         for (int k = 0; k < 8; ++k) b[at + std::size_t(k)] = 0xFF;
-        rejects(b, "scalar type has length 18446744073709551615, more than the limit");
+        rejects(b, "scalar type has length 18446744073709551615, expected at most 65536 (at byte offset " + std::to_string(at) + ")");
     }
     SECTION("non-finite values, when the caller asks") {
         saved.layer<0>().W(1, 2) = std::numeric_limits<float>::quiet_NaN();
@@ -213,14 +216,35 @@ TEST_CASE("bad checkpoints are rejected with where and why, and the model is unt
         CHECK_NOTHROW(load(path, target));
         Mlp fresh(2);
         const auto fresh_before = raw_parameters(fresh);
-        CHECK_THROWS_WITH(load(path, fresh, LoadOptions{.check_finite = true}), Contains("W: value is not finite"));
+        CHECK_THROWS_WITH(load(path, fresh, LoadOptions{.check_finite = true}), Contains("W: expected a finite value, found nan"));
         CHECK(raw_parameters(fresh) == fresh_before);
     }
     SECTION("optimiser state asked for but absent") {
         SGD<float> opt;
         Rng rng;
-        CHECK_THROWS_WITH(load(path, target, opt, rng), Contains("holds no optimiser state"));
+        CHECK_THROWS_WITH(load(path, target, opt, rng), Contains("the caller asked for optimiser state: expected flag 1 set, found flags 0. Hint: the file was saved without an optimiser; load the model alone (at byte offset 12)"));
     }
+}
+
+TEST_CASE("a saved file gets the mode of a new file, or keeps the mode of the one it replaces", "[serialize][atomic]") {
+    const std::string path = temp_path("mode.nkpt");
+    std::filesystem::remove(path);
+    const ::mode_t saved_umask = ::umask(022);
+    Mlp m(1);
+    save(path, m);
+    struct ::stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0644);  // 0666 less the umask, as any new file
+    ::umask(077);
+    std::filesystem::remove(path);
+    save(path, m);
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0600);
+    ::chmod(path.c_str(), 0640);
+    save(path, m);  // replacing a file keeps its mode
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0640);
+    ::umask(saved_umask);
 }
 
 TEST_CASE("a save killed half-way leaves the previous checkpoint intact", "[serialize][atomic]") {

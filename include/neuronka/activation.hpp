@@ -1,5 +1,5 @@
 /// @file activation.hpp
-/// @brief Element-wise activations: Identity, ReLU, Tanh, Sigmoid, GELU (tanh form).
+/// @brief Element-wise activations: Identity, ReLU, Tanh, Sigmoid, GELU (tanh form), and Flatten.
 ///
 /// Each activation is a small tag with `f` (the function on an array) and `df` (its derivative
 /// given input and output). In a Sequential, a tag such as `Tanh` takes the scalar type and size of
@@ -20,6 +20,15 @@ struct Identity {
     template <class X, class Y> static auto df(const X& x, const Y&) {
         return x.unaryExpr([](typename X::Scalar) { return typename X::Scalar(1); });
     }
+};
+
+/// y = x, written where a PyTorch model has nn.Flatten: a neuronka sample is already one flat column
+/// (an image channel-major, as PyTorch flattens (C, H, W)), so it changes nothing but keeps a
+/// Sequential's indices, and so its tensor names, equal to the nn.Sequential's (docs/interop.md).
+struct Flatten {
+    static constexpr const char* name = "Flatten";
+    template <class X> static auto f(const X& x) { return x; }
+    template <class X, class Y> static auto df(const X& x, const Y& y) { return Identity::df(x, y); }
 };
 
 /// y = max(x, 0); dy/dx = 1 where x > 0, else 0

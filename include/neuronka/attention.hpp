@@ -182,6 +182,12 @@ public:
         qkv.visit_parameters(f);
         proj.visit_parameters(f);
     }
+    /// The two projections as nn.Linear members `qkv` (3D × D) and `proj` (D × D).
+    template <class F>
+    void visit_tensors(F&& f) {
+        detail::visit_tensors(qkv, "qkv.", f);
+        detail::visit_tensors(proj, "proj.", f);
+    }
 
 private:
     int T_ = 0;

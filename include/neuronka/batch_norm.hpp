@@ -35,6 +35,7 @@ struct BatchNormLayer {
 
     Vector<Scalar, Channels> gamma, beta;                // C: scale and shift
     Vector<Scalar, Channels> running_mean, running_var;  // C: not trained, used in evaluation
+    std::int64_t batches_tracked = 0;                    // training forwards so far (PyTorch's num_batches_tracked)
 
     explicit BatchNormLayer(std::uint64_t = 0) { reset(); }
     /// Per sample: y and dx (x̂ is recomputed from the cached per-channel statistics).
@@ -77,6 +78,7 @@ struct BatchNormLayer {
             mean_(c) = mu, rstd_(c) = rstd;
             y_.middleRows(c * spatial, spatial).array() = (xc - mu) * (rstd * gamma(c)) + beta(c);  // y = γ x̂ + β
         }
+        if (mode_ == Mode::training) ++batches_tracked;
         forward_mode_ = mode_;
         return y_;
     }
@@ -118,10 +120,21 @@ struct BatchNormLayer {
         f(BufferView<Scalar>{"running_mean", {running_mean.data(), Channels}});
         f(BufferView<Scalar>{"running_var", {running_var.data(), Channels}});
     }
+    /// As PyTorch's nn.BatchNorm1d / nn.BatchNorm2d: weight, bias, running_mean, running_var (C each)
+    /// and num_batches_tracked (a 0-dimensional integer).
+    template <class F>
+    void visit_tensors(F&& f) {
+        using View = TensorView<Scalar>;
+        f(tensor_by_columns("weight", gamma));
+        f(tensor_by_columns("bias", beta));
+        f(tensor_by_columns("running_mean", running_mean, {}, View::Kind::buffer));
+        f(tensor_by_columns("running_var", running_var, {}, View::Kind::buffer));
+        f(View{"num_batches_tracked", {}, View::Kind::counter, nullptr, 0, 0, false, &batches_tracked});
+    }
 
 private:
     void reset() {
-        gamma.setOnes(), beta.setZero(), running_mean.setZero(), running_var.setOnes();
+        gamma.setOnes(), beta.setZero(), running_mean.setZero(), running_var.setOnes(), batches_tracked = 0;
         zero_grad();
     }
     Mode mode_ = Mode::training, forward_mode_ = Mode::training;

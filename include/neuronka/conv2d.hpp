@@ -135,6 +135,12 @@ struct Conv2D {
         f(detail::view("W", W, dW_));
         f(detail::view("b", b, db_));
     }
+    /// As PyTorch's nn.Conv2d: weight (Cout, Cin, K, K), bias (Cout).
+    template <class F>
+    void visit_tensors(F&& f) {
+        f(tensor_by_rows("weight", W, {OutChannels, InChannels, Kernel, Kernel}));
+        f(tensor_by_columns("bias", b));
+    }
 
 private:
     using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;

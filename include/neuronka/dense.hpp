@@ -121,6 +121,12 @@ struct Dense {
         f(detail::view("W", W, dW_));
         f(detail::view("b", b, db_));
     }
+    /// As PyTorch's nn.Linear: weight (Out, In), bias (Out).
+    template <class F>
+    void visit_tensors(F&& f) {
+        f(tensor_by_rows("weight", W));
+        f(tensor_by_columns("bias", b));
+    }
 
 private:
     /// The preamble every backward shares: x and dy checked against the layer, each evaluated once

@@ -62,6 +62,11 @@ struct Embedding {
     void visit_parameters(F&& f) {
         f(detail::view("E", E, dE));
     }
+    /// As PyTorch's nn.Embedding: weight (Vocab, Dim), one row per token.
+    template <class F>
+    void visit_tensors(F&& f) {
+        f(tensor_by_columns("weight", E, {Vocab, Dim}));
+    }
 
 private:
     void check_ids(std::span<const int> ids, const char* method) const {
@@ -127,6 +132,11 @@ struct PositionalEmbedding {
     template <class F>
     void visit_parameters(F&& f) {
         f(detail::view("P", P, dP));
+    }
+    /// As an nn.Embedding of the positions: weight (Context, Dim), one row per position.
+    template <class F>
+    void visit_tensors(F&& f) {
+        f(tensor_by_columns("weight", P, {Context, Dim}));
     }
 
 private:

@@ -165,6 +165,14 @@ struct GRU {
         f(parameter_view("b_ih", b_ih, db_ih));
         f(parameter_view("b_hh", b_hh, db_hh));
     }
+    /// As PyTorch's one-layer nn.GRU: weight_ih_l0 (3Hd, In), weight_hh_l0 (3Hd, Hd), bias_ih_l0, bias_hh_l0.
+    template <class F>
+    void visit_tensors(F&& f) {
+        f(tensor_by_rows("weight_ih_l0", W_ih));
+        f(tensor_by_rows("weight_hh_l0", W_hh));
+        f(tensor_by_columns("bias_ih_l0", b_ih));
+        f(tensor_by_columns("bias_hh_l0", b_hh));
+    }
 
 private:
     int T_ = 0;

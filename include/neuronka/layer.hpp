@@ -7,9 +7,11 @@
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <tuple>
+#include <vector>
 
 namespace neuronka {
 
@@ -77,6 +79,73 @@ auto parameter_view(const char* name, P& value, G& grad) {
     return detail::view(name, value, grad);
 }
 
+/**
+ * @brief One tensor of a model as the equivalent PyTorch module's `state_dict` holds it: its dotted
+ * name, its shape, and where neuronka keeps its values (docs/interop.md lists every layer's).
+ *
+ * neuronka stores a tensor as a column-major `rows × cols` matrix at `data`. PyTorch's tensor is that
+ * matrix read column by column (`transposed == false`: a bias, an Embedding's Dim × Vocab table read
+ * as Vocab × Dim) or row by row (`transposed == true`: a Dense weight Out × In, read as PyTorch's
+ * (out, in)). A `counter` (BatchNorm's `num_batches_tracked`) is one integer instead of a matrix.
+ */
+template <class Scalar>
+struct TensorView {
+    enum class Kind { parameter, buffer, counter };
+    std::string name;                 ///< "0.weight", "2.0.1.qkv.bias", ...
+    std::vector<std::int64_t> shape;  ///< PyTorch's shape, outermost first
+    Kind kind = Kind::parameter;
+    Scalar* data = nullptr;           ///< parameter or buffer: the column-major rows × cols matrix
+    std::int64_t rows = 0, cols = 0;
+    bool transposed = false;          ///< PyTorch's order reads the matrix row by row
+    std::int64_t* counter = nullptr;  ///< Kind::counter: the integer
+
+    /// Number of values.
+    std::int64_t size() const { return kind == Kind::counter ? 1 : rows * cols; }
+    /// The index in `data` of PyTorch's i-th value (row-major over `shape`).
+    std::int64_t storage_index(std::int64_t i) const { return transposed ? (i % cols) * rows + i / cols : i; }
+};
+
+/// For a layer's visit_tensors: a tensor whose PyTorch order lists the rows of `m` one after another,
+/// as a weight (out, in) does; `shape` defaults to (rows, cols).
+template <class M>
+TensorView<typename M::Scalar> tensor_by_rows(std::string name, M& m, std::vector<std::int64_t> shape = {},
+                                              typename TensorView<typename M::Scalar>::Kind kind = {}) {
+    if (shape.empty()) shape = {std::int64_t(m.rows()), std::int64_t(m.cols())};
+    return {std::move(name), std::move(shape), kind, m.data(), std::int64_t(m.rows()), std::int64_t(m.cols()), true, nullptr};
+}
+/// For a layer's visit_tensors: a tensor whose PyTorch order lists the columns of `m` one after
+/// another: a vector (`shape` defaults to (size)), or a table of one column per entry (pass (cols, rows)).
+template <class M>
+TensorView<typename M::Scalar> tensor_by_columns(std::string name, M& m, std::vector<std::int64_t> shape = {},
+                                                 typename TensorView<typename M::Scalar>::Kind kind = {}) {
+    if (shape.empty()) shape = {std::int64_t(m.size())};
+    return {std::move(name), std::move(shape), kind, m.data(), std::int64_t(m.rows()), std::int64_t(m.cols()), false, nullptr};
+}
+
+namespace detail {
+/// Calls `f` with every tensor of `layer`, its name prefixed by `prefix`. A layer without its own
+/// `visit_tensors` gives its parameters and buffers as one-dimensional tensors under their own names.
+template <class L, class F>
+void visit_tensors(L& layer, const std::string& prefix, F&& f) {
+    using Scalar = typename L::scalar_type;
+    using View = TensorView<Scalar>;
+    auto named = [&](View t) {
+        t.name = prefix + t.name;
+        f(std::move(t));
+    };
+    if constexpr (requires { layer.visit_tensors(named); }) {
+        layer.visit_tensors(named);
+    } else {
+        layer.visit_parameters([&](ParamView<Scalar> p) {
+            named(View{p.name, {std::int64_t(p.value.size())}, View::Kind::parameter, p.value.data(), std::int64_t(p.value.size()), 1, false, nullptr});
+        });
+        visit_buffers(layer, [&](BufferView<Scalar> b) {
+            named(View{b.name, {std::int64_t(b.value.size())}, View::Kind::buffer, b.value.data(), std::int64_t(b.value.size()), 1, false, nullptr});
+        });
+    }
+}
+}  // namespace detail
+
 namespace detail {
 /// A visitor that accepts any ParamView; used to state the concept.
 template <class Scalar>
@@ -125,7 +194,8 @@ void set_mode(L& layer, Mode mode) {
  *  - `backward(x, dy)` → `const Batch<Scalar, In>&` dx (void for token ids); parameter gradients
  *    accumulate; x is the input of the last forward, whose caches (the sequence length included) it uses;
  *  - `output()`, `zero_grad()`, `init(rng)`, `visit_parameters(f)`;
- *  - optional: `set_mode(Mode)`, `visit_buffers(f)`, `parameter_tensors`, `backward_parameters(x, dy)`.
+ *  - optional: `set_mode(Mode)`, `visit_buffers(f)`, `visit_tensors(f)`, `parameter_tensors`,
+ *    `backward_parameters(x, dy)`.
  */
 template <class L>
 concept Layer = requires(L& layer, const L& const_layer, const detail::layer_input_t<L>& x,

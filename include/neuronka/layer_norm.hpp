@@ -78,6 +78,12 @@ struct LayerNorm {
         f(detail::view("gamma", gamma, dgamma));
         f(detail::view("beta", beta, dbeta));
     }
+    /// As PyTorch's nn.LayerNorm: weight (γ) and bias (β), Dim each.
+    template <class F>
+    void visit_tensors(F&& f) {
+        f(tensor_by_columns("weight", gamma));
+        f(tensor_by_columns("bias", beta));
+    }
 
 private:
     void init_parameters() {

@@ -108,6 +108,11 @@ struct Neuron {
             f(p);
         });
     }
+    /// As an nn.Linear(In, 1) (the activation has no tensors): weight (1, In), bias (1).
+    template <class F>
+    void visit_tensors(F&& f) {
+        sum_.visit_tensors(f);
+    }
 
 private:
     Dense<Scalar, In, 1> sum_;

@@ -105,6 +105,11 @@ public:
     void visit_buffers(F&& f) {
         f_.visit_buffers(f);
     }
+    /// Named as its inner Sequential's: "0.weight", "1.qkv.weight", ...
+    template <class F>
+    void visit_tensors(F&& f) {
+        f_.visit_tensors(f);
+    }
 
 private:
     Inner f_;

@@ -230,6 +230,14 @@ public:
     void visit_buffers(F&& f) {
         std::apply([&](auto&... l) { (detail::visit_buffers(l, f), ...); }, layers_);
     }
+    /// Every member's tensors named as in PyTorch's nn.Sequential: "<index>.<name>", where the index
+    /// counts every entry, activations included.
+    template <class F>
+    void visit_tensors(F&& f) {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (detail::visit_tensors(std::get<I>(layers_), std::to_string(I) + ".", f), ...);
+        }(std::make_index_sequence<depth>{});
+    }
 
 private:
     template <class L, class F>

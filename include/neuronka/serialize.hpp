@@ -12,6 +12,7 @@
 #include "layer.hpp"
 #include "random.hpp"
 
+#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <cmath>
@@ -25,6 +26,7 @@
 
 #if defined(__unix__) || defined(__APPLE__)
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #endif
 
@@ -105,15 +107,20 @@ struct Reader {
         return v;
     }
     std::string str(const char* what) {
+        const std::size_t at = pos;
         const std::uint64_t n = u64(what);
-        if (n > max_string) fail(std::string(what) + " has length " + std::to_string(n) + ", more than the limit " + std::to_string(max_string));
+        if (n > max_string)
+            pos = at, fail(std::string(what) + " has length " + std::to_string(n) + ", expected at most " + std::to_string(max_string));
         need(n, what);
         std::string s(data.begin() + long(pos), data.begin() + long(pos + n));
         pos += n;
         return s;
     }
-    void expect(const std::string& found, const std::string& expected, const char* what) {
-        if (found != expected) fail(std::string(what) + ": expected \"" + expected + "\", found \"" + found + "\"");
+    /// A string that must equal `expected`; a mismatch is reported at the string's own offset.
+    void expect_str(const std::string& expected, const char* what) {
+        const std::size_t at = pos;
+        const std::string found = str(what);
+        if (found != expected) pos = at, fail(std::string(what) + ": expected \"" + expected + "\", found \"" + found + "\"");
     }
     /// A block of values whose count must be `expected` (checked before anything is allocated).
     template <class Scalar>
@@ -126,25 +133,38 @@ struct Reader {
         for (auto& x : v) {
             if constexpr (sizeof(Scalar) == 4) x = std::bit_cast<Scalar>(u32(what));
             else x = std::bit_cast<Scalar>(u64(what));
-            if (check_finite && !std::isfinite(x)) pos -= sizeof(Scalar), fail(std::string(what) + ": value is not finite");
+            if (check_finite && !std::isfinite(x))
+                pos -= sizeof(Scalar), fail(std::string(what) + ": expected a finite value, found " + std::to_string(x));
         }
         return v;
     }
 };
 
 /// Replaces the file at `path` by `bytes` so that, whatever happens, the path holds either the old
-/// or the complete new contents: temporary file in the same directory, fsync, rename, fsync of the directory.
+/// or the complete new contents: temporary file in the same directory, fsync, rename, fsync of the
+/// directory. The file gets the mode an existing file at `path` has, else that of any new file
+/// (0666 less the umask). Every failure throws; before the rename, the previous file is unchanged.
 inline void write_atomically(const std::string& path, const std::vector<unsigned char>& bytes) {
 #if defined(__unix__) || defined(__APPLE__)
-    std::string tmp = path + ".tmp-XXXXXX";
-    const int fd = ::mkstemp(tmp.data());
-    if (fd < 0) throw CheckpointError(path + ": cannot create a temporary file next to it: " + std::strerror(errno));
+    struct ::stat existing {};
+    const bool replaces = ::stat(path.c_str(), &existing) == 0;
+    static std::atomic<unsigned> serial{0};
+    std::string tmp;
+    int fd = -1;
+    for (int attempt = 0; fd < 0; ++attempt) {  // O_EXCL: a name no one else holds; the kernel applies the umask
+        tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(serial++);
+        fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && (errno != EEXIST || attempt == 100))
+            throw CheckpointError(path + ": cannot create a temporary file next to it: " + std::strerror(errno) +
+                                  "; the previous file is unchanged");
+    }
     auto fail = [&](const char* step) {
         const std::string reason = std::strerror(errno);
         ::close(fd);
         ::unlink(tmp.c_str());
         throw CheckpointError(path + ": " + step + " failed: " + reason + "; the previous file is unchanged");
     };
+    if (replaces && ::fchmod(fd, existing.st_mode & 07777) != 0) fail("keeping the existing file's mode");
     for (std::size_t done = 0; done < bytes.size();) {
         const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
         if (n < 0 && errno == EINTR) continue;
@@ -153,18 +173,25 @@ inline void write_atomically(const std::string& path, const std::vector<unsigned
     }
     if (::fsync(fd) != 0) fail("fsync");
     if (::close(fd) != 0) {
+        const std::string reason = std::strerror(errno);
         ::unlink(tmp.c_str());
-        throw CheckpointError(path + ": closing the temporary file failed; the previous file is unchanged");
+        throw CheckpointError(path + ": closing the temporary file failed: " + reason + "; the previous file is unchanged");
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         const std::string reason = std::strerror(errno);
         ::unlink(tmp.c_str());
         throw CheckpointError(path + ": rename failed: " + reason + "; the previous file is unchanged");
     }
+    // Make the rename itself durable. A file system that cannot sync a directory says EINVAL.
     const std::size_t slash = path.find_last_of('/');
     const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-    const int dfd = ::open(dir.c_str(), O_RDONLY);
-    if (dfd >= 0) ::fsync(dfd), ::close(dfd);  // make the rename itself durable
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const bool synced = dfd >= 0 && (::fsync(dfd) == 0 || errno == EINVAL);
+    const std::string reason = synced ? "" : std::strerror(errno);
+    if (dfd >= 0) ::close(dfd);
+    if (!synced)
+        throw CheckpointError(path + ": the new file is complete and in place, but syncing its directory " + dir +
+                              " failed: " + reason + "; after a power loss the path may still hold the previous file");
 #else
     const std::string tmp = path + ".tmp";
     {
@@ -178,14 +205,14 @@ inline void write_atomically(const std::string& path, const std::vector<unsigned
 #endif
 }
 
-inline std::vector<unsigned char> read_file(const std::string& path, std::uint64_t limit) {
+inline std::vector<unsigned char> read_file(const std::string& path, std::uint64_t limit, const char* what = "checkpoint") {
     std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in) throw CheckpointError(path + ": cannot open the file");
     const std::streamoff size = in.tellg();
     if (size < 0) throw CheckpointError(path + ": cannot determine the file's size");
     if (std::uint64_t(size) > limit)
         throw CheckpointError(path + ": file has " + std::to_string(size) + " bytes, more than the " + std::to_string(limit) +
-                              " this model's checkpoint can have (is it over-long, or for another model?)");
+                              " this model's " + what + " can have (is it over-long, or for another model?)");
     std::vector<unsigned char> bytes(static_cast<std::size_t>(size));
     in.seekg(0);
     in.read(reinterpret_cast<char*>(bytes.data()), size);
@@ -259,23 +286,32 @@ void load_bytes(const std::vector<unsigned char>& bytes, const std::string& sour
     using Array = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
     detail::Reader r{bytes, source};
     r.need(8, "magic");
-    if (!std::equal(std::begin(detail::checkpoint_magic), std::end(detail::checkpoint_magic), bytes.begin()))
-        r.fail("not a neuronka checkpoint: wrong magic (expected \"NRNKCKPT\")");
+    if (!std::equal(std::begin(detail::checkpoint_magic), std::end(detail::checkpoint_magic), bytes.begin())) {
+        std::string found;
+        for (int i = 0; i < 8; ++i) {
+            const unsigned char c = bytes[std::size_t(i)];
+            const char hex[] = "0123456789abcdef";
+            found += c >= 32 && c < 127 && c != '\\' && c != '"' ? std::string(1, char(c)) : std::string("\\x") + hex[c >> 4] + hex[c & 15];
+        }
+        r.fail("not a neuronka checkpoint: wrong magic, expected \"NRNKCKPT\", found \"" + found + "\"");
+    }
     r.pos = 8;
     const std::uint32_t version = r.u32("format version");
     if (version != detail::checkpoint_version)
         r.pos -= 4, r.fail("unknown format version " + std::to_string(version) + ", expected " + std::to_string(detail::checkpoint_version));
     const std::uint32_t flags = r.u32("flags");
+    constexpr std::size_t flags_at = 12;
     if (flags & ~(detail::has_optimizer | detail::has_rng | detail::has_buffers))
-        r.pos -= 4, r.fail("unknown flags " + std::to_string(flags));
+        r.pos = flags_at, r.fail("unknown flags: expected a sum of 1 (optimiser state), 2 (generator) and 4 (buffers), found " +
+                                 std::to_string(flags));
     std::vector<BufferView<Scalar>> buffers;
     detail::visit_buffers(model, [&](BufferView<Scalar> b) { buffers.push_back(b); });
     if (bool(flags & detail::has_buffers) != !buffers.empty())
-        r.pos -= 4, r.fail(buffers.empty() ? "the checkpoint holds buffers (running statistics), but the model has none"
+        r.pos = flags_at, r.fail(buffers.empty() ? "the checkpoint holds buffers (running statistics), but the model has none"
                                            : "the checkpoint holds no buffers, but the model has " +
                                                  std::to_string(buffers.size()) + " (running statistics)");
-    r.expect(r.str("model description"), Model::name(), "model description");
-    r.expect(r.str("scalar type"), detail::scalar_name<Scalar>(), "scalar type");
+    r.expect_str(Model::name(), "model description");
+    r.expect_str(detail::scalar_name<Scalar>(), "scalar type");
 
     // The model's parameters: the checkpoint must list the same ones, of the same sizes.
     std::vector<ParamView<Scalar>> params;
@@ -285,7 +321,7 @@ void load_bytes(const std::vector<unsigned char>& bytes, const std::string& sour
     if (count != params.size()) r.pos = at, r.fail("expected " + std::to_string(params.size()) + " parameters, found " + std::to_string(count));
     std::vector<std::vector<Scalar>> values;
     for (const auto& p : params) {
-        r.expect(r.str("parameter name"), p.name, "parameter name");
+        r.expect_str(p.name, "parameter name");
         values.push_back(r.template values<Scalar>(std::uint64_t(p.value.size()), p.name, o.check_finite));
     }
     // The model's buffers (running statistics), when it has any: same names and sizes.
@@ -296,7 +332,7 @@ void load_bytes(const std::vector<unsigned char>& bytes, const std::string& sour
         if (stored != buffers.size())
             r.pos = buffers_at, r.fail("expected " + std::to_string(buffers.size()) + " buffers, found " + std::to_string(stored));
         for (const auto& b : buffers) {
-            r.expect(r.str("buffer name"), b.name, "buffer name");
+            r.expect_str(b.name, "buffer name");
             buffer_values.push_back(r.template values<Scalar>(std::uint64_t(b.value.size()), b.name, o.check_finite));
         }
     }
@@ -305,11 +341,15 @@ void load_bytes(const std::vector<unsigned char>& bytes, const std::string& sour
     std::size_t steps = 0;
     std::vector<std::vector<Array>> state;
     if (stored_opt) {
-        const std::string kind = r.str("optimiser kind");
-        if (opt) r.expect(kind, Opt::kind, "optimiser kind");
+        if (opt) r.expect_str(Opt::kind, "optimiser kind");
+        else r.str("optimiser kind");
         steps = std::size_t(r.u64("optimiser step count"));
         const std::uint64_t groups = r.u64("optimiser state groups");
-        if (groups > 16) r.pos -= 8, r.fail("optimiser state has " + std::to_string(groups) + " groups, at most 16 are possible");
+        std::size_t expected_groups = 0;
+        if (opt) opt->visit_state([&](auto&) { ++expected_groups; });
+        if (opt && groups != expected_groups)
+            r.pos -= 8, r.fail("optimiser state: expected " + std::to_string(expected_groups) + " groups, found " + std::to_string(groups));
+        if (groups > 16) r.pos -= 8, r.fail("optimiser state: expected at most 16 groups, found " + std::to_string(groups));
         for (std::uint64_t g = 0; g < groups; ++g) {
             const std::uint64_t arrays = r.u64("optimiser state arrays");
             if (arrays != 0 && arrays != params.size())
@@ -321,13 +361,15 @@ void load_bytes(const std::vector<unsigned char>& bytes, const std::string& sour
             }
         }
     } else if (opt) {
-        r.fail("the checkpoint holds no optimiser state, but the caller asked for it");
+        r.pos = flags_at, r.fail("the caller asked for optimiser state: expected flag 1 set, found flags " + std::to_string(flags) +
+                                 ". Hint: the file was saved without an optimiser; load the model alone");
     }
     std::uint64_t rng_state[4] = {};
     if (flags & detail::has_rng) {
         for (auto& s : rng_state) s = r.u64("generator state");
     } else if (rng) {
-        r.fail("the checkpoint holds no random generator state, but the caller asked for it");
+        r.pos = flags_at, r.fail("the caller asked for the generator state: expected flag 2 set, found flags " + std::to_string(flags) +
+                                 ". Hint: the file was saved without a generator; load the model alone");
     }
     if (bytes.size() - r.pos != 4) {
         if (bytes.size() - r.pos < 4) r.need(4, "checksum");
@@ -337,13 +379,6 @@ void load_bytes(const std::vector<unsigned char>& bytes, const std::string& sour
     if (stored != computed)
         r.pos -= 4, r.fail("checksum mismatch: stored " + std::to_string(stored) + ", computed " + std::to_string(computed) +
                            " (the file is corrupted)");
-    if (opt) {
-        std::size_t expected_groups = 0;
-        opt->visit_state([&](auto&) { ++expected_groups; });
-        if (state.size() != expected_groups)
-            throw CheckpointError(source + ": optimiser state has " + std::to_string(state.size()) + " groups, expected " +
-                                  std::to_string(expected_groups));
-    }
 
     // Everything is valid: commit.
     for (std::size_t i = 0; i < params.size(); ++i) std::copy(values[i].begin(), values[i].end(), params[i].value.begin());

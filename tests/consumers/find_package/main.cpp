@@ -1,5 +1,8 @@
 // A program outside neuronka that uses it: train the lecture's neuron on y = 2x + 1.
 #include <neuronka/neuronka.hpp>
+#ifdef CONSUMER_SAFETENSORS
+#include <neuronka/safetensors.hpp>
+#endif
 
 #include <cmath>
 #include <cstdio>
@@ -18,5 +21,12 @@ int main() {
         opt.step(neuron);
     }
     std::printf("w = %.4f, b = %.4f (neuronka %d)\n", neuron.w(), neuron.b(), version);
+#ifdef CONSUMER_SAFETENSORS
+    save_safetensors(neuron, "neuron.safetensors");
+    Neuron<float, 1> copy(2);
+    load_safetensors(copy, "neuron.safetensors");
+    std::printf("safetensors round trip: w = %.4f, b = %.4f\n", copy.w(), copy.b());
+    if (copy.w() != neuron.w() || copy.b() != neuron.b()) return 1;
+#endif
     return std::abs(neuron.w() - 2) < 1e-3f && std::abs(neuron.b() - 1) < 1e-3f ? 0 : 1;
 }
