@@ -153,18 +153,18 @@ public:
         return std::max((conv1_.Wt - o.conv1_.Wt).cwiseAbs().maxCoeff(), (conv2_.Wt - o.conv2_.Wt).cwiseAbs().maxCoeff());
     }
 
+    // Inference (dropout off) of the images x (784 × B): the logits, 10 × B.
+    const Eigen::MatrixXf& predict(const Eigen::MatrixXf& x) {
+        features(x);
+        z_.noalias() = W2_ * h1_;
+        z_.colwise() += b2_;
+        return z_;
+    }
+
     // One SGD step on x (784 × B) with integer labels.
     void step(const Eigen::MatrixXf& x, const std::vector<int>& labels) {
         const long B = x.cols();
-        conv1_.forward(x);
-        conv1_.y = conv1_.y.cwiseMax(0.f);
-        pool1_.forward(conv1_.y);
-        conv2_.forward(pool1_.y);
-        conv2_.y = conv2_.y.cwiseMax(0.f);
-        pool2_.forward(conv2_.y);
-        h1_.noalias() = W1_ * pool2_.y;
-        h1_.colwise() += b1_;
-        h1_ = h1_.cwiseMax(0.f);
+        features(x);
         mask_.resize(h1_.rows(), B);
         for (long i = 0; i < mask_.size(); ++i) {  // inverted dropout, p = 0.5
             rng_ ^= rng_ << 13, rng_ ^= rng_ >> 7, rng_ ^= rng_ << 17;
@@ -197,6 +197,19 @@ public:
     }
 
 private:
+    // conv, ReLU, pool, conv, ReLU, pool, dense 1568 → 128, ReLU: h1_ (128 × B).
+    void features(const Eigen::MatrixXf& x) {
+        conv1_.forward(x);
+        conv1_.y = conv1_.y.cwiseMax(0.f);
+        pool1_.forward(conv1_.y);
+        conv2_.forward(pool1_.y);
+        conv2_.y = conv2_.y.cwiseMax(0.f);
+        pool2_.forward(conv2_.y);
+        h1_.noalias() = W1_ * pool2_.y;
+        h1_.colwise() += b1_;
+        h1_ = h1_.cwiseMax(0.f);
+    }
+
     float lr_;
     Conv conv1_{1, 16, 5, 28, 28, 2}, conv2_{16, 32, 5, 14, 14, 2};
     MaxPool pool1_{16, 28, 28, {}, {}, {}}, pool2_{32, 14, 14, {}, {}, {}};

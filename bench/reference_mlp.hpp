@@ -71,6 +71,21 @@ public:
         }
     }
 
+    // Inference of one sample, as a good engineer writes it: matrix-vector products into vectors
+    // allocated once, the activation in place.
+    const Eigen::VectorXf& predict(const Eigen::VectorXf& x) {
+        v_.resize(W_.size());
+        for (std::size_t l = 0; l < W_.size(); ++l) {
+            v_[l].noalias() = W_[l] * (l ? v_[l - 1] : x);
+            v_[l] += b_[l];
+            if (l + 1 < W_.size()) {
+                if (act_ == Act::tanh) v_[l] = v_[l].array().tanh();
+                if (act_ == Act::relu) v_[l] = v_[l].cwiseMax(0.f);
+            }
+        }
+        return v_.back();
+    }
+
     bool fused_gemm = true;  // the bench picks the faster of the two fusions
 
 private:
@@ -78,7 +93,7 @@ private:
     Loss loss_;
     float lr_;
     std::vector<Eigen::MatrixXf> W_, dW_, h_, dh_;
-    std::vector<Eigen::VectorXf> b_;
+    std::vector<Eigen::VectorXf> b_, v_;
 };
 
 }  // namespace reference

@@ -15,11 +15,13 @@ cmake --build build/test -j"$jobs"
 ctest --test-dir build/test -j"$jobs" --output-on-failure
 
 echo "== neuronka tests under AddressSanitizer + UndefinedBehaviorSanitizer =="
+# -O0: the sanitizers see every access, and the build (most of this stage's time) is about twice as
+# fast as at -O1; only the unit tests are built (target unit_tests).
 sanitize="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DNEURONKA_WERROR=ON -DNEURONKA_BUILD_EXAMPLES=OFF \
-      -DNEURONKA_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS="-O1 $sanitize" \
+      -DNEURONKA_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS="-O0 $sanitize" \
       -DCMAKE_EXE_LINKER_FLAGS="$sanitize" >/dev/null
-cmake --build build/asan -j"$jobs"
+cmake --build build/asan -j"$jobs" --target unit_tests
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build/asan -j"$jobs" --output-on-failure -L unit
 

@@ -156,3 +156,18 @@ TEST_CASE("a steady-state recurrent step allocates nothing", "[allocation][gru]"
         });
     }
 }
+
+TEST_CASE("predict with a warm workspace allocates nothing", "[allocation][predict]") {
+    using Cnn = Sequential<Conv2D<float, 1, 8, 5, 28, 28, 1, 2>, BatchNorm2D<float, 8, 28, 28>, ReLU, MaxPool2D<float, 8, 28, 28, 2>,
+                           Conv2D<float, 8, 8, 3, 14, 14>, ReLU, AvgPool2D<float, 8, 12, 12, 2>, Flatten, Dropout<1, 2>,
+                           Residual<Dense<float, 288, 288>, Tanh>, Dense<float, 288, 10>>;
+    const Cnn cnn(4);
+    Cnn::Workspace ws;
+    const Batch<float, 784> x = Batch<float, 784>::Random(784, 3);
+    check_steady_state([&] { cnn.predict(x, ws); });
+    using Mlp = Sequential<Dense<float, 784, 256>, ReLU, Dense<float, 256, 128>, ReLU, Dense<float, 128, 10>>;
+    const Mlp mlp(5);
+    Mlp::Workspace mws;
+    const Batch<float, 784> one = Batch<float, 784>::Random(784, 1);
+    check_steady_state([&] { mlp.predict(one, mws); });
+}

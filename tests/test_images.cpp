@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 using namespace neuronka;
 using Catch::Matchers::Contains;
 
@@ -408,4 +410,67 @@ TEST_CASE("the image layers' activation memory is the memory they hold after a s
     DropoutLayer<float, 10, 1, 2> drop;
     BatchNorm2D<float, 3, 2, 2> bn;
     check(conv), check(maxpool), check(avgpool), check(drop), check(bn);
+}
+
+namespace {
+// A CNN with every layer kind that predicts: conv, BatchNorm, pools, Flatten, dropout, a residual, a neuron.
+using PredictCnn = Sequential<Conv2D<float, 1, 4, 3, 8, 8, 1, 1>, BatchNorm2D<float, 4, 8, 8>, ReLU, MaxPool2D<float, 4, 8, 8, 2>,
+                              Flatten, Dropout<1, 2>, Residual<Dense<float, 64, 64>, GELU>, AvgPool2D<float, 1, 8, 8, 2>,
+                              Dense<float, 16, 3>, Sigmoid>;
+}  // namespace
+
+TEST_CASE("predict is forward in evaluation mode, bit for bit, and changes nothing in the model", "[predict]") {
+    PredictCnn m(3);
+    for (int i = 0; i < 3; ++i) m.forward(random_batch<64, float>(6, 40 + std::uint64_t(i)));  // running statistics move
+    const Batch<float, 64> x = random_batch<64, float>(5, 7);
+    const auto before = m.layer<1>().running_mean;
+    const Batch<float, 3> training_output = m.output();
+    PredictCnn::Workspace ws;
+    const Batch<float, 3> predicted = m.predict(x, ws);
+    CHECK(m.layer<1>().running_mean == before);  // predict reads, never writes
+    CHECK(m.output() == training_output);
+    CHECK(m.layer<1>().mode() == Mode::training);
+    m.set_mode(Mode::evaluation);
+    CHECK(m.forward(x) == predicted);
+    CHECK(m.predict(x, ws) == predicted);  // a reused workspace, and a different batch size before it
+    CHECK(m.predict(x.leftCols(2), ws) == predicted.leftCols(2));
+
+    Neuron<double, 3, Tanh> neuron(5);
+    Neuron<double, 3, Tanh>::Workspace nws;
+    const Batch<double, 3> xn = random_batch<3>(4, 9);
+    CHECK(neuron.predict(xn, nws) == neuron.forward(xn));
+    const Eigen::MatrixXf short_input = Eigen::MatrixXf::Random(63, 2);
+    CHECK_THROWS_WITH(m.predict(short_input, ws),
+                      Contains("Conv2D<In=1,Out=4,K=3,H=8,W=8,S=1,P=1>::predict: input has 63 rows, expected 64"));
+    Batch<float, 64> bad = x;
+    bad(5, 1) = std::numeric_limits<float>::quiet_NaN();
+    CHECK_THROWS_AS(m.predict(bad, ws), std::domain_error);
+}
+
+TEST_CASE("one model serves 8 threads at once: 1,000 predictions each, every one the single-thread answer bit for bit",
+          "[predict][threads]") {
+    PredictCnn m(11);
+    for (int i = 0; i < 3; ++i) m.forward(random_batch<64, float>(6, 50 + std::uint64_t(i)));
+    std::vector<Batch<float, 64>> inputs;
+    std::vector<Batch<float, 3>> expected;
+    PredictCnn::Workspace ws;
+    for (int i = 0; i < 16; ++i) {
+        inputs.push_back(random_batch<64, float>(1 + i % 4, 100 + std::uint64_t(i)));
+        expected.push_back(m.predict(inputs.back(), ws));
+    }
+    const PredictCnn& shared = m;  // the threads see the model as const: no locks, no copies
+    std::vector<int> mismatches(8, 0), done(8, 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t)
+        threads.emplace_back([&, t] {
+            PredictCnn::Workspace own;
+            for (int k = 0; k < 1000; ++k) {
+                const std::size_t i = std::size_t(k * 7 + t) % inputs.size();
+                mismatches[std::size_t(t)] += shared.predict(inputs[i], own) != expected[i];
+                ++done[std::size_t(t)];
+            }
+        });
+    for (auto& th : threads) th.join();
+    CHECK(mismatches == std::vector<int>(8, 0));
+    CHECK(done == std::vector<int>(8, 1000));
 }

@@ -92,10 +92,17 @@ struct Activation {
     /// x: D × B  →  y: D × B
     template <class Derived>
     const Batch<Scalar, D>& forward(const Eigen::MatrixBase<Derived>& x) {
-        detail::check_input({&name, "forward"}, x, D);
-        y_.resize(D, x.cols());
-        y_.array() = Fn::f(x.array());
-        return y_;
+        return apply(x, y_, "forward");
+    }
+
+    /// The buffer of one caller of predict().
+    struct Workspace {
+        Batch<Scalar, D> y;  // D × B
+    };
+    /// x: D × B  →  y: D × B in `ws`; safe to call from many threads at once (see Dense::predict).
+    template <class Derived>
+    const Batch<Scalar, D>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
+        return apply(x, ws.y, "predict");
     }
 
     /// x: D × B, dy: D × B  →  dx: D × B
@@ -110,6 +117,13 @@ struct Activation {
     const Batch<Scalar, D>& output() const { return y_; }
 
 private:
+    template <class Derived>
+    static const Batch<Scalar, D>& apply(const Eigen::MatrixBase<Derived>& x, Batch<Scalar, D>& y, const char* method) {
+        detail::check_input({&name, method}, x, D);
+        y.resize(D, x.cols());
+        y.array() = Fn::f(x.array());
+        return y;
+    }
     Batch<Scalar, D> y_, dx_;  // D × B
 };
 

@@ -83,6 +83,24 @@ struct BatchNormLayer {
         return y_;
     }
 
+    /// The buffer of one caller of predict().
+    struct Workspace {
+        Batch<Scalar, in_size> y;  // (C·S) × B
+    };
+    /// x: (C·S) × B  →  y: (C·S) × B in `ws`, normalised with the running statistics, as forward in
+    /// evaluation mode (prediction is evaluation, whatever the mode); thread-safe, changes nothing.
+    template <class Derived>
+    const Batch<Scalar, in_size>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
+        detail::check_input({&name, "predict"}, x, in_size);
+        const Eigen::Ref<const Batch<Scalar, in_size>> xr(x);
+        ws.y.resize(in_size, xr.cols());
+        for (int c = 0; c < Channels; ++c) {
+            const Scalar mu = running_mean(c), rstd = Scalar(1) / std::sqrt(running_var(c) + eps);
+            ws.y.middleRows(c * spatial, spatial).array() = (xr.middleRows(c * spatial, spatial).array() - mu) * (rstd * gamma(c)) + beta(c);
+        }
+        return ws.y;
+    }
+
     /// x: (C·S) × B (given to forward), dy: (C·S) × B  →  dx: (C·S) × B.  dγ, dβ accumulate.
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {

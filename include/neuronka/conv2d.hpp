@@ -80,20 +80,21 @@ struct Conv2D {
     /// x: (Cin·H·W) × B  →  y: (Cout·OH·OW) × B
     template <class Derived>
     const Batch<Scalar, out_size>& forward(const Eigen::MatrixBase<Derived>& x) {
-        detail::check_shape({&name, "forward"}, x, in_size);
-        const Eigen::Ref<const Batch<Scalar, in_size>> xr(x);  // an expression is evaluated once
-        detail::check_entry_values({&name, "forward"}, xr);
-        const Eigen::Index B = xr.cols();
-        patches_.resize(positions * B, patch);
-        im2col(xr);
-        gemm_out_.resize(positions * B, OutChannels);
-        fwd_.set(gemm_out_, patches_, W.transpose());  // Y = patches · Wᵀ: (Q·B) × Cout
-        y_.resize(out_size, B);
-        for (Eigen::Index n = 0; n < B; ++n)  // y(o·Q + q, n) = Y(n·Q + q, o) + b(o)
-            for (int o = 0; o < OutChannels; ++o)
-                y_.col(n).template segment<positions>(o * positions) =
-                    gemm_out_.col(o).template segment<positions>(n * positions).array() + b(o);
-        return y_;
+        return convolve(x, patches_, gemm_out_, y_, fwd_, "forward");
+    }
+
+    using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+    /// The buffers of one caller of predict().
+    struct Workspace {
+        Matrix patches, gemm_out;    // (Q·B) × CKK, (Q·B) × Cout
+        Batch<Scalar, out_size> y;  // (Cout·Q) × B
+        detail::Gemm<Scalar> gemm;
+    };
+    /// x: (Cin·H·W) × B  →  y: (Cout·OH·OW) × B in `ws`, as forward computes it; reads the
+    /// parameters only, so threads may predict with one layer at once, each with its own Workspace.
+    template <class Derived>
+    const Batch<Scalar, out_size>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
+        return convolve(x, ws.patches, ws.gemm_out, ws.y, ws.gemm, "predict");
     }
 
     /// x: (Cin·H·W) × B (given to forward), dy: (Cout·OH·OW) × B  →  dx: (Cin·H·W) × B. dW, db accumulate.
@@ -143,7 +144,25 @@ struct Conv2D {
     }
 
 private:
-    using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+    /// y = W ∗ x + b through im2col and one product (forward and predict).
+    template <class Derived>
+    const Batch<Scalar, out_size>& convolve(const Eigen::MatrixBase<Derived>& x, Matrix& patches, Matrix& gemm_out,
+                                            Batch<Scalar, out_size>& y, detail::Gemm<Scalar>& gemm, const char* method) const {
+        detail::check_shape({&name, method}, x, in_size);
+        const Eigen::Ref<const Batch<Scalar, in_size>> xr(x);  // an expression is evaluated once
+        detail::check_entry_values({&name, method}, xr);
+        const Eigen::Index B = xr.cols();
+        patches.resize(positions * B, patch);
+        im2col(xr, patches);
+        gemm_out.resize(positions * B, OutChannels);
+        gemm.set(gemm_out, patches, W.transpose());  // Y = patches · Wᵀ: (Q·B) × Cout
+        y.resize(out_size, B);
+        for (Eigen::Index n = 0; n < B; ++n)  // y(o·Q + q, n) = Y(n·Q + q, o) + b(o)
+            for (int o = 0; o < OutChannels; ++o)
+                y.col(n).template segment<positions>(o * positions) =
+                    gemm_out.col(o).template segment<positions>(n * positions).array() + b(o);
+        return y;
+    }
 
     /// After zero_grad() the gradients are only marked as zero; this writes the zeros.
     void materialise_grad() {
@@ -153,12 +172,12 @@ private:
     /// patches(n·Q + oh·OW + ow, c·K·K + kh·K + kw) = x(c·H·W + ih·W + iw, n), ih = oh·S − P + kh,
     /// iw = ow·S − P + kw, or 0 where (ih, iw) is padding.
     template <class X>
-    void im2col(const X& x) {
+    static void im2col(const X& x, Matrix& patches) {
         const Eigen::Index B = x.cols();
         for (int c = 0; c < InChannels; ++c)
             for (int kh = 0; kh < Kernel; ++kh)
                 for (int kw = 0; kw < Kernel; ++kw) {
-                    Scalar* out = patches_.col((c * Kernel + kh) * Kernel + kw).data();
+                    Scalar* out = patches.col((c * Kernel + kh) * Kernel + kw).data();
                     for (Eigen::Index n = 0; n < B; ++n) {
                         const Scalar* img = x.col(n).data() + c * Height * Width;
                         for (int oh = 0; oh < out_height; ++oh, out += out_width) {

@@ -28,6 +28,7 @@ struct Dense {
     static constexpr int out_size = Out;
     static constexpr std::size_t parameter_count = std::size_t(In) * Out + Out;
     static constexpr std::size_t parameter_tensors = 2;  // W, b
+    static constexpr bool small = In * Out <= 256;       // W fits in registers/L1: unrolled products
 
     detail::Storage<Scalar, Out, In> W;  // Out × In
     Vector<Scalar, Out> b;                // Out
@@ -54,15 +55,19 @@ struct Dense {
     /// x: In × B  →  y: Out × B
     template <class Derived>
     const Batch<Scalar, Out>& forward(const Eigen::MatrixBase<Derived>& x) {
-        static_assert(Derived::RowsAtCompileTime == Eigen::Dynamic || Derived::RowsAtCompileTime == In,
-                      "Dense::forward: the input's compile-time row count differs from In");
-        detail::check_shape({&name, "forward"}, x, In);
-        const Eigen::Ref<const Batch<Scalar, In>> xr(x);  // an expression is evaluated once, then checked and used
-        detail::check_entry_values({&name, "forward"}, xr);
-        y_.resize(Out, xr.cols());
-        fwd_.set(y_, W, xr);  // y = W x
-        y_.colwise() += b;     // y += b
-        return y_;
+        return affine(x, y_, fwd_, "forward");
+    }
+
+    /// The buffers of one caller of predict().
+    struct Workspace {
+        Batch<Scalar, Out> y;  // Out × B
+        detail::Gemm<Scalar, small> gemm;
+    };
+    /// x: In × B  →  y: Out × B in `ws`, as forward computes it. Reads the parameters only, so any
+    /// number of threads may predict with one layer at once, each with its own Workspace.
+    template <class Derived>
+    const Batch<Scalar, Out>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
+        return affine(x, ws.y, ws.gemm, "predict");
     }
 
     /// x: In × B (the batch given to forward), dy: Out × B  →  dx: In × B.  dW, db accumulate.
@@ -129,6 +134,21 @@ struct Dense {
     }
 
 private:
+    /// y = W x + b (forward and predict).
+    template <class Derived>
+    const Batch<Scalar, Out>& affine(const Eigen::MatrixBase<Derived>& x, Batch<Scalar, Out>& y,
+                                     detail::Gemm<Scalar, small>& gemm, const char* method) const {
+        static_assert(Derived::RowsAtCompileTime == Eigen::Dynamic || Derived::RowsAtCompileTime == In,
+                      "Dense::forward: the input's compile-time row count differs from In");
+        detail::check_shape({&name, method}, x, In);
+        const Eigen::Ref<const Batch<Scalar, In>> xr(x);  // an expression is evaluated once, then checked and used
+        detail::check_entry_values({&name, method}, xr);
+        y.resize(Out, xr.cols());
+        gemm.set(y, W, xr);  // y = W x
+        y.colwise() += b;    // y += b
+        return y;
+    }
+
     /// The preamble every backward shares: x and dy checked against the layer, each evaluated once
     /// (an expression is not recomputed), then handed to `body` as In × B and Out × B views.
     template <class DerivedX, class DerivedY, class Body>
@@ -162,7 +182,6 @@ private:
     bool grad_zero_ = true;           // zero_grad() was called and no backward since
     Batch<Scalar, Out> y_;  // Out × B
     Batch<Scalar, In> dx_;  // In × B
-    static constexpr bool small = In * Out <= 256;  // W fits in registers/L1: unrolled products
     detail::Gemm<Scalar, small> fwd_, dW_gemm_, dx_gemm_;
 };
 

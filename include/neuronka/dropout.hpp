@@ -58,6 +58,17 @@ struct DropoutLayer {
         return y_;
     }
 
+    /// The buffer of one caller of predict().
+    struct Workspace {
+        Batch<Scalar, D> y;  // D × B
+    };
+    /// x: D × B  →  y = x in `ws` (prediction is evaluation: nothing is dropped); thread-safe.
+    template <class Derived>
+    const Batch<Scalar, D>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
+        detail::check_input({&name, "predict"}, x, D);
+        return ws.y = x, ws.y;
+    }
+
     /// x: D × B (given to forward), dy: D × B  →  dx: D × B
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, D>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {

@@ -147,6 +147,20 @@ void visit_tensors(L& layer, const std::string& prefix, F&& f) {
 }  // namespace detail
 
 namespace detail {
+/// The Workspace of a composite some member of which cannot predict.
+struct NoWorkspace {};
+/// True for a layer with the shared prediction path: `L::Workspace` and `predict(x, ws) const`
+/// (a composite says with `can_predict` whether all its members have it).
+template <class L>
+constexpr bool predicts() {
+    if constexpr (requires { L::can_predict; })
+        return L::can_predict;
+    else
+        return requires { typename L::Workspace; };
+}
+}  // namespace detail
+
+namespace detail {
 /// A visitor that accepts any ParamView; used to state the concept.
 template <class Scalar>
 struct AnyParamVisitor {
@@ -195,7 +209,8 @@ void set_mode(L& layer, Mode mode) {
  *    accumulate; x is the input of the last forward, whose caches (the sequence length included) it uses;
  *  - `output()`, `zero_grad()`, `init(rng)`, `visit_parameters(f)`;
  *  - optional: `set_mode(Mode)`, `visit_buffers(f)`, `visit_tensors(f)`, `parameter_tensors`,
- *    `backward_parameters(x, dy)`.
+ *    `backward_parameters(x, dy)`, and the shared prediction path `L::Workspace` with
+ *    `predict(x, ws) const` (reads the parameters only; many threads, one Workspace each).
  */
 template <class L>
 concept Layer = requires(L& layer, const L& const_layer, const detail::layer_input_t<L>& x,

@@ -55,6 +55,23 @@ struct Neuron {
         }
     }
 
+    /// The buffers of one caller of predict().
+    struct Workspace {
+        typename Dense<Scalar, In, 1>::Workspace sum;
+        typename Activation<Scalar, 1, Act>::Workspace act;
+    };
+    /// x: In × B  →  y: 1 × B in `ws`, as forward; safe to call from many threads at once.
+    template <class Derived>
+    const Batch<Scalar, 1>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
+        const auto& z = sum_.predict(x, ws.sum);
+        if constexpr (std::is_same_v<Act, Identity>) {
+            return z;
+        } else {
+            detail::MemberScope member;
+            return act_.predict(z, ws.act);
+        }
+    }
+
     /// x: In × B, dy: 1 × B  →  dx: In × B; dw and db accumulate.
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, In>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {

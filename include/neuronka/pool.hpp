@@ -65,22 +65,17 @@ struct MaxPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, St
     /// x: (C·H·W) × B  →  y: (C·OH·OW) × B
     template <class Derived>
     const Batch<Scalar, out_size>& forward(const Eigen::MatrixBase<Derived>& x) {
-        detail::check_input({&name, "forward"}, x, in_size);
-        const Eigen::Ref<const Batch<Scalar, in_size>> xr(x);  // an expression is evaluated once
-        const Eigen::Index B = xr.cols();
-        y_.resize(out_size, B);
-        argmax_.resize(std::size_t(out_size) * std::size_t(B));
-        for (Eigen::Index n = 0; n < B; ++n) {
-            int* arg = argmax_.data() + n * out_size;
-            Shape::for_each_window([&](int o, int first) {
-                int best = first;
-                for (int i = 0; i < Window; ++i)
-                    for (int j = 0; j < Window; ++j)
-                        if (xr(first + i * Width + j, n) > xr(best, n)) best = first + i * Width + j;
-                arg[o] = best, y_(o, n) = xr(best, n);
-            });
-        }
-        return y_;
+        return pool(x, y_, &argmax_, "forward");
+    }
+
+    /// The buffer of one caller of predict().
+    struct Workspace {
+        Batch<Scalar, out_size> y;  // (C·OH·OW) × B
+    };
+    /// x: (C·H·W) × B  →  y: (C·OH·OW) × B in `ws`; safe to call from many threads at once.
+    template <class Derived>
+    const Batch<Scalar, out_size>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
+        return pool(x, ws.y, nullptr, "predict");
     }
 
     /// x: (C·H·W) × B (given to forward), dy: (C·OH·OW) × B  →  dx: (C·H·W) × B
@@ -100,6 +95,29 @@ struct MaxPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, St
     }
 
 private:
+    /// y = the window maxima of x; their rows in `argmax` when given (for backward).
+    template <class Derived>
+    static const Batch<Scalar, out_size>& pool(const Eigen::MatrixBase<Derived>& x, Batch<Scalar, out_size>& y,
+                                               std::vector<int>* argmax, const char* method) {
+        detail::check_input({&name, method}, x, in_size);
+        const Eigen::Ref<const Batch<Scalar, in_size>> xr(x);  // an expression is evaluated once
+        const Eigen::Index B = xr.cols();
+        y.resize(out_size, B);
+        if (argmax) argmax->resize(std::size_t(out_size) * std::size_t(B));
+        for (Eigen::Index n = 0; n < B; ++n) {
+            int* arg = argmax ? argmax->data() + n * out_size : nullptr;
+            Shape::for_each_window([&](int o, int first) {
+                int best = first;
+                for (int i = 0; i < Window; ++i)
+                    for (int j = 0; j < Window; ++j)
+                        if (xr(first + i * Width + j, n) > xr(best, n)) best = first + i * Width + j;
+                if (arg) arg[o] = best;
+                y(o, n) = xr(best, n);
+            });
+        }
+        return y;
+    }
+
     Batch<Scalar, out_size> y_;  // (C·OH·OW) × B
     Batch<Scalar, in_size> dx_;  // (C·H·W) × B
     std::vector<int> argmax_;    // per output of each image, the row of x that holds the maximum
@@ -119,17 +137,17 @@ struct AvgPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, St
     /// x: (C·H·W) × B  →  y: (C·OH·OW) × B
     template <class Derived>
     const Batch<Scalar, out_size>& forward(const Eigen::MatrixBase<Derived>& x) {
-        detail::check_input({&name, "forward"}, x, in_size);
-        const Eigen::Ref<const Batch<Scalar, in_size>> xr(x);  // an expression is evaluated once
-        y_.resize(out_size, xr.cols());
-        for (Eigen::Index n = 0; n < xr.cols(); ++n)
-            Shape::for_each_window([&](int o, int first) {
-                Scalar s = 0;
-                for (int i = 0; i < Window; ++i)
-                    for (int j = 0; j < Window; ++j) s += xr(first + i * Width + j, n);
-                y_(o, n) = s * scale;
-            });
-        return y_;
+        return pool(x, y_, "forward");
+    }
+
+    /// The buffer of one caller of predict().
+    struct Workspace {
+        Batch<Scalar, out_size> y;  // (C·OH·OW) × B
+    };
+    /// x: (C·H·W) × B  →  y: (C·OH·OW) × B in `ws`; safe to call from many threads at once.
+    template <class Derived>
+    const Batch<Scalar, out_size>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
+        return pool(x, ws.y, "predict");
     }
 
     /// x: (C·H·W) × B (given to forward), dy: (C·OH·OW) × B  →  dx: (C·H·W) × B
@@ -152,6 +170,22 @@ struct AvgPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, St
 
 private:
     static constexpr Scalar scale = Scalar(1) / Scalar(Window * Window);
+    /// y = the window means of x.
+    template <class Derived>
+    static const Batch<Scalar, out_size>& pool(const Eigen::MatrixBase<Derived>& x, Batch<Scalar, out_size>& y,
+                                               const char* method) {
+        detail::check_input({&name, method}, x, in_size);
+        const Eigen::Ref<const Batch<Scalar, in_size>> xr(x);  // an expression is evaluated once
+        y.resize(out_size, xr.cols());
+        for (Eigen::Index n = 0; n < xr.cols(); ++n)
+            Shape::for_each_window([&](int o, int first) {
+                Scalar s = 0;
+                for (int i = 0; i < Window; ++i)
+                    for (int j = 0; j < Window; ++j) s += xr(first + i * Width + j, n);
+                y(o, n) = s * scale;
+            });
+        return y;
+    }
     Batch<Scalar, out_size> y_;  // (C·OH·OW) × B
     Batch<Scalar, in_size> dx_;  // (C·H·W) × B
 };

@@ -39,6 +39,7 @@ public:
     static constexpr int in_size = Inner::in_size, out_size = Inner::in_size;
     static constexpr std::size_t parameter_count = Inner::parameter_count;
     static constexpr std::size_t parameter_tensors = Inner::parameter_tensors;
+    static constexpr bool can_predict = Inner::can_predict;
 
     explicit Residual(std::uint64_t seed = 0) : f_(seed) {}
 
@@ -68,6 +69,21 @@ public:
         const auto& fx = f_.forward(x, seq_len);  // f checks x where it enters
         y_.noalias() = x + fx;  // one pass
         return y_;
+    }
+
+    /// The buffers of one caller of predict(), when every inner layer can predict.
+    struct Workspace {
+        typename Inner::Workspace f;
+        Batch<scalar_type, in_size> y;  // D × B
+    };
+    /// x: D × B  →  y = x + f(x) in `ws`, as forward; safe to call from many threads at once.
+    template <class Derived>
+        requires Inner::can_predict
+    const Batch<scalar_type, out_size>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
+        const Eigen::Ref<const Batch<scalar_type, in_size>> xr(x);  // an expression is evaluated once
+        const auto& fx = f_.predict(xr, ws.f);
+        ws.y.noalias() = xr + fx;
+        return ws.y;
     }
 
     /// x: D × (T·B) (given to forward), dy: D × (T·B)  →  dx = dy + fᵀ(dy)

@@ -124,15 +124,18 @@ inline std::vector<Entry> parse_header(const std::vector<unsigned char>& bytes, 
     data_start = 8 + n;
     const auto* text = reinterpret_cast<const char*>(bytes.data()) + 8;
     std::set<std::string> names;
-    nlohmann::json header;
+    using Json = nlohmann::ordered_json;  // the file's order; the one JSON type this header instantiates
+    Json header;
     try {
-        header = nlohmann::json::parse(text, text + n, [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-            if (depth == 1 && event == nlohmann::json::parse_event_t::key && !names.insert(parsed.get<std::string>()).second)
+        header = Json::parse(text, text + n, [&](int depth, Json::parse_event_t event, Json& parsed) {
+            if (depth == 1 && event == Json::parse_event_t::key && !names.insert(parsed.get<std::string>()).second)
                 throw SafetensorsError(source + ": header: expected each name once, found \"" + parsed.get<std::string>() + "\" twice");
             return true;
         });
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const Json::parse_error& e) {
         fail(std::string("header is not valid JSON: ") + e.what(), 8 + (e.byte ? e.byte - 1 : 0));
+    } catch (const Json::exception& e) {  // valid syntax the parser cannot represent, such as 1e400
+        fail(std::string("header cannot be read: ") + e.what(), 8);
     }
     if (!header.is_object()) fail(std::string("header: expected a JSON object, found a ") + header.type_name(), 8);
 

@@ -63,6 +63,14 @@ constexpr std::size_t tensors_before() {
     }(std::make_index_sequence<Count>{});
 }
 
+/// One Workspace per member of a tuple of layers.
+template <class Tuple>
+struct member_workspaces;
+template <class... L>
+struct member_workspaces<std::tuple<L...>> {
+    using type = std::tuple<typename L::Workspace...>;
+};
+
 template <class L>
 inline constexpr bool prefers_he = false;
 template <class Scalar, int D>
@@ -97,6 +105,13 @@ public:
     }(std::make_index_sequence<depth>{});
     /// Number of parameter tensors (ParamViews) the model visits, when every layer states its own.
     static constexpr std::size_t parameter_tensors = detail::tensors_before<layers_type, depth>();
+    /// True when every member has the shared prediction path (predict() below).
+    static constexpr bool can_predict = []<std::size_t... I>(std::index_sequence<I...>) {
+        return (true && ... && detail::predicts<std::tuple_element_t<I, layers_type>>());
+    }(std::make_index_sequence<depth>{});
+    /// The buffers of one caller of predict(): one Workspace per member.
+    using Workspace = typename std::conditional_t<can_predict, detail::member_workspaces<layers_type>,
+                                                  std::type_identity<detail::NoWorkspace>>::type;
 
     /// Draws every layer's parameters from one generator seeded with `seed`, in data-flow order.
     explicit Sequential(std::uint64_t seed = 0) {
@@ -159,6 +174,23 @@ public:
         }
         if (entry && !detail::all_finite(output())) locate_non_finite(name() + "::forward");
         return output();
+    }
+
+    /**
+     * @brief x: In × B  →  y: Out × B in `ws`: the model's output in evaluation mode (dropout off,
+     * BatchNorm's running statistics), computed from the parameters only. The model is not
+     * changed, so one model, loaded once, can serve any number of threads at once, each with its
+     * own Workspace (`typename Model::Workspace ws;` allocates on first use, then is reused); a
+     * fixed input gives the same bits on every thread. x is checked as forward checks it, and the
+     * output for inf/NaN.
+     */
+    template <class X>
+        requires can_predict
+    const Batch<scalar_type, out_size>& predict(const X& x, Workspace& ws) const {
+        const bool entry = !detail::is_member_call();
+        const Batch<scalar_type, out_size>& y = predict_from<0>(x, ws);
+        if (entry) detail::check_finite({&name, "predict"}, y, "output");
+        return y;
     }
 
     /// x: as given to the last forward, dy: Out × (T·B)  →  dx: In × (T·B) (nothing for token
@@ -240,6 +272,17 @@ public:
     }
 
 private:
+    template <std::size_t I, class X>
+    const auto& predict_from(const X& x, Workspace& ws) const {
+        const auto& y = std::get<I>(layers_).predict(x, std::get<I>(ws));
+        if constexpr (I + 1 == depth) {
+            return y;
+        } else {
+            detail::MemberScope members;  // the first layer checked the data where it entered
+            return predict_from<I + 1>(y, ws);
+        }
+    }
+
     template <class L, class F>
     static void describe_one(F& f, int seq_len) {
         if constexpr (requires { L::describe(f, seq_len); }) {

@@ -70,6 +70,18 @@ public:
             small<TransA, TransB>(c, a, b, accumulate);
         } else if (m * n * k <= small_product_flops) {
             small<TransA, TransB>(c, a, b, accumulate);
+        } else if constexpr (!TransB && !C::IsRowMajor) {
+            if (n == 1) {  // one column (a batch of one): Eigen's matrix-vector kernel, which packs nothing
+                auto y = c.col(0);
+                const auto x = b.col(0);
+                if constexpr (TransA)
+                    accumulate ? void(y.noalias() += a.transpose() * x) : void(y.noalias() = a.transpose() * x);
+                else
+                    accumulate ? void(y.noalias() += a * x) : void(y.noalias() = a * x);
+                return;
+            }
+            if (!accumulate) c.setZero();
+            blocked<TransA, TransB>(c, a, b, Scalar(1), m, n, k);
         } else {
             if (!accumulate) c.setZero();
             blocked<TransA, TransB>(c, a, b, Scalar(1), m, n, k);
