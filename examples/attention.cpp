@@ -4,6 +4,7 @@
 // (row) attends to every earlier position (column). The bright anti-diagonal is the model looking
 // exactly where the answer is.
 #include "common/cli.hpp"
+#include "common/report.hpp"
 #include "common/reverse_task.hpp"
 #include "common/svg.hpp"
 
@@ -41,8 +42,15 @@ int main(int argc, char** argv) {
         };
         std::printf("task: reverse %d digits, e.g. 3 1 4 1 5 9 | 9 5 1 4 1 3;  model: %zu parameters, 1 layer, 2 heads\n",
                     task.digits, Model::parameter_count);
+        report::Step page(args.out(), "attention");
+        page.value("model", report::format("%zu parameters, 1 layer, 2 heads", Model::parameter_count))
+            .table("Accuracy of the answers (the reversed digits) during training", {"step", "answer accuracy"});
         for (int s = 0; s <= steps; ++s) {
-            if (s % 250 == 0) std::printf("step %5d  answer accuracy %.1f%%\n", s, 100 * accuracy(500));
+            if (s % 250 == 0 || s == steps) {
+                const double acc = accuracy(500);
+                std::printf("step %5d  answer accuracy %.1f%%\n", s, 100 * acc);
+                page.row({std::to_string(s), report::format("%.1f %%", 100 * acc)});
+            }
             if (s == steps) break;
             task.batch(32, rng, ids, targets);
             model.zero_grad();
@@ -57,16 +65,19 @@ int main(int argc, char** argv) {
         task.batch(1, example_rng, ids, targets);
         const auto& logits = model.forward(ids, L);
         std::vector<std::string> labels;
+        std::string input, output;
         std::printf("input :");
         for (int t = 0; t < L; ++t) {
             labels.push_back(ids[std::size_t(t)] == task::Reverse::separator ? "|" : std::to_string(ids[std::size_t(t)]));
             std::printf(" %s", labels.back().c_str());
+            input.append(t ? " " : "").append(labels.back());
         }
         std::printf("\noutput:");
         for (int t = task.digits; t < 2 * task.digits; ++t) {
             Eigen::Index best;
             logits.col(t).maxCoeff(&best);
             std::printf(" %d", int(best));
+            output.append(output.empty() ? "" : " ").append(std::to_string(best));
         }
         std::printf("   (predicted after the separator)\n");
         std::vector<plot::Panel> panels;
@@ -80,5 +91,9 @@ int main(int argc, char** argv) {
         plot::matrices(args.path("attention.svg"), "Attention after training: row = position predicting the next token",
                        panels, labels, labels, "query position (token seen)", "key position (token attended to)");
         std::printf("wrote %s\n", args.path("attention.svg").c_str());
+        page.value("input", input)
+            .value("output after the separator", output)
+            .figure("attention.svg", "Where each position looks: the bright anti-diagonal is the reversal")
+            .write();
     });
 }

@@ -13,6 +13,7 @@
 // /usr/share/datasets/fashion-mnist), --out DIR.
 // Internal: --evaluate CHECKPOINT --model M prints the test accuracy of a saved model and exits.
 #include "common/cli.hpp"
+#include "common/report.hpp"
 
 #include <neuronka/data.hpp>
 #include <neuronka/neuronka.hpp>
@@ -116,7 +117,8 @@ void image_grid(const std::string& path, const Split& s, const std::vector<int>&
 // a second process, and draws the image grid. Returns the test accuracy.
 template <class Model>
 double train_and_report(const char* tag, const cli::Args& args, const char* self, const std::string& dir,
-                        const Split& train, const Split& test, const Batch<float, 784>& all, int epochs) {
+                        const Split& train, const Split& test, const Batch<float, 784>& all, int epochs,
+                        report::Step& page) {
     Model model(1);
     std::printf("\n%s: %s, %zu parameters\n", tag, Model::name().c_str(), Model::parameter_count);
     SoftmaxCrossEntropy<float, 10> ce;
@@ -174,6 +176,9 @@ double train_and_report(const char* tag, const cli::Args& args, const char* self
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double flops = flops_per_sample * double(B) * double(steps_per_epoch) * epochs;
     std::printf("this run: %.3g FLOPs in %.1f s = %.1f GFLOP/s\n", flops, secs, flops / secs / 1e9);
+    const std::string upper = tag == std::string("mlp") ? "MLP" : "CNN";
+    page.value(upper + ": training speed", report::format("%.1f GFLOP/s, %.0f samples/s", flops / secs / 1e9,
+                                                          double(B * steps_per_epoch) * epochs / secs));
     std::ofstream(args.path("runs.tsv"), std::ios::app) << "fashion-" << tag << '\t' << Model::parameter_count << '\t'
                                                         << flops << '\t' << secs << '\n';  // read by training_cost
     const std::vector<int> predicted = predict(model, test);
@@ -182,14 +187,21 @@ double train_and_report(const char* tag, const cli::Args& args, const char* self
                 100 * acc, test.labels.size(), "");
     for (const char* n : class_names) std::printf("%9.8s", n);
     std::printf("\n");
+    page.value(upper + ": test accuracy", report::format("%.2f %%", 100 * acc));
+    std::vector<std::string> header{"true class"};
+    header.insert(header.end(), std::begin(class_names), std::end(class_names));
+    page.table(upper + ": confusion matrix (rows: true class, columns: predicted)", header);
     for (int t = 0; t < 10; ++t) {
         std::printf("%9.8s", class_names[t]);
+        std::vector<std::string> cells{class_names[t]};
         for (int p = 0; p < 10; ++p) {
             int n = 0;
             for (std::size_t i = 0; i < predicted.size(); ++i) n += test.labels[i] == t && predicted[i] == p;
             std::printf("%9d", n);
+            cells.push_back(std::to_string(n));
         }
         std::printf("\n");
+        page.row(cells);
     }
     const std::string checkpoint = args.path(std::string("fashion_mnist_") + tag + ".nkpt");
     save(checkpoint, model);
@@ -211,9 +223,11 @@ double train_and_report(const char* tag, const cli::Args& args, const char* self
     const std::string grid = args.path(std::string("fashion_mnist_") + tag + ".svg");
     image_grid(grid, test, predicted);
     std::printf("wrote %s\n", grid.c_str());
+    page.figure(std::string("fashion_mnist_") + tag + ".svg", upper + ": test images, predicted (true) class");
     if constexpr (std::is_same_v<Model, Cnn>) {
         draw_filters(args.path("fashion_mnist_filters.svg"), model);
         std::printf("wrote %s\n", args.path("fashion_mnist_filters.svg").c_str());
+        page.figure("fashion_mnist_filters.svg", "CNN: the 16 filters its first layer learned");
     }
     return acc;
 }
@@ -247,17 +261,25 @@ int main(int argc, char** argv) {
                     train.images.count, test.images.count, train.images.rows, train.images.cols);
         const Batch<float, 784> all = to_batch<float, 784>(train.images, 0, train.images.count);
         double mlp = -1, cnn = -1;
+        report::Step page(args.out(), "fashion_mnist");
+        page.value("images", report::format("%zu training, %zu test", train.images.count, test.images.count));
         int mlp_epochs = 0, cnn_epochs = 0;
         if (which != "cnn") {
             mlp_epochs = int(args.integer("mlp-epochs", args.integer("epochs", 10, 1, 1000), 1, 1000));
-            mlp = train_and_report<Mlp>("mlp", args, argv[0], dir, train, test, all, mlp_epochs);
+            mlp = train_and_report<Mlp>("mlp", args, argv[0], dir, train, test, all, mlp_epochs, page);
         }
         if (which != "mlp") {
             cnn_epochs = int(args.integer("cnn-epochs", args.integer("epochs", 8, 1, 1000), 1, 1000));
-            cnn = train_and_report<Cnn>("cnn", args, argv[0], dir, train, test, all, cnn_epochs);
+            cnn = train_and_report<Cnn>("cnn", args, argv[0], dir, train, test, all, cnn_epochs, page);
         }
         std::printf("\n%-5s %12s %8s %15s\n", "model", "parameters", "epochs", "test accuracy");
-        if (mlp >= 0) std::printf("%-5s %12zu %8d %14.2f%%\n", "MLP", Mlp::parameter_count, mlp_epochs, 100 * mlp);
-        if (cnn >= 0) std::printf("%-5s %12zu %8d %14.2f%%\n", "CNN", Cnn::parameter_count, cnn_epochs, 100 * cnn);
+        page.table("Both models side by side", {"model", "parameters", "epochs", "test accuracy"});
+        auto print = [&](const char* name, std::size_t parameters, int epochs, double acc) {
+            std::printf("%-5s %12zu %8d %14.2f%%\n", name, parameters, epochs, 100 * acc);
+            page.row({name, std::to_string(parameters), std::to_string(epochs), report::format("%.2f %%", 100 * acc)});
+        };
+        if (mlp >= 0) print("MLP", Mlp::parameter_count, mlp_epochs, mlp);
+        if (cnn >= 0) print("CNN", Cnn::parameter_count, cnn_epochs, cnn);
+        page.write();
     });
 }

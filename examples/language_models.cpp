@@ -11,6 +11,7 @@
 #include "common/bigram.hpp"
 #include "common/cli.hpp"
 #include "common/lm_training.hpp"
+#include "common/report.hpp"
 #include "common/svg.hpp"
 #include "common/throughput.hpp"
 #include "common/words.hpp"
@@ -107,7 +108,7 @@ std::string window_samples(Model& model, int C, const SamplingOptions& sampling,
 // its throughput under `label` in runs.tsv.
 template <class Model>
 void train_windows(Model& model, const Stream& train, int total, int C, std::uint64_t seed, const char* label,
-                   const char* short_name, const std::string& runs) {
+                   const char* short_name, const std::string& runs, report::Step& page) {
     SoftmaxCrossEntropy<float, V> ce;
     AdamW<float> opt({.learning_rate = 3e-3f, .weight_decay = 0.01f});
     const auto schedule = LearningRateSchedule::warmup_cosine(3e-3, std::min(100, total / 10), total, 3e-4);
@@ -126,6 +127,8 @@ void train_windows(Model& model, const Stream& train, int total, int C, std::uin
     }
     std::printf("  "), meter.report();
     meter.record(runs);
+    page.value(std::string(short_name) + ": training speed",
+               report::format("%.0f tokens/s, %.1f GFLOP/s", meter.samples_per_second(), meter.gflops_per_second()));
 }
 
 }  // namespace
@@ -143,6 +146,9 @@ int main(int argc, char** argv) {
         if (corpus.skipped) std::printf(", %ld words skipped for characters outside a-z", corpus.skipped);
         std::printf("\n\n");
         std::vector<Row> rows;
+        report::Step page(args.out(), "language_models");
+        page.value("words (train / validation / test)",
+                   report::format("%zu / %zu / %zu", corpus.train.size(), corpus.valid.size(), corpus.test.size()));
         Rng sample_rng(2026);
         const SamplingOptions sampling{.temperature = 1.0};
         auto steps = [&](int n) { return std::max(1, int(n * scale)); };
@@ -242,20 +248,25 @@ int main(int argc, char** argv) {
         constexpr int C = 16;
         using Recurrent = Sequential<Embedding<float, V, 32>, GRU<float, 32, 128>, Dense<float, 128, V>>;
         auto gru = std::make_unique<Recurrent>(9);
-        train_windows(*gru, train, steps(2000), C, 10, "lm-gru", "GRU", args.path("runs.tsv"));
+        train_windows(*gru, train, steps(2000), C, 10, "lm-gru", "GRU", args.path("runs.tsv"), page);
         rows.push_back({"4. GRU (hidden 128)", Recurrent::parameter_count, window_nll(*gru, valid, C),
                         window_nll(*gru, test, C), window_samples(*gru, C, sampling, sample_rng)});
 
         // ---- 5. transformer ----------------------------------------------------------------------
         using GPT = Transformer<float, V, C, 64, 4, 2>;
         auto gpt = std::make_unique<GPT>(7);
-        train_windows(*gpt, train, steps(2000), C, 8, "lm-transformer", "transformer", args.path("runs.tsv"));
+        train_windows(*gpt, train, steps(2000), C, 8, "lm-transformer", "transformer", args.path("runs.tsv"), page);
         rows.push_back({"5. transformer (2 layers, d 64)", GPT::parameter_count, window_nll(*gpt, valid, C),
                         window_nll(*gpt, test, C), window_samples(*gpt, C, sampling, sample_rng)});
 
         std::printf("\n%-32s %10s %12s %12s  %s\n", "model", "parameters", "valid NLL", "test NLL", "sampled words");
-        for (const auto& r : rows)
+        page.table("Five models of English words: held-out NLL per character (nats; uniform guessing is ln 27 = 3.2958)",
+                   {"model", "parameters", "valid NLL", "test NLL", "sampled words"});
+        for (const auto& r : rows) {
             std::printf("%-32s %10zu %12.4f %12.4f  %s\n", r.model.c_str(), r.parameters, r.valid, r.test, r.samples.c_str());
+            page.row({r.model, std::to_string(r.parameters), report::format("%.4f", r.valid), report::format("%.4f", r.test),
+                      r.samples});
+        }
         std::printf("(NLL: mean negative log-likelihood per character in nats; uniform guessing is ln 27 = %.4f)\n",
                     std::log(27.0));
 
@@ -266,5 +277,6 @@ int main(int argc, char** argv) {
             .bars(names, nll, plot::palette(0))
             .write(args.path("language_models.svg"));
         std::printf("wrote %s\n", args.path("language_models.svg").c_str());
+        page.figure("language_models.svg", "Held-out NLL per character of each model (lower is better)").write();
     });
 }

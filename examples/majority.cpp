@@ -6,6 +6,7 @@
 // how often a model that ignores the other tokens (always the token's own digit) would be right.
 #include "common/cli.hpp"
 #include "common/majority_task.hpp"
+#include "common/report.hpp"
 
 #include <cstdio>
 #include <iostream>
@@ -29,13 +30,22 @@ int main(int argc, char** argv) {
         std::printf("\nsequences of %d digits 0-%d; a token that only knows its own digit is right %.1f%% of the time\n",
                     trainer.task.length, task::Majority::digits - 1, 100.0 * own / 2000);
 
+        report::Step page(args.out(), "majority");
+        page.value("model", report::format("%zu parameters", task::MajorityModel::parameter_count))
+            .value("right without attention (a token's own digit)", report::format("%.1f %%", 100.0 * own / 2000))
+            .table("Training the composed model", {"step", "loss", "held-out accuracy"});
         float loss = 0;
         for (int s = 1; s <= steps; ++s) {
             loss = trainer.step();
-            if (s % 250 == 0 || s == steps)
-                std::printf("step %5d  loss %.4f  held-out accuracy %.1f%%\n", s, loss, 100 * trainer.accuracy(1000));
+            if (s % 250 == 0 || s == steps) {
+                const double acc = trainer.accuracy(1000);
+                std::printf("step %5d  loss %.4f  held-out accuracy %.1f%%\n", s, loss, 100 * acc);
+                page.row({std::to_string(s), report::format("%.4f", loss), report::format("%.1f %%", 100 * acc)});
+            }
         }
+        const double acc = trainer.accuracy(1000);
         std::printf("with attention over the whole sequence: %.1f%% of 1000 held-out sequences answered correctly\n",
-                    100 * trainer.accuracy(1000));
+                    100 * acc);
+        page.value("right with attention over the whole sequence", report::format("%.1f %%", 100 * acc)).write();
     });
 }

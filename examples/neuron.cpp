@@ -3,6 +3,7 @@
 // the loss per iteration; writes neuron_training.svg (points and the line at iterations 0, 1, X)
 // and neuron_loss.svg (the loss curve).
 #include "common/cli.hpp"
+#include "common/report.hpp"
 #include "common/svg.hpp"
 
 #include <neuronka/neuronka.hpp>
@@ -34,6 +35,8 @@ int main(int argc, char** argv) {
 
         std::printf("Training the neuron y = w*x + b on %d points around y = %.1f*x + %.1f\n", n, a, b);
         std::printf("%10s %10s %10s %12s\n", "iteration", "w", "b", "loss (MSE)");
+        report::Step page(args.out(), "neuron");
+        page.table("w, b and the loss during training", {"iteration", "w", "b", "loss (MSE)"});
         std::vector<double> losses, steps;
         std::vector<std::pair<float, float>> snapshots;  // (w, b) at iterations 0, 1, X
         for (int it = 0; it <= iterations; ++it) {
@@ -41,8 +44,11 @@ int main(int argc, char** argv) {
             const float loss = mse.forward(neuron.forward(x), y);
             losses.push_back(loss), steps.push_back(it);
             if (it == 0 || it == 1 || it == iterations) snapshots.emplace_back(neuron.w(), neuron.b());
-            if (it <= 5 || it % 10 == 0 || it == iterations)
+            if (it <= 5 || it % 10 == 0 || it == iterations) {
                 std::printf("%10d %10.4f %10.4f %12.6f\n", it, neuron.w(), neuron.b(), loss);
+                page.row({std::to_string(it), report::format("%.4f", neuron.w()), report::format("%.4f", neuron.b()),
+                          report::format("%.6f", loss)});
+            }
             if (it == iterations) break;
             neuron.backward(x, mse.backward());
             opt.step(neuron);
@@ -69,5 +75,11 @@ int main(int argc, char** argv) {
             .line(steps, losses, plot::palette(0), "loss")
             .write(args.path("neuron_loss.svg"));
         std::printf("wrote %s and %s\n", args.path("neuron_training.svg").c_str(), args.path("neuron_loss.svg").c_str());
+        page.value("iterations X", std::to_string(iterations))
+            .value("w, b after iteration X", report::format("%.4f, %.4f", neuron.w(), neuron.b()))
+            .value("w, b by least squares", report::format("%.4f, %.4f", w_best, my - w_best * mx))
+            .figure("neuron_training.svg", "The points and the neuron's line at iterations 0, 1 and X")
+            .figure("neuron_loss.svg", "The loss, iteration by iteration")
+            .write();
     });
 }

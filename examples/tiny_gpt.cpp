@@ -4,6 +4,7 @@
 // built-in text), --steps N (default 600), --out DIR.
 #include "common/cli.hpp"
 #include "common/lm_training.hpp"
+#include "common/report.hpp"
 #include "common/svg.hpp"
 #include "common/throughput.hpp"
 #include "common/words.hpp"
@@ -65,6 +66,9 @@ int main(int argc, char** argv) {
         using GPT = Transformer<float, vocab, C, 64, 4, 2>;
         auto model = std::make_unique<GPT>(1);
         std::printf("model: %s, %zu parameters\n", GPT::name().c_str(), GPT::parameter_count);
+        report::Step page(args.out(), "tiny_gpt");
+        page.value("data", report::format("%s, %zu characters", source.c_str(), tokens.size()))
+            .value("model", report::format("%zu parameters", GPT::parameter_count));
         Rng sample_rng(5);
         auto sample = [&](const char* when) {
             const std::vector<int> prompt{encode_byte('\n')};
@@ -72,6 +76,7 @@ int main(int argc, char** argv) {
             std::string s;
             for (std::size_t i = 1; i < out.size(); ++i) s += decode(out[i]) == '\n' ? ' ' : decode(out[i]);
             std::printf("sample %s training: %s\n", when, s.c_str());
+            page.text(std::string("sample ") + when + " training", s);
         };
         sample("before");
 
@@ -94,6 +99,8 @@ int main(int argc, char** argv) {
         }
         meter.report();
         meter.record(args.path("runs.tsv"));
+        page.value("training speed", report::format("%.0f tokens/s, %.1f GFLOP/s", meter.samples_per_second(),
+                                                    meter.gflops_per_second()));
         // Held-out loss on the last 10 % of the text, in windows of the full context.
         double held = 0;
         int windows = 0;
@@ -101,11 +108,15 @@ int main(int argc, char** argv) {
             held += ce.forward(model->forward(std::span<const int>(tokens).subspan(start, C), C),
                                std::span<const int>(tokens).subspan(start + 1, C));
         }
-        if (windows) std::printf("held-out loss: %.3f nats per character over %d windows\n", held / windows, windows);
+        if (windows) {
+            std::printf("held-out loss: %.3f nats per character over %d windows\n", held / windows, windows);
+            page.value("held-out loss (nats per character)", report::format("%.3f", held / windows));
+        }
         sample("after");
         plot::Chart("tiny_gpt training loss", "step", "cross-entropy (nats per character)")
             .line(xs, losses, plot::palette(0), "training batch loss")
             .write(args.path("tiny_gpt_loss.svg"));
         std::printf("wrote %s\n", args.path("tiny_gpt_loss.svg").c_str());
+        page.figure("tiny_gpt_loss.svg", "The training loss, step by step").write();
     });
 }

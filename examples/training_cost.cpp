@@ -7,6 +7,7 @@
 //   training_cost --layers 12 --d-model 768 --heads 12 --context 1024 --vocab 50257 --tokens 3e11
 //                 [--d-ff N] [--peak FLOPS] [--utilisation U] [--gpus N --watts W --days D]
 //                 [--pue P] [--grid KG_PER_KWH] [--wue L_PER_KWH]
+#include "common/report.hpp"
 #include "common/svg.hpp"
 
 #include <neuronka/compute.hpp>
@@ -109,6 +110,11 @@ std::vector<Run> read_runs(const std::string& path) {
 }
 
 void lecture(const std::string& out) {
+    report::Step page(out, "training_cost");
+    using report::format;
+    page.table("How big? GPT-3's shapes (context 2048, vocabulary 50257, 300 billion training tokens)",
+               {"model", "layers", "d_model", "heads", "parameters (with embeddings)", "parameters (no embeddings)", "PF-days"});
+    page.row({"y = w*x + b", "-", "-", "-", std::to_string(neuronka::Neuron<float, 1>::parameter_count), "-", "-"});
     std::printf("== How big? (parameters from the shapes of GPT-3's Table 2.1: context 2048, vocabulary 50257) ==\n");
     std::printf("%-30s %8s %8s %6s %16s %16s %12s\n", "model", "layers", "d_model", "heads", "params (w/ emb)",
                 "params (no emb)", "PF-days");
@@ -126,6 +132,8 @@ void lecture(const std::string& out) {
         std::printf("%-30s %8.0f %8.0f %6.0f %16.4g %16.4g %12.4g\n", g.name, g.layers, g.d, g.heads, n,
                     parameters_without_embeddings(s), pf_days(f));
         names.push_back(g.name + 6), pfd.push_back(pf_days(f));
+        page.row({g.name, format("%.0f", g.layers), format("%.0f", g.d), format("%.0f", g.heads), format("%.4g", n),
+                  format("%.4g", parameters_without_embeddings(s)), format("%.4g", pf_days(f))});
     }
     const TransformerShape big{96, 12288, 96, 2048, 50257};
     const double n = parameters_with_embeddings(big), flops = training_flops(n, 300e9);
@@ -135,20 +143,31 @@ void lecture(const std::string& out) {
     const auto runs = read_runs((std::filesystem::path(out) / "runs.tsv").string());
     double measured = 0;  // the best FLOP/s this machine reached in the tour's training runs
     for (const auto& r : runs) measured = std::max(measured, r.flops / r.seconds);
+    page.value("GPT-3 175B: training FLOPs (6 N D)", format("%.3g", flops))
+        .table("How long? GPT-3 175B at full utilisation", {"computer", "time", "source"});
     char here[96];
     std::snprintf(here, sizeof here, "this machine, one core (%.1f GFLOPS)", measured / 1e9);
-    if (measured > 0)
+    if (measured > 0) {
         std::printf("  %-38s %-16s (measured by neuronka in this tour's training runs)\n", here,
                     duration(seconds(flops, measured)).c_str());
-    for (const Machine& m : {gaming_pc_low, gaming_pc_high, v100, lumi_hpl, lumi_peak})
+        page.row({here, duration(seconds(flops, measured)), "measured by neuronka in this tour's training runs"});
+    }
+    for (const Machine& m : {gaming_pc_low, gaming_pc_high, v100, lumi_hpl, lumi_peak}) {
         std::printf("  %-38s %-16s (%s)\n", m.name, duration(seconds(flops, m.peak_flops)).c_str(), m.source);
+        page.row({m.name, duration(seconds(flops, m.peak_flops)), m.source});
+    }
     const double used = flops / (10000 * v100.peak_flops * 14.8 * 86400);
     std::printf("  GPT-3 really took 14.8 days on 10,000 V100s (Patterson et al. 2021): %.0f%% of their peak\n\n", 100 * used);
+    page.value("GPT-3 really took 14.8 days on 10,000 V100s: of their peak", format("%.0f %%", 100 * used));
 
     std::printf("== Does it fit in memory? ==\n");
     std::printf("  GPT-3 175B, fp32 weights + gradients + AdamW's 2 moments: %.3g TB; one V100 has 32 GB: it needs %.0f of them\n",
                 training_memory_bytes(n, 4, 2) / 1e12, std::ceil(training_memory_bytes(n, 4, 2) / 32e9));
     std::printf("  even the fp16 weights alone are %.0f GB\n\n", n * 2 / 1e9);
+    page.value("memory to train GPT-3 175B (fp32 weights, gradients, AdamW's 2 moments)",
+               format("%.3g TB = %.0f V100s of 32 GB", training_memory_bytes(n, 4, 2) / 1e12,
+                      std::ceil(training_memory_bytes(n, 4, 2) / 32e9)))
+        .value("GPT-3 175B's fp16 weights alone", format("%.0f GB", n * 2 / 1e9));
 
     std::printf("== What does it cost? (Patterson et al. 2021, Table 4: 10,000 V100 at 330 W for 14.8 days, PUE 1.10, 0.429 kg CO2e/kWh) ==\n");
     const double kwh = energy_kwh(10000, 330, 14.8 * 24, 1.10), kwh_it = energy_kwh(10000, 330, 14.8 * 24);
@@ -158,6 +177,15 @@ void lecture(const std::string& out) {
                 co2_tonnes(kwh, 0.429), co2_tonnes(kwh_it, 0.429));
     std::printf("  water on site (Li et al. 2023: 0.55 L/kWh, US average): %.2g L = %.0f households' yearly water (%.0f L each)\n\n",
                 water_litres(kwh, 0.55), water_litres(kwh, 0.55) / household_litres_per_year, household_litres_per_year);
+    page.table("What does it cost? GPT-3 175B: 10,000 V100 at 330 W for 14.8 days (Patterson et al. 2021)",
+               {"quantity", "GPT-3 175B", "households' yearly use"});
+    page.row({"energy (PUE 1.10)", format("%.0f MWh", kwh / 1000), format("%.0f", kwh / household_kwh_per_year)});
+    page.row({"CO2 (0.429 kg/kWh, with PUE)", format("%.0f t", co2_tonnes(kwh, 0.429)), "-"});
+    page.row({"CO2 (processors alone: the lecture's 502 t)", format("%.0f t", co2_tonnes(kwh_it, 0.429)), "-"});
+    page.row({"water on site (0.55 L/kWh)", format("%.2g L", water_litres(kwh, 0.55)),
+              format("%.0f", water_litres(kwh, 0.55) / household_litres_per_year)});
+    page.table("neuronka's own models, measured in this tour",
+               {"run", "parameters", "FLOPs", "seconds", "GFLOP/s", "PF-days", "kWh at an assumed 15 W"});
 
     std::printf("== neuronka's own models, measured in this tour (counted FLOPs / wall time on this machine) ==\n");
     if (runs.empty()) std::printf("  (no runs.tsv in %s: run the tour's training examples first)\n", out.c_str());
@@ -166,6 +194,8 @@ void lecture(const std::string& out) {
         std::printf("  %-30s %9.0f parameters  %.3g FLOPs in %.1f s = %.1f GFLOP/s = %.3g PF-days; ~%.2g kWh at an assumed 15 W\n",
                     r.name.c_str(), r.parameters, r.flops, r.seconds, r.flops / r.seconds / 1e9, pf_days(r.flops), kwh_run);
         names.push_back(r.name), pfd.push_back(pf_days(r.flops));
+        page.row({r.name, format("%.0f", r.parameters), format("%.3g", r.flops), format("%.1f", r.seconds),
+                  format("%.1f", r.flops / r.seconds / 1e9), format("%.3g", pf_days(r.flops)), format("%.2g", kwh_run)});
     }
     if (!runs.empty())
         std::printf("  GPT-3 175B took %.3g times the compute of the first of these\n", flops / runs.front().flops);
@@ -174,6 +204,7 @@ void lecture(const std::string& out) {
         .bars(names, pfd, plot::palette(0))
         .write((std::filesystem::path(out) / "training_cost.svg").string());
     std::printf("wrote %s\n", (std::filesystem::path(out) / "training_cost.svg").string().c_str());
+    page.figure("training_cost.svg", "Training compute in PF-days, log scale: GPT-3 and this tour's runs").write();
 }
 
 }  // namespace

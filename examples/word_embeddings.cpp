@@ -3,6 +3,7 @@
 // Prints each word's nearest neighbour by cosine similarity and writes word_embeddings.svg, the
 // vectors projected to 2-D by PCA, coloured by kind (animal, food, place, verb, person).
 #include "common/cli.hpp"
+#include "common/report.hpp"
 #include "common/svg.hpp"
 #include "common/word_vectors.hpp"
 
@@ -35,6 +36,8 @@ int main(int argc, char** argv) {
         }
 
         std::printf("\n%-10s %-8s %-10s %-8s %s\n", "word", "kind", "nearest", "kind", "cosine");
+        report::Step page(args.out(), "word_embeddings");
+        page.table("Each word's nearest neighbour by cosine similarity", {"word", "kind", "nearest", "kind", "cosine"});
         int same = 0, content = 0;
         for (int w = 0; w < V; ++w) {
             if (vocab.categories[std::size_t(w)] == "function") continue;
@@ -43,8 +46,11 @@ int main(int argc, char** argv) {
             std::printf("%-10s %-8s %-10s %-8s %.3f\n", vocab.words[std::size_t(w)].c_str(),
                         vocab.categories[std::size_t(w)].c_str(), vocab.words[std::size_t(n)].c_str(),
                         vocab.categories[std::size_t(n)].c_str(), cbow.similarity(w, n));
+            page.row({vocab.words[std::size_t(w)], vocab.categories[std::size_t(w)], vocab.words[std::size_t(n)],
+                      vocab.categories[std::size_t(n)], report::format("%.3f", cbow.similarity(w, n))});
         }
         std::printf("nearest neighbour of the same kind: %d of %d words\n", same, content);
+        page.value("nearest neighbour of the same kind", report::format("%d of %d words", same, content));
 
         // PCA: the two directions of largest variance of the (centred) word vectors.
         Eigen::MatrixXd X = cbow.vectors.E.cast<double>().transpose();  // V × D
@@ -65,5 +71,6 @@ int main(int argc, char** argv) {
         }
         chart.write(args.path("word_embeddings.svg"));
         std::printf("wrote %s\n", args.path("word_embeddings.svg").c_str());
+        page.figure("word_embeddings.svg", "The word vectors projected to 2-D: words of one kind gather").write();
     });
 }

@@ -2,6 +2,7 @@
 // single neuron fails; a small MLP bends its decision boundary and succeeds. Prints both accuracies
 // and writes xor_neuron.svg and xor_mlp.svg with each model's decision regions.
 #include "common/cli.hpp"
+#include "common/report.hpp"
 #include "common/svg.hpp"
 
 #include <neuronka/neuronka.hpp>
@@ -70,13 +71,20 @@ int main(int argc, char** argv) {
         Neuron<float, 2> neuron(1);
         Sequential<Dense<float, 2, 16>, Tanh, Dense<float, 16, 16>, Tanh, Dense<float, 16, 1>> mlp(1);
         const double neuron_loss = train(neuron, x, t, steps), mlp_loss = train(mlp, x, t, steps);
+        report::Step page(args.out(), "xor");
+        page.table("One neuron against a small network on XOR", {"model", "parameters", "loss", "accuracy"});
         std::printf("%-28s %10s %8s %10s\n", "model", "parameters", "loss", "accuracy");
-        std::printf("%-28s %10zu %8.4f %9.1f%%\n", "Neuron<float, 2>", decltype(neuron)::parameter_count, neuron_loss,
-                    100 * accuracy(neuron, x, t));
-        std::printf("%-28s %10zu %8.4f %9.1f%%\n", "MLP 2-16-16-1 tanh", decltype(mlp)::parameter_count, mlp_loss,
-                    100 * accuracy(mlp, x, t));
+        auto print = [&](const char* name, std::size_t parameters, double loss, double acc) {
+            std::printf("%-28s %10zu %8.4f %9.1f%%\n", name, parameters, loss, 100 * acc);
+            page.row({name, std::to_string(parameters), report::format("%.4f", loss), report::format("%.1f %%", 100 * acc)});
+        };
+        print("Neuron<float, 2>", decltype(neuron)::parameter_count, neuron_loss, accuracy(neuron, x, t));
+        print("MLP 2-16-16-1 tanh", decltype(mlp)::parameter_count, mlp_loss, accuracy(mlp, x, t));
         regions(neuron, x, t, "One neuron: a straight boundary cannot split XOR", args.path("xor_neuron.svg"));
         regions(mlp, x, t, "MLP 2-16-16-1: a bent boundary can", args.path("xor_mlp.svg"));
         std::printf("wrote %s and %s\n", args.path("xor_neuron.svg").c_str(), args.path("xor_mlp.svg").c_str());
+        page.figure("xor_neuron.svg", "One neuron's decision regions: a straight boundary")
+            .figure("xor_mlp.svg", "The network's decision regions: a bent boundary")
+            .write();
     });
 }

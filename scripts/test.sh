@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds every test with warnings as errors, runs them
 # with CTest, then builds and runs the unit tests again under AddressSanitizer and
-# UndefinedBehaviorSanitizer, and fuzzes the checkpoint loader for a minute (scripts/fuzz.sh).
+# UndefinedBehaviorSanitizer, and fuzzes the checkpoint loader for a minute (scripts/fuzz.sh). The
+# tour page's browser test (tests/tour_page) needs chromium, which it installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${NEURONKA_JOBS:-2}
 
-scripts/deps.sh
+scripts/deps.sh chromium fonts-dejavu-core  # the browser renders the tour's page (test tour_page)
 
 echo "== neuronka tests (Release, -Wall -Wextra -Wpedantic -Werror) =="
 cmake -S . -B build/test -DCMAKE_BUILD_TYPE=Release -DNEURONKA_WERROR=ON \
