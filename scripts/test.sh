@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds every test with warnings as errors, runs them
 # with CTest, then builds and runs the unit tests again under AddressSanitizer and
-# UndefinedBehaviorSanitizer, and fuzzes the checkpoint loader for a minute (scripts/fuzz.sh). The
-# tour page's browser test (tests/tour_page) needs chromium, which it installs.
+# UndefinedBehaviorSanitizer, the threads test under ThreadSanitizer, and fuzzes the checkpoint
+# loader for a minute (scripts/fuzz.sh). The tour page's browser test (tests/tour_page) needs
+# chromium, which it installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${NEURONKA_JOBS:-2}
@@ -25,5 +26,14 @@ cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DNEURONKA_WERROR=ON -DNEURONK
 cmake --build build/asan -j"$jobs" --target unit_tests
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build/asan -j"$jobs" --output-on-failure -L unit
+
+echo "== neuronka threads under ThreadSanitizer =="
+# Only test_threads: it drives every parallel region (the pool, the split products, attention,
+# convolution, the optimisers) with 2 threads, and 4 threads predicting from one model at once.
+tsan="-fsanitize=thread -fno-omit-frame-pointer"
+cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=Debug -DNEURONKA_WERROR=ON -DNEURONKA_BUILD_EXAMPLES=OFF \
+      -DNEURONKA_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS="-O1 -g $tsan" -DCMAKE_EXE_LINKER_FLAGS="$tsan" >/dev/null
+cmake --build build/tsan -j"$jobs" --target test_threads
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --test-dir build/tsan --output-on-failure -R '^test_threads$'
 
 scripts/fuzz.sh "${NEURONKA_FUZZ_SECONDS:-60}"

@@ -6,6 +6,7 @@
 /// the layer before it; on its own, `Activation<Scalar, D, Tanh>` is a layer.
 #pragma once
 
+#include "detail/thread_pool.hpp"
 #include "layer.hpp"
 
 #include <cmath>
@@ -110,7 +111,10 @@ struct Activation {
     const Batch<Scalar, D>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
         detail::check_backward({&name, "backward"}, x, D, dy, D, y_.cols());
         dx_.resize(D, x.cols());
-        dx_.array() = dy.array() * Fn::df(x.array(), y_.array());
+        detail::parallel_columns(x.cols(), D, [&](long b, long e) {
+            const long n = e - b;
+            dx_.middleCols(b, n).array() = dy.middleCols(b, n).array() * Fn::df(x.middleCols(b, n).array(), y_.middleCols(b, n).array());
+        });
         return dx_;
     }
 
@@ -121,7 +125,9 @@ private:
     static const Batch<Scalar, D>& apply(const Eigen::MatrixBase<Derived>& x, Batch<Scalar, D>& y, const char* method) {
         detail::check_input({&name, method}, x, D);
         y.resize(D, x.cols());
-        y.array() = Fn::f(x.array());
+        detail::parallel_columns(x.cols(), D, [&](long b, long e) {
+            y.middleCols(b, e - b).array() = Fn::f(x.middleCols(b, e - b).array());
+        });
         return y;
     }
     Batch<Scalar, D> y_, dx_;  // D × B

@@ -2,6 +2,7 @@
 /// @brief AdamW, gradient clipping by global norm, and learning-rate schedules.
 #pragma once
 
+#include "detail/thread_pool.hpp"
 #include "layer.hpp"
 
 #include <cmath>
@@ -55,10 +56,16 @@ public:
                                             std::to_string(p.value.size()) + " elements, expected " +
                                             std::to_string(m_[i].size()) + ". Hint: use one optimiser per model");
             const Scalar lr = opt_.learning_rate;
-            if (opt_.weight_decay > Scalar(0)) p.value *= Scalar(1) - lr * opt_.weight_decay;  // p ← p − η λ p
-            m_[i] = opt_.beta1 * m_[i] + (Scalar(1) - opt_.beta1) * p.grad;                 // m ← β₁ m + (1 − β₁) g
-            v_[i] = opt_.beta2 * v_[i] + (Scalar(1) - opt_.beta2) * p.grad.square();        // v ← β₂ v + (1 − β₂) g²
-            p.value -= lr * (m_[i] / c1) / ((v_[i] / c2).sqrt() + opt_.eps);          // p ← p − η m̂ / (√v̂ + ε)
+            // element by element, so a large parameter is updated in slices on the threads of set_threads
+            detail::parallel_for(p.value.size(), 1 << 14, [&](long b, long e) {
+                auto value = p.value.segment(b, e - b);
+                const auto grad = p.grad.segment(b, e - b);
+                auto m = m_[i].segment(b, e - b), v = v_[i].segment(b, e - b);
+                if (opt_.weight_decay > Scalar(0)) value *= Scalar(1) - lr * opt_.weight_decay;  // p ← p − η λ p
+                m = opt_.beta1 * m + (Scalar(1) - opt_.beta1) * grad;                          // m ← β₁ m + (1 − β₁) g
+                v = opt_.beta2 * v + (Scalar(1) - opt_.beta2) * grad.square();                 // v ← β₂ v + (1 − β₂) g²
+                value -= lr * (m / c1) / ((v / c2).sqrt() + opt_.eps);                    // p ← p − η m̂ / (√v̂ + ε)
+            });
             ++i;
         });
         if (i != m_.size())

@@ -10,6 +10,7 @@
 #include "embedding.hpp"
 
 #include <cmath>
+#include <vector>
 
 namespace neuronka {
 
@@ -72,8 +73,11 @@ struct Attention {
         const Batch<Scalar, 3 * Dim>& qkv_out = qkv.forward(x);
         P_.resize(Tn, Tn * Heads * B);
         O_.resize(Dim, TB);
-        for (Eigen::Index b = 0; b < B; ++b)
-            for (int h = 0; h < Heads; ++h) {
+        // each (sequence, head) is independent: with set_threads, slices of them run at once
+        detail::parallel_for(B * Heads, pairs_per_task(Tn), [&](long first, long last) {
+            for (long i = first; i < last; ++i) {
+                const Eigen::Index b = i / Heads;
+                const int h = int(i % Heads);
                 const auto Q = qkv_out.block(h * head_size, b * Tn, head_size, Tn);
                 const auto K = qkv_out.block(Dim + h * head_size, b * Tn, head_size, Tn);
                 const auto V = qkv_out.block(2 * Dim + h * head_size, b * Tn, head_size, Tn);
@@ -89,6 +93,7 @@ struct Attention {
                 }
                 O_.block(h * head_size, b * Tn, head_size, Tn).noalias() = V * P;  // O(:, t) = Σ_s V(:, s) P(s, t)
             }
+        }, 1);
         return proj.forward(O_);
     }
 
@@ -132,9 +137,13 @@ private:
         // forward: y = Wo O + bo
         const Batch<Scalar, Dim>& dO = *through_proj(O_, dy);
         dqkv_.resize(3 * Dim, TB);
-        dP_.resize(Tn, Tn);
-        for (Eigen::Index b = 0; b < B; ++b)
-            for (int h = 0; h < Heads; ++h) {
+        dP_.resize(std::size_t(detail::parallel_tasks(B * Heads, pairs_per_task(Tn))));
+        detail::parallel_slices(B * Heads, pairs_per_task(Tn), [&](int task, long first, long last) {
+            Matrix& dP = dP_[std::size_t(task)];  // this slice's scratch
+            dP.resize(Tn, Tn);
+            for (long i = first; i < last; ++i) {
+                const Eigen::Index b = i / Heads;
+                const int h = int(i % Heads);
                 const auto Q = qkv_out.block(h * head_size, b * Tn, head_size, Tn);
                 const auto K = qkv_out.block(Dim + h * head_size, b * Tn, head_size, Tn);
                 const auto V = qkv_out.block(2 * Dim + h * head_size, b * Tn, head_size, Tn);
@@ -145,17 +154,18 @@ private:
                 auto dV = dqkv_.block(2 * Dim + h * head_size, b * Tn, head_size, Tn);
                 // forward: O = V P  →  dV = dO Pᵀ,  dP = Vᵀ dO
                 dV.noalias() = dOh * P.transpose();
-                dP_.noalias() = V.transpose() * dOh;
+                dP.noalias() = V.transpose() * dOh;
                 // forward: P(:, t) = softmax(S(:, t) / √hd)  →  dS(:, t) = P(:, t) ⊙ (dP(:, t) − P(:, t)·dP(:, t)) / √hd
                 // (masked keys have P = 0, so their dS is 0 too); dS overwrites dP
                 for (Eigen::Index t = 0; t < Tn; ++t) {
-                    const Scalar dot = P.col(t).dot(dP_.col(t));
-                    dP_.col(t) = (P.col(t).array() * (dP_.col(t).array() - dot) * scale).matrix();
+                    const Scalar dot = P.col(t).dot(dP.col(t));
+                    dP.col(t) = (P.col(t).array() * (dP.col(t).array() - dot) * scale).matrix();
                 }
                 // forward: S(s, t) = K(:, s) · Q(:, t)  →  dQ = K dS,  dK = Q dSᵀ
-                dQ.noalias() = K * dP_;
-                dK.noalias() = Q * dP_.transpose();
+                dQ.noalias() = K * dP;
+                dK.noalias() = Q * dP.transpose();
             }
+        }, 1);
         // forward: [Q; K; V] = Wqkv x + bqkv
         return through_qkv(x, dqkv_);
     }
@@ -190,9 +200,15 @@ public:
     }
 
 private:
+    // (sequence, head) pairs per slice with set_threads: each slice does at least a quarter of a
+    // million multiply-adds (a pair does 2·T·T·hd forward).
+    static long pairs_per_task(Eigen::Index T) {
+        return std::max<long>(1, long(detail::parallel_product_flops / std::max<long long>(1, 2LL * T * T * head_size)));
+    }
+
     int T_ = 0;
     Matrix P_;                // T × (T·H·B): per (sequence, head) a T × T block, column t = query t's distribution
-    Matrix dP_;               // T × T scratch: dP, then dS
+    std::vector<Matrix> dP_;  // T × T scratch per slice of (sequence, head) pairs: dP, then dS
     Batch<Scalar, Dim> O_;         // D × TB: heads' outputs, stacked
     Batch<Scalar, 3 * Dim> dqkv_;  // 3D × TB
 };

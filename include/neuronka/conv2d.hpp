@@ -42,6 +42,9 @@ struct Conv2D {
     static constexpr int out_width = (Width + 2 * Padding - Kernel) / Stride + 1;    ///< OW
     static constexpr int positions = out_height * out_width;                        ///< Q
     static constexpr int patch = InChannels * Kernel * Kernel;                      ///< CKK
+    /// With set_threads, a batch's images are spread over the threads in slices of at least this
+    /// many (each slice copies at least 32 K values in im2col).
+    static constexpr long images_per_task = std::max<long>(1, (1L << 15) / (long(positions) * patch));
     static constexpr int in_size = InChannels * Height * Width;
     static constexpr int out_size = OutChannels * positions;
     static constexpr std::size_t parameter_count = std::size_t(OutChannels) * patch + OutChannels;
@@ -112,11 +115,12 @@ struct Conv2D {
     template <class DerivedX, class DerivedY>
     void backward_parameters(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
         detail::check_backward({&name, "backward"}, x, in_size, dy, out_size, y_.cols());
-        const Eigen::Index B = x.cols();
-        for (Eigen::Index n = 0; n < B; ++n)  // dY(n·Q + q, o) = dy(o·Q + q, n), in the forward's buffer
-            for (int o = 0; o < OutChannels; ++o)
-                gemm_out_.col(o).template segment<positions>(n * positions) =
-                    dy.col(n).template segment<positions>(o * positions);
+        detail::parallel_for(x.cols(), images_per_task, [&](long first, long last) {
+            for (Eigen::Index n = first; n < last; ++n)  // dY(n·Q + q, o) = dy(o·Q + q, n), in the forward's buffer
+                for (int o = 0; o < OutChannels; ++o)
+                    gemm_out_.col(o).template segment<positions>(n * positions) =
+                        dy.col(n).template segment<positions>(o * positions);
+        }, 1);
         materialise_grad();
         dW_gemm_.add(dW_, gemm_out_.transpose(), patches_);  // dW += dYᵀ · patches
         db_ += gemm_out_.colwise().sum().transpose();         // db += Σ_{n, q} dY
@@ -157,10 +161,12 @@ private:
         gemm_out.resize(positions * B, OutChannels);
         gemm.set(gemm_out, patches, W.transpose());  // Y = patches · Wᵀ: (Q·B) × Cout
         y.resize(out_size, B);
-        for (Eigen::Index n = 0; n < B; ++n)  // y(o·Q + q, n) = Y(n·Q + q, o) + b(o)
-            for (int o = 0; o < OutChannels; ++o)
-                y.col(n).template segment<positions>(o * positions) =
-                    gemm_out.col(o).template segment<positions>(n * positions).array() + b(o);
+        detail::parallel_for(B, images_per_task, [&](long first, long last) {
+            for (Eigen::Index n = first; n < last; ++n)  // y(o·Q + q, n) = Y(n·Q + q, o) + b(o)
+                for (int o = 0; o < OutChannels; ++o)
+                    y.col(n).template segment<positions>(o * positions) =
+                        gemm_out.col(o).template segment<positions>(n * positions).array() + b(o);
+        }, 1);
         return y;
     }
 
@@ -171,14 +177,18 @@ private:
 
     /// patches(n·Q + oh·OW + ow, c·K·K + kh·K + kw) = x(c·H·W + ih·W + iw, n), ih = oh·S − P + kh,
     /// iw = ow·S − P + kw, or 0 where (ih, iw) is padding.
+    /// Images are independent: with set_threads, slices of the batch run at once (as in col2im).
     template <class X>
     static void im2col(const X& x, Matrix& patches) {
-        const Eigen::Index B = x.cols();
+        detail::parallel_for(x.cols(), images_per_task, [&](long first, long last) { im2col(x, patches, first, last); }, 1);
+    }
+    template <class X>
+    static void im2col(const X& x, Matrix& patches, Eigen::Index first, Eigen::Index last) {
         for (int c = 0; c < InChannels; ++c)
             for (int kh = 0; kh < Kernel; ++kh)
                 for (int kw = 0; kw < Kernel; ++kw) {
-                    Scalar* out = patches.col((c * Kernel + kh) * Kernel + kw).data();
-                    for (Eigen::Index n = 0; n < B; ++n) {
+                    Scalar* out = patches.col((c * Kernel + kh) * Kernel + kw).data() + first * positions;
+                    for (Eigen::Index n = first; n < last; ++n) {
                         const Scalar* img = x.col(n).data() + c * Height * Width;
                         for (int oh = 0; oh < out_height; ++oh, out += out_width) {
                             const int ih = oh * Stride - Padding + kh;
@@ -198,12 +208,14 @@ private:
 
     /// The transpose of im2col: dx(c·H·W + ih·W + iw, n) += dpatches(n·Q + q, c·K·K + kh·K + kw).
     void col2im() {
-        const Eigen::Index B = dx_.cols();
+        detail::parallel_for(dx_.cols(), images_per_task, [&](long first, long last) { col2im(first, last); }, 1);
+    }
+    void col2im(Eigen::Index first, Eigen::Index last) {
         for (int c = 0; c < InChannels; ++c)
             for (int kh = 0; kh < Kernel; ++kh)
                 for (int kw = 0; kw < Kernel; ++kw) {
-                    const Scalar* in = dpatches_.col((c * Kernel + kh) * Kernel + kw).data();
-                    for (Eigen::Index n = 0; n < B; ++n) {
+                    const Scalar* in = dpatches_.col((c * Kernel + kh) * Kernel + kw).data() + first * positions;
+                    for (Eigen::Index n = first; n < last; ++n) {
                         Scalar* img = dx_.col(n).data() + c * Height * Width;
                         for (int oh = 0; oh < out_height; ++oh, in += out_width) {
                             const int ih = oh * Stride - Padding + kh;

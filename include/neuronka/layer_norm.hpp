@@ -2,6 +2,7 @@
 /// @brief LayerNorm<Scalar, Dim>: normalise each column to zero mean and unit variance, then scale and shift.
 #pragma once
 
+#include "detail/thread_pool.hpp"
 #include "layer.hpp"
 
 #include <cmath>
@@ -39,13 +40,15 @@ struct LayerNorm {
         detail::check_input({&name, "forward"}, x, Dim);
         const Eigen::Index B = x.cols();
         y_.resize(Dim, B), mean_.resize(B), rstd_.resize(B);
-        for (Eigen::Index c = 0; c < B; ++c) {
-            const Scalar mu = x.col(c).mean();                                      // μ = mean(x)
-            const Scalar var = (x.col(c).array() - mu).square().mean();             // σ² = mean((x − μ)²)
-            const Scalar rstd = Scalar(1) / std::sqrt(var + eps);                         // rstd = 1/√(σ² + ε)
-            y_.col(c) = (((x.col(c).array() - mu) * rstd) * gamma.array() + beta.array()).matrix();  // y = γ x̂ + β
-            mean_(c) = mu, rstd_(c) = rstd;
-        }
+        detail::parallel_columns(B, Dim, [&](long first, long last) {
+            for (Eigen::Index c = first; c < last; ++c) {
+                const Scalar mu = x.col(c).mean();                           // μ = mean(x)
+                const Scalar var = (x.col(c).array() - mu).square().mean();  // σ² = mean((x − μ)²)
+                const Scalar rstd = Scalar(1) / std::sqrt(var + eps);        // rstd = 1/√(σ² + ε)
+                y_.col(c) = (((x.col(c).array() - mu) * rstd) * gamma.array() + beta.array()).matrix();  // y = γ x̂ + β
+                mean_(c) = mu, rstd_(c) = rstd;
+            }
+        });
         return y_;
     }
 
@@ -53,17 +56,35 @@ struct LayerNorm {
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, Dim>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
         detail::check_backward({&name, "backward"}, x, Dim, dy, Dim, y_.cols());
-        dx_.resize(Dim, x.cols());
-        for (Eigen::Index c = 0; c < x.cols(); ++c) {
-            // forward: x̂ = (x − μ) · rstd, recomputed from the cached μ and rstd
-            const Eigen::Array<Scalar, Dim, 1> xhat = (x.col(c).array() - mean_(c)) * rstd_(c);
-            // forward: y = γ ⊙ x̂ + β, so dγ += dy ⊙ x̂, dβ += dy, dx̂ = dy ⊙ γ
-            dgamma.array() += dy.col(c).array() * xhat;
-            dbeta += dy.col(c);
-            const Eigen::Array<Scalar, Dim, 1> dxhat = dy.col(c).array() * gamma.array();
-            // forward: x̂ depends on x directly and through μ and σ²; the two means below are those paths:
-            // dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ ⊙ x̂))
-            dx_.col(c) = (rstd_(c) * (dxhat - dxhat.mean() - xhat * (dxhat * xhat).mean())).matrix();
+        const Eigen::Index B = x.cols();
+        dx_.resize(Dim, B);
+        // columns [first, last): dx, and their dγ, dβ added to the given sums
+        auto columns = [&](Eigen::Index first, Eigen::Index last, auto& dg, auto& db) {
+            for (Eigen::Index c = first; c < last; ++c) {
+                // forward: x̂ = (x − μ) · rstd, recomputed from the cached μ and rstd
+                const Eigen::Array<Scalar, Dim, 1> xhat = (x.col(c).array() - mean_(c)) * rstd_(c);
+                // forward: y = γ ⊙ x̂ + β, so dγ += dy ⊙ x̂, dβ += dy, dx̂ = dy ⊙ γ
+                dg.array() += dy.col(c).array() * xhat;
+                db += dy.col(c);
+                const Eigen::Array<Scalar, Dim, 1> dxhat = dy.col(c).array() * gamma.array();
+                // forward: x̂ depends on x directly and through μ and σ²; the two means below are those paths:
+                // dx = rstd · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ ⊙ x̂))
+                dx_.col(c) = (rstd_(c) * (dxhat - dxhat.mean() - xhat * (dxhat * xhat).mean())).matrix();
+            }
+        };
+        const long per_task = std::max(1L, detail::parallel_elements / Dim);
+        const int tasks = detail::parallel_tasks(B, per_task);
+        if (tasks == 1) {
+            columns(0, B, dgamma, dbeta);
+        } else {  // each slice sums its own dγ, dβ; the sums are added in slice order
+            if (int(partial_.cols()) < 2 * tasks) partial_.resize(Dim, 2 * tasks);
+            partial_.setZero();
+            detail::parallel_slices(B, per_task, [&](int t, long first, long last) {
+                auto dg = partial_.col(2 * t);
+                auto db = partial_.col(2 * t + 1);
+                columns(first, last, dg, db);
+            }, 1);
+            for (int t = 0; t < tasks; ++t) dgamma += partial_.col(2 * t), dbeta += partial_.col(2 * t + 1);
         }
         return dx_;
     }
@@ -92,6 +113,7 @@ private:
         zero_grad();
     }
     Batch<Scalar, Dim> y_, dx_;                     // Dim × B
+    Batch<Scalar, Dim> partial_;                    // Dim × 2·slices: each slice's dγ, dβ (threads only)
     Eigen::Matrix<Scalar, Eigen::Dynamic, 1> mean_, rstd_;  // B
 };
 

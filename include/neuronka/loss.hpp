@@ -5,6 +5,7 @@
 /// returns d(mean)/d(prediction), so layers never divide by the batch size.
 #pragma once
 
+#include "detail/thread_pool.hpp"
 #include "config.hpp"
 
 #include <cmath>
@@ -79,15 +80,19 @@ struct SoftmaxCrossEntropy {
         const Eigen::Index B = z.cols();
         p_.resize(Out, B);
         labels_.resize(labels.size());
+        nll_.resize(B);
+        detail::parallel_columns(B, Out, [&](long first, long last) {
+            for (Eigen::Index b = first; b < last; ++b) {
+                const Scalar m = z.col(b).maxCoeff();
+                p_.col(b).array() = (z.col(b).array() - m).exp();
+                const Scalar s = p_.col(b).sum();
+                p_.col(b) /= s;                                      // softmax
+                nll_(b) = std::log(s) + m - z(labels[std::size_t(b)], b);  // log Σ e^z - z_label
+                labels_[std::size_t(b)] = labels[std::size_t(b)];
+            }
+        });
         Scalar total = 0;
-        for (Eigen::Index b = 0; b < B; ++b) {
-            const Scalar m = z.col(b).maxCoeff();
-            p_.col(b).array() = (z.col(b).array() - m).exp();
-            const Scalar s = p_.col(b).sum();
-            p_.col(b) /= s;                                      // softmax
-            total += std::log(s) + m - z(labels[b], b);          // log Σ e^z - z_label
-            labels_[std::size_t(b)] = labels[b];
-        }
+        for (Eigen::Index b = 0; b < B; ++b) total += nll_(b);  // in column order, whatever the threads
         done_ = false;
         return detail::check_finite_loss(name, total / Scalar(B), z);
     }
@@ -104,6 +109,7 @@ struct SoftmaxCrossEntropy {
 
 private:
     Batch<Scalar, Out> p_;            // softmax of the last forward, then (after backward) the gradient
+    Eigen::Matrix<Scalar, Eigen::Dynamic, 1> nll_;  // B: each column's −log p(label)
     std::vector<int> labels_;  // B
     bool done_ = false;
 };

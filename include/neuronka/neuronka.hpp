@@ -26,5 +26,6 @@
 #include "serialize.hpp"
 #include "sgd.hpp"
 #include "summary.hpp"
+#include "threads.hpp"
 #include "transformer.hpp"
 #include "version.hpp"

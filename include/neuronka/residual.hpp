@@ -2,6 +2,7 @@
 /// @brief Residual<Layers...>: a skip connection, y = x + f(x), with f the layers in data-flow order.
 #pragma once
 
+#include "detail/thread_pool.hpp"
 #include "sequential.hpp"
 
 namespace neuronka {
@@ -67,7 +68,10 @@ public:
     template <class Derived>
     const Batch<scalar_type, out_size>& forward(const Eigen::MatrixBase<Derived>& x, int seq_len = 1) {
         const auto& fx = f_.forward(x, seq_len);  // f checks x where it enters
-        y_.noalias() = x + fx;  // one pass
+        y_.resize(x.rows(), x.cols());
+        detail::parallel_columns(x.cols(), x.rows(), [&](long b, long e) {
+            y_.middleCols(b, e - b).noalias() = x.middleCols(b, e - b) + fx.middleCols(b, e - b);  // one pass
+        });
         return y_;
     }
 

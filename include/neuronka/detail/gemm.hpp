@@ -9,9 +9,12 @@
 #pragma once
 
 #include "../config.hpp"
+#include "thread_pool.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <type_traits>
+#include <vector>
 
 namespace neuronka::detail {
 
@@ -20,6 +23,10 @@ inline constexpr std::size_t fixed_small_bytes = 4096;
 
 /// Rows × cols × depth below which the coefficient-based product beats packing for GEMM.
 inline constexpr long long small_product_flops = 16 * 16 * 64;
+
+/// Rows × cols × depth from which a product is split over the threads of set_threads (each slice
+/// then has at least a quarter of a million multiply-adds, tens of microseconds of work).
+inline constexpr long long parallel_product_flops = 1LL << 19;
 
 /// Products of one layer. With `Small` (a compile-time decision for layers whose weight matrix is
 /// small and fixed-size) the blocked GEMM is never instantiated: every product is an unrolled,
@@ -38,6 +45,9 @@ struct operand<Eigen::Transpose<X>> {
 
 template <class Scalar, bool Small = false>
 class Gemm {
+    using Blocking =
+        Eigen::internal::gemm_blocking_space<Eigen::ColMajor, Scalar, Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic, 1, false>;
+
 public:
     Gemm() = default;
     Gemm(const Gemm&) : Gemm() {}  // the workspace is per object, never shared
@@ -100,13 +110,62 @@ public:
     }
 
 private:
+    // Eigen's blocked GEMM. With set_threads(T > 1) a large product is cut into T slices, each its
+    // own product with its own packing workspace: along the columns of c when it has at least as
+    // many columns as rows, else along its rows; when c is too small for either (a weight gradient
+    // summed over a large batch), along the depth, each slice into its own buffer, added to c in
+    // slice order. The result depends only on T.
     template <bool TransA, bool TransB, class C, class A, class B>
     void blocked(C& c, const A& a, const B& b, Scalar alpha, Eigen::Index m, Eigen::Index n, Eigen::Index k) {
-        if (!blocking_ || m != m_ || n != n_ || k != k_) {
-            blocking_ = std::make_unique<Blocking>(m, n, k, 1, true);
-            blocking_->allocateAll();
-            m_ = m, n_ = n, k_ = k;
+        const long long work = (long long)m * n * k;
+        const int threads = work < parallel_product_flops * 2 ? 1 : ThreadPool::instance().threads();
+        Split split = Split::none;
+        Eigen::Index length = 1;
+        if (threads > 1) {
+            if (std::max(m, n) >= 32) split = n >= m ? Split::columns : Split::rows, length = std::max(m, n);
+            else if (k >= 512) split = Split::depth, length = k;
         }
+        const int tasks = split == Split::none
+                              ? 1
+                              : int(std::min<long long>({threads, length / 16, work / parallel_product_flops}));
+        if (tasks != tasks_ || split != split_ || m != m_ || n != n_ || k != k_) {
+            blocks_.clear();
+            partials_.clear();
+            for (int t = 0; t < tasks; ++t) {
+                const auto [begin, end] = slice(long(length), tasks, t, 16);
+                const Eigen::Index len = std::max<Eigen::Index>(1, Eigen::Index(end - begin));
+                blocks_.push_back(std::make_unique<Blocking>(split == Split::rows ? len : m, split == Split::columns ? len : n,
+                                                             split == Split::depth ? len : k, 1, true));
+                blocks_.back()->allocateAll();
+                if (split == Split::depth && t > 0) partials_.emplace_back(m, n);
+            }
+            tasks_ = tasks, split_ = split, m_ = m, n_ = n, k_ = k;
+        }
+        if (tasks <= 1) {
+            run<TransA, TransB>(c, a, b, alpha, 0, 0, 0, m, n, k, *blocks_[0]);
+            return;
+        }
+        auto task = [&](int t) {
+            const auto [begin, end] = slice(long(length), tasks, t, 16);
+            if (begin >= end) return;
+            Blocking& blocking = *blocks_[std::size_t(t)];
+            if (split == Split::columns) run<TransA, TransB>(c, a, b, alpha, 0, begin, 0, m, end - begin, k, blocking);
+            else if (split == Split::rows) run<TransA, TransB>(c, a, b, alpha, begin, 0, 0, end - begin, n, k, blocking);
+            else if (t == 0) run<TransA, TransB>(c, a, b, alpha, 0, 0, begin, m, n, end - begin, blocking);
+            else {
+                Partial& part = partials_[std::size_t(t - 1)];
+                part.setZero();
+                run<TransA, TransB>(part, a, b, alpha, 0, 0, begin, m, n, end - begin, blocking);
+            }
+        };
+        ThreadPool::instance().run(tasks, task);
+        for (const Partial& part : partials_) c += part;
+    }
+
+    // c[i0 : i0 + m, j0 : j0 + n] += alpha · op(a)[i0 : i0 + m, p0 : p0 + k] · op(b)[p0 : p0 + k, j0 : j0 + n]
+    template <bool TransA, bool TransB, class C, class A, class B>
+    static void run(C& c, const A& a, const B& b, Scalar alpha, Eigen::Index i0, Eigen::Index j0, Eigen::Index p0,
+                    Eigen::Index m, Eigen::Index n, Eigen::Index k, Blocking& blocking) {
         using namespace Eigen;
         // A row-major operand read as column-major is its transpose.
         constexpr int order_a = (TransA != bool(A::IsRowMajor)) ? RowMajor : ColMajor;
@@ -114,9 +173,12 @@ private:
         constexpr int order_c = C::IsRowMajor ? RowMajor : ColMajor;
         static_assert(A::InnerStrideAtCompileTime == 1 && B::InnerStrideAtCompileTime == 1 &&
                       C::InnerStrideAtCompileTime == 1, "Gemm: operands need unit inner stride");
+        // where (row r, column j) of an operand read in `order` with leading dimension ld starts
+        auto at = [](int order, Index r, Index j, Index ld) { return order == ColMajor ? r + j * ld : r * ld + j; };
         internal::general_matrix_matrix_product<Index, Scalar, order_a, false, Scalar, order_b, false, order_c, 1>::run(
-            m, n, k, a.data(), a.outerStride(), b.data(), b.outerStride(), c.data(), 1, c.outerStride(), alpha,
-            *blocking_, nullptr);
+            m, n, k, a.data() + at(order_a, i0, p0, a.outerStride()), a.outerStride(),
+            b.data() + at(order_b, p0, j0, b.outerStride()), b.outerStride(), c.data() + at(order_c, i0, j0, c.outerStride()), 1,
+            c.outerStride(), alpha, blocking, nullptr);
     }
 
     template <bool TransA, bool TransB, class C, class A, class B>
@@ -184,10 +246,13 @@ private:
         }
     }
 
-    using Blocking =
-        Eigen::internal::gemm_blocking_space<Eigen::ColMajor, Scalar, Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic, 1, false>;
-    std::unique_ptr<Blocking> blocking_;
+    enum class Split { none, rows, columns, depth };
+    using Partial = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+    std::vector<std::unique_ptr<Blocking>> blocks_;  // one packing workspace per slice
+    std::vector<Partial> partials_;                  // Split::depth: slices 1, 2, ... sum here
     Eigen::Index m_ = 0, n_ = 0, k_ = 0;
+    int tasks_ = 0;
+    Split split_ = Split::none;
 };
 
 }  // namespace neuronka::detail
