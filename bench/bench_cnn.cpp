@@ -5,6 +5,7 @@
 // over the rounds, the ratio neuronka / hand-written, and neuronka's achieved GFLOP/s (counted
 // FLOPs of a training step from the model's type / wall time). Then the batch-1 latency of the
 // shared prediction path (predict) against the hand-written inference.
+#include "timing.hpp"
 #include "latency.hpp"
 #include "reference_cnn.hpp"
 
@@ -16,17 +17,13 @@
 #include <vector>
 
 using namespace neuronka;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::median;
 
 namespace {
 using Cnn = Sequential<Conv2D<float, 1, 16, 5, 28, 28, 1, 2>, ReLU, MaxPool2D<float, 16, 28, 28, 2>,
                        Conv2D<float, 16, 32, 5, 14, 14, 1, 2>, ReLU, MaxPool2D<float, 32, 14, 14, 2>,
                        Flatten, Dense<float, 32 * 7 * 7, 128>, ReLU, Dropout<1, 2>, Dense<float, 128, 10>>;
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
 }  // namespace
 
 int main() {

@@ -7,6 +7,7 @@
 // Also prints achieved GFLOP/s (counted FLOPs of a training step / wall time) and how long a
 // translation unit with a small MLP takes to compile at -O2, and the batch-1 latency of the
 // Fashion-MNIST MLP's shared prediction path against hand-written matrix-vector inference.
+#include "timing.hpp"
 #include "latency.hpp"
 #include "reference_mlp.hpp"
 
@@ -20,14 +21,10 @@
 #include <vector>
 
 using namespace neuronka;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::median;
 
 namespace {
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
 
 // FLOPs of one training step per sample: forward 2·MACs per layer; backward 2·MACs for dW of every
 // layer and 2·MACs for dx of every layer but the first.
@@ -110,21 +107,25 @@ void compile_time() {
                           "hand-written plain Eigen"};
     const std::string probes[] = {NEURONKA_BENCH_PROBE, NEURONKA_BENCH_PROBE " -DNEURONKA_PROBE_UMBRELLA",
                                   NEURONKA_BENCH_PROBE_REFERENCE};
-    std::printf("compile time of a TU with a 2-16-16-1 MLP training loop (-O2, median of 3):\n");
-    for (int v = 0; v < 3; ++v) {
-        const std::string cmd = std::string(NEURONKA_BENCH_COMPILER) + " -std=c++20 -O2 -I" NEURONKA_BENCH_INCLUDE
-                                " -I" NEURONKA_BENCH_EIGEN " -c " + probes[v] + " -o /dev/null";
-        std::vector<double> seconds;
-        for (int i = 0; i < 3; ++i) {
+    // Rounds interleave the three probes, so that a slow spell of the machine hits all of them.
+    constexpr int rounds = 5;
+    std::printf("compile time of a TU with a 2-16-16-1 MLP training loop (-O2, median of %d interleaved rounds):\n", rounds);
+    std::vector<double> seconds[3];
+    for (int round = 0; round < rounds; ++round) {
+        for (int v = 0; v < 3; ++v) {
+            const std::string cmd = std::string(NEURONKA_BENCH_COMPILER) + " -std=c++20 -O2 -I" NEURONKA_BENCH_INCLUDE
+                                    " -I" NEURONKA_BENCH_EIGEN " -c " + probes[v] + " -o /dev/null";
             const auto t0 = Clock::now();
             if (std::system(cmd.c_str()) != 0) {
                 std::printf("compile probe failed: %s\n", cmd.c_str());
                 return;
             }
-            seconds.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+            seconds[v].push_back(std::chrono::duration<double>(Clock::now() - t0).count());
         }
-        std::printf("  %-36s %.2f s\n", what[v], median(seconds));
     }
+    const double reference = median(seconds[2]);
+    for (int v = 0; v < 3; ++v)
+        std::printf("  %-36s %.2f s  %.2fx\n", what[v], median(seconds[v]), median(seconds[v]) / reference);
 #endif
 }
 

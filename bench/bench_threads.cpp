@@ -3,6 +3,7 @@
 // that every product stays on one thread: their ratio shows what the check for that costs. The
 // models, batches and optimiser (SGD lr 0.01, fused step) are those of bench_mlp, bench_transformer
 // and bench_cnn; their hand-written references are single-threaded and compared there.
+#include "timing.hpp"
 #include <neuronka/neuronka.hpp>
 
 #include <algorithm>
@@ -13,14 +14,10 @@
 #include <vector>
 
 using namespace neuronka;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::median;
 
 namespace {
-
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
 
 constexpr int rounds = 11;
 

@@ -3,6 +3,7 @@
 // plain SGD, float32, one thread; neuronka trains with the fused step opt.step(model, ids, dy), the
 // reference fuses its updates into its backward sweep too. Before timing, the reference is loaded with neuronka's weights
 // and both compute the loss of one batch, to show they are the same model.
+#include "timing.hpp"
 #include "reference_transformer.hpp"
 
 #include <neuronka/neuronka.hpp>
@@ -14,7 +15,8 @@
 #include <vector>
 
 using namespace neuronka;
-using Clock = std::chrono::steady_clock;
+using bench::Clock;
+using bench::median;
 
 int main() {
     constexpr int V = 65, C = 64, D = 64, H = 4, L = 2, B = 16;

@@ -2,8 +2,8 @@
 // the same inputs, one sample per call, in interleaved rounds; prints the medians and their ratio.
 #pragma once
 
-#include <algorithm>
-#include <chrono>
+#include "timing.hpp"
+
 #include <cstdio>
 #include <vector>
 
@@ -12,7 +12,6 @@ namespace bench {
 /// ours(k) and theirs(k) each run the k-th input (k < inputs) through one model.
 template <class Ours, class Theirs>
 void print_latency(const char* what, Ours&& ours, Theirs&& theirs, int inputs) {
-    using Clock = std::chrono::steady_clock;
     int calls = 1;  // per round: about 20 ms of the hand-written version
     for (;;) {
         const auto t0 = Clock::now();
@@ -28,10 +27,9 @@ void print_latency(const char* what, Ours&& ours, Theirs&& theirs, int inputs) {
     time(ours), time(theirs);  // warm-up: workspaces, caches
     std::vector<double> a, b;
     for (int round = 0; round < 9; ++round) a.push_back(time(ours)), b.push_back(time(theirs));
-    std::sort(a.begin(), a.end()), std::sort(b.begin(), b.end());
     std::printf("%s, batch 1, 1 thread: neuronka predict %.2f us/sample, hand-written %.2f us/sample, "
                 "ratio (hand-written time / neuronka time) %.2fx (median of 9 interleaved rounds)\n",
-                what, a[4], b[4], b[4] / a[4]);
+                what, median(a), median(b), median(b) / median(a));
 }
 
 }  // namespace bench

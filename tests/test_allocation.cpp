@@ -3,18 +3,7 @@
 // Two independent counters: a replaced global operator new (catches std::vector, std::string, ...)
 // and Eigen's own check (EIGEN_RUNTIME_NO_MALLOC), which sees every heap block Eigen allocates,
 // including the packing buffers of its matrix products.
-#include "count_new.hpp"
-
-namespace {
-std::atomic<long> eigen_mallocs_while_forbidden{0};
-std::atomic<long>& news = count_new::allocations;
-}  // namespace
-
-#define EIGEN_RUNTIME_NO_MALLOC
-#define eigen_assert(x)                                                                                   \
-    do {                                                                                                  \
-        if (!(x)) ++eigen_mallocs_while_forbidden;                                                        \
-    } while (false)
+#include "no_malloc.hpp"
 
 #include <neuronka/neuronka.hpp>
 
@@ -28,13 +17,9 @@ template <class Step>
 void check_steady_state(Step&& step) {
     step();
     step();
-    const long news_before = news.load();
-    eigen_mallocs_while_forbidden = 0;
-    Eigen::internal::set_is_malloc_allowed(false);
-    for (int i = 0; i < 3; ++i) step();
-    Eigen::internal::set_is_malloc_allowed(true);
-    CHECK(news.load() - news_before == 0);
-    CHECK(eigen_mallocs_while_forbidden.load() == 0);
+    const no_malloc::Counts counts = no_malloc::count(step);
+    CHECK(counts.news == 0);
+    CHECK(counts.eigen == 0);
 }
 template <class Model, class Loss, class Target>
 void check_model(Model& model, Loss& loss, const Batch<float, Model::in_size>& x, const Target& t, SGD<float>& opt) {
@@ -55,15 +40,10 @@ void check_model(Model& model, Loss& loss, const Batch<float, Model::in_size>& x
 }  // namespace
 
 TEST_CASE("the counters see allocations", "[allocation]") {
-    const long before = news.load();
-    auto* v = new std::vector<int>(10);
-    delete v;
-    CHECK(news.load() - before >= 2);
-    eigen_mallocs_while_forbidden = 0;
-    Eigen::internal::set_is_malloc_allowed(false);
-    Eigen::MatrixXf m(300, 300);
-    Eigen::internal::set_is_malloc_allowed(true);
-    CHECK(eigen_mallocs_while_forbidden.load() > 0);
+    const no_malloc::Counts vector = no_malloc::count([] { delete new std::vector<int>(10); }, 1);
+    CHECK(vector.news >= 2);
+    const no_malloc::Counts matrix = no_malloc::count([] { Eigen::MatrixXf m(300, 300); }, 1);
+    CHECK(matrix.eigen > 0);
 }
 
 TEST_CASE("a steady-state training step allocates nothing", "[allocation]") {

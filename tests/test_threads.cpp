@@ -2,17 +2,7 @@
 // one thread up to rounding, bitwise the same run twice at a fixed thread count, one model shared by
 // many callers, and a training step that still allocates nothing. Also built with ThreadSanitizer
 // by scripts/test.sh.
-#include "count_new.hpp"
-
-namespace {
-std::atomic<long> eigen_mallocs_while_forbidden{0};
-}  // namespace
-
-#define EIGEN_RUNTIME_NO_MALLOC
-#define eigen_assert(x)                                                                                   \
-    do {                                                                                                  \
-        if (!(x)) ++eigen_mallocs_while_forbidden;                                                        \
-    } while (false)
+#include "no_malloc.hpp"
 
 #include <neuronka/activation.hpp>
 #include <neuronka/adamw.hpp>
@@ -293,13 +283,9 @@ TEST_CASE("a steady-state training step on 2 threads allocates nothing", "[threa
         sgd.step(model, x, ce.backward());
     };
     adamw_step(), adamw_step(), sgd_step(), sgd_step();
-    const long before = count_new::allocations.load();
-    eigen_mallocs_while_forbidden = 0;
-    Eigen::internal::set_is_malloc_allowed(false);
-    for (int i = 0; i < 3; ++i) adamw_step(), sgd_step();
-    Eigen::internal::set_is_malloc_allowed(true);
-    CHECK(count_new::allocations.load() - before == 0);
-    CHECK(eigen_mallocs_while_forbidden.load() == 0);
+    const no_malloc::Counts mlp_counts = no_malloc::count([&] { adamw_step(), sgd_step(); });
+    CHECK(mlp_counts.news == 0);
+    CHECK(mlp_counts.eigen == 0);
 
     // and so does a transformer's, with its attention and LayerNorms split over the threads
     auto gpt = std::make_unique<Gpt>(1);
@@ -311,10 +297,7 @@ TEST_CASE("a steady-state training step on 2 threads allocates nothing", "[threa
         gpt_sgd.step(*gpt, ids, gpt_ce.backward());
     };
     gpt_step(), gpt_step();
-    const long gpt_before = count_new::allocations.load();
-    Eigen::internal::set_is_malloc_allowed(false);
-    gpt_step(), gpt_step();
-    Eigen::internal::set_is_malloc_allowed(true);
-    CHECK(count_new::allocations.load() - gpt_before == 0);
-    CHECK(eigen_mallocs_while_forbidden.load() == 0);
+    const no_malloc::Counts gpt_counts = no_malloc::count(gpt_step, 2);
+    CHECK(gpt_counts.news == 0);
+    CHECK(gpt_counts.eigen == 0);
 }

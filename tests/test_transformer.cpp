@@ -11,6 +11,8 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <thread>
+#include <utility>
 
 using namespace neuronka;
 
@@ -326,4 +328,75 @@ TEST_CASE("GRU matches PyTorch's nn.GRU", "[gru][fixture]") {
         INFO("gradient of " << names[k]);
         CHECK(max_relative_difference(p.grad.data(), f.get(std::string("grad ") + names[k++])) < 1e-10);
     });
+}
+
+namespace {
+// A layer's predict against its forward: the same bits, the layer untouched, errors named "predict".
+template <class L, class X, class... SeqLen>
+void check_predict_is_forward(L& layer, const X& x, SeqLen... seq_len) {
+    const auto trained_output = layer.forward(x, seq_len...);
+    typename L::Workspace ws;
+    const auto predicted = layer.predict(x, ws, seq_len...);
+    CHECK(predicted == trained_output);
+    CHECK(layer.output() == trained_output);  // predict wrote nothing of the layer's own
+    CHECK(std::as_const(layer).predict(x, ws, seq_len...) == trained_output);  // a reused workspace
+}
+}  // namespace
+
+TEST_CASE("the sequence layers predict what forward computes, bit for bit, from a const layer", "[predict][transformer]") {
+    const std::vector<int> ids = random_ids(12, 9, 3);
+    Embedding<float, 9, 8> tok(1);
+    check_predict_is_forward(tok, std::span<const int>(ids));
+    const Batch<float, 8> x = random_batch<8, float>(12, 4, -2, 2);  // 3 sequences of 4
+    PositionalEmbedding<float, 6, 8> pos(2);
+    check_predict_is_forward(pos, x, 4);
+    LayerNorm<float, 8> ln;
+    ln.gamma = random_batch<8, float>(1, 5, 0.5, 1.5);
+    check_predict_is_forward(ln, x);
+    Attention<float, 8, 2> attn(6);
+    check_predict_is_forward(attn, x, 4);
+    Attention<float, 8, 2> bidirectional(6, false);
+    check_predict_is_forward(bidirectional, x, 4);
+    GRU<float, 8, 5> gru(7);
+    check_predict_is_forward(gru, x, 4);
+
+    Embedding<float, 9, 8>::Workspace tws;
+    CHECK_THROWS_WITH(tok.predict(std::vector<int>{1, 9}, tws), Catch::Matchers::Contains("Embedding<Vocab=9,Dim=8>::predict: token id 9"));
+    Attention<float, 8, 2>::Workspace aws;
+    CHECK_THROWS_WITH(attn.predict(x, aws, 5), Catch::Matchers::Contains("Attention<Dim=8,Heads=2>::predict: 12 columns"));
+    PositionalEmbedding<float, 6, 8>::Workspace pws;
+    CHECK_THROWS_WITH(pos.predict(x, pws, 12), Catch::Matchers::Contains("predict: sequence length is 12, expected 1..6"));
+}
+
+TEST_CASE("one transformer serves 8 threads at once: 1,000 predictions each, every one the single-thread answer bit for bit",
+          "[predict][threads][transformer]") {
+    using Model = Transformer<float, 11, 8, 16, 2, 2>;
+    Model model(5);
+    static_assert(Model::can_predict);
+    std::vector<std::vector<int>> inputs;
+    std::vector<int> lengths;
+    std::vector<Batch<float, 11>> expected;
+    Model::Workspace ws;
+    for (int i = 0; i < 12; ++i) {
+        const int T = 1 + i % 8, B = 1 + i % 3;
+        inputs.push_back(random_ids(T * B, 11, 200 + std::uint64_t(i)));
+        lengths.push_back(T);
+        expected.push_back(model.predict(inputs.back(), ws, T));
+    }
+    CHECK(model.forward(inputs[5], lengths[5]) == expected[5]);  // and predict is forward
+    const Model& shared = model;  // the threads see the model as const: no locks, no copies
+    std::vector<int> mismatches(8, 0), done(8, 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t)
+        threads.emplace_back([&, t] {
+            Model::Workspace own;
+            for (int k = 0; k < 1000; ++k) {
+                const std::size_t i = std::size_t(k * 5 + t) % inputs.size();
+                mismatches[std::size_t(t)] += shared.predict(inputs[i], own, lengths[i]) != expected[i];
+                ++done[std::size_t(t)];
+            }
+        });
+    for (auto& th : threads) th.join();
+    CHECK(mismatches == std::vector<int>(8, 0));
+    CHECK(done == std::vector<int>(8, 1000));
 }

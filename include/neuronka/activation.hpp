@@ -6,13 +6,45 @@
 /// the layer before it; on its own, `Activation<Scalar, D, Tanh>` is a layer.
 #pragma once
 
-#include "detail/thread_pool.hpp"
+#include "detail/parallel.hpp"
 #include "layer.hpp"
 
 #include <cmath>
 #include <numbers>
+#include <type_traits>
 
 namespace neuronka {
+
+namespace detail {
+/// Whether an Eigen expression is stored column-major with no gaps, when it is a matrix in memory
+/// (a Batch, a Map or Ref of one); such an operand can be read as one flat run of values (checked
+/// at run time: a block of rows has gaps).
+template <class Derived>
+inline constexpr bool is_contiguous = bool(Eigen::internal::traits<Derived>::Flags & Eigen::DirectAccessBit) &&
+                                      !bool(Derived::IsRowMajor) && Derived::InnerStrideAtCompileTime == 1;
+
+/// y = Fn(x) over n values (y may be x), cut into slices for the threads of set_threads. Working on
+/// flat runs of values, it is compiled once per (Fn, Scalar), whatever the layer's size. With
+/// `Alignment` = Eigen::AlignedMax, x and y must start aligned as Eigen allocates (a Batch's data):
+/// slices start at multiples of 16 values, so they stay aligned and need no peeled first loop.
+template <class Fn, int Alignment, class Scalar>
+void activation_forward(const Scalar* x, Scalar* y, Eigen::Index n) {
+    using Values = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
+    parallel_for(n, parallel_elements, [&](long b, long e) {
+        Eigen::Map<Values, Alignment>(y + b, e - b) = Fn::f(Eigen::Map<const Values, Alignment>(x + b, e - b));
+    });
+}
+
+/// dx = dy ⊙ Fn'(x, y) over n values, as activation_forward.
+template <class Fn, int Alignment, class Scalar>
+void activation_backward(const Scalar* x, const Scalar* y, const Scalar* dy, Scalar* dx, Eigen::Index n) {
+    using Values = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
+    using In = Eigen::Map<const Values, Alignment>;
+    parallel_for(n, parallel_elements, [&](long b, long e) {
+        Eigen::Map<Values, Alignment>(dx + b, e - b) = In(dy + b, e - b) * Fn::df(In(x + b, e - b), In(y + b, e - b));
+    });
+}
+}  // namespace detail
 
 /// y = x
 struct Identity {
@@ -111,10 +143,23 @@ struct Activation {
     const Batch<Scalar, D>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
         detail::check_backward({&name, "backward"}, x, D, dy, D, y_.cols());
         dx_.resize(D, x.cols());
-        detail::parallel_columns(x.cols(), D, [&](long b, long e) {
-            const long n = e - b;
-            dx_.middleCols(b, n).array() = dy.middleCols(b, n).array() * Fn::df(x.middleCols(b, n).array(), y_.middleCols(b, n).array());
-        });
+        if constexpr (std::is_same_v<DerivedX, Batch<Scalar, D>> && std::is_same_v<DerivedY, Batch<Scalar, D>>) {
+            // D × B in Eigen's own aligned storage: one flat run of D·B values
+            detail::activation_backward<Fn, Eigen::AlignedMax>(x.derived().data(), y_.data(), dy.derived().data(),
+                                                               dx_.data(), x.size());
+        } else if constexpr (detail::is_contiguous<DerivedX> && detail::is_contiguous<DerivedY>) {
+            const Eigen::Index sx = x.outerStride(), sdy = dy.outerStride();
+            if (sx == D && sdy == D) {  // D × B without gaps: one flat run of D·B values
+                detail::activation_backward<Fn, Eigen::Unaligned>(x.derived().data(), y_.data(), dy.derived().data(),
+                                                                  dx_.data(), x.size());
+            } else {  // blocks of taller matrices: column by column
+                for (Eigen::Index j = 0; j < x.cols(); ++j)
+                    detail::activation_backward<Fn, Eigen::Unaligned>(x.derived().data() + j * sx, y_.data() + j * D,
+                                                                      dy.derived().data() + j * sdy, dx_.data() + j * D, D);
+            }
+        } else {  // an expression: evaluated by Eigen, on this thread
+            dx_.array() = dy.array() * Fn::df(x.array(), y_.array());
+        }
         return dx_;
     }
 
@@ -125,9 +170,20 @@ private:
     static const Batch<Scalar, D>& apply(const Eigen::MatrixBase<Derived>& x, Batch<Scalar, D>& y, const char* method) {
         detail::check_input({&name, method}, x, D);
         y.resize(D, x.cols());
-        detail::parallel_columns(x.cols(), D, [&](long b, long e) {
-            y.middleCols(b, e - b).array() = Fn::f(x.middleCols(b, e - b).array());
-        });
+        if constexpr (std::is_same_v<Derived, Batch<Scalar, D>>) {  // Eigen's own aligned storage, no gaps
+            detail::activation_forward<Fn, Eigen::AlignedMax>(x.derived().data(), y.data(), x.size());
+        } else if constexpr (detail::is_contiguous<Derived>) {
+            const Eigen::Index sx = x.outerStride();
+            if (sx == D) {  // D × B without gaps: one flat run of D·B values
+                detail::activation_forward<Fn, Eigen::Unaligned>(x.derived().data(), y.data(), x.size());
+            } else {  // a block of a taller matrix: column by column
+                for (Eigen::Index j = 0; j < x.cols(); ++j)
+                    detail::activation_forward<Fn, Eigen::Unaligned>(x.derived().data() + j * sx, y.data() + j * D, D);
+            }
+        } else {  // an expression: evaluate it into y, then apply Fn there
+            y = x;
+            detail::activation_forward<Fn, Eigen::AlignedMax>(y.data(), y.data(), y.size());
+        }
         return y;
     }
     Batch<Scalar, D> y_, dx_;  // D × B

@@ -2,7 +2,7 @@
 /// @brief AdamW, gradient clipping by global norm, and learning-rate schedules.
 #pragma once
 
-#include "detail/thread_pool.hpp"
+#include "detail/parallel.hpp"
 #include "layer.hpp"
 
 #include <cmath>

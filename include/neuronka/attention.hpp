@@ -64,37 +64,28 @@ struct Attention {
     /// x: D × (T·B), seq_len: T  →  y: D × (T·B)
     template <class Derived>
     const Batch<Scalar, Dim>& forward(const Eigen::MatrixBase<Derived>& x, int seq_len) {
-        detail::check_input({&name, "forward"}, x, Dim);
-        detail::check_sequence({&name, "forward"}, x.cols(), seq_len);
-        const Eigen::Index TB = x.cols(), Tn = seq_len, B = TB / Tn;
-        const Scalar scale = Scalar(1) / std::sqrt(Scalar(head_size));
+        check_sequences(x, seq_len, "forward");
         T_ = seq_len;
         detail::MemberScope members;  // x is checked; the projections need not check it again
-        const Batch<Scalar, 3 * Dim>& qkv_out = qkv.forward(x);
-        P_.resize(Tn, Tn * Heads * B);
-        O_.resize(Dim, TB);
-        // each (sequence, head) is independent: with set_threads, slices of them run at once
-        detail::parallel_for(B * Heads, pairs_per_task(Tn), [&](long first, long last) {
-            for (long i = first; i < last; ++i) {
-                const Eigen::Index b = i / Heads;
-                const int h = int(i % Heads);
-                const auto Q = qkv_out.block(h * head_size, b * Tn, head_size, Tn);
-                const auto K = qkv_out.block(Dim + h * head_size, b * Tn, head_size, Tn);
-                const auto V = qkv_out.block(2 * Dim + h * head_size, b * Tn, head_size, Tn);
-                auto P = P_.block(0, (b * Heads + h) * Tn, Tn, Tn);
-                P.noalias() = K.transpose() * Q;  // S(s, t) = K(:, s) · Q(:, t)
-                for (Eigen::Index t = 0; t < Tn; ++t) {
-                    const Eigen::Index keys = causal ? t + 1 : Tn;  // causal: only s ≤ t
-                    auto p = P.col(t).head(keys);
-                    const Scalar m = p.maxCoeff();
-                    p = ((p.array() - m) * scale).exp().matrix();  // softmax of S / √hd, shifted by its max
-                    p /= p.sum();
-                    P.col(t).tail(Tn - keys).setZero();
-                }
-                O_.block(h * head_size, b * Tn, head_size, Tn).noalias() = V * P;  // O(:, t) = Σ_s V(:, s) P(s, t)
-            }
-        }, 1);
+        attend(qkv.forward(x), seq_len, P_, O_);
         return proj.forward(O_);
+    }
+
+    /// The buffers of one caller of predict().
+    struct Workspace {
+        typename Dense<Scalar, Dim, 3 * Dim>::Workspace qkv;
+        typename Dense<Scalar, Dim, Dim>::Workspace proj;
+        Matrix P;              // T × (T·H·B)
+        Batch<Scalar, Dim> O;  // D × (T·B)
+    };
+    /// x: D × (T·B), seq_len: T  →  y: D × (T·B) in `ws`, as forward; reads the weights only, so
+    /// threads may predict with one layer at once, each with its own Workspace.
+    template <class Derived>
+    const Batch<Scalar, Dim>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws, int seq_len) const {
+        check_sequences(x, seq_len, "predict");
+        detail::MemberScope members;
+        attend(qkv.predict(x, ws.qkv), seq_len, ws.P, ws.O);
+        return proj.predict(ws.O, ws.proj);
     }
 
     /// x: D × (T·B) (given to forward), dy: D × (T·B)  →  dx: D × (T·B). All weights' gradients accumulate.
@@ -124,6 +115,41 @@ struct Attention {
     }
 
 private:
+    template <class Derived>
+    static void check_sequences(const Eigen::MatrixBase<Derived>& x, int seq_len, const char* method) {
+        detail::check_input({&name, method}, x, Dim);
+        detail::check_sequence({&name, method}, x.cols(), seq_len);
+    }
+
+    // P and O from the projections [Q; K; V] of T·B tokens (forward and predict)
+    void attend(const Batch<Scalar, 3 * Dim>& qkv_out, int seq_len, Matrix& P_all, Batch<Scalar, Dim>& O) const {
+        const Eigen::Index TB = qkv_out.cols(), Tn = seq_len, B = TB / Tn;
+        const Scalar scale = Scalar(1) / std::sqrt(Scalar(head_size));
+        P_all.resize(Tn, Tn * Heads * B);
+        O.resize(Dim, TB);
+        // each (sequence, head) is independent: with set_threads, slices of them run at once
+        detail::parallel_for(B * Heads, pairs_per_task(Tn), [&](long first, long last) {
+            for (long i = first; i < last; ++i) {
+                const Eigen::Index b = i / Heads;
+                const int h = int(i % Heads);
+                const auto Q = qkv_out.block(h * head_size, b * Tn, head_size, Tn);
+                const auto K = qkv_out.block(Dim + h * head_size, b * Tn, head_size, Tn);
+                const auto V = qkv_out.block(2 * Dim + h * head_size, b * Tn, head_size, Tn);
+                auto P = P_all.block(0, (b * Heads + h) * Tn, Tn, Tn);
+                P.noalias() = K.transpose() * Q;  // S(s, t) = K(:, s) · Q(:, t)
+                for (Eigen::Index t = 0; t < Tn; ++t) {
+                    const Eigen::Index keys = causal ? t + 1 : Tn;  // causal: only s ≤ t
+                    auto p = P.col(t).head(keys);
+                    const Scalar m = p.maxCoeff();
+                    p = ((p.array() - m) * scale).exp().matrix();  // softmax of S / √hd, shifted by its max
+                    p /= p.sum();
+                    P.col(t).tail(Tn - keys).setZero();
+                }
+                O.block(h * head_size, b * Tn, head_size, Tn).noalias() = V * P;  // O(:, t) = Σ_s V(:, s) P(s, t)
+            }
+        }, 1);
+    }
+
     // The backward pass; `through_proj(O, dy)` and `through_qkv(x, dqkv)` run the two projections'
     // backward (and, for the fused step, their updates) and return their input gradients.
     template <class DerivedX, class DerivedY, class Proj, class Qkv>
@@ -137,8 +163,9 @@ private:
         // forward: y = Wo O + bo
         const Batch<Scalar, Dim>& dO = *through_proj(O_, dy);
         dqkv_.resize(3 * Dim, TB);
-        dP_.resize(std::size_t(detail::parallel_tasks(B * Heads, pairs_per_task(Tn))));
-        detail::parallel_slices(B * Heads, pairs_per_task(Tn), [&](int task, long first, long last) {
+        const detail::Slices slices = detail::slices(B * Heads, pairs_per_task(Tn), 1);
+        dP_.resize(std::size_t(slices.tasks));
+        slices.run([&](int task, long first, long last) {
             Matrix& dP = dP_[std::size_t(task)];  // this slice's scratch
             dP.resize(Tn, Tn);
             for (long i = first; i < last; ++i) {
@@ -165,7 +192,7 @@ private:
                 dQ.noalias() = K * dP;
                 dK.noalias() = Q * dP.transpose();
             }
-        }, 1);
+        });
         // forward: [Q; K; V] = Wqkv x + bqkv
         return through_qkv(x, dqkv_);
     }

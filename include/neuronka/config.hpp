@@ -25,6 +25,13 @@
 #ifndef NEURONKA_ASSERT
 #include <cassert>
 #define NEURONKA_ASSERT(cond, msg) assert((cond) && (msg))
+
+/// Marks an error path: kept out of line and away from the hot code that calls it.
+#if defined(__GNUC__)
+#define NEURONKA_COLD [[gnu::cold, gnu::noinline]]
+#else
+#define NEURONKA_COLD
+#endif
 #endif
 
 namespace neuronka {
@@ -91,18 +98,33 @@ struct MemberScope {
 /// True when the current layer call is made by a composite for one of its members.
 inline bool is_member_call() noexcept { return composite_depth > 0; }
 
-/// Throws std::domain_error naming `where`, `what` and the first non-finite value (column-major order).
+/// Throws std::domain_error: "<where>: <what> has a non-finite value (<value>) at row r, column c. Hint: <hint>"
+[[noreturn]] NEURONKA_COLD inline void throw_non_finite_at(const std::string& where, const char* what, double value,
+                                                           Eigen::Index r, Eigen::Index c, const char* hint) {
+    throw std::domain_error(where + ": " + what + " has a non-finite value (" + format_value(value) + ") at row " +
+                            std::to_string(r) + ", column " + std::to_string(c) + ". Hint: " + hint);
+}
+
+/// The first non-finite value of x in column-major order and where it is ({0, 0, 0} if none).
+struct NonFinite {
+    double value = 0;
+    Eigen::Index row = 0, col = 0;
+};
 template <class Derived>
-[[noreturn]] void throw_non_finite(const std::string& where, const char* what, const Eigen::MatrixBase<Derived>& x,
-                                   const char* hint) {
-    Eigen::Index r = 0, c = 0;
-    for (c = 0; c < x.cols(); ++c)
-        for (r = 0; r < x.rows(); ++r)
-            if (!std::isfinite(double(x(r, c)))) goto found;
-    r = c = 0;  // not reached when x has a non-finite value
-found:
-    throw std::domain_error(where + ": " + what + " has a non-finite value (" + format_value(double(x(r, c))) +
-                            ") at row " + std::to_string(r) + ", column " + std::to_string(c) + ". Hint: " + hint);
+NonFinite first_non_finite(const Eigen::MatrixBase<Derived>& x) {
+    for (Eigen::Index c = 0; c < x.cols(); ++c)
+        for (Eigen::Index r = 0; r < x.rows(); ++r)
+            if (!std::isfinite(double(x(r, c)))) return {double(x(r, c)), r, c};
+    return {};
+}
+
+/// Throws std::domain_error naming `where`, `what` and the first non-finite value (column-major order).
+/// Only the search is compiled per matrix type; the message is built by one function.
+template <class Derived>
+[[noreturn]] NEURONKA_COLD void throw_non_finite(const std::string& where, const char* what,
+                                                const Eigen::MatrixBase<Derived>& x, const char* hint) {
+    const NonFinite at = first_non_finite(x);
+    throw_non_finite_at(where, what, at.value, at.row, at.col, hint);
 }
 
 /// True when every value of x is finite: x·0 is 0 for a finite x and NaN for inf or NaN, so the sum

@@ -37,12 +37,15 @@ struct Embedding {
     }
 
     /// ids: T·B token ids in [0, Vocab)  →  y: Dim × (T·B), y(:, i) = E(:, ids[i])
-    const Batch<Scalar, Dim>& forward(std::span<const int> ids) {
-        check_ids(ids, "forward");
-        y_.resize(Dim, Eigen::Index(ids.size()));
-        for (std::size_t i = 0; i < ids.size(); ++i) y_.col(Eigen::Index(i)) = E.col(ids[i]);
-        return y_;
-    }
+    const Batch<Scalar, Dim>& forward(std::span<const int> ids) { return look_up(ids, y_, "forward"); }
+
+    /// The buffer of one caller of predict().
+    struct Workspace {
+        Batch<Scalar, Dim> y;  // Dim × (T·B)
+    };
+    /// ids: T·B token ids  →  y: Dim × (T·B) in `ws`; reads E only, so threads may predict with one
+    /// layer at once, each with its own Workspace.
+    const Batch<Scalar, Dim>& predict(std::span<const int> ids, Workspace& ws) const { return look_up(ids, ws.y, "predict"); }
 
     /// ids: T·B (given to forward), dy: Dim × (T·B).  dE(:, ids[i]) += dy(:, i); ids have no gradient.
     template <class Derived>
@@ -69,6 +72,12 @@ struct Embedding {
     }
 
 private:
+    const Batch<Scalar, Dim>& look_up(std::span<const int> ids, Batch<Scalar, Dim>& y, const char* method) const {
+        check_ids(ids, method);
+        y.resize(Dim, Eigen::Index(ids.size()));
+        for (std::size_t i = 0; i < ids.size(); ++i) y.col(Eigen::Index(i)) = E.col(ids[i]);
+        return y;
+    }
     void check_ids(std::span<const int> ids, const char* method) const {
         if (ids.empty()) throw std::invalid_argument(name() + "::" + method + ": no token ids. Hint: pass at least one");
         for (std::size_t i = 0; i < ids.size(); ++i)
@@ -109,13 +118,20 @@ struct PositionalEmbedding {
     /// x: Dim × (T·B), seq_len: T ≤ Context  →  y: Dim × (T·B), y(:, b·T + t) = x(:, b·T + t) + P(:, t)
     template <class Derived>
     const Batch<Scalar, Dim>& forward(const Eigen::MatrixBase<Derived>& x, int seq_len) {
-        detail::check_input({&name, "forward"}, x, Dim);
-        detail::check_sequence({&name, "forward"}, x.cols(), seq_len, Context);
+        add_positions(x, seq_len, y_, "forward");
         T_ = seq_len;
-        y_.resize(Dim, x.cols());
-        for (Eigen::Index c = 0; c < x.cols(); c += seq_len)
-            y_.middleCols(c, seq_len) = x.middleCols(c, seq_len) + P.leftCols(seq_len);
         return y_;
+    }
+
+    /// The buffer of one caller of predict().
+    struct Workspace {
+        Batch<Scalar, Dim> y;  // Dim × (T·B)
+    };
+    /// x: Dim × (T·B), seq_len: T  →  y in `ws`, as forward; reads P only, so threads may predict
+    /// with one layer at once, each with its own Workspace.
+    template <class Derived>
+    const Batch<Scalar, Dim>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws, int seq_len) const {
+        return add_positions(x, seq_len, ws.y, "predict");
     }
 
     /// x: Dim × (T·B) (given to forward), dy: Dim × (T·B)  →  dx = dy.  dP(:, t) += Σ_b dy(:, b·T + t)
@@ -140,6 +156,15 @@ struct PositionalEmbedding {
     }
 
 private:
+    template <class Derived>
+    const Batch<Scalar, Dim>& add_positions(const Eigen::MatrixBase<Derived>& x, int seq_len, Batch<Scalar, Dim>& y,
+                                            const char* method) const {
+        detail::check_input({&name, method}, x, Dim);
+        detail::check_sequence({&name, method}, x.cols(), seq_len, Context);
+        y.resize(Dim, x.cols());
+        for (Eigen::Index c = 0; c < x.cols(); c += seq_len) y.middleCols(c, seq_len) = x.middleCols(c, seq_len) + P.leftCols(seq_len);
+        return y;
+    }
     int T_ = 1;
     Batch<Scalar, Dim> y_, dx_;  // Dim × (T·B)
 };

@@ -78,35 +78,26 @@ struct GRU {
     /// x: In × (T·B), seq_len: T  →  y: Hd × (T·B), the state after each step
     template <class Derived>
     const Batch<Scalar, Hidden>& forward(const Eigen::MatrixBase<Derived>& x, int seq_len) {
-        static_assert(Derived::RowsAtCompileTime == Eigen::Dynamic || Derived::RowsAtCompileTime == In,
-                      "GRU::forward: the input's compile-time row count differs from In");
-        detail::check_shape({&name, "forward"}, x, In);
-        detail::check_sequence({&name, "forward"}, x.cols(), seq_len);
+        check_shapes(x, seq_len, "forward");
         const Eigen::Ref<const Batch<Scalar, In>> xr(x);  // an expression is evaluated once, then checked and used
         detail::check_entry_values({&name, "forward"}, xr);
-        const Eigen::Index TB = xr.cols(), Tn = seq_len;
         T_ = seq_len;
-        gates_.resize(G, TB), h_prev_.resize(Hidden, TB), ghn_.resize(Hidden, TB), y_.resize(Hidden, TB);
-        gh_.resize(G, TB / Tn);
-        gates_.noalias() = W_ih * xr;  // W_ih x for every step at once; becomes [r; z; n] below
-        gates_.colwise() += b_ih;
-        for (Eigen::Index t = 0; t < Tn; ++t) {
-            auto h = detail::time_step(h_prev_, t, Tn);  // Hd × B: the state before step t
-            if (t == 0)
-                h.setZero();  // h₀ = 0
-            else
-                h = detail::time_step(y_, t - 1, Tn);
-            gh_.noalias() = W_hh * h;  // gh = W_hh h + b_hh
-            gh_.colwise() += b_hh;
-            auto g = detail::time_step(gates_, t, Tn);  // 3Hd × B, holding W_ih x + b_ih
-            auto r = g.topRows(Hidden).array(), z = g.middleRows(Hidden, Hidden).array(), n = g.bottomRows(Hidden).array();
-            r = (r + gh_.topRows(Hidden).array()).logistic();                // r = σ(…)
-            z = (z + gh_.middleRows(Hidden, Hidden).array()).logistic();     // z = σ(…)
-            detail::time_step(ghn_, t, Tn) = gh_.bottomRows(Hidden);         // W_hn h + b_hn, kept for backward
-            n = (n + r * gh_.bottomRows(Hidden).array()).tanh();             // n = tanh(… + r ⊙ (W_hn h + b_hn))
-            detail::time_step(y_, t, Tn) = ((1 - z) * n + z * h.array()).matrix();  // h' = (1 − z) n + z h
-        }
-        return y_;
+        return recur(xr, seq_len, gates_, h_prev_, ghn_, y_, gh_);
+    }
+
+    /// The buffers of one caller of predict().
+    struct Workspace {
+        Batch<Scalar, G> gates, gh;
+        Batch<Scalar, Hidden> h_prev, ghn, y;
+    };
+    /// x: In × (T·B), seq_len: T  →  y: Hd × (T·B) in `ws`, as forward; reads the weights only, so
+    /// threads may predict with one layer at once, each with its own Workspace.
+    template <class Derived>
+    const Batch<Scalar, Hidden>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws, int seq_len) const {
+        check_shapes(x, seq_len, "predict");
+        const Eigen::Ref<const Batch<Scalar, In>> xr(x);
+        detail::check_entry_values({&name, "predict"}, xr);
+        return recur(xr, seq_len, ws.gates, ws.h_prev, ws.ghn, ws.y, ws.gh);
     }
 
     /// x: In × (T·B) (given to forward), dy: Hd × (T·B), the gradient of every step's output  →
@@ -175,6 +166,43 @@ struct GRU {
     }
 
 private:
+    template <class Derived>
+    static void check_shapes(const Eigen::MatrixBase<Derived>& x, int seq_len, const char* method) {
+        static_assert(Derived::RowsAtCompileTime == Eigen::Dynamic || Derived::RowsAtCompileTime == In,
+                      "GRU: the input's compile-time row count differs from In");
+        detail::check_shape({&name, method}, x, In);
+        detail::check_sequence({&name, method}, x.cols(), seq_len);
+    }
+
+    // The recurrence over T steps of B sequences (forward and predict); gates, h_prev and ghn are
+    // what backward needs.
+    const Batch<Scalar, Hidden>& recur(const Eigen::Ref<const Batch<Scalar, In>>& xr, int seq_len, Batch<Scalar, G>& gates,
+                                       Batch<Scalar, Hidden>& h_prev, Batch<Scalar, Hidden>& ghn, Batch<Scalar, Hidden>& y,
+                                       Batch<Scalar, G>& gh) const {
+        const Eigen::Index TB = xr.cols(), Tn = seq_len;
+        gates.resize(G, TB), h_prev.resize(Hidden, TB), ghn.resize(Hidden, TB), y.resize(Hidden, TB);
+        gh.resize(G, TB / Tn);
+        gates.noalias() = W_ih * xr;  // W_ih x for every step at once; becomes [r; z; n] below
+        gates.colwise() += b_ih;
+        for (Eigen::Index t = 0; t < Tn; ++t) {
+            auto h = detail::time_step(h_prev, t, Tn);  // Hd × B: the state before step t
+            if (t == 0)
+                h.setZero();  // h₀ = 0
+            else
+                h = detail::time_step(y, t - 1, Tn);
+            gh.noalias() = W_hh * h;  // gh = W_hh h + b_hh
+            gh.colwise() += b_hh;
+            auto g = detail::time_step(gates, t, Tn);  // 3Hd × B, holding W_ih x + b_ih
+            auto r = g.topRows(Hidden).array(), z = g.middleRows(Hidden, Hidden).array(), n = g.bottomRows(Hidden).array();
+            r = (r + gh.topRows(Hidden).array()).logistic();               // r = σ(…)
+            z = (z + gh.middleRows(Hidden, Hidden).array()).logistic();    // z = σ(…)
+            detail::time_step(ghn, t, Tn) = gh.bottomRows(Hidden);         // W_hn h + b_hn, kept for backward
+            n = (n + r * gh.bottomRows(Hidden).array()).tanh();            // n = tanh(… + r ⊙ (W_hn h + b_hn))
+            detail::time_step(y, t, Tn) = ((1 - z) * n + z * h.array()).matrix();  // h' = (1 − z) n + z h
+        }
+        return y;
+    }
+
     int T_ = 0;
     Batch<Scalar, G> gates_;              // 3Hd × TB: [r; z; n] of every step
     Batch<Scalar, Hidden> h_prev_, ghn_;  // Hd × TB: the state before each step; W_hn h + b_hn

@@ -190,6 +190,15 @@ decltype(auto) forward(L& layer, const X& x, int seq_len) {
         return layer.forward(x);
 }
 
+/// Calls `layer.predict(x, ws, seq_len)` when the layer takes the sequence length, else `predict(x, ws)`.
+template <class L, class X, class W>
+decltype(auto) predict(const L& layer, const X& x, W& ws, int seq_len) {
+    if constexpr (requires { layer.predict(x, ws, seq_len); })
+        return layer.predict(x, ws, seq_len);
+    else
+        return layer.predict(x, ws);
+}
+
 /// Passes the mode to a layer that has one.
 template <class L>
 void set_mode(L& layer, Mode mode) {
@@ -210,7 +219,8 @@ void set_mode(L& layer, Mode mode) {
  *  - `output()`, `zero_grad()`, `init(rng)`, `visit_parameters(f)`;
  *  - optional: `set_mode(Mode)`, `visit_buffers(f)`, `visit_tensors(f)`, `parameter_tensors`,
  *    `backward_parameters(x, dy)`, and the shared prediction path `L::Workspace` with
- *    `predict(x, ws) const` (reads the parameters only; many threads, one Workspace each).
+ *    `predict(x, ws) const`, or `predict(x, ws, seq_len) const` for a sequence layer (reads the
+ *    parameters only; many threads, one Workspace each).
  */
 template <class L>
 concept Layer = requires(L& layer, const L& const_layer, const detail::layer_input_t<L>& x,
@@ -273,21 +283,33 @@ void backward_parameters(L& layer, const X& x, const DY& dy) {
         layer.backward(x, dy);
 }
 
+/// The message of throw_member_non_finite, built once for every layer type.
+[[noreturn]] NEURONKA_COLD inline void throw_member_output(const std::string& where, std::size_t index,
+                                                           const std::string& layer, const char* bad_parameter,
+                                                           long long bad_count, NonFinite at) {
+    const std::string what = "the output of layer " + std::to_string(index) + " (" + layer + ")";
+    std::string hint;
+    if (bad_parameter)
+        hint.append("its parameter ").append(bad_parameter).append(" has ").append(std::to_string(bad_count))
+            .append(bad_count > 1 ? " non-finite values" : " non-finite value")
+            .append(": training diverged; lower the learning rate or clip gradients");
+    else
+        hint = "its input was finite and its parameters are: the values overflowed; lower the learning rate, clip "
+               "gradients or normalise the inputs";
+    throw_non_finite_at(where, what.c_str(), at.value, at.row, at.col, hint.c_str());
+}
+
 /// For a composite whose output is not finite although its input was: throws std::domain_error
 /// naming member `index` (its output went bad first) and, when it has any, its non-finite parameters.
 template <class L>
-[[noreturn]] void throw_member_non_finite(const std::string& where, std::size_t index, L& member) {
-    std::string bad;
+[[noreturn]] NEURONKA_COLD void throw_member_non_finite(const std::string& where, std::size_t index, L& member) {
+    const char* bad = nullptr;
+    long long count = 0;
     member.visit_parameters([&](auto p) {
         const auto n = (!p.value.isFinite()).count();
-        if (n && bad.empty()) bad = std::string(p.name) + " has " + std::to_string(n) + " non-finite value" + (n > 1 ? "s" : "");
+        if (n && !bad) bad = p.name, count = (long long)n;
     });
-    const std::string what = "the output of layer " + std::to_string(index) + " (" + L::name() + ")";
-    const std::string hint = bad.empty() ? "its input was finite and its parameters are: the values overflowed; lower "
-                                           "the learning rate, clip gradients or normalise the inputs"
-                                         : "its parameter " + bad + ": training diverged; lower the learning rate or "
-                                           "clip gradients";
-    throw_non_finite(where, what.c_str(), member.output(), hint.c_str());
+    throw_member_output(where, index, L::name(), bad, count, first_non_finite(member.output()));
 }
 
 /// Throws for the first member of `members` (a tuple, in data-flow order) whose output is not

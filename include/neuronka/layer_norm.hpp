@@ -2,7 +2,7 @@
 /// @brief LayerNorm<Scalar, Dim>: normalise each column to zero mean and unit variance, then scale and shift.
 #pragma once
 
-#include "detail/thread_pool.hpp"
+#include "detail/parallel.hpp"
 #include "layer.hpp"
 
 #include <cmath>
@@ -37,19 +37,19 @@ struct LayerNorm {
     /// x: Dim × B  →  y: Dim × B
     template <class Derived>
     const Batch<Scalar, Dim>& forward(const Eigen::MatrixBase<Derived>& x) {
-        detail::check_input({&name, "forward"}, x, Dim);
-        const Eigen::Index B = x.cols();
-        y_.resize(Dim, B), mean_.resize(B), rstd_.resize(B);
-        detail::parallel_columns(B, Dim, [&](long first, long last) {
-            for (Eigen::Index c = first; c < last; ++c) {
-                const Scalar mu = x.col(c).mean();                           // μ = mean(x)
-                const Scalar var = (x.col(c).array() - mu).square().mean();  // σ² = mean((x − μ)²)
-                const Scalar rstd = Scalar(1) / std::sqrt(var + eps);        // rstd = 1/√(σ² + ε)
-                y_.col(c) = (((x.col(c).array() - mu) * rstd) * gamma.array() + beta.array()).matrix();  // y = γ x̂ + β
-                mean_(c) = mu, rstd_(c) = rstd;
-            }
-        });
-        return y_;
+        return normalise(x, y_, mean_, rstd_, "forward");
+    }
+
+    /// The buffers of one caller of predict().
+    struct Workspace {
+        Batch<Scalar, Dim> y;                                 // Dim × B
+        Eigen::Matrix<Scalar, Eigen::Dynamic, 1> mean, rstd;  // B
+    };
+    /// x: Dim × B  →  y: Dim × B in `ws`; reads the parameters only, so threads may predict with one
+    /// layer at once, each with its own Workspace.
+    template <class Derived>
+    const Batch<Scalar, Dim>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
+        return normalise(x, ws.y, ws.mean, ws.rstd, "predict");
     }
 
     /// x: Dim × B (given to forward), dy: Dim × B  →  dx: Dim × B.  dγ, dβ accumulate.
@@ -72,19 +72,18 @@ struct LayerNorm {
                 dx_.col(c) = (rstd_(c) * (dxhat - dxhat.mean() - xhat * (dxhat * xhat).mean())).matrix();
             }
         };
-        const long per_task = std::max(1L, detail::parallel_elements / Dim);
-        const int tasks = detail::parallel_tasks(B, per_task);
-        if (tasks == 1) {
+        const detail::Slices slices = detail::slices(B, std::max(1L, detail::parallel_elements / Dim), 1);
+        if (slices.tasks == 1) {
             columns(0, B, dgamma, dbeta);
         } else {  // each slice sums its own dγ, dβ; the sums are added in slice order
-            if (int(partial_.cols()) < 2 * tasks) partial_.resize(Dim, 2 * tasks);
+            if (int(partial_.cols()) < 2 * slices.tasks) partial_.resize(Dim, 2 * slices.tasks);
             partial_.setZero();
-            detail::parallel_slices(B, per_task, [&](int t, long first, long last) {
+            slices.run([&](int t, long first, long last) {
                 auto dg = partial_.col(2 * t);
                 auto db = partial_.col(2 * t + 1);
                 columns(first, last, dg, db);
-            }, 1);
-            for (int t = 0; t < tasks; ++t) dgamma += partial_.col(2 * t), dbeta += partial_.col(2 * t + 1);
+            });
+            for (int t = 0; t < slices.tasks; ++t) dgamma += partial_.col(2 * t), dbeta += partial_.col(2 * t + 1);
         }
         return dx_;
     }
@@ -107,6 +106,26 @@ struct LayerNorm {
     }
 
 private:
+    // y = γ ⊙ (x − μ) · rstd + β per column, μ and rstd kept (forward and predict)
+    template <class Derived>
+    const Batch<Scalar, Dim>& normalise(const Eigen::MatrixBase<Derived>& x, Batch<Scalar, Dim>& y,
+                                        Eigen::Matrix<Scalar, Eigen::Dynamic, 1>& mean,
+                                        Eigen::Matrix<Scalar, Eigen::Dynamic, 1>& rstd, const char* method) const {
+        detail::check_input({&name, method}, x, Dim);
+        const Eigen::Index B = x.cols();
+        y.resize(Dim, B), mean.resize(B), rstd.resize(B);
+        detail::parallel_columns(B, Dim, [&](long first, long last) {
+            for (Eigen::Index c = first; c < last; ++c) {
+                const Scalar mu = x.col(c).mean();                           // μ = mean(x)
+                const Scalar var = (x.col(c).array() - mu).square().mean();  // σ² = mean((x − μ)²)
+                const Scalar r = Scalar(1) / std::sqrt(var + eps);           // rstd = 1/√(σ² + ε)
+                y.col(c) = (((x.col(c).array() - mu) * r) * gamma.array() + beta.array()).matrix();  // y = γ x̂ + β
+                mean(c) = mu, rstd(c) = r;
+            }
+        });
+        return y;
+    }
+
     void init_parameters() {
         gamma.setOnes();
         beta.setZero();

@@ -5,7 +5,7 @@
 /// returns d(mean)/d(prediction), so layers never divide by the batch size.
 #pragma once
 
-#include "detail/thread_pool.hpp"
+#include "detail/parallel.hpp"
 #include "config.hpp"
 
 #include <cmath>

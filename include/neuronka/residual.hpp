@@ -2,7 +2,7 @@
 /// @brief Residual<Layers...>: a skip connection, y = x + f(x), with f the layers in data-flow order.
 #pragma once
 
-#include "detail/thread_pool.hpp"
+#include "detail/parallel.hpp"
 #include "sequential.hpp"
 
 namespace neuronka {
@@ -80,13 +80,16 @@ public:
         typename Inner::Workspace f;
         Batch<scalar_type, in_size> y;  // D × B
     };
-    /// x: D × B  →  y = x + f(x) in `ws`, as forward; safe to call from many threads at once.
+    /// x: D × (T·B), seq_len: T  →  y = x + f(x) in `ws`, as forward; safe to call from many threads at once.
     template <class Derived>
         requires Inner::can_predict
-    const Batch<scalar_type, out_size>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
+    const Batch<scalar_type, out_size>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws, int seq_len = 1) const {
         const Eigen::Ref<const Batch<scalar_type, in_size>> xr(x);  // an expression is evaluated once
-        const auto& fx = f_.predict(xr, ws.f);
-        ws.y.noalias() = xr + fx;
+        const auto& fx = f_.predict(xr, ws.f, seq_len);
+        ws.y.resize(xr.rows(), xr.cols());
+        detail::parallel_columns(xr.cols(), xr.rows(), [&](long b, long e) {
+            ws.y.middleCols(b, e - b).noalias() = xr.middleCols(b, e - b) + fx.middleCols(b, e - b);  // as forward
+        });
         return ws.y;
     }
 

@@ -177,18 +177,18 @@ public:
     }
 
     /**
-     * @brief x: In × B  →  y: Out × B in `ws`: the model's output in evaluation mode (dropout off,
-     * BatchNorm's running statistics), computed from the parameters only. The model is not
-     * changed, so one model, loaded once, can serve any number of threads at once, each with its
-     * own Workspace (`typename Model::Workspace ws;` allocates on first use, then is reused); a
-     * fixed input gives the same bits on every thread. x is checked as forward checks it, and the
-     * output for inf/NaN.
+     * @brief x: In × (T·B) (or T·B token ids), seq_len: T  →  y: Out × (T·B) in `ws`: the model's
+     * output in evaluation mode (dropout off, BatchNorm's running statistics), computed from the
+     * parameters only. The model is not changed, so one model, loaded once, can serve any number
+     * of threads at once, each with its own Workspace (`typename Model::Workspace ws;` allocates on
+     * first use, then is reused); a fixed input gives the same bits on every thread and the same
+     * bits as forward. x is checked as forward checks it, and the output for inf/NaN.
      */
     template <class X>
         requires can_predict
-    const Batch<scalar_type, out_size>& predict(const X& x, Workspace& ws) const {
+    const Batch<scalar_type, out_size>& predict(const X& x, Workspace& ws, int seq_len = 1) const {
         const bool entry = !detail::is_member_call();
-        const Batch<scalar_type, out_size>& y = predict_from<0>(x, ws);
+        const Batch<scalar_type, out_size>& y = predict_from<0>(x, ws, seq_len);
         if (entry) detail::check_finite({&name, "predict"}, y, "output");
         return y;
     }
@@ -273,13 +273,13 @@ public:
 
 private:
     template <std::size_t I, class X>
-    const auto& predict_from(const X& x, Workspace& ws) const {
-        const auto& y = std::get<I>(layers_).predict(x, std::get<I>(ws));
+    const auto& predict_from(const X& x, Workspace& ws, int seq_len) const {
+        const auto& y = detail::predict(std::get<I>(layers_), x, std::get<I>(ws), seq_len);
         if constexpr (I + 1 == depth) {
             return y;
         } else {
             detail::MemberScope members;  // the first layer checked the data where it entered
-            return predict_from<I + 1>(y, ws);
+            return predict_from<I + 1>(y, ws, seq_len);
         }
     }
 

@@ -13,6 +13,7 @@
 #include "detail/thread_pool.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -34,6 +35,15 @@ inline void set_threads(int n) {
 }
 
 /// The thread count set by set_threads (1 unless changed).
-inline int threads() { return detail::ThreadPool::instance().threads(); }
+inline int threads() { return detail::thread_count(); }
+
+namespace detail {
+/// NEURONKA_THREADS=n in the environment starts a program that includes this header with n threads:
+/// layers never start the pool themselves, so it is started here, before main, when asked for.
+inline const bool threads_from_environment = [] {
+    if (std::getenv("NEURONKA_THREADS")) ThreadPool::instance();
+    return true;
+}();
+}  // namespace detail
 
 }  // namespace neuronka

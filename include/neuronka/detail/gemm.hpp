@@ -9,7 +9,7 @@
 #pragma once
 
 #include "../config.hpp"
-#include "thread_pool.hpp"
+#include "parallel.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -103,8 +103,10 @@ public:
     void add_scaled_outer(C& c, const A& a, const B& b, Scalar alpha) {
         const Eigen::Index m = a.rows(), k = a.cols(), n = b.rows();
         NEURONKA_ASSERT(c.rows() == m && c.cols() == n && b.cols() == k, "Gemm: sizes");
-        if (Small || m * n * k <= small_product_flops)
+        if constexpr (Small)  // the blocked product is never instantiated
             c.noalias() += alpha * a * b.transpose();  // Eigen's own choice of kernel; no workspace at this size
+        else if (m * n * k <= small_product_flops)
+            c.noalias() += alpha * a * b.transpose();
         else
             blocked<false, true>(c, a, b, alpha, m, n, k);
     }
@@ -118,7 +120,7 @@ private:
     template <bool TransA, bool TransB, class C, class A, class B>
     void blocked(C& c, const A& a, const B& b, Scalar alpha, Eigen::Index m, Eigen::Index n, Eigen::Index k) {
         const long long work = (long long)m * n * k;
-        const int threads = work < parallel_product_flops * 2 ? 1 : ThreadPool::instance().threads();
+        const int threads = work < parallel_product_flops * 2 ? 1 : thread_count();
         Split split = Split::none;
         Eigen::Index length = 1;
         if (threads > 1) {
@@ -128,38 +130,39 @@ private:
         const int tasks = split == Split::none
                               ? 1
                               : int(std::min<long long>({threads, length / 16, work / parallel_product_flops}));
-        if (tasks != tasks_ || split != split_ || m != m_ || n != n_ || k != k_) {
-            blocks_.clear();
-            partials_.clear();
+        Workspace& ws = ws_;
+        if (tasks != ws.tasks || split != ws.split || m != ws.m || n != ws.n || k != ws.k) {
+            ws.blocks.clear();
+            ws.partials.clear();
             for (int t = 0; t < tasks; ++t) {
                 const auto [begin, end] = slice(long(length), tasks, t, 16);
                 const Eigen::Index len = std::max<Eigen::Index>(1, Eigen::Index(end - begin));
-                blocks_.push_back(std::make_unique<Blocking>(split == Split::rows ? len : m, split == Split::columns ? len : n,
-                                                             split == Split::depth ? len : k, 1, true));
-                blocks_.back()->allocateAll();
-                if (split == Split::depth && t > 0) partials_.emplace_back(m, n);
+                ws.blocks.push_back(std::make_unique<Blocking>(split == Split::rows ? len : m, split == Split::columns ? len : n,
+                                                               split == Split::depth ? len : k, 1, true));
+                ws.blocks.back()->allocateAll();
+                if (split == Split::depth && t > 0) ws.partials.emplace_back(m, n);
             }
-            tasks_ = tasks, split_ = split, m_ = m, n_ = n, k_ = k;
+            ws.tasks = tasks, ws.split = split, ws.m = m, ws.n = n, ws.k = k;
         }
         if (tasks <= 1) {
-            run<TransA, TransB>(c, a, b, alpha, 0, 0, 0, m, n, k, *blocks_[0]);
+            run<TransA, TransB>(c, a, b, alpha, 0, 0, 0, m, n, k, *ws.blocks[0]);
             return;
         }
         auto task = [&](int t) {
             const auto [begin, end] = slice(long(length), tasks, t, 16);
             if (begin >= end) return;
-            Blocking& blocking = *blocks_[std::size_t(t)];
+            Blocking& blocking = *ws.blocks[std::size_t(t)];
             if (split == Split::columns) run<TransA, TransB>(c, a, b, alpha, 0, begin, 0, m, end - begin, k, blocking);
             else if (split == Split::rows) run<TransA, TransB>(c, a, b, alpha, begin, 0, 0, end - begin, n, k, blocking);
             else if (t == 0) run<TransA, TransB>(c, a, b, alpha, 0, 0, begin, m, n, end - begin, blocking);
             else {
-                Partial& part = partials_[std::size_t(t - 1)];
+                Partial& part = ws.partials[std::size_t(t - 1)];
                 part.setZero();
                 run<TransA, TransB>(part, a, b, alpha, 0, 0, begin, m, n, end - begin, blocking);
             }
         };
-        ThreadPool::instance().run(tasks, task);
-        for (const Partial& part : partials_) c += part;
+        run_tasks(tasks, task);
+        for (const Partial& part : ws.partials) c += part;
     }
 
     // c[i0 : i0 + m, j0 : j0 + n] += alpha · op(a)[i0 : i0 + m, p0 : p0 + k] · op(b)[p0 : p0 + k, j0 : j0 + n]
@@ -248,11 +251,16 @@ private:
 
     enum class Split { none, rows, columns, depth };
     using Partial = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
-    std::vector<std::unique_ptr<Blocking>> blocks_;  // one packing workspace per slice
-    std::vector<Partial> partials_;                  // Split::depth: slices 1, 2, ... sum here
-    Eigen::Index m_ = 0, n_ = 0, k_ = 0;
-    int tasks_ = 0;
-    Split split_ = Split::none;
+    // The blocked product's workspace, for the shape it was made for; a Small Gemm has none.
+    struct Workspace {
+        std::vector<std::unique_ptr<Blocking>> blocks;  // one packing workspace per slice
+        std::vector<Partial> partials;                  // Split::depth: slices 1, 2, ... sum here
+        Eigen::Index m = 0, n = 0, k = 0;
+        int tasks = 0;
+        Split split = Split::none;
+    };
+    struct None {};
+    [[no_unique_address]] std::conditional_t<Small, None, Workspace> ws_;
 };
 
 }  // namespace neuronka::detail
