@@ -49,27 +49,21 @@ Split load_split(const std::string& dir, const char* prefix) {
         throw DataError(dir + ": " + std::to_string(s.images.count) + " images but " + std::to_string(s.labels.size()) + " labels");
     return s;
 }
-// Predicted classes of every image of a split (in evaluation mode: no dropout).
+// Every image of a split through the model in evaluation mode (no dropout): the predicted classes,
+// counted against the true ones in `confusion`.
 template <class Model>
-std::vector<int> predict(Model& model, const Split& s) {
+std::vector<int> predict(Model& model, const Split& s, ConfusionMatrix& confusion) {
     model.set_mode(Mode::evaluation);
     std::vector<int> out;
     for (std::size_t first = 0; first < s.images.count; first += 1000) {
         const std::size_t n = std::min<std::size_t>(1000, s.images.count - first);
         const Batch<float, 10>& z = model.forward(to_batch<float, 784>(s.images, first, n));
-        for (Eigen::Index c = 0; c < z.cols(); ++c) {
-            Eigen::Index best;
-            z.col(c).maxCoeff(&best);
-            out.push_back(int(best));
-        }
+        const std::vector<int> classes = predicted_classes(z);
+        out.insert(out.end(), classes.begin(), classes.end());
+        confusion.add(z, std::span<const int>(s.labels).subspan(first, n));
     }
     model.set_mode(Mode::training);
     return out;
-}
-double accuracy(const std::vector<int>& predicted, const std::vector<int>& labels) {
-    std::size_t ok = 0;
-    for (std::size_t i = 0; i < labels.size(); ++i) ok += predicted[i] == labels[i];
-    return double(ok) / double(labels.size());
 }
 
 // The first convolution's filters, one 5x5 grey square each (white = most negative, black = most positive).
@@ -181,8 +175,9 @@ double train_and_report(const char* tag, const cli::Args& args, const char* self
                                                           double(B * steps_per_epoch) * epochs / secs));
     std::ofstream(args.path("runs.tsv"), std::ios::app) << "fashion-" << tag << '\t' << Model::parameter_count << '\t'
                                                         << flops << '\t' << secs << '\n';  // read by training_cost
-    const std::vector<int> predicted = predict(model, test);
-    const double acc = accuracy(predicted, test.labels);
+    ConfusionMatrix confusion(10);
+    const std::vector<int> predicted = predict(model, test, confusion);
+    const double acc = confusion.accuracy();
     std::printf("test accuracy: %.2f%% (%zu images)\n\nconfusion matrix (rows: true class, columns: predicted)\n%9s",
                 100 * acc, test.labels.size(), "");
     for (const char* n : class_names) std::printf("%9.8s", n);
@@ -195,9 +190,8 @@ double train_and_report(const char* tag, const cli::Args& args, const char* self
         std::printf("%9.8s", class_names[t]);
         std::vector<std::string> cells{class_names[t]};
         for (int p = 0; p < 10; ++p) {
-            int n = 0;
-            for (std::size_t i = 0; i < predicted.size(); ++i) n += test.labels[i] == t && predicted[i] == p;
-            std::printf("%9d", n);
+            const long long n = confusion(t, p);
+            std::printf("%9lld", n);
             cells.push_back(std::to_string(n));
         }
         std::printf("\n");
@@ -237,7 +231,9 @@ double evaluate(const std::string& checkpoint, const std::string& dir) {
     Model model;
     load(checkpoint, model);
     const Split test = load_split(dir, "t10k");
-    return accuracy(predict(model, test), test.labels);
+    ConfusionMatrix confusion(10);
+    predict(model, test, confusion);
+    return confusion.accuracy();
 }
 }  // namespace
 

@@ -47,6 +47,22 @@ inline std::string fmt(double v) {
     return o.str();
 }
 
+/// Round tick positions for [lo, hi]: multiples of a step of 1, 2 or 5 times a power of ten, about
+/// `target` of them.
+inline std::vector<double> nice_ticks(double lo, double hi, int target = 5) {
+    const double raw = (hi - lo) / std::max(1, target), decade = std::pow(10, std::floor(std::log10(raw)));
+    const double step = raw / decade < 1.5 ? decade : raw / decade < 3.5 ? 2 * decade : raw / decade < 7.5 ? 5 * decade : 10 * decade;
+    std::vector<double> ticks;
+    for (double k = std::ceil(lo / step - 1e-9); k * step <= hi + 1e-9 * step; ++k) ticks.push_back(k * step);
+    return ticks;
+}
+
+/// The step nice_ticks chooses for [lo, hi]: the range rounded out to it keeps ticks on both ends.
+inline double nice_step(double lo, double hi, int target = 5) {
+    const std::vector<double> t = nice_ticks(lo, hi, target);
+    return t.size() > 1 ? t[1] - t[0] : hi - lo;
+}
+
 inline std::string escape(const std::string& s) {
     std::string r;
     for (char c : s) r += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : std::string(1, c);
@@ -172,6 +188,33 @@ private:
         if (!fixed_y_) ylo_ = yl, yhi_ = yh;
         if (!(xhi_ > xlo_)) xhi_ = xlo_ + 1;
         if (!(yhi_ > ylo_)) yhi_ = ylo_ + (logy_ ? ylo_ * 10 : 1);
+        // a range of its own is rounded out to round ticks (whole decades on a log axis)
+        if (!fixed_x_ && categories_.empty()) {
+            const double step = nice_step(xlo_, xhi_);
+            xlo_ = std::floor(xlo_ / step + 1e-9) * step, xhi_ = std::ceil(xhi_ / step - 1e-9) * step;
+        }
+        if (!fixed_y_ && logy_) {
+            ylo_ = std::pow(10, std::floor(std::log10(ylo_) + 1e-9)), yhi_ = std::pow(10, std::ceil(std::log10(yhi_) - 1e-9));
+        } else if (!fixed_y_) {
+            const double step = nice_step(ylo_, yhi_);
+            ylo_ = std::floor(ylo_ / step + 1e-9) * step, yhi_ = std::ceil(yhi_ / step - 1e-9) * step;
+        }
+    }
+
+    // Tick values of the y axis: round steps, or whole decades (every k-th when there are many).
+    std::vector<double> y_ticks() const {
+        if (!logy_) return nice_ticks(ylo_, yhi_);
+        const int first = int(std::ceil(std::log10(ylo_) - 1e-9)), last = int(std::floor(std::log10(yhi_) + 1e-9));
+        const int every = std::max(1, (last - first + 7) / 8);
+        std::vector<double> ticks;
+        for (int k = first; k <= last; k += every) ticks.push_back(std::pow(10, k));
+        return ticks;
+    }
+    // A decade as 10 with its exponent raised (1 and 10 as themselves).
+    static std::string decade_label(double v) {
+        const int k = int(std::lround(std::log10(v)));
+        if (k == 0 || k == 1) return k == 0 ? "1" : "10";
+        return "10<tspan dy='-6' font-size='9'>" + std::to_string(k) + "</tspan>";
     }
 
     void draw_heat(std::ofstream& out) const {
@@ -189,20 +232,27 @@ private:
         const double x0 = left_, x1 = w_ - right_, y0 = h_ - bottom_, y1 = top_;
         out << "<rect x='" << x0 << "' y='" << y1 << "' width='" << x1 - x0 << "' height='" << y0 - y1
             << "' fill='none' stroke='#333'/>\n";
-        for (int i = 0; i <= 4 && categories_.empty(); ++i) {
-            const double v = xlo_ + (xhi_ - xlo_) * i / 4;
-            out << "<text x='" << px(v) << "' y='" << y0 + 16 << "' text-anchor='middle'>" << fmt(v) << "</text>\n";
-        }
+        if (categories_.empty())
+            for (double v : nice_ticks(xlo_, xhi_)) {
+                out << "<line x1='" << px(v) << "' x2='" << px(v) << "' y1='" << y0 << "' y2='" << y1
+                    << "' stroke='#ddd' stroke-width='0.5'/>\n";
+                out << "<text x='" << px(v) << "' y='" << y0 + 16 << "' text-anchor='middle'>" << fmt(v) << "</text>\n";
+            }
         for (std::size_t i = 0; i < categories_.size(); ++i)
             out << "<text x='" << px(double(i)) << "' y='" << y0 + 16 << "' text-anchor='middle' font-size='10'>"
                 << escape(categories_[i]) << "</text>\n";
-        for (int i = 0; i <= 4; ++i) {
-            const double t = ty(ylo_) + (ty(yhi_) - ty(ylo_)) * i / 4, v = logy_ ? std::pow(10, t) : t;
-            out << "<text x='" << x0 - 6 << "' y='" << py(v) + 4 << "' text-anchor='end'>" << fmt(v) << "</text>\n";
+        std::size_t widest = 0;  // characters of the longest y tick label, to keep the axis title clear of it
+        for (double v : y_ticks()) {
+            const std::string label = logy_ ? decade_label(v) : fmt(v);
+            widest = std::max(widest, logy_ ? std::size_t(4) : label.size());
+            out << "<line x1='" << x0 << "' x2='" << x1 << "' y1='" << py(v) << "' y2='" << py(v)
+                << "' stroke='#ddd' stroke-width='0.5'/>\n";
+            out << "<text x='" << x0 - 6 << "' y='" << py(v) + 4 << "' text-anchor='end'>" << label << "</text>\n";
         }
+        const double title_x = std::min(16.0, x0 - 6 - 7.0 * double(widest) - 8);
         out << "<text x='" << (x0 + x1) / 2 << "' y='" << h_ - 12 << "' text-anchor='middle'>" << escape(xlabel_)
-            << "</text>\n<text transform='translate(16," << (y0 + y1) / 2 << ") rotate(-90)' text-anchor='middle'>"
-            << escape(ylabel_) << "</text>\n";
+            << "</text>\n<text transform='translate(" << std::max(10.0, title_x) << "," << (y0 + y1) / 2
+            << ") rotate(-90)' text-anchor='middle'>" << escape(ylabel_) << "</text>\n";
     }
 
     std::string title_, xlabel_, ylabel_;
