@@ -17,8 +17,10 @@ using namespace examples;  // examples/common: cli, plot, words, ...
 
 int main(int argc, char** argv) {
     return cli::run([&] {
-        const cli::Args args(argc, argv);
-        const int steps = int(args.integer("steps", 1000, 1, 10000000));
+        cli::Options args("attention", "attention: a one-layer transformer learns to reverse digits; writes attention.svg");
+        int steps = 1000;
+        args.option("--steps", steps, "training steps", 1, 10000000);
+        args.parse(argc, argv);
         const task::Reverse task{6};
         using Model = Transformer<float, task::Reverse::vocab, 16, 32, 2, 1>;
         Model model(3);

@@ -1,7 +1,8 @@
 // Fashion-MNIST: a real data set. An MLP 784-256-128-10 and a convolutional network (two 5x5
 // convolutions with max pooling, then a dense layer with dropout) learn to tell T-shirts from
-// sneakers from Debian's dataset-fashion-mnist (IDX files, gzip), with a progress bar. For each
-// model: the test accuracy and a confusion matrix; the model saved as a checkpoint, loaded back in
+// sneakers from Debian's dataset-fashion-mnist (IDX files, gzip), trained by fit() with its progress
+// line. For each model: the training history (fashion_mnist_<model>_history.csv), the test accuracy
+// and a confusion matrix; the model saved as a checkpoint, loaded back in
 // a second process, which must give the same test accuracy; a grid of test images with predicted
 // and true labels (fashion_mnist_<model>.svg). The CNN's first-layer filters are drawn in
 // fashion_mnist_filters.svg. Each model's weights are also exported for PyTorch as
@@ -16,12 +17,12 @@
 #include "common/report.hpp"
 
 #include <neuronka/data.hpp>
+#include <neuronka/fit.hpp>
 #include <neuronka/neuronka.hpp>
 #if NEURONKA_HAS_SAFETENSORS
 #include <neuronka/safetensors.hpp>
 #endif
 
-#include <chrono>
 #include <cstdio>
 #include <fstream>
 
@@ -107,72 +108,32 @@ void image_grid(const std::string& path, const Split& s, const std::vector<int>&
     out << "</svg>\n";
 }
 
-// Trains `Model` for `epochs`, prints its test accuracy and confusion matrix, saves and reloads it in
-// a second process, and draws the image grid. Returns the test accuracy.
+// Trains `Model` for `epochs` with fit() (the library's loop: mini-batches in a seeded order, a
+// progress line, the learning-rate schedule), writes its history as CSV, prints its test accuracy
+// and confusion matrix, saves and reloads it in a second process, and draws the image grid.
+// Returns the test accuracy.
 template <class Model>
-double train_and_report(const char* tag, const cli::Args& args, const char* self, const std::string& dir,
-                        const Split& train, const Split& test, const Batch<float, 784>& all, int epochs,
-                        report::Step& page) {
+double train_and_report(const char* tag, const cli::Options& args, const char* self, const std::string& dir,
+                        const Dataset<float, 784>& train, const Split& test, int epochs, report::Step& page) {
     Model model(1);
     std::printf("\n%s: %s, %zu parameters\n", tag, Model::name().c_str(), Model::parameter_count);
     SoftmaxCrossEntropy<float, 10> ce;
     AdamW<float> opt({.learning_rate = 1e-3f, .weight_decay = 1e-4f});
     const int B = 64;
-    std::vector<std::size_t> order(train.images.count);
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    Rng rng(2);
-    Batch<float, 784> x(784, B);
-    std::vector<int> y(B);
     // Counted FLOPs per sample of a training step; backward_parameters skips the first layer's dx.
     using First = std::remove_cvref_t<decltype(model.template layer<0>())>;
     const double flops_per_sample = step_cost<Model>(1).flops() - First::cost().forward_flops;
-    const auto t0 = std::chrono::steady_clock::now();
-    const std::size_t steps_per_epoch = order.size() / B;
-    const long total_steps = long(steps_per_epoch) * epochs, warmup = std::min(200L, total_steps / 10);
-    const auto schedule = LearningRateSchedule::warmup_cosine(1e-3, warmup, total_steps, 1e-5);
-    long step = 0;
-    for (int epoch = 1; epoch <= epochs; ++epoch) {
-        for (std::size_t i = order.size() - 1; i > 0; --i) std::swap(order[i], order[rng.below(i + 1)]);
-        double loss_sum = 0;
-        std::size_t correct = 0;
-        for (std::size_t s = 0; s < steps_per_epoch; ++s) {
-            for (int b = 0; b < B; ++b) {
-                const std::size_t k = order[s * B + std::size_t(b)];
-                x.col(b) = all.col(Eigen::Index(k));
-                y[std::size_t(b)] = train.labels[k];
-            }
-            model.zero_grad();
-            const Batch<float, 10>& z = model.forward(x);
-            loss_sum += ce.forward(z, y);
-            for (int b = 0; b < B; ++b) {
-                Eigen::Index best;
-                z.col(b).maxCoeff(&best);
-                correct += int(best) == y[std::size_t(b)];
-            }
-            model.backward_parameters(x, ce.backward());
-            opt.set_learning_rate(float(schedule(step++)));
-            opt.step(model);
-            if ((s + 1) % 50 == 0 || s + 1 == steps_per_epoch) {
-                const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-                const double done = (epoch - 1) + double(s + 1) / double(steps_per_epoch);
-                const int bar = int(30.0 * double(s + 1) / double(steps_per_epoch));
-                const double per_second = done * double(steps_per_epoch * B) / secs;
-                std::printf("\repoch %d/%d [%s%s] loss %.4f  accuracy %5.1f%%  %6.0f samples/s  %4.1f GFLOP/s  ETA %4.0f s",
-                            epoch, epochs, std::string(std::size_t(bar), '=').c_str(),
-                            std::string(std::size_t(30 - bar), ' ').c_str(), loss_sum / double(s + 1),
-                            100.0 * double(correct) / double((s + 1) * B), per_second,
-                            per_second * flops_per_sample / 1e9, secs / done * (epochs - done));
-                std::fflush(stdout);
-            }
-        }
-        std::printf("\n");
-    }
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const double flops = flops_per_sample * double(B) * double(steps_per_epoch) * epochs;
+    const long total_steps = long(train.size() / B) * epochs, warmup = std::min(200L, total_steps / 10);
+    const History history = fit(model, ce, opt, train, {.epochs = epochs, .batch_size = B, .seed = 2}, ProgressLine(),
+                                ScheduleLearningRate{LearningRateSchedule::warmup_cosine(1e-3, warmup, total_steps, 1e-5)});
+    const std::string history_csv = args.path(std::string("fashion_mnist_") + tag + "_history.csv");
+    history.write_csv(history_csv);
+    std::printf("wrote %s (loss, accuracy and samples/s per epoch)\n", history_csv.c_str());
+    const double secs = history.epochs.back().seconds, samples = double(train.size() / B * B) * epochs;
+    const double flops = flops_per_sample * samples;
     std::printf("this run: %.3g FLOPs in %.1f s = %.1f GFLOP/s\n", flops, secs, flops / secs / 1e9);
     const std::string upper = tag == std::string("mlp") ? "MLP" : "CNN";
-    page.value(upper + ": training speed", report::format("%.1f GFLOP/s, %.0f samples/s", flops / secs / 1e9,
-                                                          double(B * steps_per_epoch) * epochs / secs));
+    page.value(upper + ": training speed", report::format("%.1f GFLOP/s, %.0f samples/s", flops / secs / 1e9, samples / secs));
     std::ofstream(args.path("runs.tsv"), std::ios::app) << "fashion-" << tag << '\t' << Model::parameter_count << '\t'
                                                         << flops << '\t' << secs << '\n';  // read by training_cost
     ConfusionMatrix confusion(10);
@@ -239,34 +200,43 @@ double evaluate(const std::string& checkpoint, const std::string& dir) {
 
 int main(int argc, char** argv) {
     return cli::run([&] {
-        const cli::Args args(argc, argv);
-        const std::string dir = args.get("data", "/usr/share/datasets/fashion-mnist");
-        const std::string which = args.get("model", "both");
-        if (which != "mlp" && which != "cnn" && which != "both")
-            throw std::invalid_argument("--model " + which + ": expected mlp, cnn or both");
-        if (args.has("evaluate")) {  // the second process: load and evaluate only
-            const std::string checkpoint = args.get("evaluate", "");
+        cli::Options args("fashion_mnist", "fashion_mnist: an MLP and a CNN learn Fashion-MNIST; accuracy, confusion matrix, checkpoints");
+        std::string dir = "/usr/share/datasets/fashion-mnist", which = "both", checkpoint;
+        int epochs = 0, mlp_epochs = 10, cnn_epochs = 8;
+        long train_images = 60000;
+        args.option("--data", dir, "the directory of the four IDX files");
+        args.option("--model", which, "which model to train")->check(CLI::IsMember({"mlp", "cnn", "both"}));
+        args.option("--epochs", epochs, "epochs for both models (else --mlp-epochs and --cnn-epochs)", 1, 1000)->default_str("");
+        args.option("--mlp-epochs", mlp_epochs, "epochs for the MLP", 1, 1000);
+        args.option("--cnn-epochs", cnn_epochs, "epochs for the CNN", 1, 1000);
+        args.option("--train-images", train_images, "train on the first N images only (a quick check)", 64L, 60000L);
+        args.option("--evaluate", checkpoint, "internal: print the test accuracy of this checkpoint of --model, and exit");
+        args.parse(argc, argv);
+        if (args.given("--epochs")) {
+            if (!args.given("--mlp-epochs")) mlp_epochs = epochs;
+            if (!args.given("--cnn-epochs")) cnn_epochs = epochs;
+        }
+        if (args.given("--evaluate")) {  // the second process: load and evaluate only
             std::printf("%.4f\n", which == "cnn" ? evaluate<Cnn>(checkpoint, dir) : evaluate<Mlp>(checkpoint, dir));
             return;
         }
         Split train = load_split(dir, "train");
         const Split test = load_split(dir, "t10k");
-        const auto keep = std::size_t(args.integer("train-images", long(train.images.count), 64, long(train.images.count)));
+        const auto keep = std::min(std::size_t(train_images), train.images.count);
         train.images.count = keep, train.images.pixels.resize(keep * 784), train.labels.resize(keep);
         std::printf("Fashion-MNIST from %s: %zu training and %zu test images of %zux%zu pixels\n", dir.c_str(),
                     train.images.count, test.images.count, train.images.rows, train.images.cols);
-        const Batch<float, 784> all = to_batch<float, 784>(train.images, 0, train.images.count);
+        Dataset<float, 784> train_set;  // the training images as a data set: one image per column
+        train_set.x = to_batch<float, 784>(train.images, 0, train.images.count);
+        train_set.labels = train.labels, train_set.classes = 10;
         double mlp = -1, cnn = -1;
         report::Step page(args.out(), "fashion_mnist");
         page.value("images", report::format("%zu training, %zu test", train.images.count, test.images.count));
-        int mlp_epochs = 0, cnn_epochs = 0;
         if (which != "cnn") {
-            mlp_epochs = int(args.integer("mlp-epochs", args.integer("epochs", 10, 1, 1000), 1, 1000));
-            mlp = train_and_report<Mlp>("mlp", args, argv[0], dir, train, test, all, mlp_epochs, page);
+            mlp = train_and_report<Mlp>("mlp", args, argv[0], dir, train_set, test, mlp_epochs, page);
         }
         if (which != "mlp") {
-            cnn_epochs = int(args.integer("cnn-epochs", args.integer("epochs", 8, 1, 1000), 1, 1000));
-            cnn = train_and_report<Cnn>("cnn", args, argv[0], dir, train, test, all, cnn_epochs, page);
+            cnn = train_and_report<Cnn>("cnn", args, argv[0], dir, train_set, test, cnn_epochs, page);
         }
         std::printf("\n%-5s %12s %8s %15s\n", "model", "parameters", "epochs", "test accuracy");
         page.table("Both models side by side", {"model", "parameters", "epochs", "test accuracy"});

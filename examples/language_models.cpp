@@ -17,6 +17,7 @@
 #include "common/words.hpp"
 
 #include <neuronka/neuronka.hpp>
+#include <neuronka/token_windows.hpp>
 
 #include <cstdio>
 #include <functional>
@@ -74,11 +75,12 @@ std::string sample_words(int n, const std::function<int(const std::vector<int>&)
 template <class Model>
 double window_nll(Model& model, const Stream& s, int C) {
     SoftmaxCrossEntropy<float, V> ce;
+    const TokenWindows windows(s, C);
     double total = 0;
     long count = 0;
-    for (std::size_t start = 0; start + 1 < s.size(); start += std::size_t(C)) {
-        const int len = int(std::min<std::size_t>(std::size_t(C), s.size() - 1 - start));
-        std::span<const int> ids(s.data() + start, std::size_t(len)), targets(s.data() + start + 1, std::size_t(len));
+    for (std::size_t k = 0; k < windows.count(); ++k) {
+        const auto [ids, targets] = windows.window(k);
+        const int len = int(ids.size());
         total += double(ce.forward(model.forward(ids, len), targets)) * len;
         count += len;
     }
@@ -114,11 +116,12 @@ void train_windows(Model& model, const Stream& train, int total, int C, std::uin
     const auto schedule = LearningRateSchedule::warmup_cosine(3e-3, std::min(100, total / 10), total, 3e-4);
     Rng rng(seed);
     const int B = 32;
+    const TokenWindows windows(train, C);
     std::vector<int> ids(std::size_t(B * C)), targets(ids.size());
     throughput::Meter meter(label, Model::parameter_count, step_cost<Model>(B, C, Optimizer::adamw).flops(), B * C,
                             "tokens");
     for (int s = 0; s < total; ++s) {
-        lm::random_windows(train, train.size(), B, C, rng, ids, targets);
+        windows.sample(B, rng, ids, targets);
         const float loss = lm::step(model, ce, opt, schedule(s), ids, targets, C);
         meter.step();
         if ((s + 1) % 500 == 0 || s + 1 == total)
@@ -135,10 +138,14 @@ void train_windows(Model& model, const Stream& train, int total, int C, std::uin
 
 int main(int argc, char** argv) {
     return cli::run([&] {
-        const cli::Args args(argc, argv);
-        const double scale = std::stod(args.get("scale", "1"));
+        cli::Options args("language_models", "language_models: five character-level language models of rising power on the same words");
+        double scale = 1;
+        std::string data;
+        args.option("--scale", scale, "training steps as a multiple of the defaults", 1e-4, 100.0);
+        args.option("--data", data, "a text file of words (default: /usr/share/dict/words, else a built-in list)");
+        args.parse(argc, argv);
         if (!(scale > 0 && scale <= 100)) throw std::invalid_argument("--scale: expected a number in (0, 100]");
-        const words::Corpus corpus = words::load(args.get("data", ""));
+        const words::Corpus corpus = words::load(data);
         const Stream train = words::encode(corpus.train), valid = words::encode(corpus.valid),
                      test = words::encode(corpus.test);
         std::printf("data: %s\n  %zu / %zu / %zu words (train / validation / test), %zu training characters",

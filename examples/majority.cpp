@@ -16,8 +16,10 @@ using namespace examples;  // examples/common: cli, plot, words, ...
 
 int main(int argc, char** argv) {
     return cli::run([&] {
-        const cli::Args args(argc, argv);
-        const int steps = int(args.integer("steps", 1500, 1, 10000000));
+        cli::Options args("majority", "majority: a composed attention model finds the most frequent digit");
+        int steps = 1500;
+        args.option("--steps", steps, "training steps", 1, 10000000);
+        args.parse(argc, argv);
         task::MajorityTrainer trainer(5);
         summary<task::MajorityModel>(std::cout, 32, trainer.task.length);
 

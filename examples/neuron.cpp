@@ -15,8 +15,10 @@ using namespace examples;  // examples/common: cli, plot, words, ...
 
 int main(int argc, char** argv) {
     return cli::run([&] {
-        const cli::Args args(argc, argv);
-        const int iterations = int(args.integer("iterations", 60, 1, 1000000));
+        cli::Options args("neuron", "neuron: a neuron y = w x + b trained step by step; writes neuron_training.svg and neuron_loss.svg");
+        int iterations = 60;
+        args.option("--iterations", iterations, "training iterations", 1, 1000000);
+        args.parse(argc, argv);
         const float a = 0.8f, b = 1.5f;  // the true line the points scatter around
 
         // 40 noisy points around y = a x + b, x in [-3, 3]

@@ -10,6 +10,7 @@
 #include "common/words.hpp"
 
 #include <neuronka/neuronka.hpp>
+#include <neuronka/token_windows.hpp>
 
 #include <cstdio>
 #include <fstream>
@@ -46,10 +47,14 @@ std::string read_text(const std::string& path, std::string& source) {
 
 int main(int argc, char** argv) {
     return cli::run([&] {
-        const cli::Args args(argc, argv);
-        const int steps = int(args.integer("steps", 600, 1, 100000000));
+        cli::Options args("tiny_gpt", "tiny_gpt: a small GPT trained on any text, character by character");
+        int steps = 600;
+        std::string data;
+        args.option("--steps", steps, "training steps", 1, 100000000);
+        args.option("--data,--text", data, "the text file to train on (default: the word list, else a built-in text)");
+        args.parse(argc, argv);
         std::string source;
-        const std::string text = read_text(args.get("data", ""), source);
+        const std::string text = read_text(data, source);
         std::vector<int> tokens;
         long skipped = 0;
         for (unsigned char c : text) {
@@ -84,11 +89,12 @@ int main(int argc, char** argv) {
         AdamW<float> opt({.learning_rate = 3e-3f, .weight_decay = 0.01f});
         const auto schedule = LearningRateSchedule::warmup_cosine(3e-3, std::min(100, steps / 10), steps, 3e-4);
         Rng rng(2);
+        const TokenWindows training_windows(std::span<const int>(tokens).first(split), C);
         std::vector<int> ids(B * C), targets(B * C);
         std::vector<double> xs, losses;
         throughput::Meter meter("tiny_gpt", GPT::parameter_count, step_cost<GPT>(B, C, Optimizer::adamw).flops(), B * C, "tokens");
         for (int s = 0; s < steps; ++s) {
-            lm::random_windows(tokens, split, B, C, rng, ids, targets);
+            training_windows.sample(B, rng, ids, targets);
             const float loss = lm::step(*model, ce, opt, schedule(s), ids, targets, C);
             meter.step();
             xs.push_back(s), losses.push_back(loss);
@@ -102,11 +108,12 @@ int main(int argc, char** argv) {
         page.value("training speed", report::format("%.0f tokens/s, %.1f GFLOP/s", meter.samples_per_second(),
                                                     meter.gflops_per_second()));
         // Held-out loss on the last 10 % of the text, in windows of the full context.
+        const TokenWindows held_out(std::span<const int>(tokens).subspan(split), C);
         double held = 0;
         int windows = 0;
-        for (std::size_t start = split; start + C + 1 <= tokens.size() && windows < 200; start += C, ++windows) {
-            held += ce.forward(model->forward(std::span<const int>(tokens).subspan(start, C), C),
-                               std::span<const int>(tokens).subspan(start + 1, C));
+        for (; windows < 200 && std::size_t(windows) < held_out.count(); ++windows) {
+            const auto [ids, targets] = held_out.window(std::size_t(windows));
+            held += ce.forward(model->forward(ids, int(ids.size())), targets);
         }
         if (windows) {
             std::printf("held-out loss: %.3f nats per character over %d windows\n", held / windows, windows);

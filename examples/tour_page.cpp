@@ -221,16 +221,13 @@ void write_step(std::ostream& o, Words& w, int number, const tour::StepText& ste
 
 int main(int argc, char** argv) {
     return cli::run([&] {
-        const cli::Args args(argc, argv);
-        if (args.has("help")) {
-            std::printf("usage: tour_page --out DIR [--lang en|cs] [--page FILE]\n"
-                        "writes the tour's page (default DIR/index.html) from the reports in DIR/report\n");
-            return;
-        }
-        const std::string lang = args.get("lang", "en");
-        if (lang != "en" && lang != "cs") throw std::invalid_argument("--lang " + lang + ": expected en or cs");
-        const fs::path dir = args.get("out", "out/tour");
-        const fs::path page = args.get("page", (dir / "index.html").string());
+        cli::Options args("tour_page", "tour_page: writes the tour's page from the reports in OUT/report", "out/tour");
+        std::string lang = "en", page_file;
+        args.option("--lang", lang, "the page's language")->check(CLI::IsMember({"en", "cs"}));
+        args.option("--page", page_file, "the page to write (default: OUT/index.html)");
+        args.parse(argc, argv);
+        const fs::path dir = args.out();
+        const fs::path page = page_file.empty() ? dir / "index.html" : fs::path(page_file);
         Words w(lang == "cs");
 
         std::ostringstream o;

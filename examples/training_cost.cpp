@@ -7,6 +7,7 @@
 //   training_cost --layers 12 --d-model 768 --heads 12 --context 1024 --vocab 50257 --tokens 3e11
 //                 [--d-ff N] [--peak FLOPS] [--utilisation U] [--gpus N --watts W --days D]
 //                 [--pue P] [--grid KG_PER_KWH] [--wue L_PER_KWH]
+#include "common/cli.hpp"
 #include "common/report.hpp"
 #include "common/svg.hpp"
 
@@ -40,30 +41,32 @@ std::string duration(double s) {
     return b;
 }
 
-// Parses "--name value" options as positive numbers; anything else is an error.
+// The estimator's options: each a positive number. Returns the ones given, by name (without --).
 std::map<std::string, double> parse(int argc, char** argv, std::string& out) {
-    static const char* known[] = {"layers", "d-model", "heads", "context", "vocab", "tokens", "d-ff", "peak", "utilisation",
-                                  "gpus", "watts", "days", "pue", "grid", "wue"};
+    static const std::pair<const char*, const char*> known[] = {
+        {"layers", "transformer blocks"}, {"d-model", "model width"}, {"heads", "attention heads"},
+        {"context", "context length in tokens"}, {"vocab", "vocabulary size"}, {"tokens", "training tokens"},
+        {"d-ff", "MLP width (default 4 d-model)"}, {"peak", "peak FLOP/s of the hardware (default 1e13)"},
+        {"utilisation", "fraction of the peak reached (default 1)"}, {"gpus", "number of GPUs"},
+        {"watts", "watts per GPU"}, {"days", "days of training"}, {"pue", "data centre PUE (default 1)"},
+        {"grid", "kg CO2 per kWh (default 0.429)"}, {"wue", "litres of water per kWh (default 0.55)"}};
+    cli::Options args("training_cost",
+                      "training_cost: the lecture's cost figures computed; with --layers ... --tokens, an estimate for "
+                      "any transformer");
     std::map<std::string, double> v;
-    for (int i = 1; i < argc; i += 2) {
-        const std::string key = argv[i];
-        if (key.size() < 3 || key.compare(0, 2, "--") != 0 || i + 1 >= argc)
-            throw std::invalid_argument("expected --name value pairs, got '" + key + "'");
-        const std::string name = key.substr(2), text = argv[i + 1];
-        if (name == "out") {
-            out = text;
-            continue;
-        }
-        bool ok = false;
-        for (const char* k : known) ok = ok || name == k;
-        if (!ok) throw std::invalid_argument("unknown option --" + name);
-        char* end = nullptr;
-        const double x = std::strtod(text.c_str(), &end);
-        if (text.empty() || *end || !std::isfinite(x) || x <= 0)
-            throw std::invalid_argument("--" + name + " " + text + ": expected a positive number");
-        if (x > 1e30) throw std::invalid_argument("--" + name + " " + text + ": absurdly large");
-        v[name] = x;
-    }
+    const CLI::Validator positive(
+        [](std::string& text) {
+            char* end = nullptr;
+            const double x = std::strtod(text.c_str(), &end);
+            if (text.empty() || *end || !std::isfinite(x) || x <= 0) return text + ": expected a positive number";
+            if (x > 1e30) return text + ": absurdly large";
+            return std::string();
+        },
+        "POSITIVE");
+    for (const auto& [name, help] : known) args.option(std::string("--") + name, v[name], help)->check(positive)->default_str("");
+    args.parse(argc, argv);
+    out = args.out();
+    for (auto it = v.begin(); it != v.end();) it = args.given("--" + it->first) ? std::next(it) : v.erase(it);
     return v;
 }
 
@@ -211,9 +214,8 @@ void lecture(const std::string& out) {
 
 int main(int argc, char** argv) {
     try {
-        std::string out = "out";
+        std::string out;
         const auto values = parse(argc, argv, out);
-        std::filesystem::create_directories(out);
         if (values.empty()) lecture(out);
         else estimate(values);
         return 0;

@@ -17,8 +17,10 @@ using namespace examples;  // examples/common: cli, plot, words, ...
 
 int main(int argc, char** argv) {
     return cli::run([&] {
-        const cli::Args args(argc, argv);
-        const int steps = int(args.integer("steps", 3000, 1, 10000000));
+        cli::Options args("word_embeddings", "word_embeddings: a CBOW model learns word vectors; writes word_embeddings.svg");
+        int steps = 3000;
+        args.option("--steps", steps, "training steps", 1, 10000000);
+        args.parse(argc, argv);
         const wordvec::Vocabulary vocab = wordvec::vocabulary();
         constexpr int V = 42, D = 16;
         if (vocab.words.size() != V) throw std::logic_error("vocabulary size changed");

@@ -55,8 +55,10 @@ void regions(Model& model, const Batch<float, 2>& x, const Batch<float, 1>& t, c
 
 int main(int argc, char** argv) {
     return cli::run([&] {
-        const cli::Args args(argc, argv);
-        const int steps = int(args.integer("steps", 400, 1, 1000000));
+        cli::Options args("xor", "xor: one neuron against an MLP on XOR; writes xor_neuron.svg and xor_mlp.svg");
+        int steps = 400;
+        args.option("--steps", steps, "training steps", 1, 1000000);
+        args.parse(argc, argv);
         Rng rng(5);
         const int n = 200;
         Batch<float, 2> x(2, n);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fuzzes the checkpoint loader and the safetensors reader with libFuzzer under AddressSanitizer and
-# UBSan, both at once (one core each), for SECONDS each (default 60). Crashing inputs are written to
+# Fuzzes the checkpoint loader, the safetensors reader and the CSV and IDX data readers with
+# libFuzzer under AddressSanitizer and UBSan, two at a time (one core each), for SECONDS each
+# (default 60). Crashing inputs are written to
 # tests/fuzz/regressions/, where the test suite replays them from then on. A longer run:
 # scripts/fuzz.sh 3600
 set -euo pipefail
@@ -11,7 +12,7 @@ jobs=${NEURONKA_JOBS:-2}
 scripts/deps.sh clang libclang-rt-14-dev
 cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNEURONKA_FUZZ=ON \
       -DNEURONKA_BUILD_EXAMPLES=OFF -DNEURONKA_BUILD_BENCH=OFF >/dev/null
-cmake --build build/fuzz -j"$jobs" --target fuzz_checkpoint fuzz_safetensors
+cmake --build build/fuzz -j"$jobs" --target fuzz_checkpoint fuzz_safetensors fuzz_csv fuzz_idx
 
 # fuzz NAME SEED_DIR [libFuzzer options]: runs one target on a copy of its seeds (the fuzzer adds
 # inputs to its corpus; the committed seeds stay unchanged), its log in build/fuzz/NAME.log.
@@ -27,13 +28,19 @@ fuzz() {
   rm -rf "$corpus"
   return "$status"
 }
-echo "== fuzzing the checkpoint loader and the safetensors reader for ${seconds} s each, in parallel =="
-fuzz fuzz_checkpoint tests/fuzz/corpus & checkpoint=$!
-fuzz fuzz_safetensors tests/fuzz/corpus-safetensors -dict=tests/fuzz/safetensors.dict & safetensors=$!
+# run_pair "NAME SEEDS [options]" "NAME SEEDS [options]": two targets at once; a crash in either fails.
 status=0
-wait "$checkpoint" || status=1
-wait "$safetensors" || status=1
-for name in fuzz_checkpoint fuzz_safetensors; do
+run_pair() {
+  local first=$1 second=$2 p1 p2
+  eval "fuzz $first" & p1=$!
+  eval "fuzz $second" & p2=$!
+  wait "$p1" || status=1
+  wait "$p2" || status=1
+}
+echo "== fuzzing the checkpoint loader, the safetensors reader, the CSV and the IDX readers for ${seconds} s each, two at a time =="
+run_pair "fuzz_checkpoint tests/fuzz/corpus" "fuzz_safetensors tests/fuzz/corpus-safetensors -dict=tests/fuzz/safetensors.dict"
+run_pair "fuzz_csv tests/fuzz/corpus-csv" "fuzz_idx tests/fuzz/corpus-idx"
+for name in fuzz_checkpoint fuzz_safetensors fuzz_csv fuzz_idx; do
   echo "-- $name"
   tail -15 build/fuzz/"$name".log
 done

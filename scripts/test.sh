@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds every test with warnings as errors, runs them
 # with CTest, then builds and runs the unit tests again under AddressSanitizer and
-# UndefinedBehaviorSanitizer, the threads test under ThreadSanitizer, and fuzzes the checkpoint
-# loader for a minute (scripts/fuzz.sh). The tour page's browser test (tests/tour_page) needs
+# UndefinedBehaviorSanitizer, the threads test under ThreadSanitizer, and fuzzes the checkpoint,
+# safetensors, CSV and IDX readers for 30 s each, two at a time (scripts/fuzz.sh). The tour page's browser test (tests/tour_page) needs
 # chromium, which it installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${NEURONKA_JOBS:-2}
 
-scripts/deps.sh chromium fonts-dejavu-core  # the browser renders the tour's page (test tour_page)
+scripts/deps.sh chromium fonts-dejavu-core parallel  # the browser renders the tour's page (test tour_page); a sweep runs under GNU parallel (sweep_parallel)
 
 echo "== neuronka tests (Release, -Wall -Wextra -Wpedantic -Werror) =="
 cmake -S . -B build/test -DCMAKE_BUILD_TYPE=Release -DNEURONKA_WERROR=ON \
@@ -36,4 +36,4 @@ cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=Debug -DNEURONKA_WERROR=ON -DNEURONK
 cmake --build build/tsan -j"$jobs" --target test_threads
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --test-dir build/tsan --output-on-failure -R '^test_threads$'
 
-scripts/fuzz.sh "${NEURONKA_FUZZ_SECONDS:-60}"
+scripts/fuzz.sh "${NEURONKA_FUZZ_SECONDS:-30}"

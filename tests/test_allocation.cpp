@@ -5,6 +5,7 @@
 // including the packing buffers of its matrix products.
 #include "no_malloc.hpp"
 
+#include <neuronka/fit.hpp>
 #include <neuronka/neuronka.hpp>
 
 #include <catch2/catch.hpp>
@@ -150,4 +151,54 @@ TEST_CASE("predict with a warm workspace allocates nothing", "[allocation][predi
     Mlp::Workspace mws;
     const Batch<float, 784> one = Batch<float, 784>::Random(784, 1);
     check_steady_state([&] { mlp.predict(one, mws); });
+}
+
+namespace {
+// Counts what fit()'s training steps allocate from the second epoch on (the first sizes the buffers).
+struct CountSteps {
+    no_malloc::Counts counts;
+    long news_before = 0;
+    int steps = 0;
+    template <class S>
+    void on_batch_begin(S& s) {
+        if (s.epoch < 2) return;
+        news_before = count_new::allocations.load();
+        no_malloc::eigen_mallocs_while_forbidden = 0;
+        Eigen::internal::set_is_malloc_allowed(false);
+    }
+    template <class S>
+    void on_batch_end(S& s) {
+        if (s.epoch < 2) return;
+        Eigen::internal::set_is_malloc_allowed(true);
+        counts.news += count_new::allocations.load() - news_before;
+        counts.eigen += no_malloc::eigen_mallocs_while_forbidden.load();
+        ++steps;
+    }
+};
+}  // namespace
+
+TEST_CASE("mini-batches and fit's training steps allocate nothing", "[allocation][fit]") {
+    Dataset<float, 784> data;
+    data.x = Batch<float, 784>::Random(784, 300);
+    Rng rng(1);
+    for (int i = 0; i < 300; ++i) data.labels.push_back(int(rng.below(10)));
+    data.classes = 10;
+    const auto [train, valid] = data.split(0.2, 1);
+    Batches<float, 784> batches(train, 64, 2, true, Remainder::keep);  // 240 = 3 × 64 + 48: both buffers
+    const no_malloc::Counts epoch = no_malloc::count([&] {
+        for (batches.start_epoch(); batches.next();) {
+        }
+    });
+    CHECK(epoch.news == 0);
+    CHECK(epoch.eigen == 0);
+
+    Sequential<Dense<float, 784, 32>, ReLU, Dense<float, 32, 10>> model(1);
+    SoftmaxCrossEntropy<float, 10> ce;
+    AdamW<float> opt;
+    CountSteps counter;  // the schedule runs inside the counted window too
+    fit(model, ce, opt, train, valid, {.epochs = 3, .batch_size = 64, .clip_norm = 5},
+        ScheduleLearningRate{LearningRateSchedule::warmup_cosine(1e-3, 2, 9)}, counter);
+    CHECK(counter.steps == 6);
+    CHECK(counter.counts.news == 0);
+    CHECK(counter.counts.eigen == 0);
 }

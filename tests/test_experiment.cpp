@@ -1,9 +1,14 @@
 // Metrics (accuracy, confusion matrix, mean NLL and perplexity, MSE) against the losses the models
-// train with and against direct counts; the experiment statistics against closed forms of Student's
+// train with and against direct counts; fit() against the explicit loop it writes once, with its
+// history, CSV and callbacks; the experiment statistics against closed forms of Student's
 // t and by simulation: a 95 % interval covers the true mean about 95 % of the time, and a test at
 // 5 % calls a difference that is not there about 5 % of the time.
+#include <neuronka/activation.hpp>
+#include <neuronka/csv.hpp>
 #include <neuronka/dense.hpp>
 #include <neuronka/experiment.hpp>
+#include <neuronka/experiment_files.hpp>
+#include <neuronka/fit.hpp>
 #include <neuronka/loss.hpp>
 #include <neuronka/metrics.hpp>
 #include <neuronka/random.hpp>
@@ -12,8 +17,13 @@
 
 #include <catch2/catch.hpp>
 
+#include "file_size_limit.hpp"
+#include "xor_run.hpp"
+
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <unistd.h>
 #include <numbers>
 #include <vector>
 
@@ -164,28 +174,6 @@ TEST_CASE("run_seeds runs each seed once, in order, and a seeded run reproduces"
     CHECK_THROWS_AS(seeds(0), std::invalid_argument);
 }
 
-namespace {
-// One run of the experiment below: XOR's four points, a model from `seed`, 60 steps of SGD on the
-// mean squared error; the result is the final loss.
-template <class Model>
-double xor_loss(std::uint64_t seed) {
-    Batch<double, 2> x(2, 4);
-    x << 0, 0, 1, 1,  //
-        0, 1, 0, 1;
-    Batch<double, 1> t(1, 4);
-    t << 0, 1, 1, 0;
-    Model model(seed);
-    MeanSquaredError<double, 1> mse;
-    SGD<double> opt({.learning_rate = 0.1, .momentum = 0.9});
-    for (int step = 0; step < 60; ++step) {
-        model.zero_grad();
-        mse.forward(model.forward(x), t);
-        model.backward(x, mse.backward());
-        opt.step(model);
-    }
-    return mse.forward(model.forward(x), t);
-}
-}  // namespace
 
 TEST_CASE("an experiment: 8 hidden units fit XOR better than 2 in the same steps, over 20 seeds", "[experiment]") {
     using Narrow = Sequential<Dense<double, 2, 2>, Tanh, Dense<double, 2, 1>>;
@@ -197,4 +185,272 @@ TEST_CASE("an experiment: 8 hidden units fit XOR better than 2 in the same steps
     REQUIRE(c.verdict() == Verdict::first_higher);  // the narrow model's loss is higher
     CHECK(c.ci_low > 0);
     CHECK(run_seeds(20, xor_loss<Narrow>) == narrow);  // the experiment reproduces bit for bit
+}
+
+namespace {
+using Classifier = Sequential<Dense<float, 2, 16>, Tanh, Dense<float, 16, 2>>;
+
+// Points in [-1, 1]²; class 1 where x·y > 0 (XOR of the signs), the target x·y for regression.
+Dataset<float, 2> quadrants(int n, std::uint64_t seed) {
+    Rng rng(seed);
+    Dataset<float, 2> d;
+    d.x.resize(2, n);
+    d.targets.resize(1, n);
+    for (int i = 0; i < n; ++i) {
+        d.x(0, i) = float(rng.uniform(-1, 1)), d.x(1, i) = float(rng.uniform(-1, 1));
+        d.labels.push_back(d.x(0, i) * d.x(1, i) > 0);
+        d.targets(0, i) = d.x(0, i) * d.x(1, i);
+    }
+    d.classes = 2;
+    return d;
+}
+
+std::vector<float> parameters_of(Classifier& m) {
+    std::vector<float> v;
+    m.visit_parameters([&](auto p) {
+        for (Eigen::Index i = 0; i < p.value.size(); ++i) v.push_back(p.value.data()[i]);
+    });
+    return v;
+}
+
+std::string temp_file(const std::string& name) {
+    const auto dir = std::filesystem::temp_directory_path() / ("neuronka-fit-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    return (dir / name).string();
+}
+
+std::string read_all(std::FILE* f) {
+    std::rewind(f);
+    std::string s;
+    for (int ch; (ch = std::fgetc(f)) != EOF;) s += char(ch);
+    return s;
+}
+}  // namespace
+
+TEST_CASE("fit trains a classifier and its history reads back as CSV", "[fit]") {
+    const auto [train, valid] = quadrants(600, 1).split(0.25, 2);
+    Classifier model(3);
+    SoftmaxCrossEntropy<float, 2> ce;
+    AdamW<float> opt({.learning_rate = 1e-2f});
+    const History h = fit(model, ce, opt, train, valid, {.epochs = 25, .batch_size = 16, .seed = 4});
+    REQUIRE(h.epochs.size() == 25);
+    const EpochRecord &first = h.epochs.front(), &last = h.epochs.back();
+    CHECK(last.train_loss < 0.5 * first.train_loss);
+    CHECK(last.valid_accuracy > 0.9);
+    CHECK(last.train_accuracy > 0.9);
+    CHECK(last.learning_rate == Approx(1e-2));
+    CHECK(last.samples_per_second > 0);
+    CHECK(last.seconds >= first.seconds);
+    for (std::size_t e = 0; e < h.epochs.size(); ++e) CHECK(h.epochs[e].epoch == int(e + 1));
+    // valid_loss is the loss of the whole validation set in evaluation mode
+    SoftmaxCrossEntropy<float, 2> check;
+    CHECK(double(check.forward(model.forward(valid.x), valid.labels)) == Approx(last.valid_loss).epsilon(1e-5));
+    CHECK(accuracy(model.forward(valid.x), valid.labels) == Approx(last.valid_accuracy));
+
+    // The CSV: a header, one row per epoch, the figures to 9 significant digits.
+    const std::string path = temp_file("history.csv");
+    h.write_csv(path);
+    const Dataset<double, 8> table = read_csv<double, 8>(path, {.label_kind = CsvLabel::none});
+    REQUIRE(table.size() == 25);
+    for (Eigen::Index e = 0; e < 25; ++e) {
+        const EpochRecord& r = h.epochs[std::size_t(e)];
+        CHECK(table.x(0, e) == r.epoch);
+        CHECK(table.x(1, e) == Approx(r.train_loss).epsilon(1e-8));
+        CHECK(table.x(4, e) == Approx(r.valid_accuracy).epsilon(1e-8));
+        CHECK(table.x(7, e) == Approx(r.seconds).epsilon(1e-8));
+    }
+    CHECK(h.csv().substr(0, h.csv().find('\n')) ==
+          "epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,learning_rate,samples_per_second,seconds");
+    // Out of space: the previous history stays whole.
+    const std::string before = h.csv();
+    History longer = h;
+    for (int k = 0; k < 2000; ++k) longer.epochs.push_back(h.epochs.back());
+    {
+        const FileSizeLimit limit(before.size() + 100);
+        CHECK_THROWS_WITH(longer.write_csv(path), Contains("File too large") && Contains("previous file is unchanged"));
+    }
+    CHECK(read_csv<double, 8>(path, {.label_kind = CsvLabel::none}).x == table.x);
+}
+
+TEST_CASE("fit is the explicit loop written once: the same steps give the same parameters, bit for bit", "[fit]") {
+    const Dataset<float, 2> train = quadrants(200, 5);
+    Classifier by_fit(7), by_hand(7);
+    SoftmaxCrossEntropy<float, 2> ce1, ce2;
+    SGD<float> opt1({.learning_rate = 0.1f, .momentum = 0.9f}), opt2({.learning_rate = 0.1f, .momentum = 0.9f});
+    fit(by_fit, ce1, opt1, train, {.epochs = 3, .batch_size = 32, .seed = 9});
+
+    Batches<float, 2> batches(train, 32, 9, true, Remainder::drop);
+    for (int epoch = 0; epoch < 3; ++epoch)
+        for (batches.start_epoch(); batches.next();) {
+            by_hand.zero_grad();
+            ce2.forward(by_hand.forward(batches.x()), batches.labels());
+            by_hand.backward_parameters(batches.x(), ce2.backward());
+            opt2.step(by_hand);
+        }
+    CHECK(parameters_of(by_fit) == parameters_of(by_hand));
+    CHECK(parameters_of(by_fit) != parameters_of(*std::make_unique<Classifier>(7)));  // it trained
+}
+
+TEST_CASE("a fit reproduces from its seeds, and another seed gives another run", "[fit]") {
+    const auto [train, valid] = quadrants(300, 1).split(0.2, 2);
+    auto run = [&](std::uint64_t init, std::uint64_t order) {
+        Classifier model(init);
+        SoftmaxCrossEntropy<float, 2> ce;
+        AdamW<float> opt({.learning_rate = 5e-3f});
+        const History h = fit(model, ce, opt, train, valid, {.epochs = 4, .batch_size = 20, .seed = order});
+        std::vector<double> losses;
+        for (const auto& e : h.epochs) losses.push_back(e.train_loss), losses.push_back(e.valid_loss);
+        return losses;
+    };
+    CHECK(run(1, 1) == run(1, 1));
+    CHECK(run(1, 1) != run(1, 2));  // the batch order
+    CHECK(run(1, 1) != run(2, 1));  // the initialisation
+}
+
+TEST_CASE("fit regresses targets with a regression loss; accuracy does not apply", "[fit]") {
+    const auto [train, valid] = quadrants(400, 3).split(0.25, 4);
+    Sequential<Dense<float, 2, 16>, Tanh, Dense<float, 16, 1>> model(5);
+    MeanSquaredError<float, 1> mse;
+    AdamW<float> opt({.learning_rate = 1e-2f});
+    const History h = fit(model, mse, opt, train, valid, {.epochs = 30, .batch_size = 16});
+    CHECK(h.epochs.back().valid_loss < 0.3 * h.epochs.front().valid_loss);
+    CHECK(std::isnan(h.epochs.back().train_accuracy));
+    CHECK(std::isnan(h.epochs.back().valid_accuracy));
+    CHECK(h.csv().find("\n30,") != std::string::npos);
+    CHECK(h.csv().find(",,") != std::string::npos);  // empty cells where accuracy does not apply
+
+    Dataset<float, 2> unlabelled = train;
+    unlabelled.labels.clear();
+    Classifier classifier(1);
+    SoftmaxCrossEntropy<float, 2> ce;
+    CHECK_THROWS_WITH(fit(classifier, ce, opt, unlabelled, {.epochs = 1}),
+                      Contains("fit: the loss takes class labels, but the data set has none"));
+    CHECK_THROWS_WITH(fit(classifier, ce, opt, train, {.epochs = -1}), Contains("fit: epochs is -1, expected >= 0"));
+}
+
+TEST_CASE("callbacks: a learning-rate schedule, early stopping, the best checkpoint, a progress line", "[fit]") {
+    const auto [train, valid] = quadrants(320, 1).split(0.25, 2);  // 240 training samples: 15 batches of 16
+    SECTION("the schedule sets the rate before every step") {
+        Classifier model(3);
+        SoftmaxCrossEntropy<float, 2> ce;
+        AdamW<float> opt;
+        const auto schedule = LearningRateSchedule::warmup_cosine(1e-2, 10, 15 * 6, 1e-4);
+        const History h = fit(model, ce, opt, train, valid, {.epochs = 6, .batch_size = 16}, ScheduleLearningRate{schedule});
+        for (const EpochRecord& e : h.epochs) CHECK(e.learning_rate == Approx(schedule(15 * e.epoch - 1)));
+    }
+    SECTION("early stopping ends training `patience` epochs after the best") {
+        struct {
+            History history;
+            bool stop = false;
+        } state;
+        EarlyStopping es{.patience = 2, .min_delta = 0.01};
+        es.on_fit_begin(state);
+        for (double loss : {1.0, 0.9, 0.895, 0.95}) {  // 0.895 is no improvement beyond min_delta
+            EpochRecord r;
+            r.epoch = int(state.history.epochs.size()) + 1, r.valid_loss = loss;
+            state.history.epochs.push_back(r);
+            es.on_epoch_end(state);
+            CHECK(state.stop == (r.epoch == 4));
+        }
+        CHECK(es.best_epoch == 2);
+        // In a fit whose validation labels are noise: it stops, `patience` epochs after its best.
+        Dataset<float, 2> noise = valid;
+        Rng rng(1);
+        for (int& l : noise.labels) l = int(rng.below(2));
+        Classifier model(3);
+        SoftmaxCrossEntropy<float, 2> ce;
+        AdamW<float> opt({.learning_rate = 2e-2f});
+        EarlyStopping stopper{.patience = 3};
+        const History h = fit(model, ce, opt, train, noise, {.epochs = 60, .batch_size = 16}, stopper);
+        REQUIRE(h.epochs.size() < 60);
+        CHECK(int(h.epochs.size()) == stopper.best_epoch + 3);
+        CHECK(h.best_epoch() == stopper.best_epoch);
+    }
+    SECTION("checkpoints: the latest model, and the best one") {
+        const std::string latest = temp_file("latest.nkpt"), best = temp_file("best.nkpt");
+        Classifier model(3);
+        SoftmaxCrossEntropy<float, 2> ce;
+        AdamW<float> opt({.learning_rate = 2e-2f});
+        Checkpoints saves{.path = latest, .best_path = best, .every = 4};
+        const History h = fit(model, ce, opt, train, valid, {.epochs = 10, .batch_size = 16}, saves);
+        Classifier loaded(0);
+        load(latest, loaded);  // saved after the last epoch too, though 10 is no multiple of 4
+        CHECK(parameters_of(loaded) == parameters_of(model));
+        load(best, loaded);
+        REQUIRE(saves.best_epoch == h.best_epoch());
+        const EpochRecord& b = h.epochs[std::size_t(saves.best_epoch - 1)];
+        SoftmaxCrossEntropy<float, 2> check;
+        CHECK(double(check.forward(loaded.forward(valid.x), valid.labels)) == Approx(b.valid_loss).epsilon(1e-5));
+    }
+    SECTION("the progress line: plain lines in a file, a line redrawn in place on a terminal") {
+        for (auto style : {ProgressLine::Style::automatic, ProgressLine::Style::terminal}) {
+            std::FILE* out = std::tmpfile();
+            REQUIRE(out);
+            Classifier model(3);
+            SoftmaxCrossEntropy<float, 2> ce;
+            AdamW<float> opt;
+            fit(model, ce, opt, train, valid, {.epochs = 3, .batch_size = 16}, ProgressLine(out, style));
+            const std::string text = read_all(out);
+            std::fclose(out);
+            CHECK(text.find("epoch 3/3  loss ") != std::string::npos);
+            CHECK(text.find("valid accuracy") != std::string::npos);
+            CHECK(std::count(text.begin(), text.end(), '\n') == 3);
+            if (style == ProgressLine::Style::automatic) {  // a file is not a terminal
+                CHECK(text.find('\r') == std::string::npos);
+            } else {
+                CHECK(text.find("\repoch 1/3 [") != std::string::npos);
+                CHECK(text.find("ETA") != std::string::npos);
+            }
+        }
+    }
+}
+
+TEST_CASE("result files: one per run, read back into the same summary and comparison", "[experiment][files]") {
+    const auto dir = std::filesystem::path(temp_file("results"));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    Rng rng(4);
+    std::vector<RunResult> in_memory;
+    for (const char* config : {"relu", "gelu"})
+        for (std::uint64_t seed : seeds(6)) {
+            const double accuracy = 0.8 + 0.01 * rng.normal() + (config[0] == 'g' ? 0.005 : 0.0);
+            const RunResult r{config, seed, {{"accuracy", accuracy}, {"seconds", 1.0 / 3}}};
+            write_result((dir / (std::string(config) + "-" + std::to_string(seed) + ".csv")).string(), r);
+            in_memory.push_back(r);
+        }
+    std::ofstream(dir / "notes.txt") << "not a result file";  // only *.csv files are read
+    const Results read = read_results(dir.string()), direct(in_memory);
+    CHECK(read.configurations() == std::vector<std::string>{"gelu", "relu"});
+    CHECK(read.seeds("gelu") == seeds(6));
+    CHECK(read.values("relu", "accuracy") == direct.values("relu", "accuracy"));  // every double round-trips
+    CHECK(read.values("relu", "seconds")[0] == 1.0 / 3);
+    const Comparison from_files = read.compare("gelu", "relu", "accuracy", Pairing::by_seed);
+    const Comparison from_memory = direct.compare("gelu", "relu", "accuracy", Pairing::by_seed);
+    CHECK(from_files.str() == from_memory.str());
+    CHECK(from_files.difference == from_memory.difference);
+    CHECK(read.summary("gelu", "accuracy").mean == summarize(direct.values("gelu", "accuracy")).mean);
+    // The file a run writes: a header and one line per metric.
+    std::ifstream f(dir / "gelu-3.csv");
+    const std::string text{std::istreambuf_iterator<char>(f), {}};
+    CHECK(text.rfind("configuration,seed,metric,value\ngelu,3,accuracy,", 0) == 0);
+    CHECK(text.find("\ngelu,3,seconds,0.33333333333333331\n") != std::string::npos);
+
+    // What goes wrong is named.
+    CHECK_THROWS_WITH(read.values("silu", "accuracy"), Contains("no runs of configuration 'silu'; the results hold gelu, relu"));
+    CHECK_THROWS_WITH(read.values("gelu", "loss"), Contains("gelu-1.csv: run gelu seed 1 has no metric 'loss'"));
+    std::filesystem::remove(dir / "relu-4.csv");
+    CHECK_THROWS_WITH(read_results(dir.string()).compare("gelu", "relu", "accuracy", Pairing::by_seed),
+                      Contains("compare by seed: gelu ran seed 4 but relu did not"));
+    CHECK_NOTHROW(read_results(dir.string()).compare("gelu", "relu", "accuracy", Pairing::independent));
+    std::filesystem::copy_file(dir / "gelu-2.csv", dir / "gelu-2-again.csv");
+    CHECK_THROWS_WITH(read_results(dir.string()), Contains("run gelu seed 2 appears twice: in") && Contains("gelu-2-again.csv"));
+    CHECK_THROWS_WITH(parse_results("configuration,seed,metric,value\ngelu,x,accuracy,1\n", "r.csv"),
+                      Contains("r.csv:2: seed 'x' is not a non-negative integer"));
+    CHECK_THROWS_WITH(parse_results("gelu,1,accuracy\n", "r.csv"), Contains("r.csv:1: 3 cells, expected 4"));
+    CHECK_THROWS_WITH(parse_results("gelu,1,accuracy,nan\n", "r.csv"), Contains("r.csv:1: value 'nan' is not a finite number"));
+    CHECK_THROWS_WITH(write_result((dir / "bad.csv").string(), {"a,b", 1, {{"accuracy", 1.0}}}),
+                      Contains("the configuration 'a,b' must be non-empty and hold no comma"));
+    CHECK_THROWS_WITH(write_result((dir / "bad.csv").string(), {"a", 1, {{"accuracy", NAN}}}),
+                      Contains("metric accuracy of run a is nan"));
+    CHECK_FALSE(std::filesystem::exists(dir / "bad.csv"));
 }

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "file_size_limit.hpp"
+
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -270,6 +272,33 @@ TEST_CASE("a save killed half-way leaves the previous checkpoint intact", "[seri
     }
     for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(path).parent_path()))
         if (e.path().filename().string().rfind("atomic.nkpt.tmp-", 0) == 0) std::filesystem::remove(e.path());
+}
+
+TEST_CASE("a save that runs out of space says so and leaves the previous checkpoint intact", "[serialize][atomic]") {
+    using Big = Sequential<Dense<float, 256, 256>, Tanh, Dense<float, 256, 256>>;  // ~514 KiB per save
+    const std::string path = temp_path("full-disk.nkpt");
+    const auto dir = std::filesystem::path(path).parent_path();
+    auto temporaries = [&] {
+        int n = 0;
+        for (const auto& e : std::filesystem::directory_iterator(dir)) n += e.path().filename().string().rfind("full-disk.nkpt.tmp-", 0) == 0;
+        return n;
+    };
+    Big original(1), other(2);
+    save(path, original);
+    const auto size = std::filesystem::file_size(path);
+    {
+        const FileSizeLimit limit(size / 2);  // the new file stops growing half-way, as on a full disk
+        CHECK_THROWS_WITH(save(path, other), Contains(path + ": writing failed: File too large") &&
+                                                 Contains("the previous file is unchanged"));
+    }
+    CHECK(std::filesystem::file_size(path) == size);
+    CHECK(temporaries() == 0);  // the partial file is removed
+    Big loaded(3);
+    load(path, loaded);
+    CHECK(raw_parameters(loaded) == raw_parameters(original));
+    save(path, other);  // with space again, the same save succeeds
+    load(path, loaded);
+    CHECK(raw_parameters(loaded) == raw_parameters(other));
 }
 
 TEST_CASE("a transformer checkpoint written before the transformer became a composition still loads",

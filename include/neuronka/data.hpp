@@ -1,25 +1,22 @@
 /// @file data.hpp
 /// @brief The IDX format of MNIST and Fashion-MNIST, plain or gzip-compressed (needs zlib: link
 /// the CMake target neuronka::data). Every header field is validated against the file's real size.
+/// read_idx_dataset() gives a Dataset (dataset.hpp) of images and labels.
 #pragma once
 
 #include "config.hpp"
+#include "dataset.hpp"
 
 #include <zlib.h>
 
 #include <cstdint>
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace neuronka {
-
-/// A data file that cannot be read or is malformed; the message names the file and the problem.
-class DataError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
 
 /// Images of an IDX file: `count` images of `rows × cols` bytes, image-major, row-major inside.
 struct IdxImages {
@@ -29,11 +26,12 @@ struct IdxImages {
 
 namespace detail {
 
-/// Reads an IDX file of unsigned bytes with `dims` dimensions (gzip or plain): returns the sizes and
-/// the payload, which must have exactly the product of the sizes in bytes.
-inline std::vector<std::uint8_t> read_idx(const std::string& path, int dims, std::vector<std::size_t>& sizes,
+/// Reads an IDX stream of unsigned bytes with `dims` dimensions (gzip or plain) from `file`, which
+/// it closes; `path` names it in messages. Returns the payload, which must have exactly the product
+/// of the `sizes` in bytes.
+inline std::vector<std::uint8_t> read_idx(gzFile file, const std::string& path, int dims, std::vector<std::size_t>& sizes,
                                           std::size_t max_bytes = std::size_t(1) << 31) {
-    std::unique_ptr<gzFile_s, int (*)(gzFile)> f(gzopen(path.c_str(), "rb"), gzclose);
+    std::unique_ptr<gzFile_s, int (*)(gzFile)> f(file, gzclose);
     if (!f) throw DataError(path + ": cannot open the file");
     auto read = [&](void* out, unsigned n, const char* what) {
         const int got = gzread(f.get(), out, n);
@@ -63,19 +61,28 @@ inline std::vector<std::uint8_t> read_idx(const std::string& path, int dims, std
         total *= n;
         sizes.push_back(n);
     }
-    std::vector<std::uint8_t> data(total);
+    // The buffer grows with the data read, so a header announcing more than the file holds costs
+    // no more memory than the file.
+    std::vector<std::uint8_t> data;
     for (std::size_t done = 0; done < total;) {
-        const unsigned chunk = unsigned(std::min<std::size_t>(total - done, 1u << 30));
-        const int got = gzread(f.get(), data.data() + done, chunk);
+        const std::size_t chunk = std::min<std::size_t>(total - done, std::max<std::size_t>(done, 1u << 16));
+        data.resize(done + chunk);
+        const int got = gzread(f.get(), data.data() + done, unsigned(std::min<std::size_t>(chunk, 1u << 30)));
         if (got <= 0)
             throw DataError(path + ": file is truncated: the header announces " + std::to_string(total) +
                             " bytes of data, found " + std::to_string(done));
         done += std::size_t(got);
+        data.resize(done);
     }
     unsigned char extra;
     if (gzread(f.get(), &extra, 1) != 0)
         throw DataError(path + ": file is over-long: more data after the " + std::to_string(total) + " bytes the header announces");
     return data;
+}
+
+/// The IDX file at `path` (see above).
+inline std::vector<std::uint8_t> read_idx(const std::string& path, int dims, std::vector<std::size_t>& sizes) {
+    return read_idx(gzopen(path.c_str(), "rb"), path, dims, sizes);
 }
 
 }  // namespace detail
@@ -114,6 +121,24 @@ Batch<Scalar, Features> to_batch(const IdxImages& im, std::size_t first, std::si
     for (std::size_t i = 0; i < n; ++i)
         for (int p = 0; p < Features; ++p) x(p, Eigen::Index(i)) = Scalar(im.pixels[(first + i) * Features + std::size_t(p)]) / Scalar(255);
     return x;
+}
+
+/// An IDX image file and its label file as a Dataset: one image per column, rows × cols = Features
+/// pixels scaled to [0, 1], and labels in [0, classes). The counts must match.
+template <class Scalar, int Features>
+Dataset<Scalar, Features> read_idx_dataset(const std::string& images_path, const std::string& labels_path, int classes) {
+    const IdxImages im = read_idx_images(images_path);
+    if (im.rows * im.cols != std::size_t(Features))
+        throw DataError(images_path + ": images of " + std::to_string(im.rows) + " x " + std::to_string(im.cols) + " = " +
+                        std::to_string(im.rows * im.cols) + " pixels, expected Features = " + std::to_string(Features));
+    Dataset<Scalar, Features> d;
+    d.labels = read_idx_labels(labels_path, classes);
+    if (d.labels.size() != im.count)
+        throw DataError(images_path + " has " + std::to_string(im.count) + " images but " + labels_path + " has " +
+                        std::to_string(d.labels.size()) + " labels");
+    d.classes = classes;
+    d.x = to_batch<Scalar, Features>(im, 0, im.count);
+    return d;
 }
 
 }  // namespace neuronka
