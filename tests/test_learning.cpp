@@ -5,6 +5,7 @@
 #include "common/bigram.hpp"
 #include "common/majority_task.hpp"
 #include "common/reverse_task.hpp"
+#include "common/svg.hpp"
 #include "common/word_vectors.hpp"
 
 #include <neuronka/neuronka.hpp>
@@ -12,6 +13,9 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <regex>
 
 using namespace neuronka;
 using namespace examples;  // examples/common: cli, plot, words, ...
@@ -209,4 +213,36 @@ TEST_CASE("a GRU carries what it read: it recalls the first token of a sequence"
     const double accuracy = double(right) / double(total);
     INFO("held-out accuracy at the last step " << accuracy);
     CHECK(accuracy >= 0.95);
+}
+
+TEST_CASE("chart labels cover neither each other nor the points, and the legend covers no data", "[figures]") {
+    // 40 words in a tight cluster, as on the embedding map.
+    Rng rng(3);
+    std::vector<std::pair<double, double>> points;
+    std::vector<std::string> texts;
+    for (int i = 0; i < 40; ++i) {
+        points.emplace_back(300 + 40 * rng.uniform(), 200 + 40 * rng.uniform());
+        texts.push_back(std::string(3 + rng.below(5), char('a' + i % 26)));
+    }
+    const plot::Box area{70, 36, 700, 432};
+    const std::vector<plot::Box> boxes = plot::place_labels(points, texts, area);
+    REQUIRE(boxes.size() == 40);
+    for (std::size_t i = 0; i < boxes.size(); ++i) {
+        CHECK(boxes[i].x1 - boxes[i].x0 == Approx(7.0 * double(texts[i].size())));
+        CHECK(area.overlap(boxes[i]) == Approx((boxes[i].x1 - boxes[i].x0) * (boxes[i].y1 - boxes[i].y0)));
+        for (std::size_t j = 0; j < i; ++j) CHECK(boxes[i].overlap(boxes[j]) == 0);
+        for (const auto& [x, y] : points) CHECK_FALSE(boxes[i].contains(x, y));
+    }
+    // A legend moves to a free corner: here the data fill the top right, so it goes elsewhere.
+    const std::string path = (std::filesystem::temp_directory_path() / "neuronka-legend.svg").string();
+    std::vector<double> x, y;
+    for (int i = 0; i <= 50; ++i) x.push_back(i), y.push_back(i);  // the diagonal: bottom left to top right
+    plot::Chart("c", "x", "y").line(x, y, plot::palette(0), "the diagonal").write(path);
+    std::ifstream in(path);
+    const std::string svg{std::istreambuf_iterator<char>(in), {}};
+    std::smatch m;
+    REQUIRE(std::regex_search(svg, m, std::regex("<rect x='([0-9.]+)' y='([0-9.]+)' width='([0-9.]+)' height='([0-9.]+)' fill='white' fill-opacity")));
+    const plot::Box legend{std::stod(m[1]), std::stod(m[2]), std::stod(m[1]) + std::stod(m[3]), std::stod(m[2]) + std::stod(m[4])};
+    CHECK(legend.x0 < 360);  // top left: the other corner the diagonal leaves free
+    CHECK(legend.y0 < 100);
 }

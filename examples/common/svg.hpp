@@ -69,6 +69,52 @@ inline std::string escape(const std::string& s) {
     return r;
 }
 
+/// A rectangle in pixels, y down.
+struct Box {
+    double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+    double overlap(const Box& o) const {
+        return std::max(0.0, std::min(x1, o.x1) - std::max(x0, o.x0)) * std::max(0.0, std::min(y1, o.y1) - std::max(y0, o.y0));
+    }
+    bool contains(double x, double y) const { return x >= x0 && x <= x1 && y >= y0 && y <= y1; }
+};
+
+/// The box of a text of `chars` characters at 12 px sans-serif (an upper estimate of its width).
+inline Box text_box(double x, double baseline, std::size_t chars) {
+    return {x, baseline - 10, x + 7.0 * double(chars), baseline + 3};
+}
+
+/// Places one label per point (pixels) so that labels cover neither each other nor any point: for
+/// each point in turn, the first spot, in rings around it, that is free and inside `area`; if none
+/// is, the one overlapping least. Returns the label boxes (the text starts at x0, baseline y1 - 3).
+inline std::vector<Box> place_labels(const std::vector<std::pair<double, double>>& points,
+                                     const std::vector<std::string>& texts, const Box& area) {
+    std::vector<Box> marks, placed;
+    for (const auto& [x, y] : points) marks.push_back({x - 3.5, y - 3.5, x + 3.5, y + 3.5});
+    for (std::size_t i = 0; i < points.size() && i < texts.size(); ++i) {
+        const auto [x, y] = points[i];
+        const double w = 7.0 * double(texts[i].size()), h = 13;
+        Box best;
+        double best_cost = std::numeric_limits<double>::infinity();
+        for (int ring = 0; ring < 16 && best_cost > 0; ++ring) {
+            const double d = 5 + 9 * ring;
+            const Box candidates[] = {
+                {x + d, y - h / 2, x + d + w, y + h / 2},          {x - d - w, y - h / 2, x - d, y + h / 2},
+                {x - w / 2, y - d - h, x + w / 2, y - d},          {x - w / 2, y + d, x + w / 2, y + d + h},
+                {x + d, y - d - h, x + d + w, y - d},              {x - d - w, y - d - h, x - d, y - d},
+                {x + d, y + d, x + d + w, y + d + h},              {x - d - w, y + d, x - d, y + d + h}};
+            for (const Box& c : candidates) {
+                double cost = (c.x1 - c.x0) * (c.y1 - c.y0) - c.overlap(area);  // the part outside the plot
+                for (const Box& o : placed) cost += c.overlap(o);
+                for (const Box& m : marks) cost += c.overlap(m);
+                if (cost < best_cost) best_cost = cost, best = c;  // nearer rings first: the nearest free spot wins
+                if (best_cost <= 0) break;
+            }
+        }
+        placed.push_back(best);
+    }
+    return placed;
+}
+
 /// A chart with one pair of axes. Add series, then write().
 class Chart {
 public:
@@ -113,6 +159,7 @@ public:
 
     void write(const std::string& path) {
         finish_ranges();
+        if (legend_needs_room()) w_ += legend_width() + 16, right_ += legend_width() + 16;  // the legend goes beside the plot
         std::ofstream out(path);
         if (!out) throw std::runtime_error("cannot write " + path);
         out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << w_ << "' height='" << h_
@@ -120,24 +167,24 @@ public:
         out << "<text x='" << w_ / 2 << "' y='22' text-anchor='middle' font-size='15'>" << escape(title_) << "</text>\n";
         if (!heat_.values.empty()) draw_heat(out);
         draw_axes(out);
-        std::size_t legend = 0, labelled = 0;
-        for (const auto& s : series_) labelled += !s.label.empty();
-        if (labelled)
-            out << "<rect x='" << w_ - 198 << "' y='" << 36 << "' width='184' height='" << 18 * labelled + 8
-                << "' fill='white' fill-opacity='0.85' stroke='#999'/>\n";
+        // Word labels first: the legend then avoids them as it avoids the data.
+        const Box area{left_, top_, w_ - right_, h_ - bottom_};
+        std::vector<std::pair<double, double>> points;
+        std::vector<std::string> texts;
+        for (const auto& s : series_)
+            for (std::size_t i = 0; i < s.text.size() && i < s.x.size(); ++i)
+                points.emplace_back(px(s.x[i]), py(s.y[i])), texts.push_back(s.text[i]);
+        const std::vector<Box> label_boxes = place_labels(points, texts, area);
+        const Box legend_box = place_legend(label_boxes);
         for (const auto& s : series_) {
             if (s.kind == Kind::line) {
                 out << "<polyline fill='none' stroke-width='2' stroke='" << s.colour << "' points='";
                 for (std::size_t i = 0; i < s.x.size(); ++i) out << px(s.x[i]) << "," << py(s.y[i]) << " ";
                 out << "'/>\n";
             } else if (s.kind == Kind::points) {
-                for (std::size_t i = 0; i < s.x.size(); ++i) {
+                for (std::size_t i = 0; i < s.x.size(); ++i)
                     out << "<circle r='3' fill='" << s.colour << "' fill-opacity='0.75' cx='" << px(s.x[i]) << "' cy='"
                         << py(s.y[i]) << "'/>\n";
-                    if (i < s.text.size())
-                        out << "<text x='" << px(s.x[i]) + 5 << "' y='" << py(s.y[i]) + 4 << "' fill='" << s.colour
-                            << "'>" << escape(s.text[i]) << "</text>\n";
-                }
             } else {
                 const double bw = 0.7 * (px(1) - px(0));
                 for (std::size_t i = 0; i < s.x.size(); ++i) {
@@ -148,10 +195,28 @@ public:
                         << fmt(s.y[i]) << "</text>\n";
                 }
             }
-            if (!s.label.empty()) {
-                const int y = 50 + 18 * int(legend++);
-                out << "<rect x='" << w_ - 190 << "' y='" << y - 9 << "' width='12' height='12' fill='" << s.colour
-                    << "'/><text x='" << w_ - 172 << "' y='" << y + 1 << "'>" << escape(s.label) << "</text>\n";
+        }
+        std::size_t k = 0;  // the labels, with a leader line where a label sits away from its point
+        for (const auto& s : series_)
+            for (std::size_t i = 0; i < s.text.size() && i < s.x.size(); ++i, ++k) {
+                const Box& b = label_boxes[k];
+                const double x = px(s.x[i]), y = py(s.y[i]);
+                const double cx = std::clamp(x, b.x0, b.x1), cy = std::clamp(y, b.y0, b.y1);
+                if (std::hypot(cx - x, cy - y) > 9)
+                    out << "<line x1='" << x << "' y1='" << y << "' x2='" << cx << "' y2='" << cy << "' stroke='" << s.colour
+                        << "' stroke-width='0.6'/>\n";
+                out << "<text x='" << b.x0 << "' y='" << b.y1 - 3 << "' fill='" << s.colour << "'>" << escape(s.text[i])
+                    << "</text>\n";
+            }
+        if (legend_box.x1 > legend_box.x0) {
+            out << "<rect x='" << legend_box.x0 << "' y='" << legend_box.y0 << "' width='" << legend_box.x1 - legend_box.x0
+                << "' height='" << legend_box.y1 - legend_box.y0 << "' fill='white' fill-opacity='0.85' stroke='#999'/>\n";
+            int row = 0;
+            for (const auto& s : series_) {
+                if (s.label.empty()) continue;
+                const double y = legend_box.y0 + 14 + 18 * row++;
+                out << "<rect x='" << legend_box.x0 + 8 << "' y='" << y - 9 << "' width='12' height='12' fill='" << s.colour
+                    << "'/><text x='" << legend_box.x0 + 26 << "' y='" << y + 1 << "'>" << escape(s.label) << "</text>\n";
             }
         }
         out << "</svg>\n";
@@ -171,6 +236,66 @@ private:
         double x0 = 0, x1 = 0, y0 = 0, y1 = 0;
         std::string (*colour)(double) = diverging;
     };
+
+    // Pixels the chart's data occupies, for the legend to avoid: points, line vertices and points
+    // along each segment, bars, and `labels`.
+    int data_inside(const Box& b, const std::vector<Box>& labels) const {
+        int n = 0;
+        for (const auto& s : series_)
+            for (std::size_t i = 0; i < s.x.size(); ++i) {
+                const double x = px(s.x[i]), y = py(s.y[i]);
+                if (s.kind == Kind::bars) {
+                    const double bw = 0.35 * (px(1) - px(0)), base = py(logy_ ? ylo_ : std::max(0.0, ylo_));
+                    n += b.overlap({x - bw, std::min(y, base) - 14, x + bw, std::max(y, base)}) > 0;
+                    continue;
+                }
+                n += b.contains(x, y);
+                if (s.kind == Kind::line && i + 1 < s.x.size()) {
+                    const double x2 = px(s.x[i + 1]), y2 = py(s.y[i + 1]);
+                    const int steps = int(std::hypot(x2 - x, y2 - y) / 3) + 1;
+                    for (int k = 1; k < steps; ++k) n += b.contains(x + (x2 - x) * k / steps, y + (y2 - y) * k / steps);
+                }
+            }
+        for (const Box& l : labels) n += b.overlap(l) > 0;
+        return n;
+    }
+    int legend_rows() const {
+        int n = 0;
+        for (const auto& s : series_) n += !s.label.empty();
+        return n;
+    }
+    double legend_width() const {
+        std::size_t widest = 0;
+        for (const auto& s : series_) widest = std::max(widest, s.label.size());
+        return 34 + 7.0 * double(widest);
+    }
+    // The legend's candidate spots: the plot's four inner corners, top right first.
+    std::vector<Box> legend_spots() const {
+        const double w = legend_width(), h = 18.0 * legend_rows() + 8, x0 = left_ + 8, x1 = w_ - right_ - 8,
+                     y0 = top_ + 8, y1 = h_ - bottom_ - 8;
+        return {{x1 - w, y0, x1, y0 + h}, {x0, y0, x0 + w, y0 + h}, {x1 - w, y1 - h, x1, y1}, {x0, y1 - h, x0 + w, y1}};
+    }
+    // True when every corner of the plot holds data: the legend then goes beside the plot.
+    bool legend_needs_room() const {
+        if (legend_rows() == 0) return false;
+        std::vector<std::pair<double, double>> points;
+        std::vector<std::string> texts;
+        for (const auto& s : series_)
+            for (std::size_t i = 0; i < s.text.size() && i < s.x.size(); ++i)
+                points.emplace_back(px(s.x[i]), py(s.y[i])), texts.push_back(s.text[i]);
+        const std::vector<Box> labels = place_labels(points, texts, {left_, top_, w_ - right_, h_ - bottom_});
+        for (const Box& b : legend_spots())
+            if (data_inside(b, labels) == 0) return false;
+        return true;
+    }
+    // The legend's box: the first corner free of data, else beside the plot (room made by write()).
+    Box place_legend(const std::vector<Box>& labels) const {
+        if (legend_rows() == 0) return {};
+        for (const Box& b : legend_spots())
+            if (data_inside(b, labels) == 0) return b;
+        const double w = legend_width(), x0 = w_ - w - 8;
+        return {x0, top_, x0 + w, top_ + 18.0 * legend_rows() + 8};
+    }
 
     double ty(double y) const { return logy_ ? std::log10(y) : y; }
     double px(double x) const { return left_ + (x - xlo_) / (xhi_ - xlo_) * (w_ - left_ - right_); }
