@@ -33,14 +33,10 @@ int main(int argc, char** argv) {
             Rng test_rng(99);
             task.batch(sequences, test_rng, ids, targets);
             const auto& logits = model.forward(ids, L);
-            int correct = 0, total = 0;
+            std::vector<int> answers, answer_targets;  // the columns after the separator
             for (int c = 0; c < int(ids.size()); ++c)
-                if (task.is_answer(c % L)) {
-                    Eigen::Index best;
-                    logits.col(c).maxCoeff(&best);
-                    correct += int(best) == targets[std::size_t(c)], ++total;
-                }
-            return double(correct) / total;
+                if (task.is_answer(c % L)) answers.push_back(c), answer_targets.push_back(targets[std::size_t(c)]);
+            return neuronka::accuracy(logits(Eigen::all, answers), answer_targets);
         };
         std::printf("task: reverse %d digits, e.g. 3 1 4 1 5 9 | 9 5 1 4 1 3;  model: %zu parameters, 1 layer, 2 heads\n",
                     task.digits, Model::parameter_count);

@@ -39,7 +39,6 @@ struct Row {
 // Mean −log p(next) over every position of a stream, given a function filling logits for a span.
 template <class Logits>
 double stream_nll(const Stream& s, int context, Logits&& logits_for) {
-    SoftmaxCrossEntropy<float, V> ce;
     double total = 0;
     long count = 0;
     const int chunk = 4096;
@@ -47,7 +46,7 @@ double stream_nll(const Stream& s, int context, Logits&& logits_for) {
         const std::size_t end = std::min(s.size() - 1, start + chunk);
         const Batch<float, V>& z = logits_for(start, end, context);  // column i: prediction for s[start + i + 1]
         std::span<const int> targets(s.data() + start + 1, end - start);
-        total += double(ce.forward(z, targets)) * double(end - start);
+        total += mean_nll(z, targets) * double(end - start);
         count += long(end - start);
     }
     return total / double(count);
@@ -74,14 +73,13 @@ std::string sample_words(int n, const std::function<int(const std::vector<int>&)
 // of context (non-overlapping windows, so the first positions of each window see fewer).
 template <class Model>
 double window_nll(Model& model, const Stream& s, int C) {
-    SoftmaxCrossEntropy<float, V> ce;
     const TokenWindows windows(s, C);
     double total = 0;
     long count = 0;
     for (std::size_t k = 0; k < windows.count(); ++k) {
         const auto [ids, targets] = windows.window(k);
         const int len = int(ids.size());
-        total += double(ce.forward(model.forward(ids, len), targets)) * len;
+        total += mean_nll(model.forward(ids, len), targets) * len;
         count += len;
     }
     return total / double(count);

@@ -28,12 +28,6 @@ double train(Model& model, const Batch<float, 2>& x, const Batch<float, 1>& t, i
 }
 
 template <class Model>
-double accuracy(Model& model, const Batch<float, 2>& x, const Batch<float, 1>& t) {
-    const Batch<float, 1>& logits = model.forward(x);
-    return ((logits.array() > 0).cast<float>() == t.array()).cast<double>().mean();
-}
-
-template <class Model>
 void regions(Model& model, const Batch<float, 2>& x, const Batch<float, 1>& t, const std::string& title,
              const std::string& path) {
     const int grid = 80;
@@ -80,8 +74,8 @@ int main(int argc, char** argv) {
             std::printf("%-28s %10zu %8.4f %9.1f%%\n", name, parameters, loss, 100 * acc);
             page.row({name, std::to_string(parameters), report::format("%.4f", loss), report::format("%.1f %%", 100 * acc)});
         };
-        print("Neuron<float, 2>", decltype(neuron)::parameter_count, neuron_loss, accuracy(neuron, x, t));
-        print("MLP 2-16-16-1 tanh", decltype(mlp)::parameter_count, mlp_loss, accuracy(mlp, x, t));
+        print("Neuron<float, 2>", decltype(neuron)::parameter_count, neuron_loss, binary_accuracy(neuron.forward(x), t));
+        print("MLP 2-16-16-1 tanh", decltype(mlp)::parameter_count, mlp_loss, binary_accuracy(mlp.forward(x), t));
         regions(neuron, x, t, "One neuron: a straight boundary cannot split XOR", args.path("xor_neuron.svg"));
         regions(mlp, x, t, "MLP 2-16-16-1: a bent boundary can", args.path("xor_mlp.svg"));
         std::printf("wrote %s and %s\n", args.path("xor_neuron.svg").c_str(), args.path("xor_mlp.svg").c_str());

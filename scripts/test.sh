@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds every test with warnings as errors, runs them
-# with CTest, then builds and runs the unit tests again under AddressSanitizer and
-# UndefinedBehaviorSanitizer, the threads test under ThreadSanitizer, and fuzzes the checkpoint,
-# safetensors, CSV and IDX readers for 30 s each, two at a time (scripts/fuzz.sh). The tour page's browser test (tests/tour_page) needs
-# chromium, which it installs.
+# with CTest, builds the API reference with Doxygen (a warning is an error), then builds and runs
+# the unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer, the threads test
+# under ThreadSanitizer, and fuzzes the checkpoint, safetensors, CSV and IDX readers for 30 s each,
+# two at a time (scripts/fuzz.sh). The tour page's browser test (tests/tour_page) needs chromium,
+# which it installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${NEURONKA_JOBS:-2}
 
-scripts/deps.sh chromium fonts-dejavu-core parallel  # the browser renders the tour's page (test tour_page); a sweep runs under GNU parallel (sweep_parallel)
+scripts/deps.sh chromium fonts-dejavu-core parallel doxygen  # the browser renders the tour's page (test tour_page); a sweep runs under GNU parallel (sweep_parallel); the API reference
 
 echo "== neuronka tests (Release, -Wall -Wextra -Wpedantic -Werror) =="
 cmake -S . -B build/test -DCMAKE_BUILD_TYPE=Release -DNEURONKA_WERROR=ON \
       -DNEURONKA_BUILD_EXAMPLES=ON -DNEURONKA_BUILD_BENCH=OFF >/dev/null
 cmake --build build/test -j"$jobs"
 ctest --test-dir build/test -j"$jobs" --output-on-failure
+
+echo "== the API reference (Doxygen): every public class, function and member documented =="
+mkdir -p build/doxygen
+if ! doxygen docs/Doxyfile; then
+  echo "neuronka: the API reference has warnings (undocumented or badly documented public members):" >&2
+  cat build/doxygen/warnings.txt >&2
+  exit 1
+fi
+echo "build/doxygen/html/index.html: no warnings"
 
 echo "== neuronka tests under AddressSanitizer + UndefinedBehaviorSanitizer =="
 # -O0: the sanitizers see every access, and the build (most of this stage's time) is about twice as

@@ -46,6 +46,9 @@ TEST_CASE("accuracy and the confusion matrix count what the largest score says",
     const std::vector<int> labels = {1, 0, 2, 2, 0};
     CHECK(predicted_classes(scores) == std::vector<int>{1, 0, 2, 0, 0});
     CHECK(accuracy(scores, labels) == Approx(4.0 / 5));
+    // A selection of columns (as the examples pass their answer positions): columns 1 and 3.
+    CHECK(predicted_classes(scores(Eigen::all, Eigen::seqN(1, 2, 2))) == std::vector<int>{0, 0});
+    CHECK(accuracy(scores(Eigen::all, std::vector<int>{2, 3}), std::vector<int>{2, 2}) == Approx(0.5));
 
     ConfusionMatrix cm(3);
     cm.add(scores, labels);
@@ -81,6 +84,14 @@ TEST_CASE("mean NLL is the cross-entropy a model trains with; MSE is the squared
     MeanSquaredError<float, 2> mse;
     CHECK(mean_squared_error(y, t) == Approx(mse.forward(y, t)).epsilon(1e-5));
     CHECK_THROWS_WITH(mean_squared_error(y, logits.topRows(3)), Contains("mean_squared_error: target has 3 rows, expected 2"));
+
+    // Binary accuracy: a logit above 0 says 1, a target above 0.5 is 1.
+    Eigen::MatrixXf z(1, 5), targets(1, 5);
+    z << 2.0f, -0.5f, 0.1f, -3.0f, 0.0f;
+    targets << 1, 0, 0, 0, 1;  // right, right, wrong, right, wrong (0 is not above 0)
+    CHECK(binary_accuracy(z, targets) == Approx(0.6));
+    CHECK(binary_accuracy(z, (z.array() > 0).cast<float>().matrix()) == 1.0);
+    CHECK_THROWS_WITH(binary_accuracy(z, targets.leftCols(4)), Contains("binary_accuracy: targets has 4 columns, expected 5"));
 }
 
 TEST_CASE("Student's t: the closed forms at 1 and 2 degrees of freedom, the normal far out, and its inverse", "[experiment]") {

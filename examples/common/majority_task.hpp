@@ -77,13 +77,9 @@ struct MajorityTrainer {
         std::vector<int> test_ids, test_targets;
         task.batch(sequences, test_rng, test_ids, test_targets);
         const auto& logits = model.forward(test_ids, task.length);
-        int correct = 0;
-        for (int b = 0; b < sequences; ++b) {
-            Eigen::Index best;
-            logits.col(b * task.length).maxCoeff(&best);
-            correct += int(best) == test_targets[std::size_t(b * task.length)];
-        }
-        return double(correct) / sequences;
+        std::vector<int> first_targets;  // the answer is read at each sequence's first token
+        for (int b = 0; b < sequences; ++b) first_targets.push_back(test_targets[std::size_t(b * task.length)]);
+        return neuronka::accuracy(logits(Eigen::all, Eigen::seqN(0, sequences, task.length)), first_targets);
     }
 };
 

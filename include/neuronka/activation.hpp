@@ -48,8 +48,10 @@ void activation_backward(const Scalar* x, const Scalar* y, const Scalar* dy, Sca
 
 /// y = x
 struct Identity {
-    static constexpr const char* name = "Identity";
+    static constexpr const char* name = "Identity";  ///< the name shown in summaries and messages
+    /// The activation: y = f(x), element by element.
     template <class X> static auto f(const X& x) { return x; }
+    /// Its derivative dy/dx, from x and y = f(x).
     template <class X, class Y> static auto df(const X& x, const Y&) {
         return x.unaryExpr([](typename X::Scalar) { return typename X::Scalar(1); });
     }
@@ -59,15 +61,19 @@ struct Identity {
 /// (an image channel-major, as PyTorch flattens (C, H, W)), so it changes nothing but keeps a
 /// Sequential's indices, and so its tensor names, equal to the nn.Sequential's (docs/interop.md).
 struct Flatten {
-    static constexpr const char* name = "Flatten";
+    static constexpr const char* name = "Flatten";  ///< the name shown in summaries and messages
+    /// The activation: y = f(x), element by element.
     template <class X> static auto f(const X& x) { return x; }
+    /// Its derivative dy/dx, from x and y = f(x).
     template <class X, class Y> static auto df(const X& x, const Y& y) { return Identity::df(x, y); }
 };
 
 /// y = max(x, 0); dy/dx = 1 where x > 0, else 0
 struct ReLU {
-    static constexpr const char* name = "ReLU";
+    static constexpr const char* name = "ReLU";  ///< the name shown in summaries and messages
+    /// The activation: y = f(x), element by element.
     template <class X> static auto f(const X& x) { return x.max(0); }
+    /// Its derivative dy/dx, from x and y = f(x).
     template <class X, class Y> static auto df(const X& x, const Y&) {
         using Scalar = typename X::Scalar;
         return (x > Scalar(0)).template cast<Scalar>();
@@ -76,27 +82,33 @@ struct ReLU {
 
 /// y = tanh(x); dy/dx = 1 - y²
 struct Tanh {
-    static constexpr const char* name = "Tanh";
+    static constexpr const char* name = "Tanh";  ///< the name shown in summaries and messages
+    /// The activation: y = f(x), element by element.
     template <class X> static auto f(const X& x) { return x.tanh(); }
+    /// Its derivative dy/dx, from x and y = f(x).
     template <class X, class Y> static auto df(const X&, const Y& y) { return 1 - y.square(); }
 };
 
 /// y = 1 / (1 + e^(-x)); dy/dx = y (1 - y)
 struct Sigmoid {
-    static constexpr const char* name = "Sigmoid";
+    static constexpr const char* name = "Sigmoid";  ///< the name shown in summaries and messages
+    /// The activation: y = f(x), element by element.
     template <class X> static auto f(const X& x) { return x.logistic(); }
+    /// Its derivative dy/dx, from x and y = f(x).
     template <class X, class Y> static auto df(const X&, const Y& y) { return y * (1 - y); }
 };
 
 /// y = ½ x (1 + tanh(u)), u = √(2/π) (x + 0.044715 x³)
 /// dy/dx = ½ (1 + tanh u) + ½ x (1 - tanh² u) √(2/π) (1 + 3 · 0.044715 x²)
 struct GELU {
-    static constexpr const char* name = "GELU";
+    static constexpr const char* name = "GELU";  ///< the name shown in summaries and messages
+    /// The activation: y = f(x), element by element.
     template <class X> static auto f(const X& x) {
         using Scalar = typename X::Scalar;
         const Scalar c = Scalar(std::numbers::sqrt2 * std::numbers::inv_sqrtpi), k = Scalar(0.044715);
         return Scalar(0.5) * x * (1 + (c * (x + k * x.cube())).tanh());
     }
+    /// Its derivative dy/dx, from x and y = f(x).
     template <class X, class Y> static auto df(const X& x, const Y&) {
         using Scalar = typename X::Scalar;
         const Scalar c = Scalar(std::numbers::sqrt2 * std::numbers::inv_sqrtpi), k = Scalar(0.044715);
@@ -109,17 +121,23 @@ struct GELU {
 template <class Scalar, int D, class Fn>
 struct Activation {
     static_assert(D > 0, "Activation<Scalar, D, Fn>: D must be positive");
-    using scalar_type = Scalar;
-    static constexpr int in_size = D;
-    static constexpr int out_size = D;
-    static constexpr std::size_t parameter_count = 0;
-    static constexpr std::size_t parameter_tensors = 0;
+    using scalar_type = Scalar;  ///< the scalar type: float or double
+    static constexpr int in_size = D;  ///< In: features of one input sample (column)
+    static constexpr int out_size = D;  ///< Out: features of one output sample (column)
+    static constexpr std::size_t parameter_count = 0;  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_tensors = 0;  ///< parameter tensors visit_parameters() shows
 
+    /// No parameters: the seed is accepted as every layer's constructor takes one.
     explicit Activation(std::uint64_t = 0) {}
+    /// FLOPs and memory for a batch of `B` samples (docs/layer-concept.md).
     static constexpr Cost cost(int = 1) { return {0, 0, 0, 2.0 * D * sizeof(Scalar)}; }  // y and dx
+    /// The name with its sizes, as summaries and messages print it.
     static std::string name() { return std::string(Fn::name) + "<N=" + std::to_string(D) + ">"; }
+    /// No parameters: nothing to initialise.
     void init(Rng&) {}
+    /// No parameters: no gradients.
     void zero_grad() {}
+    /// No parameters: `f` is never called.
     template <class F> void visit_parameters(F&&) {}
 
     /// x: D × B  →  y: D × B
@@ -130,7 +148,7 @@ struct Activation {
 
     /// The buffer of one caller of predict().
     struct Workspace {
-        Batch<Scalar, D> y;  // D × B
+        Batch<Scalar, D> y;  ///< the output, as forward computes it: D × B
     };
     /// x: D × B  →  y: D × B in `ws`; safe to call from many threads at once (see Dense::predict).
     template <class Derived>
@@ -163,6 +181,7 @@ struct Activation {
         return dx_;
     }
 
+    /// The output of the last forward.
     const Batch<Scalar, D>& output() const { return y_; }
 
 private:
@@ -193,7 +212,7 @@ private:
 template <class Fn, class Scalar, int In>
     requires requires { Fn::name; Fn::f(Eigen::Array<Scalar, 1, 1>{}); }
 struct bind_layer<Fn, Scalar, In> {
-    using type = Activation<Scalar, In, Fn>;
+    using type = Activation<Scalar, In, Fn>;  ///< the concrete layer
 };
 
 }  // namespace neuronka

@@ -35,15 +35,19 @@ struct AdamWOptions {
 template <class Scalar>
 class AdamW {
 public:
-    using Array = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
+    using Array = Eigen::Array<Scalar, Eigen::Dynamic, 1>;  ///< one parameter's moments, flattened
+    /// An optimiser with `options`; invalid options throw, naming the option.
     explicit AdamW(AdamWOptions<Scalar> options = {}) : opt_(options) { validate(); }
 
+    /// The options in use.
     const AdamWOptions<Scalar>& options() const { return opt_; }
+    /// Changes the learning rate (for schedules); other options stay.
     void set_learning_rate(Scalar lr) {
         opt_.learning_rate = lr;
         validate();
     }
 
+    /// One update of every parameter of `model` from its accumulated gradients.
     template <class Model>
     void step(Model& model) {
         ++t_;
@@ -77,11 +81,14 @@ public:
     std::size_t steps() const { return t_; }
     /// Optimiser state, for checkpoints: moments per parameter in visiting order, and the step count.
     std::vector<Array>& first_moments() { return m_; }
+    /// The second moments, as first_moments().
     std::vector<Array>& second_moments() { return v_; }
+    /// Sets the step count (when a checkpoint is loaded).
     void set_steps(std::size_t t) { t_ = t; }
 
     /// For checkpoints: the optimiser's name and its state, as groups of one array per parameter.
     static constexpr const char* kind = "AdamW";
+    /// Calls `f` on each group of state arrays (first, then second moments).
     template <class F>
     void visit_state(F&& f) {
         f(m_), f(v_);
@@ -129,10 +136,14 @@ double clip_gradient_norm(Model& model, double max_norm) {
 /// Linear warm-up from 0 to `peak` over `warmup` steps, then cosine decay to `floor` at `total`
 /// steps (and `floor` after). `constant(lr)` keeps one rate.
 struct LearningRateSchedule {
-    double peak = 1e-3, floor = 0;
-    long warmup = 0, total = 0;  // total = 0: constant
+    double peak = 1e-3;  ///< the rate after warm-up
+    double floor = 0;    ///< the rate at `total` steps and after
+    long warmup = 0;     ///< steps of linear warm-up
+    long total = 0;      ///< steps of the whole schedule (0: a constant rate)
 
+    /// The rate `lr` at every step.
     static LearningRateSchedule constant(double lr) { return {lr, lr, 0, 0}; }
+    /// Warm-up to `peak` over `warmup` steps, cosine decay to `floor` at `total`; bad values throw.
     static LearningRateSchedule warmup_cosine(double peak, long warmup, long total, double floor = 0) {
         if (!(peak > 0) || warmup < 0 || total <= warmup || floor < 0 || floor > peak)
             throw std::invalid_argument("LearningRateSchedule::warmup_cosine: expected peak > 0, 0 <= warmup < total, "

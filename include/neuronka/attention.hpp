@@ -32,16 +32,22 @@ template <class Scalar, int Dim, int Heads>
 struct Attention {
     static_assert(Dim > 0 && Heads > 0 && Dim % Heads == 0,
                   "Attention<Scalar, Dim, Heads>: Dim must be a positive multiple of Heads");
-    using scalar_type = Scalar;
-    static constexpr int in_size = Dim, out_size = Dim, heads = Heads, head_size = Dim / Heads;
-    using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+    using scalar_type = Scalar;  ///< the scalar type: float or double
+    static constexpr int in_size = Dim;           ///< In: features of one token (column)
+    static constexpr int out_size = Dim;          ///< Out: the same
+    static constexpr int heads = Heads;           ///< H, attention heads
+    static constexpr int head_size = Dim / Heads; ///< hd, features per head
+    using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;  ///< a dynamic matrix
 
-    Dense<Scalar, Dim, 3 * Dim> qkv;  // rows [0, D) queries, [D, 2D) keys, [2D, 3D) values; head h owns hd rows of each
-    Dense<Scalar, Dim, Dim> proj;
-    bool causal = true;
-    static constexpr std::size_t parameter_count = decltype(qkv)::parameter_count + decltype(proj)::parameter_count;
-    static constexpr std::size_t parameter_tensors = 4;  // qkv W, b; proj W, b
+    /// Queries, keys and values in one product: rows [0, D) queries, [D, 2D) keys, [2D, 3D) values;
+    /// head h owns hd rows of each.
+    Dense<Scalar, Dim, 3 * Dim> qkv;
+    Dense<Scalar, Dim, Dim> proj;  ///< the output projection
+    bool causal = true;            ///< each token sees only itself and the tokens before it
+    static constexpr std::size_t parameter_count = decltype(qkv)::parameter_count + decltype(proj)::parameter_count;  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_tensors = 4;  ///< parameter tensors visit_parameters() shows: qkv W, b; proj W, b
 
+    /// Weights from `seed`; causal unless `is_causal` is false.
     explicit Attention(std::uint64_t seed = 0, bool is_causal = true) : causal(is_causal) {
         Rng rng(seed);
         init(rng);
@@ -53,9 +59,11 @@ struct Attention {
         return Dense<Scalar, Dim, 3 * Dim>::cost() + Dense<Scalar, Dim, Dim>::cost() +
                Cost{0, 4 * T_ * Dim, 8 * T_ * Dim, (Heads * T_ + 4.0 * Dim) * sizeof(Scalar)};
     }
+    /// The name with its sizes, as summaries and messages print it.
     static std::string name() {
         return "Attention<Dim=" + std::to_string(Dim) + ",Heads=" + std::to_string(Heads) + ">";
     }
+    /// Re-initialises the parameters from `rng`.
     void init(Rng& rng) {
         qkv.init(rng);
         proj.init(rng);
@@ -73,10 +81,10 @@ struct Attention {
 
     /// The buffers of one caller of predict().
     struct Workspace {
-        typename Dense<Scalar, Dim, 3 * Dim>::Workspace qkv;
-        typename Dense<Scalar, Dim, Dim>::Workspace proj;
-        Matrix P;              // T × (T·H·B)
-        Batch<Scalar, Dim> O;  // D × (T·B)
+        typename Dense<Scalar, Dim, 3 * Dim>::Workspace qkv;  ///< the qkv product's buffers
+        typename Dense<Scalar, Dim, Dim>::Workspace proj;     ///< the projection's
+        Matrix P;              ///< the attention probabilities, T × (T·H·B)
+        Batch<Scalar, Dim> O;  ///< the heads' outputs before the projection, D × (T·B)
     };
     /// x: D × (T·B), seq_len: T  →  y: D × (T·B) in `ws`, as forward; reads the weights only, so
     /// threads may predict with one layer at once, each with its own Workspace.
@@ -207,13 +215,17 @@ public:
                                         " sequences, " + std::to_string(Heads) + " heads). Hint: call forward first");
         return P_.block(0, (b * Heads + h) * T_, T_, T_).transpose();
     }
+    /// T of the last forward.
     int sequence_length() const { return T_; }
 
+    /// The output of the last forward.
     const Batch<Scalar, Dim>& output() const { return proj.output(); }
+    /// Gradients read as zero from now on; the next backward writes them instead of adding.
     void zero_grad() {
         qkv.zero_grad();
         proj.zero_grad();
     }
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
     template <class F>
     void visit_parameters(F&& f) {
         qkv.visit_parameters(f);

@@ -15,17 +15,24 @@ namespace neuronka::compute {
 /// attention width is taken as d_model (as in Kaplan et al.'s counts), so the number of heads
 /// changes no count; GPT-3's own table lists shapes where heads × d_head differs from d_model.
 struct TransformerShape {
-    double layers = 0, d_model = 0, heads = 0, context = 0, vocab = 0;
+    double layers = 0;         ///< transformer blocks
+    double d_model = 0;        ///< model width
+    double heads = 0;          ///< attention heads
+    double context = 0;        ///< context length in tokens
+    double vocab = 0;          ///< vocabulary size
     double d_ff = 0;           ///< MLP width; 0 means 4 · d_model
     bool tied_head = true;     ///< the output layer reuses the token embedding (GPT-2/3); false adds vocab · d_model
+    /// The MLP width used: d_ff, or 4 · d_model when d_ff is 0.
     double ff() const { return d_ff > 0 ? d_ff : 4 * d_model; }
 };
 
+/// Throws std::invalid_argument naming `what` unless `v` is finite and > 0.
 inline void check_positive(const char* what, double v) {
     if (!(v > 0) || !std::isfinite(v))
         throw std::invalid_argument(std::string("compute: ") + what + " is " + detail::format_value(v) + ", expected a finite value > 0");
 }
 
+/// Throws std::invalid_argument naming the field unless every size of `s` is positive (d_ff: >= 0).
 inline void validate(const TransformerShape& s) {
     check_positive("layers", s.layers), check_positive("d_model", s.d_model), check_positive("heads", s.heads);
     check_positive("context", s.context), check_positive("vocab", s.vocab);
@@ -59,6 +66,7 @@ inline double training_flops(double parameters, double tokens, const Transformer
 
 /// One petaFLOP/s-day: 10^15 FLOP/s for 86,400 s.
 inline constexpr double pf_day = 1e15 * 86400;
+/// `flops` in petaFLOP/s-days.
 inline double pf_days(double flops) { return flops / pf_day; }
 
 /// Wall-clock seconds to do `flops` on hardware with `peak` FLOP/s used at `utilisation` (0, 1].
@@ -71,14 +79,19 @@ inline double seconds(double flops, double peak, double utilisation = 1) {
 
 /// A machine to train on; `source` says where the figure comes from.
 struct Machine {
-    const char* name;
-    double peak_flops;
-    const char* source;
+    const char* name;  ///< the name shown in summaries and messages
+    double peak_flops;  ///< FLOP/s at full utilisation
+    const char* source; ///< where the figure comes from
 };
+/// The lecture's low-end gaming PC: 100 GFLOPS.
 inline constexpr Machine gaming_pc_low{"gaming PC, low end (100 GFLOPS)", 1e11, "the lecture: 100 gigaFLOPS"};
+/// The lecture's high-end gaming PC: 10 TFLOPS.
 inline constexpr Machine gaming_pc_high{"gaming PC, high end (10 TFLOPS)", 1e13, "the lecture: 10 teraFLOPS"};
+/// LUMI at its peak, as the lecture quotes it.
 inline constexpr Machine lumi_peak{"LUMI, peak (531 PFLOPS)", 531e15, "the lecture: LUMI 531 petaFLOPS (Rpeak)"};
+/// LUMI as measured by HPL (TOP500 Rmax).
 inline constexpr Machine lumi_hpl{"LUMI, measured HPL (379.7 PFLOPS)", 379.7e15, "TOP500 list, LUMI Rmax 379.7 PFLOPS"};
+/// One NVIDIA V100, the GPU GPT-3 was trained on.
 inline constexpr Machine v100{"NVIDIA V100 (125 TFLOPS)", 125e12, "NVIDIA V100 datasheet: 125 TFLOPS mixed-precision tensor"};
 
 /// Bytes to train: parameters + gradients + optimiser state, each of `bytes_per_value`
@@ -102,6 +115,8 @@ inline double co2_tonnes(double kwh, double kg_per_kwh) { return kwh * kg_per_kw
 inline double water_litres(double kwh, double litres_per_kwh) { return kwh * litres_per_kwh; }
 
 /// The lecture's household: 3,500 kWh of electricity and 32,000 L of water a year.
-inline constexpr double household_kwh_per_year = 3500, household_litres_per_year = 32000;
+inline constexpr double household_kwh_per_year = 3500;
+/// The lecture's household: 32,000 L of water a year.
+inline constexpr double household_litres_per_year = 32000;
 
 }  // namespace neuronka::compute

@@ -37,7 +37,7 @@ struct Conv2D {
                   "must be at least Kernel)");
     static_assert(Padding < Kernel, "Conv2D: Padding must be smaller than Kernel (a window would see only padding)");
 
-    using scalar_type = Scalar;
+    using scalar_type = Scalar;  ///< the scalar type: float or double
     static constexpr int out_height = (Height + 2 * Padding - Kernel) / Stride + 1;  ///< OH
     static constexpr int out_width = (Width + 2 * Padding - Kernel) / Stride + 1;    ///< OW
     static constexpr int positions = out_height * out_width;                        ///< Q
@@ -45,15 +45,16 @@ struct Conv2D {
     /// With set_threads, a batch's images are spread over the threads in slices of at least this
     /// many (each slice copies at least 32 K values in im2col).
     static constexpr long images_per_task = std::max<long>(1, (1L << 15) / (long(positions) * patch));
-    static constexpr int in_size = InChannels * Height * Width;
-    static constexpr int out_size = OutChannels * positions;
-    static constexpr std::size_t parameter_count = std::size_t(OutChannels) * patch + OutChannels;
-    static constexpr std::size_t parameter_tensors = 2;  // W, b
+    static constexpr int in_size = InChannels * Height * Width;  ///< In: features of one input sample (column)
+    static constexpr int out_size = OutChannels * positions;  ///< Out: features of one output sample (column)
+    static constexpr std::size_t parameter_count = std::size_t(OutChannels) * patch + OutChannels;  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_tensors = 2;  ///< parameter tensors visit_parameters() shows: W, b
 
     /// Cout × CKK: row o is filter o, column c·K·K + kh·K + kw (PyTorch's weight (Cout, Cin, K, K)).
     Eigen::Matrix<Scalar, OutChannels, Eigen::Dynamic> W;
-    Vector<Scalar, OutChannels> b;  // Cout
+    Vector<Scalar, OutChannels> b;  ///< the biases, Cout
 
+    /// He-uniform filters and zero biases from `seed` (see init()).
     explicit Conv2D(std::uint64_t seed = 0) : W(OutChannels, patch), dW_(OutChannels, patch) {
         Rng rng(seed);
         init(rng);
@@ -67,6 +68,7 @@ struct Conv2D {
                 (2.0 * positions * patch + double(positions) * OutChannels + out_size + in_size) * sizeof(Scalar)};
     }
 
+    /// The name with its sizes, as summaries and messages print it.
     static std::string name() {
         return "Conv2D<In=" + std::to_string(InChannels) + ",Out=" + std::to_string(OutChannels) +
                ",K=" + std::to_string(Kernel) + ",H=" + std::to_string(Height) + ",W=" + std::to_string(Width) +
@@ -86,12 +88,13 @@ struct Conv2D {
         return convolve(x, patches_, gemm_out_, y_, fwd_, "forward");
     }
 
-    using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+    using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;  ///< a dynamic matrix
     /// The buffers of one caller of predict().
     struct Workspace {
-        Matrix patches, gemm_out;    // (Q·B) × CKK, (Q·B) × Cout
-        Batch<Scalar, out_size> y;  // (Cout·Q) × B
-        detail::Gemm<Scalar> gemm;
+        Matrix patches;   ///< the im2col patches, (Q·B) × CKK
+        Matrix gemm_out;  ///< the product, (Q·B) × Cout
+        Batch<Scalar, out_size> y;  ///< the output, as forward computes it: (Cout·Q) × B
+        detail::Gemm<Scalar> gemm;  ///< the product's workspace
     };
     /// x: (Cin·H·W) × B  →  y: (Cout·OH·OW) × B in `ws`, as forward computes it; reads the
     /// parameters only, so threads may predict with one layer at once, each with its own Workspace.
@@ -126,14 +129,17 @@ struct Conv2D {
         db_ += gemm_out_.colwise().sum().transpose();         // db += Σ_{n, q} dY
     }
 
+    /// The output of the last forward.
     const Batch<Scalar, out_size>& output() const { return y_; }
     /// Bytes of the buffers that grow with the batch, as they are now: after a training step at
     /// batch B, B · cost().activation_bytes (a test holds the two to each other).
     std::size_t buffer_bytes() const {
         return sizeof(Scalar) * std::size_t(patches_.size() + dpatches_.size() + gemm_out_.size() + y_.size() + dx_.size());
     }
+    /// Gradients read as zero from now on; the next backward writes them instead of adding.
     void zero_grad() { grad_zero_ = true; }
 
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
     template <class F>
     void visit_parameters(F&& f) {
         materialise_grad();

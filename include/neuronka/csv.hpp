@@ -40,11 +40,11 @@ enum class CsvLabel {
 
 /// How read_csv() reads a file.
 struct CsvOptions {
-    char delimiter = ',';
-    CsvHeader header = CsvHeader::detect;
+    char delimiter = ',';                ///< between cells (not a quote or a line break)
+    CsvHeader header = CsvHeader::detect;  ///< whether the first line names the columns
     std::string label = {};              ///< the label column by its name in the header, or
     int label_index = -1;                ///< by its 0-based index; with neither, the last column
-    CsvLabel label_kind = CsvLabel::classes;
+    CsvLabel label_kind = CsvLabel::classes;  ///< what the label column holds
     int classes = 0;                     ///< class indices must be below this (0: the largest + 1)
     std::size_t max_bytes = std::size_t(1) << 30;  ///< larger files are refused before reading
 };

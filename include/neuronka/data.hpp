@@ -20,8 +20,10 @@ namespace neuronka {
 
 /// Images of an IDX file: `count` images of `rows × cols` bytes, image-major, row-major inside.
 struct IdxImages {
-    std::size_t count = 0, rows = 0, cols = 0;
-    std::vector<std::uint8_t> pixels;
+    std::size_t count = 0;  ///< images
+    std::size_t rows = 0;   ///< pixel rows of each
+    std::size_t cols = 0;   ///< pixel columns of each
+    std::vector<std::uint8_t> pixels;  ///< count × rows × cols bytes, image after image, row-major
 };
 
 namespace detail {

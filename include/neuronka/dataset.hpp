@@ -35,7 +35,7 @@ public:
 /// [0, classes) for classification, `targets` T × N values for regression (either may be empty).
 template <class Scalar, int Features>
 struct Dataset {
-    using Targets = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+    using Targets = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;  ///< the type of `targets`
 
     Batch<Scalar, Features> x{Features, 0};  ///< Features × N
     std::vector<int> labels;                 ///< N class indices, or empty
@@ -45,7 +45,9 @@ struct Dataset {
 
     /// Number of samples N.
     std::size_t size() const { return std::size_t(x.cols()); }
+    /// Whether the samples have class labels.
     bool has_labels() const { return !labels.empty(); }
+    /// Whether the samples have regression targets.
     bool has_targets() const { return targets.size() != 0; }
 
     /// Throws DataError unless labels and targets cover every sample and every label is in range.
@@ -121,7 +123,7 @@ enum class Remainder {
 template <class Scalar, int Features>
 class Batches {
 public:
-    using Data = Dataset<Scalar, Features>;
+    using Data = Dataset<Scalar, Features>;  ///< the data set batched
 
     /// `batch_size` samples per batch; `shuffle`: a new order every epoch drawn from `seed` (else
     /// the data set's order every epoch).
@@ -181,6 +183,7 @@ public:
     std::size_t samples_per_epoch() const {
         return std::min(count_ * B_, data_->size());
     }
+    /// Samples per full batch.
     int batch_size() const { return int(B_); }
 
 private:

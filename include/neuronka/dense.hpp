@@ -23,16 +23,17 @@ struct Dense {
                                      "or no outputs has nothing to compute)");
     static_assert(std::is_floating_point_v<Scalar>, "Dense<Scalar, In, Out>: Scalar must be float or double");
 
-    using scalar_type = Scalar;
-    static constexpr int in_size = In;
-    static constexpr int out_size = Out;
-    static constexpr std::size_t parameter_count = std::size_t(In) * Out + Out;
-    static constexpr std::size_t parameter_tensors = 2;  // W, b
-    static constexpr bool small = In * Out <= 256;       // W fits in registers/L1: unrolled products
+    using scalar_type = Scalar;  ///< the scalar type: float or double
+    static constexpr int in_size = In;  ///< In: features of one input sample (column)
+    static constexpr int out_size = Out;  ///< Out: features of one output sample (column)
+    static constexpr std::size_t parameter_count = std::size_t(In) * Out + Out;  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_tensors = 2;  ///< parameter tensors visit_parameters() shows: W, b
+    static constexpr bool small = In * Out <= 256;       ///< W fits in registers or L1 (In·Out ≤ 256): unrolled products, no blocked-GEMM workspace
 
-    detail::Storage<Scalar, Out, In> W;  // Out × In
-    Vector<Scalar, Out> b;                // Out
+    detail::Storage<Scalar, Out, In> W;  ///< the weights, Out × In
+    Vector<Scalar, Out> b;                ///< the biases, Out
 
+    /// He-uniform weights and zero biases from `seed` (see init()).
     explicit Dense(std::uint64_t seed = 0) : W(Out, In), dW_(Out, In) {
         Rng rng(seed);
         init(rng);
@@ -43,6 +44,7 @@ struct Dense {
         return {double(parameter_count), 2.0 * In * Out, 4.0 * In * Out, double(In + Out) * sizeof(Scalar)};
     }
 
+    /// The name with its sizes, as summaries and messages print it.
     static std::string name() { return "Dense<In=" + std::to_string(In) + ",Out=" + std::to_string(Out) + ">"; }
 
     /// Draws W with `scheme`, sets b to zero and clears the gradients.
@@ -60,8 +62,8 @@ struct Dense {
 
     /// The buffers of one caller of predict().
     struct Workspace {
-        Batch<Scalar, Out> y;  // Out × B
-        detail::Gemm<Scalar, small> gemm;
+        Batch<Scalar, Out> y;  ///< the output, as forward computes it: Out × B
+        detail::Gemm<Scalar, small> gemm;  ///< the product's workspace
     };
     /// x: In × B  →  y: Out × B in `ws`, as forward computes it. Reads the parameters only, so any
     /// number of threads may predict with one layer at once, each with its own Workspace.
@@ -111,15 +113,18 @@ struct Dense {
     /// True from zero_grad() until the next backward: the gradients read as zero.
     bool gradients_are_zero() const { return grad_zero_; }
 
+    /// The output of the last forward.
     const Batch<Scalar, Out>& output() const { return y_; }
 
     /// The accumulated gradients d(loss)/dW (Out × In) and d(loss)/db (Out).
     const detail::Storage<Scalar, Out, In>& dW() { return materialise_grad(), dW_; }
+    /// The same for db.
     const Vector<Scalar, Out>& db() { return materialise_grad(), db_; }
 
     /// Gradients read as zero from now on; the next backward writes them instead of adding.
     void zero_grad() { grad_zero_ = true; }
 
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
     template <class F>
     void visit_parameters(F&& f) {
         materialise_grad();

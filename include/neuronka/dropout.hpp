@@ -25,24 +25,31 @@ struct DropoutLayer {
     static_assert(D > 0, "DropoutLayer<Scalar, D, Num, Den>: D must be positive");
     static_assert(Den > 0 && Num >= 0 && Num < Den,
                   "Dropout<Num, Den>: the probability of dropping a value is Num / Den, 0 <= Num < Den");
-    static constexpr double P = double(Num) / double(Den);
-    using scalar_type = Scalar;
-    static constexpr int in_size = D;
-    static constexpr int out_size = D;
-    static constexpr std::size_t parameter_count = 0;
-    static constexpr std::size_t parameter_tensors = 0;
-    static constexpr double probability = P;
+    static constexpr double P = double(Num) / double(Den);  ///< the probability of dropping a value
+    using scalar_type = Scalar;  ///< the scalar type: float or double
+    static constexpr int in_size = D;  ///< In: features of one input sample (column)
+    static constexpr int out_size = D;  ///< Out: features of one output sample (column)
+    static constexpr std::size_t parameter_count = 0;  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_tensors = 0;  ///< parameter tensors visit_parameters() shows
+    static constexpr double probability = P;  ///< the same, by name
 
+    /// Masks drawn from `seed`.
     explicit DropoutLayer(std::uint64_t seed = 0) : rng_(seed) {}
+    /// FLOPs and memory for a batch of `B` samples (docs/layer-concept.md).
     static constexpr Cost cost(int = 1) { return {0, 0, 0, 3.0 * D * sizeof(Scalar)}; }  // y, dx, the mask
+    /// The name with its sizes, as summaries and messages print it.
     static std::string name() { return "Dropout<P=" + detail::format_value(P) + ",D=" + std::to_string(D) + ">"; }
     /// Seeds the mask generator from the model's generator.
     void init(Rng& rng) { rng_ = Rng(rng.next_u64()); }
     /// Restarts the masks from `seed`.
     void seed(std::uint64_t seed) { rng_ = Rng(seed); }
+    /// Training drops values; evaluation passes everything through.
     void set_mode(Mode mode) { mode_ = mode; }
+    /// The current mode.
     Mode mode() const { return mode_; }
+    /// Gradients read as zero from now on; the next backward writes them instead of adding.
     void zero_grad() {}
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
     template <class F> void visit_parameters(F&&) {}
 
     /// x: D × B  →  y: D × B
@@ -60,7 +67,7 @@ struct DropoutLayer {
 
     /// The buffer of one caller of predict().
     struct Workspace {
-        Batch<Scalar, D> y;  // D × B
+        Batch<Scalar, D> y;  ///< the output, as forward computes it: D × B
     };
     /// x: D × B  →  y = x in `ws` (prediction is evaluation: nothing is dropped); thread-safe.
     template <class Derived>
@@ -78,6 +85,7 @@ struct DropoutLayer {
         return dx_;
     }
 
+    /// The output of the last forward.
     const Batch<Scalar, D>& output() const { return y_; }
     /// The mask of the last forward in training mode: 0 or 1 / (1 − P) per value.
     const Batch<Scalar, D>& mask() const { return mask_; }
@@ -98,9 +106,10 @@ struct Dropout {
                   "Dropout<Num, Den>: the probability of dropping a value is Num / Den, 0 <= Num < Den");
 };
 
+/// In a Sequential, `Dropout<Num, Den>` takes the scalar type and size of what comes before it.
 template <int Num, int Den, class Scalar, int In>
 struct bind_layer<Dropout<Num, Den>, Scalar, In> {
-    using type = DropoutLayer<Scalar, In, Num, Den>;
+    using type = DropoutLayer<Scalar, In, Num, Den>;  ///< the concrete layer
 };
 
 }  // namespace neuronka

@@ -16,21 +16,26 @@ namespace neuronka {
 template <class Scalar, int Vocab, int Dim>
 struct Embedding {
     static_assert(Vocab > 0 && Dim > 0, "Embedding<Scalar, Vocab, Dim>: Vocab and Dim must be positive");
-    using scalar_type = Scalar;
-    static constexpr int vocab_size = Vocab;
-    static constexpr int in_size = token_ids;  // its input is token ids, so it can only come first
-    static constexpr int out_size = Dim;
-    static constexpr std::size_t parameter_count = std::size_t(Vocab) * Dim;
-    static constexpr std::size_t parameter_tensors = 1;
+    using scalar_type = Scalar;  ///< the scalar type: float or double
+    static constexpr int vocab_size = Vocab;  ///< V, the number of token ids
+    static constexpr int in_size = token_ids;  ///< In: features of one input sample (column): its input is token ids, so it can only come first
+    static constexpr int out_size = Dim;  ///< Out: features of one output sample (column)
+    static constexpr std::size_t parameter_count = std::size_t(Vocab) * Dim;  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_tensors = 1;  ///< parameter tensors visit_parameters() shows
 
-    detail::Storage<Scalar, Dim, Vocab> E, dE;  // Dim × Vocab
+    detail::Storage<Scalar, Dim, Vocab> E;   ///< the vectors, Dim × Vocab: column t is token t's
+    detail::Storage<Scalar, Dim, Vocab> dE;  ///< their gradient
 
+    /// Vectors drawn from `seed` (see init()).
     explicit Embedding(std::uint64_t seed = 0) : E(Dim, Vocab), dE(Dim, Vocab) {
         Rng rng(seed);
         init(rng);
     }
+    /// FLOPs and memory for a batch of `B` samples (docs/layer-concept.md).
     static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, double(Dim) * sizeof(Scalar)}; }
+    /// The name with its sizes, as summaries and messages print it.
     static std::string name() { return "Embedding<Vocab=" + std::to_string(Vocab) + ",Dim=" + std::to_string(Dim) + ">"; }
+    /// Re-initialises the parameters from `rng`.
     void init(Rng& rng) {
         initialise(E, rng, Init::xavier);
         zero_grad();
@@ -41,7 +46,7 @@ struct Embedding {
 
     /// The buffer of one caller of predict().
     struct Workspace {
-        Batch<Scalar, Dim> y;  // Dim × (T·B)
+        Batch<Scalar, Dim> y;  ///< the output, as forward computes it: Dim × (T·B)
     };
     /// ids: T·B token ids  →  y: Dim × (T·B) in `ws`; reads E only, so threads may predict with one
     /// layer at once, each with its own Workspace.
@@ -59,8 +64,11 @@ struct Embedding {
         for (std::size_t i = 0; i < ids.size(); ++i) dE.col(ids[i]) += dy.col(Eigen::Index(i));
     }
 
+    /// The output of the last forward.
     const Batch<Scalar, Dim>& output() const { return y_; }
+    /// Gradients read as zero from now on; the next backward writes them instead of adding.
     void zero_grad() { dE.setZero(); }
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
     template <class F>
     void visit_parameters(F&& f) {
         f(detail::view("E", E, dE));
@@ -93,23 +101,28 @@ private:
 template <class Scalar, int Context, int Dim>
 struct PositionalEmbedding {
     static_assert(Context > 0 && Dim > 0, "PositionalEmbedding<Scalar, Context, Dim>: sizes must be positive");
-    using scalar_type = Scalar;
-    static constexpr int context = Context;
-    static constexpr int in_size = Dim, out_size = Dim;
-    static constexpr std::size_t parameter_count = std::size_t(Context) * Dim;
-    static constexpr std::size_t parameter_tensors = 1;
+    using scalar_type = Scalar;  ///< the scalar type: float or double
+    static constexpr int context = Context;  ///< the longest sequence
+    static constexpr int in_size = Dim;      ///< In: features of one token (column)
+    static constexpr int out_size = Dim;     ///< Out: the same
+    static constexpr std::size_t parameter_count = std::size_t(Context) * Dim;  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_tensors = 1;  ///< parameter tensors visit_parameters() shows
 
-    detail::Storage<Scalar, Dim, Context> P, dP;  // Dim × Context
+    detail::Storage<Scalar, Dim, Context> P;   ///< the position vectors, Dim × Context: column t is position t's
+    detail::Storage<Scalar, Dim, Context> dP;  ///< their gradient
 
+    /// Vectors drawn from `seed` (see init()).
     explicit PositionalEmbedding(std::uint64_t seed = 0) : P(Dim, Context), dP(Dim, Context) {
         Rng rng(seed);
         init(rng);
     }
     /// y and dx per token; no products.
     static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, 2.0 * Dim * sizeof(Scalar)}; }
+    /// The name with its sizes, as summaries and messages print it.
     static std::string name() {
         return "PositionalEmbedding<Context=" + std::to_string(Context) + ",Dim=" + std::to_string(Dim) + ">";
     }
+    /// Re-initialises the parameters from `rng`.
     void init(Rng& rng) {
         initialise(P, rng, Init::xavier);
         zero_grad();
@@ -125,7 +138,7 @@ struct PositionalEmbedding {
 
     /// The buffer of one caller of predict().
     struct Workspace {
-        Batch<Scalar, Dim> y;  // Dim × (T·B)
+        Batch<Scalar, Dim> y;  ///< the output, as forward computes it: Dim × (T·B)
     };
     /// x: Dim × (T·B), seq_len: T  →  y in `ws`, as forward; reads P only, so threads may predict
     /// with one layer at once, each with its own Workspace.
@@ -143,8 +156,11 @@ struct PositionalEmbedding {
         return dx_;
     }
 
+    /// The output of the last forward.
     const Batch<Scalar, Dim>& output() const { return y_; }
+    /// Gradients read as zero from now on; the next backward writes them instead of adding.
     void zero_grad() { dP.setZero(); }
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
     template <class F>
     void visit_parameters(F&& f) {
         f(detail::view("P", P, dP));

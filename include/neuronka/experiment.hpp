@@ -78,12 +78,13 @@ inline double student_t_quantile(double p, double dof) {
 
 /// Mean, spread and confidence interval of one configuration's results over its runs.
 struct Summary {
-    std::size_t runs = 0;
-    double mean = 0;
+    std::size_t runs = 0;   ///< how many results
+    double mean = 0;        ///< their mean
     double sd = 0;          ///< sample standard deviation (n − 1)
-    double ci_low = 0;      ///< the confidence interval of the mean (Student's t)
-    double ci_high = 0;
-    double confidence = 0.95;
+    double ci_low = 0;      ///< the confidence interval of the mean (Student's t): lower end
+    double ci_high = 0;     ///< upper end
+    double confidence = 0.95;  ///< the interval's confidence level
+    /// Half the interval's width: the ± of str().
     double half_width() const { return (ci_high - ci_low) / 2; }
     /// "0.8712 ± 0.0043 (95 % CI, 5 runs, sd 0.0035)"
     std::string str(int digits = 4) const {
@@ -133,17 +134,19 @@ enum class Pairing { independent, by_seed };
 /// What a comparison concludes at its significance level.
 enum class Verdict { first_higher, second_higher, no_difference };
 
+/// The verdict in words: "first higher", "second higher", "no significant difference".
 inline const char* to_string(Verdict v) {
     return v == Verdict::first_higher ? "first higher" : v == Verdict::second_higher ? "second higher" : "no significant difference";
 }
 
 /// The comparison of configuration A (first) with B (second).
 struct Comparison {
-    Summary a, b;
-    Pairing pairing = Pairing::independent;
+    Summary a;  ///< the first configuration's summary
+    Summary b;  ///< the second's
+    Pairing pairing = Pairing::independent;  ///< which test was used
     double difference = 0;  ///< mean(A) − mean(B)
-    double ci_low = 0;      ///< confidence interval of the difference
-    double ci_high = 0;
+    double ci_low = 0;      ///< confidence interval of the difference: lower end
+    double ci_high = 0;     ///< upper end
     double t = 0;           ///< the t statistic
     double dof = 0;         ///< degrees of freedom (Welch–Satterthwaite when independent)
     double p_value = 1;     ///< two-sided

@@ -80,6 +80,7 @@ inline void write_result(const std::string& path, const RunResult& r) {
 class Results {
 public:
     Results() = default;
+    /// The runs of a sweep; a (configuration, seed) present twice is an error naming both sources.
     explicit Results(std::vector<RunResult> runs) : runs_(std::move(runs)) {
         std::map<std::pair<std::string, std::uint64_t>, const RunResult*> seen;
         for (const RunResult& r : runs_) {
@@ -90,6 +91,7 @@ public:
         }
     }
 
+    /// Every run, in the order read.
     const std::vector<RunResult>& runs() const { return runs_; }
 
     /// The configurations, sorted.

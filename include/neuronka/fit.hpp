@@ -51,7 +51,7 @@ struct EpochRecord {
 
 /// What fit() measured, epoch by epoch.
 struct History {
-    std::vector<EpochRecord> epochs;
+    std::vector<EpochRecord> epochs;  ///< one record per epoch, in order
 
     /// The epoch with the lowest validation loss (the lowest training loss without validation); 0 if none.
     int best_epoch() const {
@@ -95,7 +95,7 @@ struct History {
 /// How fit() trains.
 struct FitOptions {
     int epochs = 10;                          ///< at most this many (a callback may stop earlier)
-    int batch_size = 32;
+    int batch_size = 32;                      ///< samples per step
     std::uint64_t seed = 1;                   ///< the batch order of every epoch
     double clip_norm = 0;                     ///< > 0: gradients clipped to this global L2 norm
     Remainder remainder = Remainder::drop;    ///< the last samples that do not fill a batch
@@ -105,10 +105,10 @@ struct FitOptions {
 /// history, and set `stop` to end training after the current epoch.
 template <class Model, class Optimizer>
 struct FitState {
-    Model& model;
-    Optimizer& optimizer;
-    const FitOptions& options;
-    History& history;
+    Model& model;                   ///< the model being trained
+    Optimizer& optimizer;           ///< its optimiser (a callback may change its learning rate)
+    const FitOptions& options;      ///< what fit() was given
+    History& history;               ///< the epochs so far
     int epoch = 0;                  ///< the current epoch, 1-based
     long step = 0;                  ///< optimiser steps taken before the current batch (0-based)
     std::size_t batch = 0;          ///< batches done in this epoch
@@ -129,6 +129,7 @@ double current_learning_rate(const Opt& opt) {
     else return NAN;
 }
 
+/// @cond internal
 // Calls each callback's hook if it has one.
 #define NEURONKA_FIT_HOOK(hook)                                                  \
     template <class State, class... C>                                           \
@@ -143,6 +144,7 @@ NEURONKA_FIT_HOOK(on_batch_end)
 NEURONKA_FIT_HOOK(on_epoch_end)
 NEURONKA_FIT_HOOK(on_fit_end)
 #undef NEURONKA_FIT_HOOK
+/// @endcond
 
 /// Correct predictions (largest score = label) in a batch.
 template <class Z>
@@ -284,7 +286,8 @@ History fit(Model& model, Loss& loss, Optimizer& optimizer, const Dataset<Scalar
 
 /// Sets the optimiser's learning rate before every step from a schedule of the step number.
 struct ScheduleLearningRate {
-    LearningRateSchedule schedule;
+    LearningRateSchedule schedule;  ///< the rate as a function of the step number
+    /// Sets the rate for step `s.step`.
     template <class S>
     void on_batch_begin(S& s) {
         s.optimizer.set_learning_rate(static_cast<decltype(s.optimizer.options().learning_rate)>(schedule(s.step)));
@@ -294,15 +297,17 @@ struct ScheduleLearningRate {
 /// Ends training when the validation loss (the training loss without validation) has not improved
 /// by more than `min_delta` for `patience` epochs.
 struct EarlyStopping {
-    int patience = 5;
-    double min_delta = 0;
+    int patience = 5;    ///< epochs without improvement before stopping
+    double min_delta = 0;  ///< a smaller decrease of the loss is no improvement
     int best_epoch = 0;  ///< filled in: the epoch with the best loss
-    double best = std::numeric_limits<double>::infinity();
+    double best = std::numeric_limits<double>::infinity();  ///< filled in: that loss
+    /// Checks the settings and forgets an earlier fit.
     template <class S>
     void on_fit_begin(S&) {
         if (patience < 1) throw std::invalid_argument("EarlyStopping: patience is " + std::to_string(patience) + ", expected >= 1");
         best_epoch = 0, best = std::numeric_limits<double>::infinity();
     }
+    /// Records an improvement, or stops after `patience` epochs without one.
     template <class S>
     void on_epoch_end(S& s) {
         const EpochRecord& e = s.history.epochs.back();
@@ -318,13 +323,15 @@ struct EarlyStopping {
 struct Checkpoints {
     std::string path;       ///< the latest model ("": none)
     std::string best_path;  ///< the best model so far ("": none)
-    int every = 1;
+    int every = 1;          ///< save `path` every this many epochs
     int best_epoch = 0;     ///< filled in: the epoch saved to best_path
+    /// Checks the settings and forgets an earlier fit.
     template <class S>
     void on_fit_begin(S&) {
         if (every < 1) throw std::invalid_argument("Checkpoints: every is " + std::to_string(every) + ", expected >= 1");
         best_epoch = 0;
     }
+    /// Saves the latest model when due, and the best one when this epoch is the best.
     template <class S>
     void on_epoch_end(S& s) {
         const EpochRecord& e = s.history.epochs.back();
@@ -334,6 +341,7 @@ struct Checkpoints {
             best_epoch = e.epoch;
         }
     }
+    /// Saves the final model to `path` if the last epoch was not a multiple of `every`.
     template <class S>
     void on_fit_end(S& s) {
         if (!path.empty() && !s.history.epochs.empty() && s.history.epochs.back().epoch % every != 0) save(path, s.model);
@@ -345,6 +353,7 @@ struct Checkpoints {
 /// and accuracies.
 class ProgressLine {
 public:
+    /// Where the progress goes.
     enum class Style {
         automatic,  ///< a redrawn line when `out` is a terminal, plain lines otherwise
         terminal,   ///< always the redrawn line
@@ -355,10 +364,11 @@ public:
     explicit ProgressLine(std::FILE* out = stdout, Style style = Style::automatic, double redraw_seconds = 0.1)
         : out(out), style(style), redraw_seconds(redraw_seconds) {}
 
-    std::FILE* out;
-    Style style;
-    double redraw_seconds;
+    std::FILE* out;          ///< the stream written to
+    Style style;             ///< terminal or plain lines
+    double redraw_seconds;   ///< least time between two redraws on a terminal
 
+    /// Decides between the redrawn line and plain lines.
     template <class S>
     void on_fit_begin(S&) {
         terminal_ = style == Style::terminal;
@@ -367,6 +377,7 @@ public:
 #endif
         last_ = -1;
     }
+    /// Redraws the line (on a terminal, at most every `redraw_seconds`).
     template <class S>
     void on_batch_end(S& s) {
         if (!terminal_ || (s.training_seconds - last_ < redraw_seconds && s.batch + 1 != s.batches)) return;
@@ -379,6 +390,7 @@ public:
                      std::string(std::size_t(bar), '=').c_str(), s.epoch_loss, rate, eta);
         std::fflush(out);
     }
+    /// Prints the epoch's losses, accuracies and speed.
     template <class S>
     void on_epoch_end(S& s) {
         const EpochRecord& e = s.history.epochs.back();

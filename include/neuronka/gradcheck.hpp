@@ -15,7 +15,8 @@ namespace neuronka {
 struct GradcheckResult {
     double worst_relative_error = 0;  ///< max over all checked entries of |a − n| / max(|a|, |n|, floor)
     std::string where;                ///< "W[3]" (a parameter entry) or "x[5]" (an input entry)
-    double analytic = 0, numeric = 0; ///< the two values at `where`
+    double analytic = 0;              ///< the analytic gradient at `where`
+    double numeric = 0;               ///< the central difference there
     std::size_t checked = 0;          ///< entries compared
 };
 
@@ -73,6 +74,7 @@ GradcheckResult gradcheck_parameters(Model& model, LossFn&& loss, BackwardFn&& b
  * @param x       In × (T·B) input
  * @param seq_len T, passed to forward for layers that take it (Attention, PositionalEmbedding, and
  *                composites containing them)
+ * @param o       the checker's settings (GradcheckOptions)
  */
 template <class L>
 GradcheckResult gradcheck(L& layer, const Batch<double, L::in_size>& x, int seq_len, GradcheckOptions o = {}) {

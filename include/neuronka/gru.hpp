@@ -43,18 +43,23 @@ template <class Scalar, int In, int Hidden>
 struct GRU {
     static_assert(In > 0 && Hidden > 0, "GRU<Scalar, In, Hidden>: In and Hidden must both be positive");
     static_assert(std::is_floating_point_v<Scalar>, "GRU<Scalar, In, Hidden>: Scalar must be float or double");
-    using scalar_type = Scalar;
-    static constexpr int in_size = In, out_size = Hidden, G = 3 * Hidden;  // G: rows of the three gates
-    static constexpr std::size_t parameter_count = std::size_t(G) * (In + Hidden) + 2 * std::size_t(G);
-    static constexpr std::size_t parameter_tensors = 4;  // W_ih, W_hh, b_ih, b_hh
+    using scalar_type = Scalar;  ///< the scalar type: float or double
+    static constexpr int in_size = In;       ///< In: features of one token (column)
+    static constexpr int out_size = Hidden;  ///< Hd: the hidden state per token
+    static constexpr int G = 3 * Hidden;     ///< rows of the three gates (reset, update, new)
+    static constexpr std::size_t parameter_count = std::size_t(G) * (In + Hidden) + 2 * std::size_t(G);  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_tensors = 4;  ///< parameter tensors visit_parameters() shows: W_ih, W_hh, b_ih, b_hh
 
-    detail::Storage<Scalar, G, In> W_ih;      // 3Hd × In
-    detail::Storage<Scalar, G, Hidden> W_hh;  // 3Hd × Hd
-    Vector<Scalar, G> b_ih, b_hh;             // 3Hd
-    detail::Storage<Scalar, G, In> dW_ih;      // gradients, accumulated: 3Hd × In
-    detail::Storage<Scalar, G, Hidden> dW_hh;  // 3Hd × Hd
-    Vector<Scalar, G> db_ih, db_hh;            // 3Hd
+    detail::Storage<Scalar, G, In> W_ih;      ///< input weights, 3Hd × In
+    detail::Storage<Scalar, G, Hidden> W_hh;  ///< recurrent weights, 3Hd × Hd
+    Vector<Scalar, G> b_ih;                   ///< input biases, 3Hd
+    Vector<Scalar, G> b_hh;                   ///< recurrent biases, 3Hd
+    detail::Storage<Scalar, G, In> dW_ih;      ///< gradient of W_ih, accumulated
+    detail::Storage<Scalar, G, Hidden> dW_hh;  ///< gradient of W_hh
+    Vector<Scalar, G> db_ih;                   ///< gradient of b_ih
+    Vector<Scalar, G> db_hh;                   ///< gradient of b_hh
 
+    /// Weights drawn from `seed` as PyTorch's nn.GRU draws them (see init()).
     explicit GRU(std::uint64_t seed = 0) : W_ih(G, In), W_hh(G, Hidden), dW_ih(G, In), dW_hh(G, Hidden) {
         Rng rng(seed);
         init(rng);
@@ -65,7 +70,9 @@ struct GRU {
         return {double(parameter_count), 2.0 * G * (In + Hidden), 4.0 * G * (In + Hidden),
                 double(10 * Hidden + In) * sizeof(Scalar)};
     }
+    /// The name with its sizes, as summaries and messages print it.
     static std::string name() { return "GRU<In=" + std::to_string(In) + ",Hidden=" + std::to_string(Hidden) + ">"; }
+    /// Re-initialises the parameters from `rng`.
     void init(Rng& rng) {
         const double bound = 1 / std::sqrt(double(Hidden));
         initialise_uniform(W_ih, rng, bound);
@@ -87,8 +94,11 @@ struct GRU {
 
     /// The buffers of one caller of predict().
     struct Workspace {
-        Batch<Scalar, G> gates, gh;
-        Batch<Scalar, Hidden> h_prev, ghn, y;
+        Batch<Scalar, G> gates;        ///< the gate pre-activations
+        Batch<Scalar, G> gh;           ///< W_hh h + b_hh
+        Batch<Scalar, Hidden> h_prev;  ///< the previous hidden state
+        Batch<Scalar, Hidden> ghn;     ///< the new gate's recurrent part
+        Batch<Scalar, Hidden> y;       ///< the output, as forward computes it
     };
     /// x: In × (T·B), seq_len: T  →  y: Hd × (T·B) in `ws`, as forward; reads the weights only, so
     /// threads may predict with one layer at once, each with its own Workspace.
@@ -143,12 +153,15 @@ struct GRU {
         return dx_;
     }
 
+    /// The output of the last forward.
     const Batch<Scalar, Hidden>& output() const { return y_; }
     /// The sequence length of the last forward.
     int sequence_length() const { return T_; }
+    /// Gradients read as zero from now on; the next backward writes them instead of adding.
     void zero_grad() {
         dW_ih.setZero(), dW_hh.setZero(), db_ih.setZero(), db_hh.setZero();
     }
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
     template <class F>
     void visit_parameters(F&& f) {
         f(parameter_view("W_ih", W_ih, dW_ih));

@@ -27,12 +27,15 @@ struct Cost {
     double forward_flops = 0;     ///< per sample
     double backward_flops = 0;    ///< per sample
     double activation_bytes = 0;  ///< per sample: buffers the layer keeps that grow with the batch
+    /// Adds another layer's cost.
     constexpr Cost& operator+=(const Cost& o) {
         parameters += o.parameters, forward_flops += o.forward_flops, backward_flops += o.backward_flops;
         activation_bytes += o.activation_bytes;
         return *this;
     }
+    /// The cost of two layers.
     friend constexpr Cost operator+(Cost a, const Cost& b) { return a += b; }
+    /// `k` times a cost (k layers, or k samples).
     friend constexpr Cost operator*(double k, Cost c) {
         c.parameters *= k, c.forward_flops *= k, c.backward_flops *= k, c.activation_bytes *= k;
         return c;
@@ -90,12 +93,14 @@ auto parameter_view(const char* name, P& value, G& grad) {
  */
 template <class Scalar>
 struct TensorView {
+    /// What the tensor is: a trained parameter, a buffer (running statistics), or a step counter.
     enum class Kind { parameter, buffer, counter };
     std::string name;                 ///< "0.weight", "2.0.1.qkv.bias", ...
     std::vector<std::int64_t> shape;  ///< PyTorch's shape, outermost first
-    Kind kind = Kind::parameter;
+    Kind kind = Kind::parameter;      ///< parameter, buffer or counter
     Scalar* data = nullptr;           ///< parameter or buffer: the column-major rows × cols matrix
-    std::int64_t rows = 0, cols = 0;
+    std::int64_t rows = 0;            ///< rows of the matrix at `data`
+    std::int64_t cols = 0;            ///< its columns
     bool transposed = false;          ///< PyTorch's order reads the matrix row by row
     std::int64_t* counter = nullptr;  ///< Kind::counter: the integer
 
@@ -245,15 +250,18 @@ concept Layer = requires(L& layer, const L& const_layer, const detail::layer_inp
 /// opt.step(all);` visits the parameters of each in turn. Holds references only.
 template <class... Models>
 struct Joined {
-    std::tuple<Models&...> models;
+    std::tuple<Models&...> models;  ///< the models, by reference
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
     template <class F>
     void visit_parameters(F&& f) {
         std::apply([&](auto&... m) { (m.visit_parameters(f), ...); }, models);
     }
+    /// Gradients read as zero from now on; the next backward writes them instead of adding.
     void zero_grad() {
         std::apply([](auto&... m) { (m.zero_grad(), ...); }, models);
     }
 };
+/// The models as one (see Joined).
 template <class... Models>
 Joined<Models...> join(Models&... models) {
     return {{models...}};
@@ -332,7 +340,7 @@ void locate_non_finite(const std::string& where, Tuple& members) {
 /// entries such as `Tanh` specialise this to become `Activation<Scalar, In, Tanh>`.
 template <class Entry, class Scalar, int In>
 struct bind_layer {
-    using type = Entry;
+    using type = Entry;  ///< the concrete layer
 };
 
 /// True for entries that need a scalar type and size from their neighbours (activations).

@@ -20,18 +20,25 @@ namespace neuronka {
 template <class Scalar, int Dim>
 struct LayerNorm {
     static_assert(Dim > 1, "LayerNorm<Scalar, Dim>: Dim must be at least 2 (one feature normalises to 0)");
-    using scalar_type = Scalar;
-    static constexpr int in_size = Dim;
-    static constexpr int out_size = Dim;
-    static constexpr std::size_t parameter_count = 2 * std::size_t(Dim);
-    static constexpr std::size_t parameter_tensors = 2;  // gamma, beta
-    static constexpr Scalar eps = Scalar(1e-5);
+    using scalar_type = Scalar;  ///< the scalar type: float or double
+    static constexpr int in_size = Dim;  ///< In: features of one input sample (column)
+    static constexpr int out_size = Dim;  ///< Out: features of one output sample (column)
+    static constexpr std::size_t parameter_count = 2 * std::size_t(Dim);  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_tensors = 2;  ///< parameter tensors visit_parameters() shows: gamma, beta
+    static constexpr Scalar eps = Scalar(1e-5);  ///< added to the variance, as PyTorch's default
 
-    Vector<Scalar, Dim> gamma, beta, dgamma, dbeta;  // Dim
+    Vector<Scalar, Dim> gamma;   ///< the scale, Dim
+    Vector<Scalar, Dim> beta;    ///< the shift, Dim
+    Vector<Scalar, Dim> dgamma;  ///< gradient of gamma
+    Vector<Scalar, Dim> dbeta;   ///< gradient of beta
 
+    /// gamma = 1, beta = 0 (no randomness: the seed is accepted as every layer's constructor takes one).
     explicit LayerNorm(std::uint64_t = 0) { init_parameters(); }
+    /// FLOPs and memory for a batch of `B` samples (docs/layer-concept.md).
     static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, (2.0 * Dim + 2) * sizeof(Scalar)}; }
+    /// The name with its sizes, as summaries and messages print it.
     static std::string name() { return "LayerNorm<Dim=" + std::to_string(Dim) + ">"; }
+    /// Re-initialises the parameters from `rng`.
     void init(Rng&) { init_parameters(); }
 
     /// x: Dim × B  →  y: Dim × B
@@ -42,8 +49,9 @@ struct LayerNorm {
 
     /// The buffers of one caller of predict().
     struct Workspace {
-        Batch<Scalar, Dim> y;                                 // Dim × B
-        Eigen::Matrix<Scalar, Eigen::Dynamic, 1> mean, rstd;  // B
+        Batch<Scalar, Dim> y;                                 ///< the output, as forward computes it: Dim × B
+        Eigen::Matrix<Scalar, Eigen::Dynamic, 1> mean;  ///< each column's mean, B
+        Eigen::Matrix<Scalar, Eigen::Dynamic, 1> rstd;  ///< each column's 1 / standard deviation, B
     };
     /// x: Dim × B  →  y: Dim × B in `ws`; reads the parameters only, so threads may predict with one
     /// layer at once, each with its own Workspace.
@@ -88,11 +96,14 @@ struct LayerNorm {
         return dx_;
     }
 
+    /// The output of the last forward.
     const Batch<Scalar, Dim>& output() const { return y_; }
+    /// Gradients read as zero from now on; the next backward writes them instead of adding.
     void zero_grad() {
         dgamma.setZero();
         dbeta.setZero();
     }
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
     template <class F>
     void visit_parameters(F&& f) {
         f(detail::view("gamma", gamma, dgamma));

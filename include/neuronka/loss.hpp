@@ -32,7 +32,8 @@ Scalar check_finite_loss(const char* where, Scalar value, const Eigen::MatrixBas
 /// L = 1/(Out·B) Σ (y - t)²  over all Out × B entries (the mean of the squared errors).
 template <class Scalar, int Out>
 struct MeanSquaredError {
-    static constexpr const char* name = "MeanSquaredError";
+    static constexpr const char* name = "MeanSquaredError";  ///< the name shown in summaries and messages
+    /// The loss's name, for messages.
     static std::string loss_name() { return name; }
 
     /// y: Out × B prediction, t: Out × B target  →  mean squared error
@@ -61,7 +62,8 @@ private:
 /// Computed with log-sum-exp (the column maximum is subtracted), so large logits do not overflow.
 template <class Scalar, int Out>
 struct SoftmaxCrossEntropy {
-    static constexpr const char* name = "SoftmaxCrossEntropy";
+    static constexpr const char* name = "SoftmaxCrossEntropy";  ///< the name shown in summaries and messages
+    /// The loss's name, for messages.
     static std::string loss_name() { return name; }
 
     /// z: Out × B logits, labels: B class indices in [0, Out)  →  mean cross-entropy
@@ -118,7 +120,8 @@ private:
 /// written so that no exponential overflows. Targets t are in [0, 1].
 template <class Scalar, int Out>
 struct BinaryCrossEntropyWithLogits {
-    static constexpr const char* name = "BinaryCrossEntropyWithLogits";
+    static constexpr const char* name = "BinaryCrossEntropyWithLogits";  ///< the name shown in summaries and messages
+    /// The loss's name, for messages.
     static std::string loss_name() { return name; }
 
     /// z: Out × B logits, t: Out × B targets in [0, 1]  →  mean binary cross-entropy

@@ -34,7 +34,8 @@ void check_labels(const char* where, const Eigen::MatrixBase<Derived>& scores, s
 
 /// The class of each column: the row of its largest score (the first such row on a tie). B entries.
 template <class Derived>
-std::vector<int> predicted_classes(const Eigen::MatrixBase<Derived>& scores) {
+std::vector<int> predicted_classes(const Eigen::MatrixBase<Derived>& scores_in) {
+    const auto& scores = scores_in.eval();  // a selection of columns is evaluated once; a matrix is not copied
     std::vector<int> classes(std::size_t(scores.cols()));
     for (Eigen::Index b = 0; b < scores.cols(); ++b) {
         Eigen::Index best = 0;
@@ -60,6 +61,7 @@ double accuracy(const Eigen::MatrixBase<Derived>& scores, std::span<const int> l
  */
 class ConfusionMatrix {
 public:
+    /// An empty matrix for `classes` classes.
     explicit ConfusionMatrix(int classes) : counts_(Eigen::Index(check_classes(classes)), Eigen::Index(classes)) {
         counts_.setZero();
     }
@@ -75,7 +77,9 @@ public:
         for (std::size_t i = 0; i < labels.size(); ++i) ++counts_(labels[i], predicted[i]);
     }
 
+    /// The number of classes.
     int classes() const { return int(counts_.rows()); }
+    /// Samples counted.
     std::int64_t total() const { return counts_.sum(); }
     /// How many samples of class `truth` were predicted as `predicted`.
     std::int64_t operator()(int truth, int predicted) const { return counts_(truth, predicted); }
@@ -107,8 +111,9 @@ private:
 /// Mean over samples of −log softmax(logits)[label], in nats: logits Classes × B, labels B. The
 /// loss SoftmaxCrossEntropy trains with, computed in double.
 template <class Derived>
-double mean_nll(const Eigen::MatrixBase<Derived>& logits, std::span<const int> labels) {
-    detail::check_labels("mean_nll", logits, labels);
+double mean_nll(const Eigen::MatrixBase<Derived>& logits_in, std::span<const int> labels) {
+    detail::check_labels("mean_nll", logits_in, labels);
+    const auto& logits = logits_in.eval();  // a selection of columns is evaluated once; a matrix is not copied
     double total = 0;
     for (Eigen::Index b = 0; b < logits.cols(); ++b) {
         const Eigen::VectorXd z = logits.col(b).template cast<double>();
@@ -116,6 +121,18 @@ double mean_nll(const Eigen::MatrixBase<Derived>& logits, std::span<const int> l
         total += std::log((z.array() - m).exp().sum()) + m - z(labels[std::size_t(b)]);  // log Σ e^z − z_label
     }
     return total / double(logits.cols());
+}
+
+/// The fraction of entries whose logit is on the side of 0 its target (0 or 1) is on the side of
+/// 0.5: for models trained with BinaryCrossEntropyWithLogits. logits and targets of one shape.
+template <class DerivedZ, class DerivedT>
+double binary_accuracy(const Eigen::MatrixBase<DerivedZ>& logits, const Eigen::MatrixBase<DerivedT>& targets) {
+    detail::check_same_shape("binary_accuracy", "targets", targets, logits, "one target per logit");
+    if (logits.size() == 0) throw std::invalid_argument("binary_accuracy: no values. Hint: pass at least one sample");
+    std::size_t right = 0;
+    for (Eigen::Index j = 0; j < logits.cols(); ++j)
+        for (Eigen::Index i = 0; i < logits.rows(); ++i) right += (logits(i, j) > 0) == (targets(i, j) > 0.5);
+    return double(right) / double(logits.size());
 }
 
 /// e^(mean NLL): the number of equally likely choices the model is as unsure as.

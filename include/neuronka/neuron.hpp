@@ -16,29 +16,35 @@ namespace neuronka {
  */
 template <class Scalar, int In, class Act = Identity>
 struct Neuron {
-    using scalar_type = Scalar;
-    static constexpr int in_size = In;
-    static constexpr int out_size = 1;
-    static constexpr std::size_t parameter_count = std::size_t(In) + 1;
-    static constexpr std::size_t parameter_tensors = 2;  // w, b
+    using scalar_type = Scalar;  ///< the scalar type: float or double
+    static constexpr int in_size = In;  ///< In: features of one input sample (column)
+    static constexpr int out_size = 1;  ///< Out: features of one output sample (column)
+    static constexpr std::size_t parameter_count = std::size_t(In) + 1;  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_tensors = 2;  ///< parameter tensors visit_parameters() shows: w, b
 
+    /// Weights and bias drawn from `seed` (see init()).
     explicit Neuron(std::uint64_t seed = 0) {
         Rng rng(seed);
         init(rng);
     }
 
+    /// FLOPs and memory for a batch of `B` samples (docs/layer-concept.md).
     static constexpr Cost cost(int = 1) {
         return Dense<Scalar, In, 1>::cost() + (std::is_same_v<Act, Identity> ? Cost{} : Activation<Scalar, 1, Act>::cost());
     }
+    /// The name with its sizes, as summaries and messages print it.
     static std::string name() { return "Neuron<In=" + std::to_string(In) + "," + Act::name + ">"; }
 
     /// The weight of input i.
     Scalar& w(int i = 0) { return sum_.W(0, i); }
+    /// The weight of input i, read only.
     Scalar w(int i = 0) const { return sum_.W(0, i); }
     /// The bias.
     Scalar& b() { return sum_.b(0); }
+    /// The bias, read only.
     Scalar b() const { return sum_.b(0); }
 
+    /// Re-initialises the parameters from `rng`.
     void init(Rng& rng) {
         sum_.init(rng, std::is_same_v<Act, ReLU> || std::is_same_v<Act, GELU> ? Init::he : Init::xavier);
     }
@@ -57,8 +63,8 @@ struct Neuron {
 
     /// The buffers of one caller of predict().
     struct Workspace {
-        typename Dense<Scalar, In, 1>::Workspace sum;
-        typename Activation<Scalar, 1, Act>::Workspace act;
+        typename Dense<Scalar, In, 1>::Workspace sum;        ///< the weighted sum's buffers
+        typename Activation<Scalar, 1, Act>::Workspace act;  ///< the activation's
     };
     /// x: In × B  →  y: 1 × B in `ws`, as forward; safe to call from many threads at once.
     template <class Derived>
@@ -109,6 +115,7 @@ struct Neuron {
         }
     }
 
+    /// The output of the last forward.
     const Batch<Scalar, 1>& output() const {
         if constexpr (std::is_same_v<Act, Identity>)
             return sum_.output();
@@ -116,8 +123,10 @@ struct Neuron {
             return act_.output();
     }
 
+    /// Gradients read as zero from now on; the next backward writes them instead of adding.
     void zero_grad() { sum_.zero_grad(); }
 
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
     template <class F>
     void visit_parameters(F&& f) {
         sum_.visit_parameters([&](ParamView<Scalar> p) {  // named as in the lecture: w and b

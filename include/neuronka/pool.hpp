@@ -52,7 +52,7 @@ struct PoolShape {
 /// y[c, oh, ow] = max over the window of x[c, ·, ·]; the gradient goes to the (first) maximum.
 template <class Scalar, int Channels, int Height, int Width, int Window, int Stride = Window>
 struct MaxPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, Stride> {
-    using Shape = detail::PoolShape<Scalar, Channels, Height, Width, Window, Stride>;
+    using Shape = detail::PoolShape<Scalar, Channels, Height, Width, Window, Stride>;  ///< sizes shared by the pools
     using Shape::in_size, Shape::out_size;
     using Shape::Shape;
 
@@ -60,6 +60,7 @@ struct MaxPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, St
     static constexpr Cost cost(int = 1) {
         return {0, 0, 0, double(out_size + in_size) * sizeof(Scalar) + double(out_size) * sizeof(int)};
     }
+    /// The name with its sizes, as summaries and messages print it.
     static std::string name() { return "MaxPool2D" + Shape::sizes(); }
 
     /// x: (C·H·W) × B  →  y: (C·OH·OW) × B
@@ -70,7 +71,7 @@ struct MaxPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, St
 
     /// The buffer of one caller of predict().
     struct Workspace {
-        Batch<Scalar, out_size> y;  // (C·OH·OW) × B
+        Batch<Scalar, out_size> y;  ///< the output, as forward computes it: (C·OH·OW) × B
     };
     /// x: (C·H·W) × B  →  y: (C·OH·OW) × B in `ws`; safe to call from many threads at once.
     template <class Derived>
@@ -88,6 +89,7 @@ struct MaxPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, St
         return dx_;
     }
 
+    /// The output of the last forward.
     const Batch<Scalar, out_size>& output() const { return y_; }
     /// Bytes of the buffers that grow with the batch, as they are now (see Conv2D::buffer_bytes).
     std::size_t buffer_bytes() const {
@@ -126,12 +128,13 @@ private:
 /// y[c, oh, ow] = the mean over the window of x[c, ·, ·]; each pixel gets dy / Window².
 template <class Scalar, int Channels, int Height, int Width, int Window, int Stride = Window>
 struct AvgPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, Stride> {
-    using Shape = detail::PoolShape<Scalar, Channels, Height, Width, Window, Stride>;
+    using Shape = detail::PoolShape<Scalar, Channels, Height, Width, Window, Stride>;  ///< sizes shared by the pools
     using Shape::in_size, Shape::out_size;
     using Shape::Shape;
 
     /// Per image: y and dx. No multiply-adds.
     static constexpr Cost cost(int = 1) { return {0, 0, 0, double(out_size + in_size) * sizeof(Scalar)}; }
+    /// The name with its sizes, as summaries and messages print it.
     static std::string name() { return "AvgPool2D" + Shape::sizes(); }
 
     /// x: (C·H·W) × B  →  y: (C·OH·OW) × B
@@ -142,7 +145,7 @@ struct AvgPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, St
 
     /// The buffer of one caller of predict().
     struct Workspace {
-        Batch<Scalar, out_size> y;  // (C·OH·OW) × B
+        Batch<Scalar, out_size> y;  ///< the output, as forward computes it: (C·OH·OW) × B
     };
     /// x: (C·H·W) × B  →  y: (C·OH·OW) × B in `ws`; safe to call from many threads at once.
     template <class Derived>
@@ -164,6 +167,7 @@ struct AvgPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, St
         return dx_;
     }
 
+    /// The output of the last forward.
     const Batch<Scalar, out_size>& output() const { return y_; }
     /// Bytes of the buffers that grow with the batch, as they are now (see Conv2D::buffer_bytes).
     std::size_t buffer_bytes() const { return sizeof(Scalar) * std::size_t(y_.size() + dx_.size()); }

@@ -20,8 +20,10 @@ namespace neuronka {
 /// xoshiro256** generator. Copyable state; the same seed gives the same stream everywhere.
 class Rng {
 public:
+    /// A generator whose stream is determined by `seed`.
     explicit Rng(std::uint64_t seed = 0) { reseed(seed); }
 
+    /// Restarts the stream from `seed`, as a new generator would.
     void reseed(std::uint64_t seed) {
         for (auto& word : s_) word = splitmix64(seed);
     }
@@ -66,10 +68,12 @@ public:
 
     /// The full state, for checkpoints.
     const std::uint64_t* state() const { return s_; }
+    /// Restores a state read by state().
     void set_state(const std::uint64_t (&s)[4]) {
         for (int i = 0; i < 4; ++i) s_[i] = s[i];
     }
 
+    /// Same state: the same stream from here on.
     friend bool operator==(const Rng& a, const Rng& b) {
         for (int i = 0; i < 4; ++i)
             if (a.s_[i] != b.s_[i]) return false;

@@ -32,36 +32,43 @@ struct residual_sizes {
 template <class... Layers>
 class Residual {
 public:
-    using Inner = Sequential<Layers...>;
-    using scalar_type = typename Inner::scalar_type;
+    using Inner = Sequential<Layers...>;  ///< f, the inner layers in data-flow order
+    using scalar_type = typename Inner::scalar_type;  ///< the scalar type: float or double
     static_assert(Inner::in_size != token_ids, "Residual: token ids cannot be added to an output; put the "
                                                "Embedding before the Residual");
     static_assert(detail::residual_sizes<Inner::in_size, Inner::out_size>::ok);
-    static constexpr int in_size = Inner::in_size, out_size = Inner::in_size;
-    static constexpr std::size_t parameter_count = Inner::parameter_count;
-    static constexpr std::size_t parameter_tensors = Inner::parameter_tensors;
-    static constexpr bool can_predict = Inner::can_predict;
+    static constexpr int in_size = Inner::in_size;   ///< D: features of one sample (column)
+    static constexpr int out_size = Inner::in_size;  ///< D again: y = x + f(x)
+    static constexpr std::size_t parameter_count = Inner::parameter_count;  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_tensors = Inner::parameter_tensors;  ///< parameter tensors visit_parameters() shows
+    static constexpr bool can_predict = Inner::can_predict;  ///< whether predict() exists (every inner layer has it)
 
+    /// The inner layers' parameters from `seed`.
     explicit Residual(std::uint64_t seed = 0) : f_(seed) {}
 
     /// f's cost, plus y and dx of the sum.
     static constexpr Cost cost(int seq_len = 1) {
         return Inner::cost(seq_len) + Cost{0, 0, 0, 2.0 * in_size * sizeof(scalar_type)};
     }
+    /// Calls `f(name, cost, out_size)` for each inner layer, then for the sum (summary tables).
     template <class F>
     static void describe(F&& f, int seq_len = 1) {
         Inner::describe(f, seq_len);
         f("+ x (residual)", Cost{0, 0, 0, 2.0 * in_size * sizeof(scalar_type)}, in_size);
     }
+    /// The name with its sizes, as summaries and messages print it.
     static std::string name() { return "Residual<" + Inner::member_names() + ">"; }
 
     /// The I-th inner layer.
     template <std::size_t I>
     auto& layer() { return f_.template layer<I>(); }
+    /// The I-th inner layer, read only.
     template <std::size_t I>
     const auto& layer() const { return f_.template layer<I>(); }
 
+    /// Re-initialises the parameters from `rng`.
     void init(Rng& rng) { f_.init(rng); }
+    /// Training or evaluation, for every inner layer.
     void set_mode(Mode mode) { f_.set_mode(mode); }
 
     /// x: D × (T·B), seq_len: T  →  y = x + f(x): D × (T·B)
@@ -77,8 +84,8 @@ public:
 
     /// The buffers of one caller of predict(), when every inner layer can predict.
     struct Workspace {
-        typename Inner::Workspace f;
-        Batch<scalar_type, in_size> y;  // D × B
+        typename Inner::Workspace f;  ///< the inner layers' buffers
+        Batch<scalar_type, in_size> y;  ///< the output, as forward computes it: D × B
     };
     /// x: D × (T·B), seq_len: T  →  y = x + f(x) in `ws`, as forward; safe to call from many threads at once.
     template <class Derived>
@@ -116,14 +123,19 @@ public:
         }
     }
 
+    /// Names the first inner layer whose output is not finite (for error messages).
     void locate_non_finite(const std::string& where) { f_.locate_non_finite(where); }
 
+    /// The output of the last forward.
     const Batch<scalar_type, out_size>& output() const { return y_; }
+    /// Gradients read as zero from now on; the next backward writes them instead of adding.
     void zero_grad() { f_.zero_grad(); }
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
     template <class F>
     void visit_parameters(F&& f) {
         f_.visit_parameters(f);
     }
+    /// Calls `f` on each buffer (BatchNorm's running statistics) of the inner layers.
     template <class F>
     void visit_buffers(F&& f) {
         f_.visit_buffers(f);

@@ -95,11 +95,12 @@ class Sequential {
     using Bound = detail::bind_all<typename First::scalar_type, First::in_size, 0, Entries...>;
 
 public:
-    using scalar_type = typename First::scalar_type;
-    using layers_type = typename Bound::type;
-    static constexpr int in_size = First::in_size;
-    static constexpr int out_size = Bound::out_size;
-    static constexpr std::size_t depth = sizeof...(Entries);
+    using scalar_type = typename First::scalar_type;  ///< the scalar type: float or double
+    using layers_type = typename Bound::type;  ///< std::tuple of the concrete layers
+    static constexpr int in_size = First::in_size;  ///< In: features of one input sample (column)
+    static constexpr int out_size = Bound::out_size;  ///< Out: features of one output sample (column)
+    static constexpr std::size_t depth = sizeof...(Entries);  ///< the number of layers
+    /// Trainable parameters, counted from the type.
     static constexpr std::size_t parameter_count = []<std::size_t... I>(std::index_sequence<I...>) {
         return (std::size_t(0) + ... + std::tuple_element_t<I, layers_type>::parameter_count);
     }(std::make_index_sequence<depth>{});
@@ -119,6 +120,7 @@ public:
         init(rng);
     }
 
+    /// FLOPs and memory for a batch of `B` samples (docs/layer-concept.md).
     static constexpr Cost cost(int seq_len = 1) {
         return [&]<std::size_t... I>(std::index_sequence<I...>) {
             return (Cost{} + ... + std::tuple_element_t<I, layers_type>::cost(seq_len));
@@ -133,6 +135,7 @@ public:
         }(std::make_index_sequence<depth>{});
     }
 
+    /// The name with its sizes, as summaries and messages print it.
     static std::string name() { return "Sequential<" + member_names() + ">"; }
     /// The names of the layers, comma-separated.
     static std::string member_names() {
@@ -146,6 +149,7 @@ public:
     /// The I-th layer, in data-flow order.
     template <std::size_t I>
     auto& layer() { return std::get<I>(layers_); }
+    /// The I-th layer, read only.
     template <std::size_t I>
     const auto& layer() const { return std::get<I>(layers_); }
 
@@ -247,12 +251,15 @@ public:
     /// output of the last forward has an inf or NaN; returns if there is none.
     void locate_non_finite(const std::string& where) { detail::locate_non_finite(where, layers_); }
 
+    /// The output of the last forward.
     const Batch<scalar_type, out_size>& output() const { return std::get<depth - 1>(layers_).output(); }
 
+    /// Gradients read as zero from now on; the next backward writes them instead of adding.
     void zero_grad() {
         std::apply([](auto&... l) { (l.zero_grad(), ...); }, layers_);
     }
 
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
     template <class F>
     void visit_parameters(F&& f) {
         std::apply([&](auto&... l) { (l.visit_parameters(f), ...); }, layers_);

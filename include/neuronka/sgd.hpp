@@ -32,8 +32,10 @@ struct SGDOptions {
 template <class Scalar>
 class SGD {
 public:
+    /// An optimiser with `options`; invalid options throw, naming the option.
     explicit SGD(SGDOptions<Scalar> options = {}) : opt_(options) { validate(); }
 
+    /// The options in use.
     const SGDOptions<Scalar>& options() const { return opt_; }
     /// Changes the learning rate (for schedules); other options stay.
     void set_learning_rate(Scalar lr) {
@@ -107,16 +109,19 @@ public:
 
     /// Number of steps taken.
     std::size_t steps() const { return steps_; }
+    /// Sets the step count (when a checkpoint is loaded).
     void set_steps(std::size_t n) { steps_ = n; }
 
     /// For checkpoints: the optimiser's name and its state, as groups of one array per parameter.
     static constexpr const char* kind = "SGD";
+    /// Calls `f` on the group of velocity arrays.
     template <class F>
     void visit_state(F&& f) {
         f(velocity_);
     }
     /// The velocity buffers, one per parameter in visiting order (empty without momentum).
     const std::vector<Eigen::Array<Scalar, Eigen::Dynamic, 1>>& velocity() const { return velocity_; }
+    /// The same, writable (checkpoints load into it).
     std::vector<Eigen::Array<Scalar, Eigen::Dynamic, 1>>& velocity() { return velocity_; }
 
 private:

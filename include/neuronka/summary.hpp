@@ -18,10 +18,17 @@ enum class Optimizer { sgd, sgd_momentum, adamw };
 struct StepCost {
     Cost per_sample;             ///< per sample (per token for sequence models)
     double samples = 0;          ///< samples (tokens) in the step
-    double parameter_bytes = 0, gradient_bytes = 0, optimizer_bytes = 0, activation_bytes = 0;
+    double parameter_bytes = 0;  ///< the parameters
+    double gradient_bytes = 0;   ///< their gradients
+    double optimizer_bytes = 0;  ///< the optimiser's state (momentum, moments)
+    double activation_bytes = 0; ///< what forward keeps for backward
+    /// FLOPs of the forward pass.
     double forward_flops() const { return per_sample.forward_flops * samples; }
+    /// FLOPs of the backward pass.
     double backward_flops() const { return per_sample.backward_flops * samples; }
+    /// FLOPs of the step.
     double flops() const { return forward_flops() + backward_flops(); }
+    /// Bytes of memory the step needs.
     double total_bytes() const { return parameter_bytes + gradient_bytes + optimizer_bytes + activation_bytes; }
 };
 

@@ -59,7 +59,9 @@ public:
         return {tokens_.subspan(start, n), tokens_.subspan(start + 1, n)};
     }
 
+    /// C, the tokens of a window.
     int context() const { return int(C_); }
+    /// The whole stream.
     std::span<const int> tokens() const { return tokens_; }
 
 private:

@@ -2,9 +2,9 @@
 /// @brief neuronka's version, read by CMake from this file.
 #pragma once
 
-#define NEURONKA_VERSION_MAJOR 0
-#define NEURONKA_VERSION_MINOR 1
-#define NEURONKA_VERSION_PATCH 0
+#define NEURONKA_VERSION_MAJOR 0  ///< incompatible changes
+#define NEURONKA_VERSION_MINOR 1  ///< additions
+#define NEURONKA_VERSION_PATCH 0  ///< fixes
 
 namespace neuronka {
 /// The version as one number: major * 10000 + minor * 100 + patch.
