@@ -6,6 +6,7 @@
 #include <neuronka/activation.hpp>
 #include <neuronka/csv.hpp>
 #include <neuronka/dense.hpp>
+#include <neuronka/dropout.hpp>
 #include <neuronka/experiment.hpp>
 #include <neuronka/experiment_files.hpp>
 #include <neuronka/fit.hpp>
@@ -300,6 +301,24 @@ TEST_CASE("fit is the explicit loop written once: the same steps give the same p
         }
     CHECK(parameters_of(by_fit) == parameters_of(by_hand));
     CHECK(parameters_of(by_fit) != parameters_of(*std::make_unique<Classifier>(7)));  // it trained
+}
+
+TEST_CASE("fit trains in training mode whatever mode the model was left in", "[fit]") {
+    using WithDropout = Sequential<Dense<float, 2, 16>, Tanh, Dropout<1, 2>, Dense<float, 16, 2>>;
+    const Dataset<float, 2> train = quadrants(200, 5);
+    auto trained = [&](Mode before) {
+        WithDropout model(3);
+        model.set_mode(before);  // as after an evaluation by the user
+        SoftmaxCrossEntropy<float, 2> ce;
+        SGD<float> opt({.learning_rate = 0.1f});
+        fit(model, ce, opt, train, {.epochs = 2, .batch_size = 20});
+        std::vector<float> v;
+        model.visit_parameters([&](auto p) {
+            for (Eigen::Index i = 0; i < p.value.size(); ++i) v.push_back(p.value.data()[i]);
+        });
+        return v;
+    };
+    CHECK(trained(Mode::evaluation) == trained(Mode::training));  // dropout was on in both
 }
 
 TEST_CASE("a fit reproduces from its seeds, and another seed gives another run", "[fit]") {

@@ -210,8 +210,9 @@ std::pair<double, double> evaluate(Model& model, const Loss& prototype, const Da
 /// loss taking class labels (SoftmaxCrossEntropy) or targets (MeanSquaredError, ...), `optimizer`
 /// an SGD or AdamW. Callbacks (ProgressLine, EarlyStopping, ScheduleLearningRate, Checkpoints, or
 /// any struct with some of on_fit_begin, on_batch_begin, on_batch_end, on_epoch_end, on_fit_end
-/// taking FitState&) run in the order given. A training step allocates nothing once the first
-/// batch has sized the model's buffers.
+/// taking FitState&) run in the order given. The model trains in Mode::training whatever mode it
+/// was in, and is left in it. A training step allocates nothing once the first batch has sized the
+/// model's buffers.
 template <class Model, class Loss, class Optimizer, class Scalar, int Features, class... Callbacks>
 History fit(Model& model, Loss& loss, Optimizer& optimizer, const Dataset<Scalar, Features>& train,
             const Dataset<Scalar, Features>* validation, const FitOptions& options, Callbacks&&... callbacks) {
@@ -226,6 +227,7 @@ History fit(Model& model, Loss& loss, Optimizer& optimizer, const Dataset<Scalar
     s.learning_rate = detail::current_learning_rate(optimizer);
     using Clock = std::chrono::steady_clock;
     const Clock::time_point start = Clock::now();
+    if constexpr (requires { model.set_mode(Mode::training); }) model.set_mode(Mode::training);  // dropout on, batch statistics
     detail::call_on_fit_begin(s, callbacks...);
     for (s.epoch = 1; s.epoch <= options.epochs && !s.stop; ++s.epoch) {
         EpochRecord r;
