@@ -15,7 +15,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 using namespace neuronka;
 using namespace examples;  // examples/common: cli, plot, words, ...
@@ -240,9 +239,16 @@ TEST_CASE("chart labels cover neither each other nor the points, and the legend 
     plot::Chart("c", "x", "y").line(x, y, plot::palette(0), "the diagonal").write(path);
     std::ifstream in(path);
     const std::string svg{std::istreambuf_iterator<char>(in), {}};
-    std::smatch m;
-    REQUIRE(std::regex_search(svg, m, std::regex("<rect x='([0-9.]+)' y='([0-9.]+)' width='([0-9.]+)' height='([0-9.]+)' fill='white' fill-opacity")));
-    const plot::Box legend{std::stod(m[1]), std::stod(m[2]), std::stod(m[1]) + std::stod(m[3]), std::stod(m[2]) + std::stod(m[4])};
+    const std::size_t end = svg.find("' fill='white' fill-opacity"), start = svg.rfind("<rect ", end);
+    REQUIRE(end != std::string::npos);
+    REQUIRE(start != std::string::npos);
+    const std::string rect = svg.substr(start, end - start);  // <rect x='..' y='..' width='..' height='..
+    auto attribute = [&](const std::string& name) {
+        const std::size_t at = rect.find(" " + name + "='");
+        REQUIRE(at != std::string::npos);
+        return std::stod(rect.substr(at + name.size() + 3));
+    };
+    const plot::Box legend{attribute("x"), attribute("y"), attribute("x") + attribute("width"), attribute("y") + attribute("height")};
     CHECK(legend.x0 < 360);  // top left: the other corner the diagonal leaves free
     CHECK(legend.y0 < 100);
 }
