@@ -203,6 +203,11 @@ TEST_CASE("CSV files become data sets: header, label by name or index, class nam
     CHECK(n.size() == 2);
     CHECK(n.x(2, 1) == 6.f);
     CHECK(parse_csv<float, 1>("1,1\n2,0\n", {.classes = 5}).classes == 5);
+    // Class indices written as decimals are numbers, not names: 10.0 is class 10, after 2.0.
+    const Dataset<float, 1> decimals = parse_csv<float, 1>("1,2.0\n2,10.0\n3,0\n4,1e0\n");
+    CHECK(decimals.labels == std::vector<int>{2, 10, 0, 1});
+    CHECK(decimals.classes == 11);
+    CHECK(decimals.class_names.empty());
     // From a file, through the same parser.
     const std::string path = temp_path("iris.csv");
     std::ofstream(path) << iris;
@@ -224,6 +229,8 @@ TEST_CASE("a malformed CSV file is rejected with its line and column", "[data][c
     CHECK_THROWS_WITH(parse("1,2,\"0\n"), Contains("data.csv:1:3: a quoted cell is never closed"));
     CHECK_THROWS_WITH(parse("a,b,c\n"), Contains("data.csv: no samples after the header line"));
     CHECK_THROWS_WITH(parse("1,2,\n"), Contains("data.csv:1:3: the label is empty"));
+    CHECK_THROWS_WITH(parse("1,2,0\n1,2,1.5\n"), Contains("data.csv:2:3: class label '1.5' is not a whole number in column 3") &&
+                                                 Contains("label_kind = CsvLabel::target"));
     CHECK_THROWS_WITH(parse("1,2,x\n1,2,1e3\n", {.label_kind = CsvLabel::target}), Contains("data.csv:1:3: target 'x' is not a finite number"));
     CHECK_THROWS_WITH(parse("1,1e39,0\n"), Contains("data.csv:1:2: 1e39 is out of the range of the scalar type"));
     CHECK_THROWS_WITH((read_csv<float, 2>(temp_path("missing.csv"))), Contains("missing.csv: cannot open the file"));

@@ -33,7 +33,7 @@ enum class CsvHeader {
 
 /// What the label column holds.
 enum class CsvLabel {
-    classes,  ///< class indices 0, 1, ... or class names (numbered in sorted order)
+    classes,  ///< class indices 0, 1, ... (also written 1.0 or 1e0) or class names (numbered in sorted order)
     target,   ///< a number to regress (Dataset::targets, 1 × N)
     none      ///< there is no label column: every column is a feature
 };
@@ -209,13 +209,21 @@ Dataset<Scalar, Features> parse_csv(std::string_view text, const CsvOptions& o =
             d.targets(0, Eigen::Index(i)) = Scalar(v);
         }
     } else if (o.label_kind == CsvLabel::classes) {
+        // Class indices when every label is a number ("2", "2.0", "2e0"): all must be whole numbers;
+        // class names (sorted as text) as soon as one label is not a number.
         std::vector<int> indices(rows);
         bool numeric = true;
+        std::size_t fraction = rows;  // the first number that is not a whole one
         for (std::size_t i = 0; i < rows && numeric; ++i) {
-            const std::string& s = label_cells[i];
-            const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), indices[i]);
-            numeric = ec == std::errc() && end == s.data() + s.size();
+            double v = 0;
+            numeric = detail::csv_number(label_cells[i], v);
+            if (numeric && v == std::floor(v) && std::abs(v) <= 1e9) indices[i] = int(v);
+            else if (numeric && fraction == rows) fraction = i;
         }
+        if (numeric && fraction < rows)
+            throw DataError(where(label_lines[fraction], label) + "class label '" + label_cells[fraction].substr(0, 40) +
+                            "' is not a whole number in " + column_name(label) +
+                            ". Hint: labels are class indices or names; a value to predict is a target (label_kind = CsvLabel::target)");
         if (numeric) {
             int largest = 0;
             for (std::size_t i = 0; i < rows; ++i) {
