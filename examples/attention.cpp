@@ -5,7 +5,7 @@
 // exactly where the answer is.
 #include "common/cli.hpp"
 #include "common/report.hpp"
-#include "common/reverse_task.hpp"
+#include "lecture/reverse_task.hpp"
 #include "common/svg.hpp"
 
 #include <neuronka/neuronka.hpp>
@@ -13,7 +13,7 @@
 #include <cstdio>
 
 using namespace neuronka;
-using namespace examples;  // examples/common: cli, plot, words, ...
+using namespace examples;  // examples/common (cli, plot, ...) and examples/lecture (words, ...)
 
 int main(int argc, char** argv) {
     return cli::run([&] {

@@ -27,7 +27,7 @@
 #include <fstream>
 
 using namespace neuronka;
-using namespace examples;  // examples/common: cli, plot, words, ...
+using namespace examples;  // examples/common (cli, plot, ...) and examples/lecture (words, ...)
 
 namespace {
 using Mlp = Sequential<Dense<float, 784, 256>, ReLU, Dense<float, 256, 128>, ReLU, Dense<float, 128, 10>>;

@@ -8,22 +8,21 @@
 //   5. transformer: attention over up to 16 previous characters
 // Options: --data FILE (any text; default /usr/share/dict/words), --scale S (training length,
 // default 1), --out DIR. Writes language_models.svg (NLL per model).
-#include "common/bigram.hpp"
+#include "lecture/bigram.hpp"
 #include "common/cli.hpp"
-#include "common/lm_training.hpp"
 #include "common/report.hpp"
 #include "common/svg.hpp"
 #include "common/throughput.hpp"
-#include "common/words.hpp"
+#include "lecture/words.hpp"
 
+#include <neuronka/fit.hpp>
 #include <neuronka/neuronka.hpp>
-#include <neuronka/token_windows.hpp>
 
 #include <cstdio>
 #include <functional>
 
 using namespace neuronka;
-using namespace examples;  // examples/common: cli, plot, words, ...
+using namespace examples;  // examples/common (cli, plot, ...) and examples/lecture (words, ...)
 using Stream = std::vector<int>;
 constexpr int V = words::vocab;
 
@@ -104,28 +103,21 @@ std::string window_samples(Model& model, int C, const SamplingOptions& sampling,
     return out;
 }
 
-// Trains a sequence model on random windows of C characters with AdamW; prints progress and records
-// its throughput under `label` in runs.tsv.
+// Trains a sequence model with fit() on random windows of C characters with AdamW; prints progress
+// and records its throughput under `label` in runs.tsv.
 template <class Model>
 void train_windows(Model& model, const Stream& train, int total, int C, std::uint64_t seed, const char* label,
                    const char* short_name, const std::string& runs, report::Step& page) {
     SoftmaxCrossEntropy<float, V> ce;
     AdamW<float> opt({.learning_rate = 3e-3f, .weight_decay = 0.01f});
     const auto schedule = LearningRateSchedule::warmup_cosine(3e-3, std::min(100, total / 10), total, 3e-4);
-    Rng rng(seed);
     const int B = 32;
-    const TokenWindows windows(train, C);
-    std::vector<int> ids(std::size_t(B * C)), targets(ids.size());
     throughput::Meter meter(label, Model::parameter_count, step_cost<Model>(B, C, Optimizer::adamw).flops(), B * C,
                             "tokens");
-    for (int s = 0; s < total; ++s) {
-        windows.sample(B, rng, ids, targets);
-        const float loss = lm::step(model, ce, opt, schedule(s), ids, targets, C);
-        meter.step();
-        if ((s + 1) % 500 == 0 || s + 1 == total)
-            std::printf("  %s step %d/%d  loss %.3f  %.0f tokens/s  %.1f GFLOP/s\n", short_name, s + 1, total, loss,
-                        meter.samples_per_second(), meter.gflops_per_second());
-    }
+    std::vector<double> steps, losses;
+    fit(model, ce, opt, TokenWindows(train, C),
+        {.epochs = 1, .batch_size = B, .seed = seed, .clip_norm = 1, .steps_per_epoch = std::size_t(total)},
+        ScheduleLearningRate{schedule}, throughput::Steps{meter, steps, losses, 500, std::string("  ") + short_name + " "});
     std::printf("  "), meter.report();
     meter.record(runs);
     page.value(std::string(short_name) + ": training speed",
@@ -179,10 +171,7 @@ int main(int argc, char** argv) {
 
         // ---- 2. neural bigram: one layer (an embedding table is a Dense layer on one-hot input) ----
         Embedding<float, V, V> neural(1);  // logits = W · onehot(previous) = column of W
-        {
-            Rng rng(3);
-            bigram::train(neural, train, steps(600), rng);
-        }
+        bigram::train(neural, train, steps(600), /*seed*/ 3);
         auto neural_logits = [&](std::size_t a, std::size_t b, const Stream& s) -> const Batch<float, V>& {
             return neural.forward(std::span<const int>(s.data() + a, b - a));
         };

@@ -5,14 +5,14 @@
 // training step from that type. Prints the model's summary, the held-out accuracy as it trains, and
 // how often a model that ignores the other tokens (always the token's own digit) would be right.
 #include "common/cli.hpp"
-#include "common/majority_task.hpp"
+#include "lecture/majority_task.hpp"
 #include "common/report.hpp"
 
 #include <cstdio>
 #include <iostream>
 
 using namespace neuronka;
-using namespace examples;  // examples/common: cli, plot, words, ...
+using namespace examples;  // examples/common (cli, plot, ...) and examples/lecture (words, ...)
 
 int main(int argc, char** argv) {
     return cli::run([&] {

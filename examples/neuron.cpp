@@ -11,7 +11,7 @@
 #include <cstdio>
 
 using namespace neuronka;
-using namespace examples;  // examples/common: cli, plot, words, ...
+using namespace examples;  // examples/common (cli, plot, ...) and examples/lecture (words, ...)
 
 int main(int argc, char** argv) {
     return cli::run([&] {

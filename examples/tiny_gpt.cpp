@@ -3,21 +3,20 @@
 // tiny_gpt_loss.svg. Options: --data FILE (default: the word list /usr/share/dict/words, or a
 // built-in text), --steps N (default 600), --out DIR.
 #include "common/cli.hpp"
-#include "common/lm_training.hpp"
 #include "common/report.hpp"
 #include "common/svg.hpp"
 #include "common/throughput.hpp"
-#include "common/words.hpp"
+#include "lecture/words.hpp"
 
+#include <neuronka/fit.hpp>
 #include <neuronka/neuronka.hpp>
-#include <neuronka/token_windows.hpp>
 
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 
 using namespace neuronka;
-using namespace examples;  // examples/common: cli, plot, words, ...
+using namespace examples;  // examples/common (cli, plot, ...) and examples/lecture (words, ...)
 
 namespace {
 // Tokens: printable ASCII (32..126) are 0..94, newline is 95. Other bytes are counted and skipped.
@@ -63,7 +62,9 @@ int main(int argc, char** argv) {
             else tokens.push_back(t);
         }
         constexpr int C = 64, B = 16;
-        if (tokens.size() < std::size_t(C + 2)) throw std::invalid_argument(source + ": text too short (need > 65 characters)");
+        if (tokens.size() < std::size_t(10 * (C + 1)))  // 90 % to train on, 10 % held out: a window of C + 1 in each
+            throw std::invalid_argument(source + ": text too short: " + std::to_string(tokens.size()) +
+                                        " characters, need at least " + std::to_string(10 * (C + 1)));
         const std::size_t split = tokens.size() * 9 / 10;  // last 10 % held out
         std::printf("data: %s, %zu characters (%ld bytes outside printable ASCII skipped)\n", source.c_str(),
                     tokens.size(), skipped);
@@ -88,37 +89,24 @@ int main(int argc, char** argv) {
         SoftmaxCrossEntropy<float, vocab> ce;
         AdamW<float> opt({.learning_rate = 3e-3f, .weight_decay = 0.01f});
         const auto schedule = LearningRateSchedule::warmup_cosine(3e-3, std::min(100, steps / 10), steps, 3e-4);
-        Rng rng(2);
-        const TokenWindows training_windows(std::span<const int>(tokens).first(split), C);
-        std::vector<int> ids(B * C), targets(B * C);
-        std::vector<double> xs, losses;
+        // Training: fit() on random windows of the first 90 % of the text, in one epoch of `steps`
+        // batches; the held-out loss: the first 200 windows of the last 10 %, after training.
+        const std::span<const int> stream(tokens);
+        const TokenWindows training_windows(stream.first(split), C);
+        const TokenWindows held_out(stream.subspan(split, std::min(stream.size() - split, std::size_t(200 * C + 1))), C);
+        std::vector<double> xs, losses;  // the loss chart: (step, batch loss)
         throughput::Meter meter("tiny_gpt", GPT::parameter_count, step_cost<GPT>(B, C, Optimizer::adamw).flops(), B * C, "tokens");
-        for (int s = 0; s < steps; ++s) {
-            training_windows.sample(B, rng, ids, targets);
-            const float loss = lm::step(*model, ce, opt, schedule(s), ids, targets, C);
-            meter.step();
-            xs.push_back(s), losses.push_back(loss);
-            if ((s + 1) % 100 == 0 || s + 1 == steps)
-                std::printf("step %6d/%d  loss %.3f  %7.0f tokens/s  %5.1f GFLOP/s  ETA %5.1f s\n", s + 1, steps, loss,
-                            meter.samples_per_second(), meter.gflops_per_second(),
-                            meter.seconds() / (s + 1) * (steps - s - 1));
-        }
+        const History history =
+            fit(*model, ce, opt, training_windows, held_out,
+                {.epochs = 1, .batch_size = B, .seed = 2, .clip_norm = 1, .steps_per_epoch = std::size_t(steps)},
+                ScheduleLearningRate{schedule}, throughput::Steps{meter, xs, losses, 100});
         meter.report();
         meter.record(args.path("runs.tsv"));
         page.value("training speed", report::format("%.0f tokens/s, %.1f GFLOP/s", meter.samples_per_second(),
                                                     meter.gflops_per_second()));
-        // Held-out loss on the last 10 % of the text, in windows of the full context.
-        const TokenWindows held_out(std::span<const int>(tokens).subspan(split), C);
-        double held = 0;
-        int windows = 0;
-        for (; windows < 200 && std::size_t(windows) < held_out.count(); ++windows) {
-            const auto [ids, targets] = held_out.window(std::size_t(windows));
-            held += ce.forward(model->forward(ids, int(ids.size())), targets);
-        }
-        if (windows) {
-            std::printf("held-out loss: %.3f nats per character over %d windows\n", held / windows, windows);
-            page.value("held-out loss (nats per character)", report::format("%.3f", held / windows));
-        }
+        const double held = history.epochs.back().valid_loss;
+        std::printf("held-out loss: %.3f nats per character over %zu windows\n", held, held_out.count());
+        page.value("held-out loss (nats per character)", report::format("%.3f", held));
         sample("after");
         plot::Chart("tiny_gpt training loss", "step", "cross-entropy (nats per character)")
             .line(xs, losses, plot::palette(0), "training batch loss")

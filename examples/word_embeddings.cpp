@@ -5,7 +5,7 @@
 #include "common/cli.hpp"
 #include "common/report.hpp"
 #include "common/svg.hpp"
-#include "common/word_vectors.hpp"
+#include "lecture/word_vectors.hpp"
 
 #include <Eigen/Eigenvalues>
 
@@ -13,7 +13,7 @@
 #include <map>
 
 using namespace neuronka;
-using namespace examples;  // examples/common: cli, plot, words, ...
+using namespace examples;  // examples/common (cli, plot, ...) and examples/lecture (words, ...)
 
 int main(int argc, char** argv) {
     return cli::run([&] {

@@ -10,7 +10,7 @@
 #include <cstdio>
 
 using namespace neuronka;
-using namespace examples;  // examples/common: cli, plot, words, ...
+using namespace examples;  // examples/common (cli, plot, ...) and examples/lecture (words, ...)
 
 namespace {
 template <class Model>

@@ -202,3 +202,32 @@ TEST_CASE("mini-batches and fit's training steps allocate nothing", "[allocation
     CHECK(counter.counts.news == 0);
     CHECK(counter.counts.eigen == 0);
 }
+
+TEST_CASE("a token stream's batches and fit's training steps on it allocate nothing", "[allocation][fit][tokens]") {
+    std::vector<int> stream(500);
+    Rng rng(2);
+    for (auto& t : stream) t = int(rng.below(11));
+    const TokenWindows train(std::span<const int>(stream).first(400), 8), valid(std::span<const int>(stream).subspan(400), 8);
+    TokenBatches batches(train, 4, 5, 3);
+    const no_malloc::Counts draws = no_malloc::count([&] {
+        for (batches.start_epoch(); batches.next();) {
+        }
+    });
+    CHECK(draws.news == 0);
+    CHECK(draws.eigen == 0);
+
+    // The validation stream (12 windows of 8 and one of 3) is scored between the epochs through
+    // predict and fit's own workspace: the training buffers keep their size.
+    Transformer<float, 11, 8, 16, 2, 2> model(5);
+    SoftmaxCrossEntropy<float, 11> ce;
+    AdamW<float> opt;
+    CountSteps counter;
+    const History h = fit(model, ce, opt, train, valid, {.epochs = 3, .batch_size = 4, .clip_norm = 1, .steps_per_epoch = 5},
+                          ScheduleLearningRate{LearningRateSchedule::warmup_cosine(1e-3, 2, 15)}, counter);
+    CHECK(h.epochs.size() == 3);
+    CHECK(std::isfinite(h.epochs.back().valid_loss));
+    CHECK(counter.steps == 10);
+    CHECK(counter.counts.news == 0);
+    CHECK(counter.counts.eigen == 0);
+}
+

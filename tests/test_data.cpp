@@ -269,8 +269,8 @@ TEST_CASE("token windows: random windows and their next tokens, and consecutive 
             else starts.insert(ids[k]);
         }
     }
-    CHECK(*starts.rbegin() == 30 - 4 - 2);  // the last start whose targets stay inside the stream
-    CHECK(starts.size() == 25);
+    CHECK(*starts.rbegin() == 30 - 4 - 1);  // the last start whose targets stay inside the stream: 25..28 -> 26..29
+    CHECK(starts.size() == 26);             // every start 0..25 is drawn
     REQUIRE(windows.count() == 8);  // 29 next-token pairs in windows of 4
     int covered = 0;
     for (std::size_t k = 0; k < windows.count(); ++k) {
@@ -281,7 +281,8 @@ TEST_CASE("token windows: random windows and their next tokens, and consecutive 
     }
     CHECK(covered == 29);
     CHECK_THROWS_WITH(windows.window(8), Contains("window 8 is out of range (8 windows)"));
-    CHECK_THROWS_WITH(TokenWindows(std::span<const int>(tokens).first(5), 4), Contains("5 tokens are too few for windows of 4"));
+    CHECK_THROWS_WITH(TokenWindows(std::span<const int>(tokens).first(4), 4), Contains("4 tokens are too few for windows of 4"));
+    CHECK(TokenWindows(std::span<const int>(tokens).first(5), 4).count() == 1);  // one window and its 4 targets
 }
 
 TEST_CASE("the data readers' fuzz targets replay their seed corpora and every kept crash input", "[data][fuzz]") {

@@ -7,6 +7,7 @@
 #include <neuronka/csv.hpp>
 #include <neuronka/dense.hpp>
 #include <neuronka/dropout.hpp>
+#include <neuronka/embedding.hpp>
 #include <neuronka/experiment.hpp>
 #include <neuronka/experiment_files.hpp>
 #include <neuronka/fit.hpp>
@@ -47,6 +48,8 @@ TEST_CASE("accuracy and the confusion matrix count what the largest score says",
     const std::vector<int> labels = {1, 0, 2, 2, 0};
     CHECK(predicted_classes(scores) == std::vector<int>{1, 0, 2, 0, 0});
     CHECK(accuracy(scores, labels) == Approx(4.0 / 5));
+    CHECK(count_correct(scores, labels) == 4);
+    CHECK(count_correct(scores, std::vector<int>{1, 0, 2, 2, 2}) == 3);  // the tie goes to row 0, not 2
     // A selection of columns (as the examples pass their answer positions): columns 1 and 3.
     CHECK(predicted_classes(scores(Eigen::all, Eigen::seqN(1, 2, 2))) == std::vector<int>{0, 0});
     CHECK(accuracy(scores(Eigen::all, std::vector<int>{2, 3}), std::vector<int>{2, 2}) == Approx(0.5));
@@ -217,7 +220,8 @@ Dataset<float, 2> quadrants(int n, std::uint64_t seed) {
     return d;
 }
 
-std::vector<float> parameters_of(Classifier& m) {
+template <class Model>
+std::vector<float> parameters_of(Model& m) {
     std::vector<float> v;
     m.visit_parameters([&](auto p) {
         for (Eigen::Index i = 0; i < p.value.size(); ++i) v.push_back(p.value.data()[i]);
@@ -301,6 +305,57 @@ TEST_CASE("fit is the explicit loop written once: the same steps give the same p
         }
     CHECK(parameters_of(by_fit) == parameters_of(by_hand));
     CHECK(parameters_of(by_fit) != parameters_of(*std::make_unique<Classifier>(7)));  // it trained
+}
+
+TEST_CASE("fit on a token stream is the language-model loop written once, and scores every held-out position",
+          "[fit][tokens]") {
+    // Tokens that mostly follow a rule (t -> 3t + 1 mod V); the positional embedding makes a
+    // window's outputs depend on each token's position in it, so the windows' grouping matters.
+    constexpr int V = 7, C = 5;
+    using LM = Sequential<Embedding<float, V, 12>, PositionalEmbedding<float, C, 12>, Tanh, Dense<float, 12, V>>;
+    std::vector<int> stream(400);
+    Rng rng(3);
+    for (std::size_t i = 1; i < stream.size(); ++i)
+        stream[i] = rng.uniform() < 0.9 ? (3 * stream[i - 1] + 1) % V : int(rng.below(V));
+    const TokenWindows train(std::span<const int>(stream).first(300), C), valid(std::span<const int>(stream).subspan(300), C);
+    const auto schedule = LearningRateSchedule::warmup_cosine(1e-2, 5, 60, 1e-3);
+    LM by_fit(1), by_hand(1);
+    SoftmaxCrossEntropy<float, V> ce1, ce2;
+    AdamW<float> opt1({.learning_rate = 1e-2f}), opt2({.learning_rate = 1e-2f});
+    const History h = fit(by_fit, ce1, opt1, train, valid,
+                          {.epochs = 3, .batch_size = 4, .seed = 8, .clip_norm = 1, .steps_per_epoch = 20},
+                          ScheduleLearningRate{schedule});
+
+    Rng draws(8);
+    std::vector<int> ids, targets;
+    for (int s = 0; s < 60; ++s) {
+        train.sample(4, draws, ids, targets);
+        by_hand.zero_grad();
+        ce2.forward(by_hand.forward(ids, C), targets);
+        by_hand.backward(ids, ce2.backward());
+        clip_gradient_norm(by_hand, 1.0);
+        opt2.set_learning_rate(float(schedule(s)));
+        opt2.step(by_hand);
+    }
+    CHECK(parameters_of(by_fit) == parameters_of(by_hand));
+
+    // Validation: every position of the held-out stream (99 = 19 windows of 5 and one of 4), here one window at a time.
+    REQUIRE(valid.count() == 20);
+    double nll = 0;
+    std::size_t correct = 0, positions = 0;
+    for (std::size_t k = 0; k < valid.count(); ++k) {
+        const auto [in, next] = valid.window(k);
+        const auto& z = by_hand.forward(in, int(in.size()));
+        nll += mean_nll(z, next) * double(in.size());
+        correct += count_correct(z, next), positions += in.size();
+    }
+    REQUIRE(positions == 99);
+    const EpochRecord& last = h.epochs.back();
+    CHECK(last.valid_loss == Approx(nll / 99).epsilon(1e-5));
+    CHECK(last.valid_accuracy == Approx(double(correct) / 99));
+    CHECK(last.valid_loss < h.epochs.front().valid_loss);  // it learned the rule
+    CHECK(last.valid_accuracy > 0.5);
+    CHECK_THROWS_WITH(fit(by_fit, ce1, opt1, train, {.epochs = 1}), Contains("steps per epoch is 0"));
 }
 
 TEST_CASE("fit trains in training mode whatever mode the model was left in", "[fit]") {

@@ -2,11 +2,11 @@
 // training step that allocates nothing.
 #include "count_new.hpp"
 
-#include "common/bigram.hpp"
-#include "common/majority_task.hpp"
-#include "common/reverse_task.hpp"
+#include "lecture/bigram.hpp"
+#include "lecture/majority_task.hpp"
+#include "lecture/reverse_task.hpp"
 #include "common/svg.hpp"
-#include "common/word_vectors.hpp"
+#include "lecture/word_vectors.hpp"
 
 #include <neuronka/neuronka.hpp>
 
@@ -117,7 +117,7 @@ TEST_CASE("the neural bigram converges to the counting bigram", "[learning][bigr
 
     // Neural: one layer (logits = W · onehot(previous)), trained by SGD on minibatches.
     Embedding<float, V, V> model(1);
-    bigram::train(model, stream, 600, rng);
+    bigram::train(model, stream, 600, /*seed*/ 17);
     SoftmaxCrossEntropy<float, V> ce;
     const std::span<const int> all(stream);
     const double neural = ce.forward(model.forward(all.first(all.size() - 1)), all.subspan(1));

@@ -1,11 +1,11 @@
 /// @file fit.hpp
-/// @brief An optional training loop over a Dataset: fit() runs epochs of mini-batches, evaluates a
-/// validation set, and returns a History (loss, accuracy, learning rate and samples/s per epoch,
+/// @brief An optional training loop over a Dataset or a stream of tokens (TokenWindows): fit() runs
+/// epochs of mini-batches, evaluates a validation set, and returns a History (loss, accuracy, learning rate and samples/s per epoch,
 /// writable as CSV). Callbacks add a progress line, early stopping, a learning-rate schedule and
 /// checkpoints that keep the best model.
 ///
-/// fit() is made only of public calls (Batches, zero_grad, forward, the loss, backward, the
-/// optimiser's step): the explicit loop of docs/tutorial-neuron.md stays the core of neuronka, and
+/// fit() is made only of public calls (Batches or TokenBatches, zero_grad, forward, the loss,
+/// backward, clipping, the optimiser's step): the explicit loop of docs/tutorial-neuron.md stays the core of neuronka, and
 /// fit() is that loop written once.
 ///
 /// @code
@@ -21,6 +21,8 @@
 #include "dataset.hpp"
 #include "fit_callbacks.hpp"
 #include "history.hpp"
+#include "metrics.hpp"
+#include "token_windows.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -36,10 +38,11 @@ namespace neuronka {
 /// How fit() trains.
 struct FitOptions {
     int epochs = 10;                          ///< at most this many (a callback may stop earlier)
-    int batch_size = 32;                      ///< samples per step
+    int batch_size = 32;                      ///< samples per step (windows per step on tokens)
     std::uint64_t seed = 1;                   ///< the batch order of every epoch
     double clip_norm = 0;                     ///< > 0: gradients clipped to this global L2 norm
     Remainder remainder = Remainder::drop;    ///< the last samples that do not fill a batch
+    std::size_t steps_per_epoch = 0;          ///< a stream of tokens (TokenWindows): batches per epoch
 };
 
 /// What fit() shows its callbacks. A callback may change the optimiser (its learning rate), read the
@@ -87,61 +90,165 @@ NEURONKA_FIT_HOOK(on_fit_end)
 #undef NEURONKA_FIT_HOOK
 /// @endcond
 
-/// Correct predictions (largest score = label) in a batch.
-template <class Z>
-std::size_t count_correct(const Z& z, std::span<const int> labels) {
-    std::size_t correct = 0;
-    for (Eigen::Index b = 0; b < z.cols(); ++b) {
-        Eigen::Index best;
-        z.col(b).maxCoeff(&best);
-        correct += int(best) == labels[std::size_t(b)];
-    }
-    return correct;
-}
-
 /// A loss that takes class labels (SoftmaxCrossEntropy), not targets.
 template <class Loss, class Z>
 concept label_loss = requires(Loss& loss, const Z& z, std::span<const int> labels) { loss.forward(z, labels); };
 
-/// The loss of batch `batches` against its labels (classification losses) or targets.
-template <class Loss, class Z, class Scalar, int F>
-double batch_loss(Loss& loss, const Z& z, const Batches<Scalar, F>& batches) {
+/// The loss of the current batch against its labels (classification losses) or targets.
+template <class Loss, class Z, class Source>
+double batch_loss(Loss& loss, const Z& z, const Source& batches) {
     if constexpr (label_loss<Loss, Z>) {
         if (batches.labels().empty())
             throw std::invalid_argument("fit: the loss takes class labels, but the data set has none. Hint: set Dataset::labels");
         return double(loss.forward(z, batches.labels()));
-    } else {
+    } else if constexpr (requires { batches.targets(); }) {
         if (batches.targets().size() == 0)
             throw std::invalid_argument("fit: the loss takes targets, but the data set has none. Hint: set Dataset::targets");
         return double(loss.forward(z, batches.targets()));
+    } else {
+        static_assert(label_loss<Loss, Z>, "fit: a stream of tokens has next-token labels: train it with a loss taking "
+                                           "class labels (SoftmaxCrossEntropy)");
+        return 0;
     }
 }
 
-template <class M>
-concept shares_prediction = requires { requires M::can_predict; };
+/// A batch's input and its sequence length: Features × b samples of length 1, or B windows of C tokens.
+template <class Scalar, int F>
+const Batch<Scalar, F>& batch_input(const Batches<Scalar, F>& b) { return b.x(); }
+inline std::span<const int> batch_input(const TokenBatches& b) { return b.ids(); }
+template <class Scalar, int F>
+int batch_seq_len(const Batches<Scalar, F>&) { return 1; }
+inline int batch_seq_len(const TokenBatches& b) { return b.context(); }
 
-/// Mean loss and accuracy (NaN without labels) of `model` over `data` in evaluation mode, through
-/// predict() and its own workspace where the model has one, so training buffers keep their size.
+/// The model's output in evaluation mode: through predict() and the caller's workspace where the
+/// model has them, so the training buffers keep their size; else through forward.
+template <class Model, class X, class Workspace>
+decltype(auto) evaluation_output(Model& model, const X& x, int seq_len, Workspace& ws) {
+    if constexpr (predicts<Model>()) return predict(std::as_const(model), x, ws, seq_len);
+    else return forward(model, x, seq_len);
+}
+template <class Model, bool = predicts<Model>()>
+struct evaluation_workspace_of {
+    using type = NoWorkspace;
+};
+template <class Model>
+struct evaluation_workspace_of<Model, true> {
+    using type = typename Model::Workspace;
+};
+template <class Model>
+using evaluation_workspace = typename evaluation_workspace_of<Model>::type;
+
+/// Adds a batch's summed loss and, for a classification loss, its correct predictions.
+struct Score {
+    double loss = 0;
+    std::size_t correct = 0, samples = 0;
+    template <class Loss, class Z>
+    void add(const Z& z, double batch_loss, std::span<const int> labels, std::size_t n) {
+        loss += batch_loss * double(n), samples += n;
+        if constexpr (label_loss<Loss, Z>) correct += neuronka::count_correct(z, labels);
+    }
+};
+
+/// Mean loss and accuracy (NaN without labels) of `model` over `data` in evaluation mode.
 template <class Model, class Loss, class Scalar, int F>
-std::pair<double, double> evaluate(Model& model, const Loss& prototype, const Dataset<Scalar, F>& data, int batch_size) {
+std::pair<double, double> evaluate(Model& model, const Loss& prototype, const Dataset<Scalar, F>& data, int batch_size,
+                                   evaluation_workspace<Model>& ws) {
     Loss loss = prototype;
     Batches<Scalar, F> batches(data, batch_size, 0, false, Remainder::keep);
-    if constexpr (requires { model.set_mode(Mode::evaluation); }) model.set_mode(Mode::evaluation);
-    double sum = 0;
-    std::size_t correct = 0;
-    auto score = [&](const auto& z) {
-        sum += batch_loss(loss, z, batches) * double(batches.size());
-        if constexpr (label_loss<Loss, std::remove_cvref_t<decltype(z)>>) correct += count_correct(z, batches.labels());
-    };
-    if constexpr (shares_prediction<Model>) {
-        typename Model::Workspace ws;
-        for (batches.start_epoch(); batches.next();) score(std::as_const(model).predict(batches.x(), ws));
-    } else {
-        for (batches.start_epoch(); batches.next();) score(model.forward(batches.x()));
+    Score score;
+    for (batches.start_epoch(); batches.next();) {
+        const auto& z = evaluation_output(model, batches.x(), 1, ws);
+        score.add<Loss>(z, batch_loss(loss, z, batches), batches.labels(), batches.size());
     }
-    if constexpr (requires { model.set_mode(Mode::training); }) model.set_mode(Mode::training);
-    const double n = double(data.size());
-    return {sum / n, label_loss<Loss, Batch<Scalar, Model::out_size>> ? double(correct) / n : NAN};
+    const double n = double(score.samples);
+    return {score.loss / n, label_loss<Loss, Batch<Scalar, Model::out_size>> ? double(score.correct) / n : NAN};
+}
+
+/// Mean next-token loss and accuracy of `model` over every position of `data`, in evaluation mode:
+/// its consecutive windows, `batch_size` full windows at a time (contiguous in the stream), then
+/// the last, shorter one.
+template <class Model, class Loss>
+std::pair<double, double> evaluate(Model& model, const Loss& prototype, const TokenWindows& data, int batch_size,
+                                   evaluation_workspace<Model>& ws) {
+    Loss loss = prototype;
+    const std::size_t C = std::size_t(data.context()), full = (data.tokens().size() - 1) / C;
+    Score score;
+    auto run = [&](std::span<const int> ids, std::span<const int> targets, int seq_len) {
+        const auto& z = evaluation_output(model, ids, seq_len, ws);
+        score.add<Loss>(z, double(loss.forward(z, targets)), targets, ids.size());
+    };
+    for (std::size_t k = 0; k < full; k += std::size_t(batch_size)) {
+        const std::size_t n = std::min(std::size_t(batch_size), full - k) * C;
+        run(data.tokens().subspan(k * C, n), data.tokens().subspan(k * C + 1, n), int(C));
+    }
+    if (full < data.count()) {
+        const auto [ids, targets] = data.window(full);
+        run(ids, targets, int(ids.size()));
+    }
+    const double n = double(score.samples);
+    return {score.loss / n, double(score.correct) / n};
+}
+
+/// The training loop of every fit(): `batches` (Batches or TokenBatches) for options.epochs epochs,
+/// `validation` (a Dataset, a TokenWindows, or null) evaluated after each.
+template <class Model, class Loss, class Optimizer, class Source, class Validation, class... Callbacks>
+History fit_batches(Model& model, Loss& loss, Optimizer& optimizer, Source& batches, const Validation* validation,
+                    const FitOptions& options, Callbacks&... callbacks) {
+    if (options.epochs < 0) throw std::invalid_argument("fit: epochs is " + std::to_string(options.epochs) + ", expected >= 0");
+    if (options.clip_norm < 0 || !std::isfinite(options.clip_norm))
+        throw std::invalid_argument("fit: clip_norm is " + detail::format_value(options.clip_norm) + ", expected >= 0 (0: no clipping)");
+    using Z = Batch<typename Model::scalar_type, Model::out_size>;
+    History history;
+    FitState<Model, Optimizer> s{model, optimizer, options, history};
+    s.batches = batches.count();
+    s.learning_rate = current_learning_rate(optimizer);
+    evaluation_workspace<Model> ws;  // validation's buffers, kept for the whole fit
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point start = Clock::now();
+    set_mode(model, Mode::training);  // dropout on, batch statistics
+    call_on_fit_begin(s, callbacks...);
+    for (s.epoch = 1; s.epoch <= options.epochs && !s.stop; ++s.epoch) {
+        EpochRecord r;
+        r.epoch = s.epoch;
+        double loss_sum = 0;
+        std::size_t correct = 0, seen = 0;
+        const double seconds_before = s.training_seconds;
+        s.epoch_loss = 0;
+        batches.start_epoch();
+        for (s.batch = 0; batches.next(); ++s.batch, ++s.step) {
+            call_on_batch_begin(s, callbacks...);
+            const Clock::time_point t0 = Clock::now();
+            model.zero_grad();
+            const auto& x = batch_input(batches);
+            const auto& z = forward(model, x, batch_seq_len(batches));
+            s.loss = batch_loss(loss, z, batches);
+            if constexpr (label_loss<Loss, Z>) correct += neuronka::count_correct(z, batches.labels());
+            backward_parameters(model, x, loss.backward());
+            if (options.clip_norm > 0) clip_gradient_norm(model, options.clip_norm);
+            optimizer.step(model);
+            s.training_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+            seen += batches.size(), s.samples += batches.size();
+            loss_sum += s.loss * double(batches.size());
+            s.epoch_loss = loss_sum / double(seen);
+            s.learning_rate = current_learning_rate(optimizer);
+            call_on_batch_end(s, callbacks...);
+        }
+        r.train_loss = s.epoch_loss;
+        if (label_loss<Loss, Z>) r.train_accuracy = double(correct) / double(seen);
+        if (validation) {
+            set_mode(model, Mode::evaluation);
+            std::tie(r.valid_loss, r.valid_accuracy) = evaluate(model, loss, *validation, options.batch_size, ws);
+            set_mode(model, Mode::training);
+        }
+        r.learning_rate = s.learning_rate;
+        r.samples_per_second = double(seen) / std::max(s.training_seconds - seconds_before, 1e-9);
+        r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        history.epochs.push_back(r);
+        call_on_epoch_end(s, callbacks...);
+    }
+    s.epoch = int(history.epochs.size());
+    call_on_fit_end(s, callbacks...);
+    return history;
 }
 
 }  // namespace detail
@@ -157,60 +264,9 @@ std::pair<double, double> evaluate(Model& model, const Loss& prototype, const Da
 template <class Model, class Loss, class Optimizer, class Scalar, int Features, class... Callbacks>
 History fit(Model& model, Loss& loss, Optimizer& optimizer, const Dataset<Scalar, Features>& train,
             const Dataset<Scalar, Features>* validation, const FitOptions& options, Callbacks&&... callbacks) {
-    if (options.epochs < 0) throw std::invalid_argument("fit: epochs is " + std::to_string(options.epochs) + ", expected >= 0");
-    if (options.clip_norm < 0 || !std::isfinite(options.clip_norm))
-        throw std::invalid_argument("fit: clip_norm is " + detail::format_value(options.clip_norm) + ", expected >= 0 (0: no clipping)");
     if (validation) validation->check("fit (validation set)");
     Batches<Scalar, Features> batches(train, options.batch_size, options.seed, true, options.remainder);
-    History history;
-    FitState<Model, Optimizer> s{model, optimizer, options, history};
-    s.batches = batches.count();
-    s.learning_rate = detail::current_learning_rate(optimizer);
-    using Clock = std::chrono::steady_clock;
-    const Clock::time_point start = Clock::now();
-    if constexpr (requires { model.set_mode(Mode::training); }) model.set_mode(Mode::training);  // dropout on, batch statistics
-    detail::call_on_fit_begin(s, callbacks...);
-    for (s.epoch = 1; s.epoch <= options.epochs && !s.stop; ++s.epoch) {
-        EpochRecord r;
-        r.epoch = s.epoch;
-        double loss_sum = 0;
-        std::size_t correct = 0, seen = 0;
-        const double seconds_before = s.training_seconds;
-        s.epoch_loss = 0;
-        batches.start_epoch();
-        for (s.batch = 0; batches.next(); ++s.batch, ++s.step) {
-            detail::call_on_batch_begin(s, callbacks...);
-            const Clock::time_point t0 = Clock::now();
-            model.zero_grad();
-            const auto& z = model.forward(batches.x());
-            s.loss = detail::batch_loss(loss, z, batches);
-            if constexpr (detail::label_loss<Loss, std::remove_cvref_t<decltype(z)>>)
-                correct += detail::count_correct(z, batches.labels());
-            if constexpr (requires { model.backward_parameters(batches.x(), loss.backward()); })
-                model.backward_parameters(batches.x(), loss.backward());
-            else
-                model.backward(batches.x(), loss.backward());
-            if (options.clip_norm > 0) clip_gradient_norm(model, options.clip_norm);
-            optimizer.step(model);
-            s.training_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
-            seen += batches.size(), s.samples += batches.size();
-            loss_sum += s.loss * double(batches.size());
-            s.epoch_loss = loss_sum / double(seen);
-            s.learning_rate = detail::current_learning_rate(optimizer);
-            detail::call_on_batch_end(s, callbacks...);
-        }
-        r.train_loss = s.epoch_loss;
-        if (detail::label_loss<Loss, Batch<Scalar, Model::out_size>>) r.train_accuracy = double(correct) / double(seen);
-        if (validation) std::tie(r.valid_loss, r.valid_accuracy) = detail::evaluate(model, loss, *validation, options.batch_size);
-        r.learning_rate = s.learning_rate;
-        r.samples_per_second = double(seen) / std::max(s.training_seconds - seconds_before, 1e-9);
-        r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-        history.epochs.push_back(r);
-        detail::call_on_epoch_end(s, callbacks...);
-    }
-    s.epoch = int(history.epochs.size());
-    detail::call_on_fit_end(s, callbacks...);
-    return history;
+    return detail::fit_batches(model, loss, optimizer, batches, validation, options, callbacks...);
 }
 
 /// fit() with a validation set.
@@ -225,6 +281,33 @@ template <class Model, class Loss, class Optimizer, class Scalar, int Features, 
 History fit(Model& model, Loss& loss, Optimizer& optimizer, const Dataset<Scalar, Features>& train,
             const FitOptions& options, Callbacks&&... callbacks) {
     return fit(model, loss, optimizer, train, static_cast<const Dataset<Scalar, Features>*>(nullptr), options, callbacks...);
+}
+
+/// Trains a language model on a stream of tokens: every epoch is options.steps_per_epoch batches of
+/// options.batch_size random windows (TokenBatches, drawn from options.seed), each token's successor
+/// its label; `loss` takes class labels (SoftmaxCrossEntropy). `validation` (if given) is scored
+/// after every epoch over all its positions (TokenWindows::window), in evaluation mode. The model
+/// is called as `forward(ids, C)` (or `forward(ids)` for a single Embedding). Otherwise as fit()
+/// over a Dataset: the same history, callbacks and modes; a step allocates nothing.
+template <class Model, class Loss, class Optimizer, class... Callbacks>
+History fit(Model& model, Loss& loss, Optimizer& optimizer, const TokenWindows& train, const TokenWindows* validation,
+            const FitOptions& options, Callbacks&&... callbacks) {
+    TokenBatches batches(train, options.batch_size, options.steps_per_epoch, options.seed);
+    return detail::fit_batches(model, loss, optimizer, batches, validation, options, callbacks...);
+}
+
+/// fit() on tokens with a validation stream.
+template <class Model, class Loss, class Optimizer, class... Callbacks>
+History fit(Model& model, Loss& loss, Optimizer& optimizer, const TokenWindows& train, const TokenWindows& validation,
+            const FitOptions& options, Callbacks&&... callbacks) {
+    return fit(model, loss, optimizer, train, &validation, options, callbacks...);
+}
+
+/// fit() on tokens without validation.
+template <class Model, class Loss, class Optimizer, class... Callbacks>
+History fit(Model& model, Loss& loss, Optimizer& optimizer, const TokenWindows& train, const FitOptions& options,
+            Callbacks&&... callbacks) {
+    return fit(model, loss, optimizer, train, static_cast<const TokenWindows*>(nullptr), options, callbacks...);
 }
 
 }  // namespace neuronka

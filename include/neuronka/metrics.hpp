@@ -45,14 +45,33 @@ std::vector<int> predicted_classes(const Eigen::MatrixBase<Derived>& scores_in) 
     return classes;
 }
 
+namespace detail {
+template <class Derived>
+std::size_t count_correct(const char* where, const Eigen::MatrixBase<Derived>& scores_in, std::span<const int> labels) {
+    check_labels(where, scores_in, labels);
+    const auto& scores = scores_in.eval();  // a selection of columns is evaluated once; a matrix is not copied
+    std::size_t right = 0;
+    for (Eigen::Index b = 0; b < scores.cols(); ++b) {
+        Eigen::Index best = 0;
+        scores.col(b).maxCoeff(&best);
+        right += int(best) == labels[std::size_t(b)];
+    }
+    return right;
+}
+}  // namespace detail
+
+/// How many samples' largest score is their label's (the first such row on a tie, as in
+/// predicted_classes): scores Classes × B, labels B. On a matrix it allocates nothing, so a
+/// training loop can count every step (fit() does).
+template <class Derived>
+std::size_t count_correct(const Eigen::MatrixBase<Derived>& scores, std::span<const int> labels) {
+    return detail::count_correct("count_correct", scores, labels);
+}
+
 /// The fraction of samples whose largest score is their label's: scores Classes × B, labels B.
 template <class Derived>
 double accuracy(const Eigen::MatrixBase<Derived>& scores, std::span<const int> labels) {
-    detail::check_labels("accuracy", scores, labels);
-    const std::vector<int> predicted = predicted_classes(scores);
-    std::size_t right = 0;
-    for (std::size_t i = 0; i < labels.size(); ++i) right += predicted[i] == labels[i];
-    return double(right) / double(labels.size());
+    return double(detail::count_correct("accuracy", scores, labels)) / double(labels.size());
 }
 
 /**
