@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds every test with warnings as errors, runs them
-# with CTest, builds the API reference with Doxygen (a warning is an error), then builds and runs
-# the unit tests (but test_learning) again under AddressSanitizer and UndefinedBehaviorSanitizer,
-# the threads test under ThreadSanitizer, and fuzzes the checkpoint, safetensors, CSV and IDX
-# readers for 20 s each, two at a time (scripts/fuzz.sh). The tour page's browser test
-# (tests/tour_page) needs chromium, which it installs.
+# The test command: installs what is missing, builds every test with warnings as errors, the unit
+# tests (but test_learning and test_threads) under AddressSanitizer and UndefinedBehaviorSanitizer at -O0 with
+# assertions on and everything else optimised, runs them with CTest, builds the API reference with
+# Doxygen (a warning is an error), runs the threads test under ThreadSanitizer, and fuzzes the
+# checkpoint, safetensors, CSV and IDX readers for 20 s each, two at a time (scripts/fuzz.sh). The
+# tour page's browser test (tests/tour_page) needs chromium, which it installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${NEURONKA_JOBS:-2}
 
 scripts/deps.sh chromium fonts-dejavu-core parallel doxygen  # the browser renders the tour's page (test tour_page); a sweep runs under GNU parallel (sweep_parallel); the API reference
 
-echo "== neuronka tests (Release, -Wall -Wextra -Wpedantic -Werror) =="
-cmake -S . -B build/test -DCMAKE_BUILD_TYPE=Release -DNEURONKA_WERROR=ON \
+echo "== neuronka tests (Release; the unit tests under ASan + UBSan; -Wall -Wextra -Wpedantic -Werror) =="
+# Each test source is compiled once (most of this script's time): the unit tests with the
+# sanitizers (tests/CMakeLists.txt, NEURONKA_SANITIZE), the examples and the rest optimised.
+cmake -S . -B build/test -DCMAKE_BUILD_TYPE=Release -DNEURONKA_WERROR=ON -DNEURONKA_SANITIZE=address,undefined \
       -DNEURONKA_BUILD_EXAMPLES=ON -DNEURONKA_BUILD_BENCH=OFF >/dev/null
 cmake --build build/test -j"$jobs"
-ctest --test-dir build/test -j"$jobs" --output-on-failure
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build/test -j"$jobs" --output-on-failure
 
 echo "== the API reference (Doxygen): every public class, function and member documented =="
 mkdir -p build/doxygen
@@ -25,17 +28,6 @@ if ! doxygen docs/Doxyfile; then
   exit 1
 fi
 echo "build/doxygen/html/index.html: no warnings"
-
-echo "== neuronka tests under AddressSanitizer + UndefinedBehaviorSanitizer =="
-# -O0: the sanitizers see every access, and the build (most of this stage's time) is about twice as
-# fast as at -O1; only the unit tests are built (target unit_tests).
-sanitize="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DNEURONKA_WERROR=ON -DNEURONKA_BUILD_EXAMPLES=OFF \
-      -DNEURONKA_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS="-O0 $sanitize" \
-      -DCMAKE_EXE_LINKER_FLAGS="$sanitize" >/dev/null
-cmake --build build/asan -j"$jobs" --target unit_tests
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build/asan -j"$jobs" --output-on-failure -L unit -E '^(test_threads|test_learning)$'
 
 echo "== neuronka threads under ThreadSanitizer =="
 # Only test_threads: it drives every parallel region (the pool, the split products, attention,
