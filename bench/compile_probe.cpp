@@ -3,10 +3,10 @@
 #ifdef NEURONKA_PROBE_UMBRELLA
 #include <neuronka/neuronka.hpp>
 #else
-#include <neuronka/dense.hpp>
-#include <neuronka/loss.hpp>
-#include <neuronka/sequential.hpp>
-#include <neuronka/sgd.hpp>
+#include <neuronka/layers/dense.hpp>
+#include <neuronka/train/loss.hpp>
+#include <neuronka/compose/sequential.hpp>
+#include <neuronka/train/sgd.hpp>
 #endif
 
 int main() {

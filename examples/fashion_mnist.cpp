@@ -16,11 +16,11 @@
 #include "common/cli.hpp"
 #include "common/report.hpp"
 
-#include <neuronka/data.hpp>
-#include <neuronka/fit.hpp>
+#include <neuronka/data/idx.hpp>
+#include <neuronka/train/fit.hpp>
 #include <neuronka/neuronka.hpp>
 #if NEURONKA_HAS_SAFETENSORS
-#include <neuronka/safetensors.hpp>
+#include <neuronka/io/safetensors.hpp>
 #endif
 
 #include <cstdio>

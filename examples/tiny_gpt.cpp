@@ -8,7 +8,7 @@
 #include "common/throughput.hpp"
 #include "lecture/words.hpp"
 
-#include <neuronka/fit.hpp>
+#include <neuronka/train/fit.hpp>
 #include <neuronka/neuronka.hpp>
 
 #include <cstdio>

@@ -11,8 +11,8 @@
 #include "common/report.hpp"
 #include "common/svg.hpp"
 
-#include <neuronka/compute.hpp>
-#include <neuronka/neuron.hpp>
+#include <neuronka/cost/compute.hpp>
+#include <neuronka/layers/neuron.hpp>
 
 #include <algorithm>
 #include <cmath>

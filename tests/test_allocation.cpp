@@ -5,7 +5,7 @@
 // including the packing buffers of its matrix products.
 #include "no_malloc.hpp"
 
-#include <neuronka/fit.hpp>
+#include <neuronka/train/fit.hpp>
 #include <neuronka/neuronka.hpp>
 
 #include <catch2/catch.hpp>

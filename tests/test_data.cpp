@@ -1,9 +1,9 @@
 // The data sets: the IDX reader (valid files, plain and gzip, and every malformed case with its
 // message), Dataset with its seeded shuffle and split, Batches, the CSV reader and its errors, and
 // the token windows of the language models.
-#include <neuronka/csv.hpp>
-#include <neuronka/data.hpp>
-#include <neuronka/token_windows.hpp>
+#include <neuronka/data/csv.hpp>
+#include <neuronka/data/idx.hpp>
+#include <neuronka/data/token_windows.hpp>
 
 #include "fuzz/data_targets.hpp"
 

@@ -3,19 +3,19 @@
 // history, CSV and callbacks; the experiment statistics against closed forms of Student's
 // t and by simulation: a 95 % interval covers the true mean about 95 % of the time, and a test at
 // 5 % calls a difference that is not there about 5 % of the time.
-#include <neuronka/activation.hpp>
-#include <neuronka/csv.hpp>
-#include <neuronka/dense.hpp>
-#include <neuronka/dropout.hpp>
-#include <neuronka/embedding.hpp>
-#include <neuronka/experiment.hpp>
-#include <neuronka/experiment_files.hpp>
-#include <neuronka/fit.hpp>
-#include <neuronka/loss.hpp>
-#include <neuronka/metrics.hpp>
-#include <neuronka/random.hpp>
-#include <neuronka/sequential.hpp>
-#include <neuronka/sgd.hpp>
+#include <neuronka/layers/activation.hpp>
+#include <neuronka/data/csv.hpp>
+#include <neuronka/layers/dense.hpp>
+#include <neuronka/layers/dropout.hpp>
+#include <neuronka/layers/embedding.hpp>
+#include <neuronka/train/experiment.hpp>
+#include <neuronka/train/experiment_files.hpp>
+#include <neuronka/train/fit.hpp>
+#include <neuronka/train/loss.hpp>
+#include <neuronka/train/metrics.hpp>
+#include <neuronka/core/random.hpp>
+#include <neuronka/compose/sequential.hpp>
+#include <neuronka/train/sgd.hpp>
 
 #include <catch2/catch.hpp>
 

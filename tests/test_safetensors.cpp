@@ -2,7 +2,7 @@
 // python3-torch fixtures (tests/fixtures/make_safetensors_fixture.py), F16 / BF16 widening, and a
 // clear error, with the model untouched, for every kind of bad file.
 #include <neuronka/neuronka.hpp>
-#include <neuronka/safetensors.hpp>
+#include <neuronka/io/safetensors.hpp>
 
 #include "fixture.hpp"
 #include "fuzz/safetensors_target.hpp"

@@ -4,17 +4,17 @@
 // by scripts/test.sh.
 #include "no_malloc.hpp"
 
-#include <neuronka/activation.hpp>
-#include <neuronka/adamw.hpp>
-#include <neuronka/conv2d.hpp>
-#include <neuronka/dense.hpp>
-#include <neuronka/layer_norm.hpp>
-#include <neuronka/loss.hpp>
-#include <neuronka/pool.hpp>
-#include <neuronka/sequential.hpp>
-#include <neuronka/sgd.hpp>
-#include <neuronka/threads.hpp>
-#include <neuronka/transformer.hpp>
+#include <neuronka/layers/activation.hpp>
+#include <neuronka/train/adamw.hpp>
+#include <neuronka/layers/conv2d.hpp>
+#include <neuronka/layers/dense.hpp>
+#include <neuronka/layers/layer_norm.hpp>
+#include <neuronka/train/loss.hpp>
+#include <neuronka/layers/pool.hpp>
+#include <neuronka/compose/sequential.hpp>
+#include <neuronka/train/sgd.hpp>
+#include <neuronka/core/threads.hpp>
+#include <neuronka/models/transformer.hpp>
 
 #include <catch2/catch.hpp>
 

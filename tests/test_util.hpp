@@ -1,7 +1,7 @@
 // Helpers shared by the tests.
 #pragma once
 
-#include <neuronka/random.hpp>
+#include <neuronka/core/random.hpp>
 
 #include <cstdint>
 

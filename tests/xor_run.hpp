@@ -3,8 +3,8 @@
 // squared error; the result is the final loss.
 #pragma once
 
-#include <neuronka/loss.hpp>
-#include <neuronka/sgd.hpp>
+#include <neuronka/train/loss.hpp>
+#include <neuronka/train/sgd.hpp>
 
 #include <cstdint>
 

@@ -4,8 +4,8 @@
 // reproduces exactly.
 #pragma once
 
-#include <neuronka/data.hpp>
-#include <neuronka/fit.hpp>
+#include <neuronka/data/idx.hpp>
+#include <neuronka/train/fit.hpp>
 #include <neuronka/neuronka.hpp>
 
 #include <cstdint>

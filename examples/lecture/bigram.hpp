@@ -4,7 +4,7 @@
 // one token.
 #pragma once
 
-#include <neuronka/fit.hpp>
+#include <neuronka/train/fit.hpp>
 #include <neuronka/neuronka.hpp>
 
 #include <cstdint>

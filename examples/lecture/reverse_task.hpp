@@ -2,7 +2,7 @@
 // the second half needs attention: the answer at each position is one specific earlier token.
 #pragma once
 
-#include <neuronka/random.hpp>
+#include <neuronka/core/random.hpp>
 
 #include <vector>
 

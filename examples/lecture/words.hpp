@@ -3,7 +3,7 @@
 // boundary token between words.
 #pragma once
 
-#include <neuronka/random.hpp>
+#include <neuronka/core/random.hpp>
 
 #include <algorithm>
 #include <fstream>

@@ -1,33 +1,44 @@
 /// @file neuronka.hpp
-/// @brief Everything of neuronka in one include.
+/// @brief Everything a model and its training need, in one include: the core, every layer, the
+/// compositions and models, losses, optimisers, metrics and experiments, checkpoints, the cost of
+/// training and the gradient checker. Data sets and readers (data/), fit() (train/fit.hpp) and
+/// safetensors (io/safetensors.hpp) are included by path.
 #pragma once
 
-#include "activation.hpp"
-#include "adamw.hpp"
-#include "attention.hpp"
-#include "batch_norm.hpp"
-#include "compute.hpp"
-#include "config.hpp"
-#include "conv2d.hpp"
-#include "dense.hpp"
-#include "dropout.hpp"
-#include "embedding.hpp"
-#include "experiment.hpp"
-#include "generate.hpp"
-#include "gradcheck.hpp"
-#include "gru.hpp"
-#include "layer.hpp"
-#include "layer_norm.hpp"
-#include "loss.hpp"
-#include "metrics.hpp"
-#include "neuron.hpp"
-#include "pool.hpp"
-#include "residual.hpp"
-#include "random.hpp"
-#include "sequential.hpp"
-#include "serialize.hpp"
-#include "sgd.hpp"
-#include "summary.hpp"
-#include "threads.hpp"
-#include "transformer.hpp"
+#include "core/config.hpp"
+#include "core/layer.hpp"
+#include "core/random.hpp"
+#include "core/threads.hpp"
+
+#include "layers/activation.hpp"
+#include "layers/attention.hpp"
+#include "layers/batch_norm.hpp"
+#include "layers/conv2d.hpp"
+#include "layers/dense.hpp"
+#include "layers/dropout.hpp"
+#include "layers/embedding.hpp"
+#include "layers/gru.hpp"
+#include "layers/layer_norm.hpp"
+#include "layers/neuron.hpp"
+#include "layers/pool.hpp"
+
+#include "compose/residual.hpp"
+#include "compose/sequential.hpp"
+
+#include "models/generate.hpp"
+#include "models/transformer.hpp"
+
+#include "train/adamw.hpp"
+#include "train/experiment.hpp"
+#include "train/loss.hpp"
+#include "train/metrics.hpp"
+#include "train/sgd.hpp"
+
+#include "io/serialize.hpp"
+
+#include "cost/compute.hpp"
+#include "cost/summary.hpp"
+
+#include "check/gradcheck.hpp"
+
 #include "version.hpp"

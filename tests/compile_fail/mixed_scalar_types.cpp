@@ -1,6 +1,6 @@
 // Must not compile: a float layer followed by a double one. Its twin (NEURONKA_COMPILE_FAIL_TWIN) uses float throughout.
-#include <neuronka/dense.hpp>
-#include <neuronka/sequential.hpp>
+#include <neuronka/layers/dense.hpp>
+#include <neuronka/compose/sequential.hpp>
 
 int main() {
 #ifdef NEURONKA_COMPILE_FAIL_TWIN

@@ -1,7 +1,7 @@
 // Must not compile: SGD is not a layer. Its twin (NEURONKA_COMPILE_FAIL_TWIN) puts a layer there and must compile.
-#include <neuronka/dense.hpp>
-#include <neuronka/sequential.hpp>
-#include <neuronka/sgd.hpp>
+#include <neuronka/layers/dense.hpp>
+#include <neuronka/compose/sequential.hpp>
+#include <neuronka/train/sgd.hpp>
 
 int main() {
 #ifdef NEURONKA_COMPILE_FAIL_TWIN

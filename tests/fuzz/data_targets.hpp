@@ -3,8 +3,8 @@
 // test_data replays the seed corpora and every kept crash input through them.
 #pragma once
 
-#include <neuronka/csv.hpp>
-#include <neuronka/data.hpp>
+#include <neuronka/data/csv.hpp>
+#include <neuronka/data/idx.hpp>
 
 #include <cstdint>
 #include <string_view>

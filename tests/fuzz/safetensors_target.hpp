@@ -4,7 +4,7 @@
 #pragma once
 
 #include <neuronka/neuronka.hpp>
-#include <neuronka/safetensors.hpp>
+#include <neuronka/io/safetensors.hpp>
 
 #include <cstdint>
 #include <cstdlib>

@@ -3,11 +3,11 @@
 // also runs in one process, so tests/sweep/sweep.sh can check that a sweep run through GNU parallel
 // reports exactly what the in-process experiment reports.
 // Usage: xor_sweep run HIDDEN SEED FILE | xor_sweep summarize DIR | xor_sweep in-process RUNS
-#include <neuronka/activation.hpp>
-#include <neuronka/dense.hpp>
-#include <neuronka/experiment_files.hpp>
-#include <neuronka/sequential.hpp>
-#include <neuronka/sgd.hpp>
+#include <neuronka/layers/activation.hpp>
+#include <neuronka/layers/dense.hpp>
+#include <neuronka/train/experiment_files.hpp>
+#include <neuronka/compose/sequential.hpp>
+#include <neuronka/train/sgd.hpp>
 
 #include "../xor_run.hpp"
 

@@ -8,7 +8,7 @@
 /// use Eigen's coefficient-based product, which needs no workspace and no packing.
 #pragma once
 
-#include "../config.hpp"
+#include "../core/config.hpp"
 #include "parallel.hpp"
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 // A program outside neuronka that uses it: train the lecture's neuron on y = 2x + 1.
 #include <neuronka/neuronka.hpp>
 #ifdef CONSUMER_SAFETENSORS
-#include <neuronka/safetensors.hpp>
+#include <neuronka/io/safetensors.hpp>
 #endif
 
 #include <cmath>

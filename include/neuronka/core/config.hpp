@@ -1,0 +1,260 @@
+/// @file
+/// @brief Shape letters, the batch type, the internal assertion macro and error helpers.
+///
+/// Shape letters used in every shape comment of neuronka (docs/layer-concept.md):
+///   B  batch (samples, or sequences), one sample (token) per column
+///   T  sequence length; a batch of sequences is D × (T·B), each sequence's columns together
+///   In input features of a layer, Out output features, D both when they are equal
+///   V  vocabulary size, H attention heads, hd = D / H features per head, Hd recurrent state
+///   TB the T·B columns of a batch of sequences
+/// Each letter has one meaning; the scalar type is the template parameter `Scalar`.
+#pragma once
+
+#include "../detail/format.hpp"
+
+#include <Eigen/Core>
+
+#include <cmath>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+
+/// Internal invariant check. Define NEURONKA_ASSERT(cond, msg) before including neuronka to
+/// route it elsewhere (for example to throw in a fuzzer). User input is never checked with
+/// this macro: bad input always throws, whatever NEURONKA_ASSERT does.
+#ifndef NEURONKA_ASSERT
+#include <cassert>
+#define NEURONKA_ASSERT(cond, msg) assert((cond) && (msg))
+
+/// Marks an error path: kept out of line and away from the hot code that calls it.
+#if defined(__GNUC__)
+#define NEURONKA_COLD [[gnu::cold, gnu::noinline]]
+#else
+#define NEURONKA_COLD
+#endif
+#endif
+
+namespace neuronka {
+
+/// A batch: `Rows × B`, one sample per column, column-major.
+template <class Scalar, int Rows>
+using Batch = Eigen::Matrix<Scalar, Rows, Eigen::Dynamic>;
+
+/// A column vector of `Rows` entries.
+template <class Scalar, int Rows>
+using Vector = Eigen::Matrix<Scalar, Rows, 1>;
+
+/// Size of a layer that keeps the size of whatever it is given (activations).
+inline constexpr int same_size = -1;
+
+/// `in_size` of a layer whose input is token ids (`std::span<const int>`, one id per column of its
+/// output) rather than a batch of features: Embedding. Such a layer can only come first.
+inline constexpr int token_ids = -2;
+
+/// Training or evaluation: layers that behave differently (dropout, batch statistics) read it;
+/// composites pass it to their members (`set_mode`).
+enum class Mode { training, evaluation };
+
+namespace detail {
+
+/// Weight storage: fixed-size when small (no heap, unrolled kernels), dynamic when large so that
+/// big layers never hit Eigen's stack-allocation limit. Sizes stay template parameters either way.
+inline constexpr std::size_t fixed_storage_bytes = 4096;
+
+template <class Scalar, int Rows, int Cols>
+using Storage = std::conditional_t<(std::size_t(Rows) * std::size_t(Cols) * sizeof(Scalar) <= fixed_storage_bytes),
+                                   Eigen::Matrix<Scalar, Rows, Cols>, Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>;
+
+/// Throws std::invalid_argument: "<where>: <what> has <actual> <unit>, expected <expected>. <hint>"
+[[noreturn]] inline void throw_size(const std::string& where, const char* what, long long actual,
+                                    const char* unit, long long expected, const char* hint = nullptr) {
+    std::string m = where + ": " + what + " has " + std::to_string(actual) + " " + unit + ", expected " +
+                    std::to_string(expected);
+    if (hint) m += std::string(". Hint: ") + hint;
+    throw std::invalid_argument(m);
+}
+
+/// The name of the layer a check belongs to: its static name() and the method. Built into a
+/// string only when a check fails, so checks cost no allocation on the hot path.
+struct Where {
+    std::string (*layer)();
+    const char* method;
+    std::string str() const { return layer() + "::" + method; }
+};
+
+/// Depth of composite calls on this thread: > 0 while a composite (Sequential, Neuron, the
+/// transformer) runs its members. A composite checks the data where it enters and its output where
+/// it leaves, so its members skip the finite scan of their inputs and pay only integer compares.
+inline thread_local int composite_depth = 0;
+
+/// While alive, layer calls on this thread count as members of a composite (see composite_depth).
+struct MemberScope {
+    MemberScope() noexcept { ++composite_depth; }
+    ~MemberScope() { --composite_depth; }
+    MemberScope(const MemberScope&) = delete;
+    MemberScope& operator=(const MemberScope&) = delete;
+};
+
+/// True when the current layer call is made by a composite for one of its members.
+inline bool is_member_call() noexcept { return composite_depth > 0; }
+
+/// Throws std::domain_error: "<where>: <what> has a non-finite value (<value>) at row r, column c. Hint: <hint>"
+[[noreturn]] NEURONKA_COLD inline void throw_non_finite_at(const std::string& where, const char* what, double value,
+                                                           Eigen::Index r, Eigen::Index c, const char* hint) {
+    throw std::domain_error(where + ": " + what + " has a non-finite value (" + format_value(value) + ") at row " +
+                            std::to_string(r) + ", column " + std::to_string(c) + ". Hint: " + hint);
+}
+
+/// The first non-finite value of x in column-major order and where it is ({0, 0, 0} if none).
+struct NonFinite {
+    double value = 0;
+    Eigen::Index row = 0, col = 0;
+};
+template <class Derived>
+NonFinite first_non_finite(const Eigen::MatrixBase<Derived>& x) {
+    for (Eigen::Index c = 0; c < x.cols(); ++c)
+        for (Eigen::Index r = 0; r < x.rows(); ++r)
+            if (!std::isfinite(double(x(r, c)))) return {double(x(r, c)), r, c};
+    return {};
+}
+
+/// Throws std::domain_error naming `where`, `what` and the first non-finite value (column-major order).
+/// Only the search is compiled per matrix type; the message is built by one function.
+template <class Derived>
+[[noreturn]] NEURONKA_COLD void throw_non_finite(const std::string& where, const char* what,
+                                                const Eigen::MatrixBase<Derived>& x, const char* hint) {
+    const NonFinite at = first_non_finite(x);
+    throw_non_finite_at(where, what, at.value, at.row, at.col, hint);
+}
+
+/// True when every value of x is finite: x·0 is 0 for a finite x and NaN for inf or NaN, so the sum
+/// of x·0 is finite exactly then. One vectorised pass without a branch per value.
+template <class Derived>
+bool all_finite(const Eigen::MatrixBase<Derived>& x) {
+    using Scalar = typename Derived::Scalar;
+    return std::isfinite((x.array() * Scalar(0)).sum());
+}
+
+/// Checks that every value of x is finite; throws std::domain_error with its position otherwise.
+template <class Derived>
+void check_finite(Where where, const Eigen::MatrixBase<Derived>& x, const char* what = "input") {
+    if (!all_finite(x))
+        throw_non_finite(where.str(), what, x, "check the data, or lower the learning rate if training diverged");
+}
+
+/// Scans values for inf/NaN where data enters a model: skipped when a composite makes the call (it
+/// scanned them where they entered) and compiled out with NEURONKA_NO_FINITE_CHECKS. `x` should be
+/// evaluated (a Ref or a matrix), so that the scan and the use read the same values.
+template <class Derived>
+void check_entry_values(Where where, const Eigen::MatrixBase<Derived>& x, const char* what = "input") {
+#ifndef NEURONKA_NO_FINITE_CHECKS
+    if (!is_member_call()) check_finite(where, x, what);
+#else
+    (void)where, (void)x, (void)what;
+#endif
+}
+
+/// Checks the shape of a batch: rows must equal `rows` and the batch must not be empty.
+template <class Derived>
+void check_shape(Where where, const Eigen::MatrixBase<Derived>& x, long long rows) {
+    if (x.rows() != rows)
+        throw_size(where.str(), "input", x.rows(), "rows", rows, "one sample per column: pass a features x batch matrix");
+    if (x.cols() == 0)
+        throw std::invalid_argument(where.str() + ": input batch is empty (0 columns). Hint: pass at least one sample");
+}
+
+/// Checks an input batch: its shape (check_shape) and, unless a composite makes the call (it checked
+/// the values where they entered), that every value is finite.
+template <class Derived>
+void check_input(Where where, const Eigen::MatrixBase<Derived>& x, long long rows) {
+    check_shape(where, x, rows);
+    check_entry_values(where, x);
+}
+
+/// Checks the shape of an output gradient against the input it belongs to: its rows and columns.
+template <class DerivedX, class DerivedY>
+void check_grad_shape(Where where, const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
+                      long long out_rows) {
+    if (dy.rows() != out_rows)
+        throw_size(where.str(), "output gradient", dy.rows(), "rows", out_rows, "dy must have the layer's output size");
+    if (dy.cols() != x.cols())
+        throw_size(where.str(), "output gradient", dy.cols(), "columns", x.cols(),
+                   "dy must have one column per sample of the input x");
+}
+
+/// Checks an output gradient: its shape (check_grad_shape) and, unless a composite makes the call,
+/// that every value is finite.
+template <class DerivedX, class DerivedY>
+void check_grad(Where where, const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
+                long long out_rows) {
+    check_grad_shape(where, x, dy, out_rows);
+    check_entry_values(where, dy, "output gradient");
+}
+
+/// Checks that `a` (named `what`) has the shape of `b`: rows first, then columns, each named.
+template <class DA, class DB>
+void check_same_shape(const char* where, const char* what, const Eigen::MatrixBase<DA>& a,
+                      const Eigen::MatrixBase<DB>& b, const char* hint) {
+    if (a.rows() != b.rows()) throw_size(where, what, a.rows(), "rows", b.rows(), hint);
+    if (a.cols() != b.cols()) throw_size(where, what, a.cols(), "columns", b.cols(), hint);
+}
+
+/// Checks that backward is called with the batch width of the last forward.
+inline void check_forward_width(Where where, long long cached, long long given) {
+    if (cached != given)
+        throw_size(where.str(), "input", given, "columns", cached,
+                   "call forward on this batch before backward (backward uses the values forward cached)");
+}
+
+/// The preamble of a layer's backward: x is In × (T·B) with the width of the last forward
+/// (`forward_cols` columns, what the layer cached), and dy is a finite Out × (T·B) gradient.
+template <class DerivedX, class DerivedY>
+void check_backward(Where where, const Eigen::MatrixBase<DerivedX>& x, long long in_rows,
+                    const Eigen::MatrixBase<DerivedY>& dy, long long out_rows, long long forward_cols) {
+    check_shape(where, x, in_rows);
+    check_grad(where, x, dy, out_rows);
+    check_forward_width(where, forward_cols, x.cols());
+}
+
+/// Checks the sequence length of a batch of sequences: 1 ≤ seq_len ≤ context (a layer with a
+/// fixed context, such as PositionalEmbedding) and a whole number of sequences in `columns`.
+inline void check_sequence(Where where, Eigen::Index columns, int seq_len, int context) {
+    if (seq_len < 1 || seq_len > context)
+        throw std::invalid_argument(where.str() + ": sequence length is " + std::to_string(seq_len) +
+                                    ", expected 1.." + std::to_string(context) +
+                                    ". Hint: sequences may be shorter than the context, not longer");
+    if (columns == 0 || columns % seq_len != 0)
+        throw std::invalid_argument(where.str() + ": " + std::to_string(columns) +
+                                    " columns is not a whole number of sequences of length " +
+                                    std::to_string(seq_len) + ". Hint: the layout is Dim x (T*B)");
+}
+
+/// As above, for a layer that takes sequences of any length (a recurrent layer).
+inline void check_sequence(Where where, Eigen::Index columns, int seq_len) {
+    if (seq_len < 1)
+        throw std::invalid_argument(where.str() + ": sequence length is " + std::to_string(seq_len) +
+                                    ", expected at least 1. Hint: pass the length T of the sequences in x");
+    check_sequence(where, columns, seq_len, seq_len);
+}
+
+}  // namespace detail
+
+/// @name Layer-author API
+/// What a user writing a layer calls to check its arguments (docs/layer-concept.md, "Writing a
+/// layer"): shapes always, inf/NaN only where data enters a model (not inside a MemberScope).
+/// @{
+using detail::check_backward;
+using detail::check_entry_values;
+using detail::check_finite;
+using detail::check_forward_width;
+using detail::check_grad;
+using detail::check_grad_shape;
+using detail::check_input;
+using detail::check_sequence;
+using detail::check_shape;
+using detail::is_member_call;
+using detail::MemberScope;
+using detail::Where;
+/// @}
+
+}  // namespace neuronka

@@ -1,0 +1,326 @@
+/// @file
+/// @brief Checkpoints: save and load a model, optionally with its optimiser's state and the random
+/// generator, in a documented, checksummed, little-endian format (docs/checkpoint-format.md).
+///
+/// Loading validates everything before it touches the model: a bad file throws CheckpointError
+/// naming the byte offset, what was expected and what was found, and the model is left exactly as
+/// it was. Saving writes a temporary file in the same directory, flushes it to disk and renames it
+/// over the target, so a crash during a save leaves the previous checkpoint intact.
+#pragma once
+
+#include "../detail/atomic_file.hpp"
+#include "../detail/crc32.hpp"
+#include "../core/layer.hpp"
+#include "../core/random.hpp"
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace neuronka {
+
+/// Options of load().
+struct LoadOptions {
+    bool check_finite = false;  ///< reject parameters or optimiser state that are NaN or infinite
+};
+
+namespace detail {
+
+inline constexpr unsigned char checkpoint_magic[8] = {'N', 'R', 'N', 'K', 'C', 'K', 'P', 'T'};
+inline constexpr std::uint32_t checkpoint_version = 1;
+inline constexpr std::uint32_t has_optimizer = 1, has_rng = 2, has_buffers = 4;
+inline constexpr std::uint64_t max_string = 1 << 16;
+
+template <class Scalar>
+constexpr const char* scalar_name() {
+    return std::is_same_v<Scalar, float> ? "float32" : "float64";
+}
+
+/// Appends little-endian fields to a byte buffer.
+struct Writer {
+    std::vector<unsigned char> bytes;
+    void u32(std::uint32_t v) {
+        for (int i = 0; i < 4; ++i) bytes.push_back((unsigned char)(v >> (8 * i)));
+    }
+    void u64(std::uint64_t v) {
+        for (int i = 0; i < 8; ++i) bytes.push_back((unsigned char)(v >> (8 * i)));
+    }
+    void str(const std::string& s) {
+        u64(s.size());
+        bytes.insert(bytes.end(), s.begin(), s.end());
+    }
+    template <class Scalar>
+    void values(const Scalar* p, std::size_t n) {
+        u64(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            if constexpr (sizeof(Scalar) == 4) u32(std::bit_cast<std::uint32_t>(p[i]));
+            else u64(std::bit_cast<std::uint64_t>(p[i]));
+        }
+    }
+};
+
+/// Reads little-endian fields with a bounds check before every read.
+struct Reader {
+    const std::vector<unsigned char>& data;
+    std::string path;
+    std::size_t pos = 0;
+
+    [[noreturn]] void fail(const std::string& what) const {
+        throw CheckpointError(path + ": " + what + " (at byte offset " + std::to_string(pos) + ")");
+    }
+    void need(std::uint64_t n, const char* what) const {
+        if (n > data.size() - pos)
+            fail(std::string("file is truncated: ") + what + " needs " + std::to_string(n) + " bytes, only " +
+                 std::to_string(data.size() - pos) + " remain");
+    }
+    std::uint32_t u32(const char* what) {
+        need(4, what);
+        std::uint32_t v = 0;
+        for (int i = 0; i < 4; ++i) v |= std::uint32_t(data[pos + i]) << (8 * i);
+        pos += 4;
+        return v;
+    }
+    std::uint64_t u64(const char* what) {
+        need(8, what);
+        std::uint64_t v = 0;
+        for (int i = 0; i < 8; ++i) v |= std::uint64_t(data[pos + i]) << (8 * i);
+        pos += 8;
+        return v;
+    }
+    std::string str(const char* what) {
+        const std::size_t at = pos;
+        const std::uint64_t n = u64(what);
+        if (n > max_string)
+            pos = at, fail(std::string(what) + " has length " + std::to_string(n) + ", expected at most " + std::to_string(max_string));
+        need(n, what);
+        std::string s(data.begin() + long(pos), data.begin() + long(pos + n));
+        pos += n;
+        return s;
+    }
+    /// A string that must equal `expected`; a mismatch is reported at the string's own offset.
+    void expect_str(const std::string& expected, const char* what) {
+        const std::size_t at = pos;
+        const std::string found = str(what);
+        if (found != expected) pos = at, fail(std::string(what) + ": expected \"" + expected + "\", found \"" + found + "\"");
+    }
+    /// A block of values whose count must be `expected` (checked before anything is allocated).
+    template <class Scalar>
+    std::vector<Scalar> values(std::uint64_t expected, const char* what, bool check_finite) {
+        const std::size_t at = pos;
+        const std::uint64_t n = u64(what);
+        if (n != expected) pos = at, fail(std::string(what) + ": expected " + std::to_string(expected) + " values, found " + std::to_string(n));
+        need(n * sizeof(Scalar), what);
+        std::vector<Scalar> v(n);
+        for (auto& x : v) {
+            if constexpr (sizeof(Scalar) == 4) x = std::bit_cast<Scalar>(u32(what));
+            else x = std::bit_cast<Scalar>(u64(what));
+            if (check_finite && !std::isfinite(x))
+                pos -= sizeof(Scalar), fail(std::string(what) + ": expected a finite value, found " + std::to_string(x));
+        }
+        return v;
+    }
+};
+
+
+/// No optimiser: the model (and generator) only.
+struct NoOptimizer {
+    static constexpr const char* kind = "none";
+    std::size_t steps() const { return 0; }
+    void set_steps(std::size_t) {}
+    template <class F> void visit_state(F&&) {}
+};
+
+}  // namespace detail
+
+/// The bytes of a checkpoint of `model` (and of `opt` and `rng` when given). See save().
+template <class Model, class Opt = detail::NoOptimizer>
+std::vector<unsigned char> checkpoint_bytes(Model& model, Opt* opt = nullptr, const Rng* rng = nullptr) {
+    using Scalar = typename Model::scalar_type;
+    detail::Writer w;
+    w.bytes.insert(w.bytes.end(), std::begin(detail::checkpoint_magic), std::end(detail::checkpoint_magic));
+    w.u32(detail::checkpoint_version);
+    std::vector<BufferView<Scalar>> buffers;
+    detail::visit_buffers(model, [&](BufferView<Scalar> b) { buffers.push_back(b); });
+    w.u32((opt ? detail::has_optimizer : 0) | (rng ? detail::has_rng : 0) | (buffers.empty() ? 0 : detail::has_buffers));
+    w.str(Model::name());
+    w.str(detail::scalar_name<Scalar>());
+    std::vector<ParamView<Scalar>> params;
+    model.visit_parameters([&](ParamView<Scalar> p) { params.push_back(p); });
+    w.u64(params.size());
+    for (const auto& p : params) w.str(p.name), w.values(p.value.data(), std::size_t(p.value.size()));
+    if (!buffers.empty()) {  // only for models that have buffers: other files are unchanged
+        w.u64(buffers.size());
+        for (const auto& b : buffers) w.str(b.name), w.values(b.value.data(), std::size_t(b.value.size()));
+    }
+    if (opt) {
+        w.str(Opt::kind);
+        w.u64(opt->steps());
+        std::uint64_t groups = 0;
+        opt->visit_state([&](auto&) { ++groups; });
+        w.u64(groups);
+        opt->visit_state([&](auto& arrays) {
+            w.u64(arrays.size());
+            for (const auto& a : arrays) w.values(a.data(), std::size_t(a.size()));
+        });
+    }
+    if (rng)
+        for (int i = 0; i < 4; ++i) w.u64(rng->state()[i]);
+    w.u32(detail::crc32(w.bytes.data(), w.bytes.size()));
+    return w.bytes;
+}
+
+/// Saves `model` atomically to `path`.
+template <class Model>
+void save(const std::string& path, Model& model) {
+    detail::write_atomically(path, checkpoint_bytes(model));
+}
+/// Saves `model`, the optimiser's state and the generator, so that training can resume exactly.
+template <class Model, class Opt>
+void save(const std::string& path, Model& model, Opt& opt, const Rng& rng) {
+    detail::write_atomically(path, checkpoint_bytes(model, &opt, &rng));
+}
+
+/// Loads from bytes in memory (what load() does after reading the file); `source` names them in errors.
+template <class Model, class Opt = detail::NoOptimizer>
+void load_bytes(const std::vector<unsigned char>& bytes, const std::string& source, Model& model, Opt* opt = nullptr,
+                Rng* rng = nullptr, LoadOptions o = {}) {
+    using Scalar = typename Model::scalar_type;
+    using Array = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
+    detail::Reader r{bytes, source};
+    r.need(8, "magic");
+    if (!std::equal(std::begin(detail::checkpoint_magic), std::end(detail::checkpoint_magic), bytes.begin())) {
+        std::string found;
+        for (int i = 0; i < 8; ++i) {
+            const unsigned char c = bytes[std::size_t(i)];
+            const char hex[] = "0123456789abcdef";
+            found += c >= 32 && c < 127 && c != '\\' && c != '"' ? std::string(1, char(c)) : std::string("\\x") + hex[c >> 4] + hex[c & 15];
+        }
+        r.fail("not a neuronka checkpoint: wrong magic, expected \"NRNKCKPT\", found \"" + found + "\"");
+    }
+    r.pos = 8;
+    const std::uint32_t version = r.u32("format version");
+    if (version != detail::checkpoint_version)
+        r.pos -= 4, r.fail("unknown format version " + std::to_string(version) + ", expected " + std::to_string(detail::checkpoint_version));
+    const std::uint32_t flags = r.u32("flags");
+    constexpr std::size_t flags_at = 12;
+    if (flags & ~(detail::has_optimizer | detail::has_rng | detail::has_buffers))
+        r.pos = flags_at, r.fail("unknown flags: expected a sum of 1 (optimiser state), 2 (generator) and 4 (buffers), found " +
+                                 std::to_string(flags));
+    std::vector<BufferView<Scalar>> buffers;
+    detail::visit_buffers(model, [&](BufferView<Scalar> b) { buffers.push_back(b); });
+    if (bool(flags & detail::has_buffers) != !buffers.empty())
+        r.pos = flags_at, r.fail(buffers.empty() ? "the checkpoint holds buffers (running statistics), but the model has none"
+                                           : "the checkpoint holds no buffers, but the model has " +
+                                                 std::to_string(buffers.size()) + " (running statistics)");
+    r.expect_str(Model::name(), "model description");
+    r.expect_str(detail::scalar_name<Scalar>(), "scalar type");
+
+    // The model's parameters: the checkpoint must list the same ones, of the same sizes.
+    std::vector<ParamView<Scalar>> params;
+    model.visit_parameters([&](ParamView<Scalar> p) { params.push_back(p); });
+    const std::size_t at = r.pos;
+    const std::uint64_t count = r.u64("parameter count");
+    if (count != params.size()) r.pos = at, r.fail("expected " + std::to_string(params.size()) + " parameters, found " + std::to_string(count));
+    std::vector<std::vector<Scalar>> values;
+    for (const auto& p : params) {
+        r.expect_str(p.name, "parameter name");
+        values.push_back(r.template values<Scalar>(std::uint64_t(p.value.size()), p.name, o.check_finite));
+    }
+    // The model's buffers (running statistics), when it has any: same names and sizes.
+    std::vector<std::vector<Scalar>> buffer_values;
+    if (!buffers.empty()) {
+        const std::size_t buffers_at = r.pos;
+        const std::uint64_t stored = r.u64("buffer count");
+        if (stored != buffers.size())
+            r.pos = buffers_at, r.fail("expected " + std::to_string(buffers.size()) + " buffers, found " + std::to_string(stored));
+        for (const auto& b : buffers) {
+            r.expect_str(b.name, "buffer name");
+            buffer_values.push_back(r.template values<Scalar>(std::uint64_t(b.value.size()), b.name, o.check_finite));
+        }
+    }
+    // The optimiser's state, if present.
+    const bool stored_opt = flags & detail::has_optimizer;
+    std::size_t steps = 0;
+    std::vector<std::vector<Array>> state;
+    if (stored_opt) {
+        if (opt) r.expect_str(Opt::kind, "optimiser kind");
+        else r.str("optimiser kind");
+        steps = std::size_t(r.u64("optimiser step count"));
+        const std::uint64_t groups = r.u64("optimiser state groups");
+        std::size_t expected_groups = 0;
+        if (opt) opt->visit_state([&](auto&) { ++expected_groups; });
+        if (opt && groups != expected_groups)
+            r.pos -= 8, r.fail("optimiser state: expected " + std::to_string(expected_groups) + " groups, found " + std::to_string(groups));
+        if (groups > 16) r.pos -= 8, r.fail("optimiser state: expected at most 16 groups, found " + std::to_string(groups));
+        for (std::uint64_t g = 0; g < groups; ++g) {
+            const std::uint64_t arrays = r.u64("optimiser state arrays");
+            if (arrays != 0 && arrays != params.size())
+                r.pos -= 8, r.fail("optimiser state has " + std::to_string(arrays) + " arrays, expected 0 or " + std::to_string(params.size()));
+            state.emplace_back();
+            for (std::uint64_t a = 0; a < arrays; ++a) {
+                const std::vector<Scalar> v = r.template values<Scalar>(std::uint64_t(params[a].value.size()), "optimiser state", o.check_finite);
+                state.back().push_back(Eigen::Map<const Array>(v.data(), Eigen::Index(v.size())));
+            }
+        }
+    } else if (opt) {
+        r.pos = flags_at, r.fail("the caller asked for optimiser state: expected flag 1 set, found flags " + std::to_string(flags) +
+                                 ". Hint: the file was saved without an optimiser; load the model alone");
+    }
+    std::uint64_t rng_state[4] = {};
+    if (flags & detail::has_rng) {
+        for (auto& s : rng_state) s = r.u64("generator state");
+    } else if (rng) {
+        r.pos = flags_at, r.fail("the caller asked for the generator state: expected flag 2 set, found flags " + std::to_string(flags) +
+                                 ". Hint: the file was saved without a generator; load the model alone");
+    }
+    if (bytes.size() - r.pos != 4) {
+        if (bytes.size() - r.pos < 4) r.need(4, "checksum");
+        r.fail(std::to_string(bytes.size() - r.pos - 4) + " unexpected bytes after the last block (file is over-long)");
+    }
+    const std::uint32_t stored = r.u32("checksum"), computed = detail::crc32(bytes.data(), bytes.size() - 4);
+    if (stored != computed)
+        r.pos -= 4, r.fail("checksum mismatch: stored " + std::to_string(stored) + ", computed " + std::to_string(computed) +
+                           " (the file is corrupted)");
+
+    // Everything is valid: commit.
+    for (std::size_t i = 0; i < params.size(); ++i) std::copy(values[i].begin(), values[i].end(), params[i].value.begin());
+    for (std::size_t i = 0; i < buffers.size(); ++i)
+        std::copy(buffer_values[i].begin(), buffer_values[i].end(), buffers[i].value.begin());
+    if (opt) {
+        std::size_t g = 0;
+        opt->visit_state([&](auto& arrays) { arrays = state[g++]; });
+        opt->set_steps(steps);
+    }
+    if (rng) rng->set_state(rng_state);
+}
+
+/// Number of trainable scalars of a model object.
+template <class Model>
+std::size_t model_size(Model& model) {
+    std::size_t n = 0;
+    model.visit_parameters([&](auto p) { n += std::size_t(p.value.size()); });
+    return n;
+}
+
+/// Loads `model` from `path`. The file must describe a model of the same type (layer kinds, sizes,
+/// scalar type); nothing is changed unless the whole file is valid.
+template <class Model>
+void load(const std::string& path, Model& model, LoadOptions o = {}) {
+    const std::uint64_t limit = checkpoint_bytes(model).size() + (std::uint64_t(1) << 20) +
+                                3 * sizeof(typename Model::scalar_type) * std::uint64_t(model_size(model));
+    load_bytes(detail::read_file(path, limit), path, model, static_cast<detail::NoOptimizer*>(nullptr), nullptr, o);
+}
+/// Loads `model`, the optimiser's state and the generator from `path` (saved by the matching save()).
+template <class Model, class Opt>
+void load(const std::string& path, Model& model, Opt& opt, Rng& rng, LoadOptions o = {}) {
+    const std::uint64_t limit = checkpoint_bytes(model).size() + (std::uint64_t(1) << 20) +
+                                3 * sizeof(typename Model::scalar_type) * std::uint64_t(model_size(model));
+    load_bytes(detail::read_file(path, limit), path, model, &opt, &rng, o);
+}
+
+}  // namespace neuronka

@@ -1,0 +1,255 @@
+/// @file
+/// @brief Attention<Scalar, Dim, Heads>: multi-head scaled dot-product self-attention.
+///
+/// Shapes: D = Dim, H = Heads, hd = D / H, T = sequence length, B = sequences, TB = T·B.
+/// Input and output are D × TB with each sequence's T columns together (see embedding.hpp).
+/// The derivation of the backward pass is in docs/attention.md.
+#pragma once
+
+#include "dense.hpp"
+#include "embedding.hpp"
+
+#include <cmath>
+#include <vector>
+
+namespace neuronka {
+
+/**
+ * @brief Self-attention: every token looks at the tokens of its sequence (with `causal`, only at
+ * itself and earlier ones) and takes a weighted mix of their values — "not all data is equally
+ * important".
+ *
+ *     [Q; K; V] = Wqkv x + bqkv                    (one Dense: D → 3D)
+ *     per sequence and head h:  S = Kₕᵀ Qₕ / √hd    (T × T, S(s, t): key s, query t)
+ *                               P(:, t) = softmax over keys s (s ≤ t when causal)
+ *                               Oₕ = Vₕ P            (hd × T)
+ *     y = Wo O + bo                                 (one Dense: D → D)
+ *
+ * The probabilities of the last forward stay readable: `probabilities(b, h)(t, s)` is how much
+ * query t of sequence b attends to key s in head h; each row sums to 1.
+ */
+template <class Scalar, int Dim, int Heads>
+struct Attention {
+    static_assert(Dim > 0 && Heads > 0 && Dim % Heads == 0,
+                  "Attention<Scalar, Dim, Heads>: Dim must be a positive multiple of Heads");
+    using scalar_type = Scalar;  ///< the scalar type: float or double
+    static constexpr int in_size = Dim;           ///< In: features of one token (column)
+    static constexpr int out_size = Dim;          ///< Out: the same
+    static constexpr int heads = Heads;           ///< H, attention heads
+    static constexpr int head_size = Dim / Heads; ///< hd, features per head
+    using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;  ///< a dynamic matrix
+
+    /// Queries, keys and values in one product: rows [0, D) queries, [D, 2D) keys, [2D, 3D) values;
+    /// head h owns hd rows of each.
+    Dense<Scalar, Dim, 3 * Dim> qkv;
+    Dense<Scalar, Dim, Dim> proj;  ///< the output projection
+    bool causal = true;            ///< each token sees only itself and the tokens before it
+    static constexpr std::size_t parameter_count = decltype(qkv)::parameter_count + decltype(proj)::parameter_count;  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_tensors = 4;  ///< parameter tensors visit_parameters() shows: qkv W, b; proj W, b
+
+    /// Weights from `seed`; causal unless `is_causal` is false.
+    explicit Attention(std::uint64_t seed = 0, bool is_causal = true) : causal(is_causal) {
+        Rng rng(seed);
+        init(rng);
+    }
+    /// Per token at sequence length T: the projections, plus scores Kᵀ Q and mixing V P over the
+    /// full T × T (2·T·D each forward; dV, dP, dQ, dK backward); P (H·T), O (D) and dqkv (3D) kept.
+    static constexpr Cost cost(int seq_len = 1) {
+        const double T_ = seq_len;
+        return Dense<Scalar, Dim, 3 * Dim>::cost() + Dense<Scalar, Dim, Dim>::cost() +
+               Cost{0, 4 * T_ * Dim, 8 * T_ * Dim, (Heads * T_ + 4.0 * Dim) * sizeof(Scalar)};
+    }
+    /// The name with its sizes, as summaries and messages print it.
+    static std::string name() {
+        return "Attention<Dim=" + std::to_string(Dim) + ",Heads=" + std::to_string(Heads) + ">";
+    }
+    /// Re-initialises the parameters from `rng`.
+    void init(Rng& rng) {
+        qkv.init(rng);
+        proj.init(rng);
+    }
+
+    /// x: D × (T·B), seq_len: T  →  y: D × (T·B)
+    template <class Derived>
+    const Batch<Scalar, Dim>& forward(const Eigen::MatrixBase<Derived>& x, int seq_len) {
+        check_sequences(x, seq_len, "forward");
+        T_ = seq_len;
+        detail::MemberScope members;  // x is checked; the projections need not check it again
+        attend(qkv.forward(x), seq_len, P_, O_);
+        return proj.forward(O_);
+    }
+
+    /// The buffers of one caller of predict().
+    struct Workspace {
+        typename Dense<Scalar, Dim, 3 * Dim>::Workspace qkv;  ///< the qkv product's buffers
+        typename Dense<Scalar, Dim, Dim>::Workspace proj;     ///< the projection's
+        Matrix P;              ///< the attention probabilities, T × (T·H·B)
+        Batch<Scalar, Dim> O;  ///< the heads' outputs before the projection, D × (T·B)
+    };
+    /// x: D × (T·B), seq_len: T  →  y: D × (T·B) in `ws`, as forward; reads the weights only, so
+    /// threads may predict with one layer at once, each with its own Workspace.
+    template <class Derived>
+    const Batch<Scalar, Dim>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws, int seq_len) const {
+        check_sequences(x, seq_len, "predict");
+        detail::MemberScope members;
+        attend(qkv.predict(x, ws.qkv), seq_len, ws.P, ws.O);
+        return proj.predict(ws.O, ws.proj);
+    }
+
+    /// x: D × (T·B) (given to forward), dy: D × (T·B)  →  dx: D × (T·B). All weights' gradients accumulate.
+    template <class DerivedX, class DerivedY>
+    const Batch<Scalar, Dim>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        return *backward_through(
+            x, dy, [&](const auto& o, const auto& d) { return &proj.backward(o, d); },
+            [&](const auto& xx, const auto& d) { return &qkv.backward(xx, d); });
+    }
+
+    /// The fused optimiser step (see Sequential::backward_update): each projection is updated
+    /// right after its backward. Parameters are numbered from `first`: qkv W, b, then proj W, b.
+    template <bool WantDx, class X, class DY, class Optimizer>
+    auto backward_update(const X& x, const DY& dy, Optimizer& opt, std::size_t first) {
+        const Batch<Scalar, Dim>* dx = backward_through(
+            x, dy, [&](const auto& o, const auto& d) { return opt.template update_layer<true>(proj, first + 2, o, d); },
+            [&](const auto& xx, const auto& d) -> const Batch<Scalar, Dim>* {
+                if constexpr (WantDx)
+                    return opt.template update_layer<true>(qkv, first, xx, d);
+                else
+                    return opt.template update_layer<false>(qkv, first, xx, d), nullptr;
+            });
+        if constexpr (WantDx)
+            return dx;
+        else
+            return nullptr;
+    }
+
+private:
+    template <class Derived>
+    static void check_sequences(const Eigen::MatrixBase<Derived>& x, int seq_len, const char* method) {
+        detail::check_input({&name, method}, x, Dim);
+        detail::check_sequence({&name, method}, x.cols(), seq_len);
+    }
+
+    // P and O from the projections [Q; K; V] of T·B tokens (forward and predict)
+    void attend(const Batch<Scalar, 3 * Dim>& qkv_out, int seq_len, Matrix& P_all, Batch<Scalar, Dim>& O) const {
+        const Eigen::Index TB = qkv_out.cols(), Tn = seq_len, B = TB / Tn;
+        const Scalar scale = Scalar(1) / std::sqrt(Scalar(head_size));
+        P_all.resize(Tn, Tn * Heads * B);
+        O.resize(Dim, TB);
+        // each (sequence, head) is independent: with set_threads, slices of them run at once
+        detail::parallel_for(B * Heads, pairs_per_task(Tn), [&](long first, long last) {
+            for (long i = first; i < last; ++i) {
+                const Eigen::Index b = i / Heads;
+                const int h = int(i % Heads);
+                const auto Q = qkv_out.block(h * head_size, b * Tn, head_size, Tn);
+                const auto K = qkv_out.block(Dim + h * head_size, b * Tn, head_size, Tn);
+                const auto V = qkv_out.block(2 * Dim + h * head_size, b * Tn, head_size, Tn);
+                auto P = P_all.block(0, (b * Heads + h) * Tn, Tn, Tn);
+                P.noalias() = K.transpose() * Q;  // S(s, t) = K(:, s) · Q(:, t)
+                for (Eigen::Index t = 0; t < Tn; ++t) {
+                    const Eigen::Index keys = causal ? t + 1 : Tn;  // causal: only s ≤ t
+                    auto p = P.col(t).head(keys);
+                    const Scalar m = p.maxCoeff();
+                    p = ((p.array() - m) * scale).exp().matrix();  // softmax of S / √hd, shifted by its max
+                    p /= p.sum();
+                    P.col(t).tail(Tn - keys).setZero();
+                }
+                O.block(h * head_size, b * Tn, head_size, Tn).noalias() = V * P;  // O(:, t) = Σ_s V(:, s) P(s, t)
+            }
+        }, 1);
+    }
+
+    // The backward pass; `through_proj(O, dy)` and `through_qkv(x, dqkv)` run the two projections'
+    // backward (and, for the fused step, their updates) and return their input gradients.
+    template <class DerivedX, class DerivedY, class Proj, class Qkv>
+    const Batch<Scalar, Dim>* backward_through(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
+                                          Proj&& through_proj, Qkv&& through_qkv) {
+        detail::check_backward({&name, "backward"}, x, Dim, dy, Dim, O_.cols());
+        const Eigen::Index TB = x.cols(), Tn = T_, B = TB / Tn;
+        const Scalar scale = Scalar(1) / std::sqrt(Scalar(head_size));
+        const Batch<Scalar, 3 * Dim>& qkv_out = qkv.output();
+        detail::MemberScope members;
+        // forward: y = Wo O + bo
+        const Batch<Scalar, Dim>& dO = *through_proj(O_, dy);
+        dqkv_.resize(3 * Dim, TB);
+        const detail::Slices slices = detail::slices(B * Heads, pairs_per_task(Tn), 1);
+        dP_.resize(std::size_t(slices.tasks));
+        slices.run([&](int task, long first, long last) {
+            Matrix& dP = dP_[std::size_t(task)];  // this slice's scratch
+            dP.resize(Tn, Tn);
+            for (long i = first; i < last; ++i) {
+                const Eigen::Index b = i / Heads;
+                const int h = int(i % Heads);
+                const auto Q = qkv_out.block(h * head_size, b * Tn, head_size, Tn);
+                const auto K = qkv_out.block(Dim + h * head_size, b * Tn, head_size, Tn);
+                const auto V = qkv_out.block(2 * Dim + h * head_size, b * Tn, head_size, Tn);
+                const auto P = P_.block(0, (b * Heads + h) * Tn, Tn, Tn);
+                const auto dOh = dO.block(h * head_size, b * Tn, head_size, Tn);
+                auto dQ = dqkv_.block(h * head_size, b * Tn, head_size, Tn);
+                auto dK = dqkv_.block(Dim + h * head_size, b * Tn, head_size, Tn);
+                auto dV = dqkv_.block(2 * Dim + h * head_size, b * Tn, head_size, Tn);
+                // forward: O = V P  →  dV = dO Pᵀ,  dP = Vᵀ dO
+                dV.noalias() = dOh * P.transpose();
+                dP.noalias() = V.transpose() * dOh;
+                // forward: P(:, t) = softmax(S(:, t) / √hd)  →  dS(:, t) = P(:, t) ⊙ (dP(:, t) − P(:, t)·dP(:, t)) / √hd
+                // (masked keys have P = 0, so their dS is 0 too); dS overwrites dP
+                for (Eigen::Index t = 0; t < Tn; ++t) {
+                    const Scalar dot = P.col(t).dot(dP.col(t));
+                    dP.col(t) = (P.col(t).array() * (dP.col(t).array() - dot) * scale).matrix();
+                }
+                // forward: S(s, t) = K(:, s) · Q(:, t)  →  dQ = K dS,  dK = Q dSᵀ
+                dQ.noalias() = K * dP;
+                dK.noalias() = Q * dP.transpose();
+            }
+        });
+        // forward: [Q; K; V] = Wqkv x + bqkv
+        return through_qkv(x, dqkv_);
+    }
+
+public:
+
+    /// Attention of the last forward for sequence b, head h: (t, s) = weight of key s for query t.
+    auto probabilities(Eigen::Index b, int h) const {
+        if (b < 0 || b * T_ >= O_.cols() || h < 0 || h >= Heads)
+            throw std::invalid_argument(name() + "::probabilities: sequence " + std::to_string(b) + ", head " +
+                                        std::to_string(h) + " is out of range (" + std::to_string(O_.cols() / std::max(T_, 1)) +
+                                        " sequences, " + std::to_string(Heads) + " heads). Hint: call forward first");
+        return P_.block(0, (b * Heads + h) * T_, T_, T_).transpose();
+    }
+    /// T of the last forward.
+    int sequence_length() const { return T_; }
+
+    /// The output of the last forward.
+    const Batch<Scalar, Dim>& output() const { return proj.output(); }
+    /// Gradients read as zero from now on; the next backward writes them instead of adding.
+    void zero_grad() {
+        qkv.zero_grad();
+        proj.zero_grad();
+    }
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
+    template <class F>
+    void visit_parameters(F&& f) {
+        qkv.visit_parameters(f);
+        proj.visit_parameters(f);
+    }
+    /// The two projections as nn.Linear members `qkv` (3D × D) and `proj` (D × D).
+    template <class F>
+    void visit_tensors(F&& f) {
+        detail::visit_tensors(qkv, "qkv.", f);
+        detail::visit_tensors(proj, "proj.", f);
+    }
+
+private:
+    // (sequence, head) pairs per slice with set_threads: each slice does at least a quarter of a
+    // million multiply-adds (a pair does 2·T·T·hd forward).
+    static long pairs_per_task(Eigen::Index T) {
+        return std::max<long>(1, long(detail::parallel_product_flops / std::max<long long>(1, 2LL * T * T * head_size)));
+    }
+
+    int T_ = 0;
+    Matrix P_;                // T × (T·H·B): per (sequence, head) a T × T block, column t = query t's distribution
+    std::vector<Matrix> dP_;  // T × T scratch per slice of (sequence, head) pairs: dP, then dS
+    Batch<Scalar, Dim> O_;         // D × TB: heads' outputs, stacked
+    Batch<Scalar, 3 * Dim> dqkv_;  // 3D × TB
+};
+
+}  // namespace neuronka

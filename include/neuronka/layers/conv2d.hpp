@@ -1,0 +1,249 @@
+/// @file
+/// @brief Conv2D: a 2-D convolution (cross-correlation, as in PyTorch) over images stored one per column.
+///
+/// Image layout: one image per column, flattened channel-major (c, h, w): row `c·H·W + h·W + w` is
+/// pixel (h, w) of channel c, exactly as PyTorch flattens an NCHW tensor, so a batch of B images
+/// of C channels is (C·H·W) × B and weights and activations compare one to one with PyTorch's.
+/// Shapes: Cin, Cout channels, K kernel side, S stride, P zero padding, OH × OW the output size,
+/// Q = OH·OW output positions per image, CKK = Cin·K·K values in one patch.
+#pragma once
+
+#include "../detail/gemm.hpp"
+#include "../core/layer.hpp"
+
+namespace neuronka {
+
+/**
+ * @brief y[o, oh, ow] = b[o] + Σ_{c, kh, kw} W[o, c, kh, kw] · x[c, oh·S − P + kh, ow·S − P + kw]
+ * (zero outside the image), with OH = (H + 2P − K) / S + 1 (rounded down, as PyTorch does).
+ *
+ * Computed as one GEMM over the whole batch: the patches of every image are gathered into a
+ * (Q·B) × CKK matrix (im2col), multiplied by Wᵀ, and the result is scattered into channel-major
+ * columns. Backward is the transpose: dW = dYᵀ · patches, and dx = col2im(dY · W).
+ *
+ * @tparam InChannels, OutChannels  Cin, Cout
+ * @tparam Kernel  K: the kernel is K × K
+ * @tparam Height, Width  the input image size (compile-time, so output sizes are known from the type)
+ * @tparam Stride, Padding  S ≥ 1 and P ≥ 0 (zero padding on every side)
+ */
+template <class Scalar, int InChannels, int OutChannels, int Kernel, int Height, int Width, int Stride = 1,
+          int Padding = 0>
+struct Conv2D {
+    static_assert(std::is_floating_point_v<Scalar>, "Conv2D: Scalar must be float or double");
+    static_assert(InChannels > 0 && OutChannels > 0, "Conv2D: InChannels and OutChannels must be positive");
+    static_assert(Kernel > 0 && Stride > 0 && Padding >= 0, "Conv2D: Kernel and Stride must be positive, Padding >= 0");
+    static_assert(Height + 2 * Padding >= Kernel && Width + 2 * Padding >= Kernel,
+                  "Conv2D: the kernel is larger than the padded image (Height + 2*Padding and Width + 2*Padding "
+                  "must be at least Kernel)");
+    static_assert(Padding < Kernel, "Conv2D: Padding must be smaller than Kernel (a window would see only padding)");
+
+    using scalar_type = Scalar;  ///< the scalar type: float or double
+    static constexpr int out_height = (Height + 2 * Padding - Kernel) / Stride + 1;  ///< OH
+    static constexpr int out_width = (Width + 2 * Padding - Kernel) / Stride + 1;    ///< OW
+    static constexpr int positions = out_height * out_width;                        ///< Q
+    static constexpr int patch = InChannels * Kernel * Kernel;                      ///< CKK
+    /// With set_threads, a batch's images are spread over the threads in slices of at least this
+    /// many (each slice copies at least 32 K values in im2col).
+    static constexpr long images_per_task = std::max<long>(1, (1L << 15) / (long(positions) * patch));
+    static constexpr int in_size = InChannels * Height * Width;  ///< In: features of one input sample (column)
+    static constexpr int out_size = OutChannels * positions;  ///< Out: features of one output sample (column)
+    static constexpr std::size_t parameter_count = std::size_t(OutChannels) * patch + OutChannels;  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_tensors = 2;  ///< parameter tensors visit_parameters() shows: W, b
+
+    /// Cout × CKK: row o is filter o, column c·K·K + kh·K + kw (PyTorch's weight (Cout, Cin, K, K)).
+    Eigen::Matrix<Scalar, OutChannels, Eigen::Dynamic> W;
+    Vector<Scalar, OutChannels> b;  ///< the biases, Cout
+
+    /// He-uniform filters and zero biases from `seed` (see init()).
+    explicit Conv2D(std::uint64_t seed = 0) : W(OutChannels, patch), dW_(OutChannels, patch) {
+        Rng rng(seed);
+        init(rng);
+    }
+
+    /// Per image: Q·Cout·CKK multiply-adds forward; dW and dx twice that backward. Kept per image:
+    /// the patches and their gradient (2·Q·CKK), the GEMM result (Q·Cout, reused for dY), y and dx.
+    static constexpr Cost cost(int = 1) {
+        const double macs = double(positions) * OutChannels * patch;
+        return {double(parameter_count), 2 * macs, 4 * macs,
+                (2.0 * positions * patch + double(positions) * OutChannels + out_size + in_size) * sizeof(Scalar)};
+    }
+
+    /// The name with its sizes, as summaries and messages print it.
+    static std::string name() {
+        return "Conv2D<In=" + std::to_string(InChannels) + ",Out=" + std::to_string(OutChannels) +
+               ",K=" + std::to_string(Kernel) + ",H=" + std::to_string(Height) + ",W=" + std::to_string(Width) +
+               ",S=" + std::to_string(Stride) + ",P=" + std::to_string(Padding) + ">";
+    }
+
+    /// Draws W with `scheme` (fan-in CKK), sets b to zero and clears the gradients.
+    void init(Rng& rng, Init scheme = Init::xavier) {
+        initialise(W, rng, scheme);
+        b.setZero();
+        zero_grad();
+    }
+
+    /// x: (Cin·H·W) × B  →  y: (Cout·OH·OW) × B
+    template <class Derived>
+    const Batch<Scalar, out_size>& forward(const Eigen::MatrixBase<Derived>& x) {
+        return convolve(x, patches_, gemm_out_, y_, fwd_, "forward");
+    }
+
+    using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;  ///< a dynamic matrix
+    /// The buffers of one caller of predict().
+    struct Workspace {
+        Matrix patches;   ///< the im2col patches, (Q·B) × CKK
+        Matrix gemm_out;  ///< the product, (Q·B) × Cout
+        Batch<Scalar, out_size> y;  ///< the output, as forward computes it: (Cout·Q) × B
+        detail::Gemm<Scalar> gemm;  ///< the product's workspace
+    };
+    /// x: (Cin·H·W) × B  →  y: (Cout·OH·OW) × B in `ws`, as forward computes it; reads the
+    /// parameters only, so threads may predict with one layer at once, each with its own Workspace.
+    template <class Derived>
+    const Batch<Scalar, out_size>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
+        return convolve(x, ws.patches, ws.gemm_out, ws.y, ws.gemm, "predict");
+    }
+
+    /// x: (Cin·H·W) × B (given to forward), dy: (Cout·OH·OW) × B  →  dx: (Cin·H·W) × B. dW, db accumulate.
+    template <class DerivedX, class DerivedY>
+    const Batch<Scalar, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        backward_parameters(x, dy);
+        dpatches_.resize(positions * x.cols(), patch);
+        dx_gemm_.set(dpatches_, gemm_out_, W);  // dpatches = dY · W: (Q·B) × CKK
+        dx_.setZero(in_size, x.cols());
+        col2im();
+        return dx_;
+    }
+
+    /// Like backward, without dx (for the first layer of a model).
+    template <class DerivedX, class DerivedY>
+    void backward_parameters(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        detail::check_backward({&name, "backward"}, x, in_size, dy, out_size, y_.cols());
+        detail::parallel_for(x.cols(), images_per_task, [&](long first, long last) {
+            for (Eigen::Index n = first; n < last; ++n)  // dY(n·Q + q, o) = dy(o·Q + q, n), in the forward's buffer
+                for (int o = 0; o < OutChannels; ++o)
+                    gemm_out_.col(o).template segment<positions>(n * positions) =
+                        dy.col(n).template segment<positions>(o * positions);
+        }, 1);
+        materialise_grad();
+        dW_gemm_.add(dW_, gemm_out_.transpose(), patches_);  // dW += dYᵀ · patches
+        db_ += gemm_out_.colwise().sum().transpose();         // db += Σ_{n, q} dY
+    }
+
+    /// The output of the last forward.
+    const Batch<Scalar, out_size>& output() const { return y_; }
+    /// Bytes of the buffers that grow with the batch, as they are now: after a training step at
+    /// batch B, B · cost().activation_bytes (a test holds the two to each other).
+    std::size_t buffer_bytes() const {
+        return sizeof(Scalar) * std::size_t(patches_.size() + dpatches_.size() + gemm_out_.size() + y_.size() + dx_.size());
+    }
+    /// Gradients read as zero from now on; the next backward writes them instead of adding.
+    void zero_grad() { grad_zero_ = true; }
+
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
+    template <class F>
+    void visit_parameters(F&& f) {
+        materialise_grad();
+        f(detail::view("W", W, dW_));
+        f(detail::view("b", b, db_));
+    }
+    /// As PyTorch's nn.Conv2d: weight (Cout, Cin, K, K), bias (Cout).
+    template <class F>
+    void visit_tensors(F&& f) {
+        f(tensor_by_rows("weight", W, {OutChannels, InChannels, Kernel, Kernel}));
+        f(tensor_by_columns("bias", b));
+    }
+
+private:
+    /// y = W ∗ x + b through im2col and one product (forward and predict).
+    template <class Derived>
+    const Batch<Scalar, out_size>& convolve(const Eigen::MatrixBase<Derived>& x, Matrix& patches, Matrix& gemm_out,
+                                            Batch<Scalar, out_size>& y, detail::Gemm<Scalar>& gemm, const char* method) const {
+        detail::check_shape({&name, method}, x, in_size);
+        const Eigen::Ref<const Batch<Scalar, in_size>> xr(x);  // an expression is evaluated once
+        detail::check_entry_values({&name, method}, xr);
+        const Eigen::Index B = xr.cols();
+        patches.resize(positions * B, patch);
+        im2col(xr, patches);
+        gemm_out.resize(positions * B, OutChannels);
+        gemm.set(gemm_out, patches, W.transpose());  // Y = patches · Wᵀ: (Q·B) × Cout
+        y.resize(out_size, B);
+        detail::parallel_for(B, images_per_task, [&](long first, long last) {
+            for (Eigen::Index n = first; n < last; ++n)  // y(o·Q + q, n) = Y(n·Q + q, o) + b(o)
+                for (int o = 0; o < OutChannels; ++o)
+                    y.col(n).template segment<positions>(o * positions) =
+                        gemm_out.col(o).template segment<positions>(n * positions).array() + b(o);
+        }, 1);
+        return y;
+    }
+
+    /// After zero_grad() the gradients are only marked as zero; this writes the zeros.
+    void materialise_grad() {
+        if (grad_zero_) dW_.setZero(), db_.setZero(), grad_zero_ = false;
+    }
+
+    /// patches(n·Q + oh·OW + ow, c·K·K + kh·K + kw) = x(c·H·W + ih·W + iw, n), ih = oh·S − P + kh,
+    /// iw = ow·S − P + kw, or 0 where (ih, iw) is padding.
+    /// Images are independent: with set_threads, slices of the batch run at once (as in col2im).
+    template <class X>
+    static void im2col(const X& x, Matrix& patches) {
+        detail::parallel_for(x.cols(), images_per_task, [&](long first, long last) { im2col(x, patches, first, last); }, 1);
+    }
+    template <class X>
+    static void im2col(const X& x, Matrix& patches, Eigen::Index first, Eigen::Index last) {
+        for (int c = 0; c < InChannels; ++c)
+            for (int kh = 0; kh < Kernel; ++kh)
+                for (int kw = 0; kw < Kernel; ++kw) {
+                    Scalar* out = patches.col((c * Kernel + kh) * Kernel + kw).data() + first * positions;
+                    for (Eigen::Index n = first; n < last; ++n) {
+                        const Scalar* img = x.col(n).data() + c * Height * Width;
+                        for (int oh = 0; oh < out_height; ++oh, out += out_width) {
+                            const int ih = oh * Stride - Padding + kh;
+                            if (ih < 0 || ih >= Height) {
+                                std::fill(out, out + out_width, Scalar(0));
+                                continue;
+                            }
+                            const Scalar* row = img + ih * Width;
+                            for (int ow = 0; ow < out_width; ++ow) {
+                                const int iw = ow * Stride - Padding + kw;
+                                out[ow] = (iw >= 0 && iw < Width) ? row[iw] : Scalar(0);
+                            }
+                        }
+                    }
+                }
+    }
+
+    /// The transpose of im2col: dx(c·H·W + ih·W + iw, n) += dpatches(n·Q + q, c·K·K + kh·K + kw).
+    void col2im() {
+        detail::parallel_for(dx_.cols(), images_per_task, [&](long first, long last) { col2im(first, last); }, 1);
+    }
+    void col2im(Eigen::Index first, Eigen::Index last) {
+        for (int c = 0; c < InChannels; ++c)
+            for (int kh = 0; kh < Kernel; ++kh)
+                for (int kw = 0; kw < Kernel; ++kw) {
+                    const Scalar* in = dpatches_.col((c * Kernel + kh) * Kernel + kw).data() + first * positions;
+                    for (Eigen::Index n = first; n < last; ++n) {
+                        Scalar* img = dx_.col(n).data() + c * Height * Width;
+                        for (int oh = 0; oh < out_height; ++oh, in += out_width) {
+                            const int ih = oh * Stride - Padding + kh;
+                            if (ih < 0 || ih >= Height) continue;
+                            Scalar* row = img + ih * Width;
+                            for (int ow = 0; ow < out_width; ++ow) {
+                                const int iw = ow * Stride - Padding + kw;
+                                if (iw >= 0 && iw < Width) row[iw] += in[ow];
+                            }
+                        }
+                    }
+                }
+    }
+
+    Eigen::Matrix<Scalar, OutChannels, Eigen::Dynamic> dW_;  // Cout × CKK
+    Vector<Scalar, OutChannels> db_;                          // Cout
+    bool grad_zero_ = true;                                   // zero_grad() was called and no backward since
+    Matrix patches_, dpatches_;  // (Q·B) × CKK
+    Matrix gemm_out_;            // (Q·B) × Cout: Y in forward, then dY in backward
+    Batch<Scalar, out_size> y_;  // (Cout·Q) × B
+    Batch<Scalar, in_size> dx_;  // (Cin·H·W) × B
+    detail::Gemm<Scalar> fwd_, dW_gemm_, dx_gemm_;
+};
+
+}  // namespace neuronka

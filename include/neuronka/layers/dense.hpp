@@ -1,0 +1,193 @@
+/// @file
+/// @brief Dense<Scalar, In, Out>: a fully connected layer, y = W x + b.
+#pragma once
+
+#include "../detail/gemm.hpp"
+#include "../core/layer.hpp"
+
+namespace neuronka {
+
+/**
+ * @brief Fully connected layer: y = W x + b for every column x of the batch.
+ *
+ * Sizes are template parameters, so a Sequential checks them at compile time and counts
+ * parameters as a constant. W is stored fixed-size when small and on the heap when large.
+ *
+ * @tparam Scalar   scalar type (float or double)
+ * @tparam In  input features (> 0)
+ * @tparam Out output features (> 0)
+ */
+template <class Scalar, int In, int Out>
+struct Dense {
+    static_assert(In > 0 && Out > 0, "Dense<Scalar, In, Out>: In and Out must both be positive (a layer with no inputs "
+                                     "or no outputs has nothing to compute)");
+    static_assert(std::is_floating_point_v<Scalar>, "Dense<Scalar, In, Out>: Scalar must be float or double");
+
+    using scalar_type = Scalar;  ///< the scalar type: float or double
+    static constexpr int in_size = In;  ///< In: features of one input sample (column)
+    static constexpr int out_size = Out;  ///< Out: features of one output sample (column)
+    static constexpr std::size_t parameter_count = std::size_t(In) * Out + Out;  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_tensors = 2;  ///< parameter tensors visit_parameters() shows: W, b
+    static constexpr bool small = In * Out <= 256;       ///< W fits in registers or L1 (In·Out ≤ 256): unrolled products, no blocked-GEMM workspace
+
+    detail::Storage<Scalar, Out, In> W;  ///< the weights, Out × In
+    Vector<Scalar, Out> b;                ///< the biases, Out
+
+    /// He-uniform weights and zero biases from `seed` (see init()).
+    explicit Dense(std::uint64_t seed = 0) : W(Out, In), dW_(Out, In) {
+        Rng rng(seed);
+        init(rng);
+    }
+
+    /// y and dx per sample; forward y = W x: In·Out multiply-adds; backward dW and dx: twice that.
+    static constexpr Cost cost(int = 1) {
+        return {double(parameter_count), 2.0 * In * Out, 4.0 * In * Out, double(In + Out) * sizeof(Scalar)};
+    }
+
+    /// The name with its sizes, as summaries and messages print it.
+    static std::string name() { return "Dense<In=" + std::to_string(In) + ",Out=" + std::to_string(Out) + ">"; }
+
+    /// Draws W with `scheme`, sets b to zero and clears the gradients.
+    void init(Rng& rng, Init scheme = Init::xavier) {
+        initialise(W, rng, scheme);
+        b.setZero();
+        zero_grad();
+    }
+
+    /// x: In × B  →  y: Out × B
+    template <class Derived>
+    const Batch<Scalar, Out>& forward(const Eigen::MatrixBase<Derived>& x) {
+        return affine(x, y_, fwd_, "forward");
+    }
+
+    /// The buffers of one caller of predict().
+    struct Workspace {
+        Batch<Scalar, Out> y;  ///< the output, as forward computes it: Out × B
+        detail::Gemm<Scalar, small> gemm;  ///< the product's workspace
+    };
+    /// x: In × B  →  y: Out × B in `ws`, as forward computes it. Reads the parameters only, so any
+    /// number of threads may predict with one layer at once, each with its own Workspace.
+    template <class Derived>
+    const Batch<Scalar, Out>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
+        return affine(x, ws.y, ws.gemm, "predict");
+    }
+
+    /// x: In × B (the batch given to forward), dy: Out × B  →  dx: In × B.  dW, db accumulate.
+    template <class DerivedX, class DerivedY>
+    const Batch<Scalar, In>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        return checked_backward(x, dy, [&](const auto& xr, const auto& dyr) -> const Batch<Scalar, In>& {
+            accumulate_gradients(xr, dyr);          // dW += dy xᵀ, db += Σ dy
+            dx_.resize(In, xr.cols());
+            dx_gemm_.set(dx_, W.transpose(), dyr);  // dx = Wᵀ dy
+            return dx_;
+        });
+    }
+
+    /// Like backward, but skips dx: for the first layer of a model, whose input needs no gradient.
+    template <class DerivedX, class DerivedY>
+    void backward_parameters(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        checked_backward(x, dy, [&](const auto& xr, const auto& dyr) { accumulate_gradients(xr, dyr); });
+    }
+
+    /// Backward fused with a plain SGD update (what SGD::step(model, x, dy) calls): dx = Wᵀ dy with
+    /// the current W when `want_dx`, then W ← (1 − ηλ) W − η dy xᵀ and b ← (1 − ηλ) b − η Σ dy, the
+    /// weight update done by the product itself, so that dW is never formed. Requires
+    /// gradients_are_zero(); they still are afterwards. Returns dx, or nullptr when not wanted.
+    template <class DerivedX, class DerivedY>
+    const Batch<Scalar, In>* backward_sgd(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
+                                          Scalar learning_rate, Scalar weight_decay, bool want_dx) {
+        NEURONKA_ASSERT(grad_zero_, "Dense::backward_sgd: gradients pending");
+        return checked_backward(x, dy, [&](const auto& xr, const auto& dyr) -> const Batch<Scalar, In>* {
+            if (want_dx) {
+                dx_.resize(In, xr.cols());
+                dx_gemm_.set(dx_, W.transpose(), dyr);  // dx = Wᵀ dy, before W moves
+            }
+            const Scalar keep = Scalar(1) - learning_rate * weight_decay;
+            if (weight_decay > Scalar(0)) W *= keep, b *= keep;      // decoupled weight decay
+            dW_gemm_.add_scaled_outer(W, dyr, xr, -learning_rate);   // W −= η dy xᵀ
+            b.noalias() -= learning_rate * dyr.rowwise().sum();      // b −= η Σ dy
+            return want_dx ? &dx_ : nullptr;
+        });
+    }
+
+    /// True from zero_grad() until the next backward: the gradients read as zero.
+    bool gradients_are_zero() const { return grad_zero_; }
+
+    /// The output of the last forward.
+    const Batch<Scalar, Out>& output() const { return y_; }
+
+    /// The accumulated gradients d(loss)/dW (Out × In) and d(loss)/db (Out).
+    const detail::Storage<Scalar, Out, In>& dW() { return materialise_grad(), dW_; }
+    /// The same for db.
+    const Vector<Scalar, Out>& db() { return materialise_grad(), db_; }
+
+    /// Gradients read as zero from now on; the next backward writes them instead of adding.
+    void zero_grad() { grad_zero_ = true; }
+
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
+    template <class F>
+    void visit_parameters(F&& f) {
+        materialise_grad();
+        f(detail::view("W", W, dW_));
+        f(detail::view("b", b, db_));
+    }
+    /// As PyTorch's nn.Linear: weight (Out, In), bias (Out).
+    template <class F>
+    void visit_tensors(F&& f) {
+        f(tensor_by_rows("weight", W));
+        f(tensor_by_columns("bias", b));
+    }
+
+private:
+    /// y = W x + b (forward and predict).
+    template <class Derived>
+    const Batch<Scalar, Out>& affine(const Eigen::MatrixBase<Derived>& x, Batch<Scalar, Out>& y,
+                                     detail::Gemm<Scalar, small>& gemm, const char* method) const {
+        static_assert(Derived::RowsAtCompileTime == Eigen::Dynamic || Derived::RowsAtCompileTime == In,
+                      "Dense::forward: the input's compile-time row count differs from In");
+        detail::check_shape({&name, method}, x, In);
+        const Eigen::Ref<const Batch<Scalar, In>> xr(x);  // an expression is evaluated once, then checked and used
+        detail::check_entry_values({&name, method}, xr);
+        y.resize(Out, xr.cols());
+        gemm.set(y, W, xr);  // y = W x
+        y.colwise() += b;    // y += b
+        return y;
+    }
+
+    /// The preamble every backward shares: x and dy checked against the layer, each evaluated once
+    /// (an expression is not recomputed), then handed to `body` as In × B and Out × B views.
+    template <class DerivedX, class DerivedY, class Body>
+    decltype(auto) checked_backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy, Body&& body) {
+        detail::check_shape({&name, "backward"}, x, In);
+        detail::check_grad_shape({&name, "backward"}, x, dy, Out);
+        const Eigen::Ref<const Batch<Scalar, In>> xr(x);
+        const Eigen::Ref<const Batch<Scalar, Out>> dyr(dy);
+        return body(xr, dyr);
+    }
+
+    /// xr: In × B, dyr: Out × B.  dW += dy xᵀ, db += Σ dy (written, not added, after zero_grad()).
+    template <class XR, class DYR>
+    void accumulate_gradients(const XR& xr, const DYR& dyr) {
+        detail::check_entry_values({&name, "backward"}, dyr, "output gradient");
+        if (!grad_zero_) {
+            dW_gemm_.add(dW_, dyr, xr.transpose());  // dW += dy xᵀ
+            db_ += dyr.rowwise().sum();              // db += Σ_columns dy
+        } else {
+            dW_gemm_.set(dW_, dyr, xr.transpose());  // dW = dy xᵀ: one pass fewer than zeroing and adding
+            db_ = dyr.rowwise().sum();
+        }
+        grad_zero_ = false;
+    }
+
+    void materialise_grad() {
+        if (grad_zero_) dW_.setZero(), db_.setZero(), grad_zero_ = false;
+    }
+    detail::Storage<Scalar, Out, In> dW_;  // Out × In
+    Vector<Scalar, Out> db_;               // Out
+    bool grad_zero_ = true;           // zero_grad() was called and no backward since
+    Batch<Scalar, Out> y_;  // Out × B
+    Batch<Scalar, In> dx_;  // In × B
+    detail::Gemm<Scalar, small> fwd_, dW_gemm_, dx_gemm_;
+};
+
+}  // namespace neuronka

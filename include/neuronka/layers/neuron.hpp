@@ -1,0 +1,148 @@
+/// @file
+/// @brief Neuron<Scalar, In, Activation>: the lecture's y = w·x + b, optionally followed by an activation.
+#pragma once
+
+#include "activation.hpp"
+#include "dense.hpp"
+
+namespace neuronka {
+
+/**
+ * @brief One neuron: y = act(w·x + b). With In = 1 and Identity it is the line y = a·x + b, whose two
+ * parameters (weight a, bias b) training moves to their best values.
+ *
+ * It is a Dense<Scalar, In, 1> (the weighted sum) followed by an element-wise activation, and a Layer
+ * like any other.
+ */
+template <class Scalar, int In, class Act = Identity>
+struct Neuron {
+    using scalar_type = Scalar;  ///< the scalar type: float or double
+    static constexpr int in_size = In;  ///< In: features of one input sample (column)
+    static constexpr int out_size = 1;  ///< Out: features of one output sample (column)
+    static constexpr std::size_t parameter_count = std::size_t(In) + 1;  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_tensors = 2;  ///< parameter tensors visit_parameters() shows: w, b
+
+    /// Weights and bias drawn from `seed` (see init()).
+    explicit Neuron(std::uint64_t seed = 0) {
+        Rng rng(seed);
+        init(rng);
+    }
+
+    /// FLOPs and memory for a batch of `B` samples (docs/layer-concept.md).
+    static constexpr Cost cost(int = 1) {
+        return Dense<Scalar, In, 1>::cost() + (std::is_same_v<Act, Identity> ? Cost{} : Activation<Scalar, 1, Act>::cost());
+    }
+    /// The name with its sizes, as summaries and messages print it.
+    static std::string name() { return "Neuron<In=" + std::to_string(In) + "," + Act::name + ">"; }
+
+    /// The weight of input i.
+    Scalar& w(int i = 0) { return sum_.W(0, i); }
+    /// The weight of input i, read only.
+    Scalar w(int i = 0) const { return sum_.W(0, i); }
+    /// The bias.
+    Scalar& b() { return sum_.b(0); }
+    /// The bias, read only.
+    Scalar b() const { return sum_.b(0); }
+
+    /// Re-initialises the parameters from `rng`.
+    void init(Rng& rng) {
+        sum_.init(rng, std::is_same_v<Act, ReLU> || std::is_same_v<Act, GELU> ? Init::he : Init::xavier);
+    }
+
+    /// x: In × B  →  y: 1 × B
+    template <class Derived>
+    const Batch<Scalar, 1>& forward(const Eigen::MatrixBase<Derived>& x) {
+        if constexpr (std::is_same_v<Act, Identity>)
+            return sum_.forward(x);
+        else {
+            const auto& z = sum_.forward(x);  // checks x where it enters
+            detail::MemberScope member;
+            return act_.forward(z);
+        }
+    }
+
+    /// The buffers of one caller of predict().
+    struct Workspace {
+        typename Dense<Scalar, In, 1>::Workspace sum;        ///< the weighted sum's buffers
+        typename Activation<Scalar, 1, Act>::Workspace act;  ///< the activation's
+    };
+    /// x: In × B  →  y: 1 × B in `ws`, as forward; safe to call from many threads at once.
+    template <class Derived>
+    const Batch<Scalar, 1>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
+        const auto& z = sum_.predict(x, ws.sum);
+        if constexpr (std::is_same_v<Act, Identity>) {
+            return z;
+        } else {
+            detail::MemberScope member;
+            return act_.predict(z, ws.act);
+        }
+    }
+
+    /// x: In × B, dy: 1 × B  →  dx: In × B; dw and db accumulate.
+    template <class DerivedX, class DerivedY>
+    const Batch<Scalar, In>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        if constexpr (std::is_same_v<Act, Identity>)
+            return sum_.backward(x, dy);
+        else {
+            detail::MemberScope member;
+            return sum_.backward(x, act_.backward(sum_.output(), dy));
+        }
+    }
+
+    /// Like backward, without dx (for training on a fixed input).
+    template <class DerivedX, class DerivedY>
+    void backward_parameters(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        if constexpr (std::is_same_v<Act, Identity>)
+            sum_.backward_parameters(x, dy);
+        else {
+            detail::MemberScope member;
+            sum_.backward_parameters(x, act_.backward(sum_.output(), dy));
+        }
+    }
+
+    /// Backward fused with an optimiser step (see Sequential::backward_step).
+    template <class DerivedX, class DerivedY, class Optimizer>
+    void backward_step(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy, Optimizer& opt) {
+        if constexpr (std::is_same_v<Act, Identity>) {
+            detail::check_grad_shape({&name, "backward"}, sum_.output(), dy, 1);
+            const Eigen::Ref<const Batch<Scalar, 1>> dyr(dy);  // an expression is evaluated once
+            detail::check_entry_values({&name, "backward"}, dyr, "output gradient");
+            opt.template update_layer<false>(sum_, 0, x, dyr);
+        } else {
+            const auto& dz = act_.backward(sum_.output(), dy);  // checks dy where it enters
+            detail::MemberScope member;
+            opt.template update_layer<false>(sum_, 0, x, dz);
+        }
+    }
+
+    /// The output of the last forward.
+    const Batch<Scalar, 1>& output() const {
+        if constexpr (std::is_same_v<Act, Identity>)
+            return sum_.output();
+        else
+            return act_.output();
+    }
+
+    /// Gradients read as zero from now on; the next backward writes them instead of adding.
+    void zero_grad() { sum_.zero_grad(); }
+
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
+    template <class F>
+    void visit_parameters(F&& f) {
+        sum_.visit_parameters([&](ParamView<Scalar> p) {  // named as in the lecture: w and b
+            p.name = p.name[0] == 'W' ? "w" : "b";
+            f(p);
+        });
+    }
+    /// As an nn.Linear(In, 1) (the activation has no tensors): weight (1, In), bias (1).
+    template <class F>
+    void visit_tensors(F&& f) {
+        sum_.visit_tensors(f);
+    }
+
+private:
+    Dense<Scalar, In, 1> sum_;
+    Activation<Scalar, 1, Act> act_;
+};
+
+}  // namespace neuronka

@@ -1,0 +1,136 @@
+/// @file
+/// @brief A pre-norm transformer block and a decoder-only transformer language model, both
+/// compositions of the library's layers (no backward code of their own).
+///
+/// Shapes: D = Dim, V = Vocab, T = sequence length (≤ Context), B = sequences; every activation is
+/// D × (T·B) with each sequence's columns together (see docs/layer-concept.md).
+#pragma once
+
+#include "../layers/activation.hpp"
+#include "../layers/attention.hpp"
+#include "../layers/dense.hpp"
+#include "../layers/embedding.hpp"
+#include "../layers/layer_norm.hpp"
+#include "../compose/residual.hpp"
+#include "../compose/sequential.hpp"
+
+#include <utility>
+
+namespace neuronka {
+
+namespace detail {
+template <class Scalar, int Dim, int Heads, int Hidden>
+using BlockLayers = Sequential<Residual<LayerNorm<Scalar, Dim>, Attention<Scalar, Dim, Heads>>,
+                               Residual<LayerNorm<Scalar, Dim>, Dense<Scalar, Dim, Hidden>, GELU, Dense<Scalar, Hidden, Dim>>>;
+}  // namespace detail
+
+/**
+ * @brief Pre-norm block:
+ *
+ *     TransformerBlock = Sequential<Residual<LayerNorm, Attention>,
+ *                                   Residual<LayerNorm, Dense(D → Hidden), GELU, Dense(Hidden → D)>>
+ *
+ * i.e. h = x + Attention(LayerNorm₁(x)), y = h + MLP(LayerNorm₂(h)). A named Sequential: the
+ * accessors below name its parts.
+ */
+template <class Scalar, int Dim, int Heads, int Hidden = 4 * Dim>
+struct TransformerBlock : detail::BlockLayers<Scalar, Dim, Heads, Hidden> {
+    using Base = detail::BlockLayers<Scalar, Dim, Heads, Hidden>;  ///< the composition it is
+    using Base::Base;
+    /// Parameters from seed 0.
+    TransformerBlock() : Base(0) {}
+    /// The name with its sizes, as summaries and messages print it.
+    static std::string name() {
+        return "TransformerBlock<Dim=" + std::to_string(Dim) + ",Heads=" + std::to_string(Heads) +
+               ",Hidden=" + std::to_string(Hidden) + ">";
+    }
+    /// The LayerNorm before attention.
+    LayerNorm<Scalar, Dim>& ln1() { return this->template layer<0>().template layer<0>(); }
+    /// The attention.
+    Attention<Scalar, Dim, Heads>& attn() { return this->template layer<0>().template layer<1>(); }
+    /// The attention, read only.
+    const Attention<Scalar, Dim, Heads>& attn() const { return this->template layer<0>().template layer<1>(); }
+    /// The LayerNorm before the MLP.
+    LayerNorm<Scalar, Dim>& ln2() { return this->template layer<1>().template layer<0>(); }
+    /// The MLP's first layer, Dim → Hidden.
+    Dense<Scalar, Dim, Hidden>& fc1() { return this->template layer<1>().template layer<1>(); }
+    /// The MLP's second layer, Hidden → Dim.
+    Dense<Scalar, Hidden, Dim>& fc2() { return this->template layer<1>().template layer<3>(); }
+};
+
+namespace detail {
+template <class Scalar, int Vocab, int Context, int Dim, class Block, class Blocks>
+struct transformer_layers;
+template <class Scalar, int Vocab, int Context, int Dim, class Block, std::size_t... L>
+struct transformer_layers<Scalar, Vocab, Context, Dim, Block, std::index_sequence<L...>> {
+    template <std::size_t>
+    using block = Block;
+    using type = Sequential<Embedding<Scalar, Vocab, Dim>, PositionalEmbedding<Scalar, Context, Dim>, block<L>...,
+                            LayerNorm<Scalar, Dim>, Dense<Scalar, Dim, Vocab>>;
+};
+}  // namespace detail
+
+/**
+ * @brief Decoder-only transformer language model, composed like any other model:
+ *
+ *     Transformer = Sequential<Embedding, PositionalEmbedding, TransformerBlock × Layers,
+ *                              LayerNorm, Dense(D → V)>
+ *
+ *     x₀ = E[ids] + P[positions];  xₗ = Blockₗ(xₗ₋₁);  logits = Head(LayerNorm(x_Layers))   V × (T·B)
+ *
+ * `forward(ids, T)` takes T·B token ids (sequence b at [b·T, b·T + T)); train with
+ * SoftmaxCrossEntropy<Scalar, Vocab> over all positions (targets = ids shifted by one). The attention
+ * blocks are causal.
+ */
+template <class Scalar, int Vocab, int Context, int Dim, int Heads, int Layers, int Hidden = 4 * Dim>
+struct Transformer
+    : detail::transformer_layers<Scalar, Vocab, Context, Dim, TransformerBlock<Scalar, Dim, Heads, Hidden>,
+                                 std::make_index_sequence<std::size_t(Layers)>>::type {
+    static_assert(Layers > 0, "Transformer: needs at least one block");
+    using Block = TransformerBlock<Scalar, Dim, Heads, Hidden>;  ///< one block
+    /// The composition it is: Embedding, PositionalEmbedding, the blocks, LayerNorm, the head.
+    using Base = typename detail::transformer_layers<Scalar, Vocab, Context, Dim, Block,
+                                                     std::make_index_sequence<std::size_t(Layers)>>::type;
+    static constexpr int vocab_size = Vocab;  ///< V, token ids
+    static constexpr int context = Context;   ///< the longest sequence
+    static constexpr int dim = Dim;           ///< D, the model width
+    static constexpr int heads = Heads;       ///< H, attention heads per block
+    static constexpr int layers = Layers;     ///< blocks
+    static constexpr int hidden = Hidden;     ///< the MLP width
+    using Base::Base;
+    /// Parameters from seed 0.
+    Transformer() : Base(0) {}
+
+    /// The name with its sizes, as summaries and messages print it.
+    static std::string name() {
+        return "Transformer<Vocab=" + std::to_string(Vocab) + ",Context=" + std::to_string(Context) +
+               ",Dim=" + std::to_string(Dim) + ",Heads=" + std::to_string(Heads) + ",Layers=" + std::to_string(Layers) +
+               ",Hidden=" + std::to_string(Hidden) + ">";
+    }
+
+    /// The token embedding.
+    Embedding<Scalar, Vocab, Dim>& tok() { return this->template layer<0>(); }
+    /// The position embedding.
+    PositionalEmbedding<Scalar, Context, Dim>& pos() { return this->template layer<1>(); }
+    /// The final LayerNorm.
+    LayerNorm<Scalar, Dim>& ln_f() { return this->template layer<Layers + 2>(); }
+    /// The output layer, Dim → Vocab logits.
+    Dense<Scalar, Dim, Vocab>& head() { return this->template layer<Layers + 3>(); }
+    /// Block l, 0 ≤ l < Layers.
+    Block& block(int l) { return const_cast<Block&>(std::as_const(*this).block(l)); }
+    /// Block l, read only.
+    const Block& block(int l) const {
+        if (l < 0 || l >= Layers)
+            throw std::invalid_argument(name() + "::block: block " + std::to_string(l) + " is out of range (" +
+                                        std::to_string(Layers) + " blocks)");
+        const Block* b = nullptr;
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            ((int(I) == l ? void(b = &this->template layer<I + 2>()) : void()), ...);
+        }(std::make_index_sequence<std::size_t(Layers)>{});
+        return *b;
+    }
+    /// Attention of block l (after forward): see Attention::probabilities.
+    const Attention<Scalar, Dim, Heads>& attention(int l) const { return block(l).attn(); }
+};
+
+}  // namespace neuronka

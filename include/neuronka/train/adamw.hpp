@@ -1,0 +1,165 @@
+/// @file
+/// @brief AdamW, gradient clipping by global norm, and learning-rate schedules.
+#pragma once
+
+#include "../detail/parallel.hpp"
+#include "../core/layer.hpp"
+
+#include <cmath>
+#include <numbers>
+#include <vector>
+
+namespace neuronka {
+
+/// Hyper-parameters of AdamW.
+template <class Scalar>
+struct AdamWOptions {
+    Scalar learning_rate = Scalar(1e-3);  ///< η > 0
+    Scalar beta1 = Scalar(0.9);           ///< β₁ in [0, 1)
+    Scalar beta2 = Scalar(0.999);         ///< β₂ in [0, 1)
+    Scalar eps = Scalar(1e-8);            ///< ε > 0
+    Scalar weight_decay = Scalar(0.01);   ///< λ ≥ 0, decoupled
+};
+
+/**
+ * @brief AdamW (Loshchilov & Hutter), with bias correction. At step t = 1, 2, ... for every parameter
+ * p with gradient g:
+ *
+ *     p ← p − η λ p                          decoupled weight decay
+ *     m ← β₁ m + (1 − β₁) g                  first moment
+ *     v ← β₂ v + (1 − β₂) g²                 second moment
+ *     p ← p − η · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)
+ *
+ * The moments are created on the first step in the model's visiting order and size-checked after.
+ */
+template <class Scalar>
+class AdamW {
+public:
+    using Array = Eigen::Array<Scalar, Eigen::Dynamic, 1>;  ///< one parameter's moments, flattened
+    /// An optimiser with `options`; invalid options throw, naming the option.
+    explicit AdamW(AdamWOptions<Scalar> options = {}) : opt_(options) { validate(); }
+
+    /// The options in use.
+    const AdamWOptions<Scalar>& options() const { return opt_; }
+    /// Changes the learning rate (for schedules); other options stay.
+    void set_learning_rate(Scalar lr) {
+        opt_.learning_rate = lr;
+        validate();
+    }
+
+    /// One update of every parameter of `model` from its accumulated gradients.
+    template <class Model>
+    void step(Model& model) {
+        ++t_;
+        const Scalar c1 = Scalar(1) - std::pow(opt_.beta1, Scalar(t_)), c2 = Scalar(1) - std::pow(opt_.beta2, Scalar(t_));
+        std::size_t i = 0;
+        model.visit_parameters([&](ParamView<Scalar> p) {
+            if (i == m_.size()) m_.push_back(Array::Zero(p.value.size())), v_.push_back(Array::Zero(p.value.size()));
+            if (m_[i].size() != p.value.size())
+                throw std::invalid_argument("AdamW::step: parameter " + std::to_string(i) + " (" + p.name + ") has " +
+                                            std::to_string(p.value.size()) + " elements, expected " +
+                                            std::to_string(m_[i].size()) + ". Hint: use one optimiser per model");
+            const Scalar lr = opt_.learning_rate;
+            // element by element, so a large parameter is updated in slices on the threads of set_threads
+            detail::parallel_for(p.value.size(), 1 << 14, [&](long b, long e) {
+                auto value = p.value.segment(b, e - b);
+                const auto grad = p.grad.segment(b, e - b);
+                auto m = m_[i].segment(b, e - b), v = v_[i].segment(b, e - b);
+                if (opt_.weight_decay > Scalar(0)) value *= Scalar(1) - lr * opt_.weight_decay;  // p ← p − η λ p
+                m = opt_.beta1 * m + (Scalar(1) - opt_.beta1) * grad;                          // m ← β₁ m + (1 − β₁) g
+                v = opt_.beta2 * v + (Scalar(1) - opt_.beta2) * grad.square();                 // v ← β₂ v + (1 − β₂) g²
+                value -= lr * (m / c1) / ((v / c2).sqrt() + opt_.eps);                    // p ← p − η m̂ / (√v̂ + ε)
+            });
+            ++i;
+        });
+        if (i != m_.size())
+            throw std::invalid_argument("AdamW::step: the model has " + std::to_string(i) + " parameters, expected " +
+                                        std::to_string(m_.size()) + ". Hint: use one optimiser per model");
+    }
+
+    /// Steps taken (t).
+    std::size_t steps() const { return t_; }
+    /// Optimiser state, for checkpoints: moments per parameter in visiting order, and the step count.
+    std::vector<Array>& first_moments() { return m_; }
+    /// The second moments, as first_moments().
+    std::vector<Array>& second_moments() { return v_; }
+    /// Sets the step count (when a checkpoint is loaded).
+    void set_steps(std::size_t t) { t_ = t; }
+
+    /// For checkpoints: the optimiser's name and its state, as groups of one array per parameter.
+    static constexpr const char* kind = "AdamW";
+    /// Calls `f` on each group of state arrays (first, then second moments).
+    template <class F>
+    void visit_state(F&& f) {
+        f(m_), f(v_);
+    }
+
+private:
+    void validate() const {
+        auto bad = [](const char* what, Scalar v, const char* hint) {
+            throw std::invalid_argument(std::string("AdamW: ") + what + " is " + detail::format_value(v) + ", " + hint);
+        };
+        if (!(opt_.learning_rate > Scalar(0)) || !std::isfinite(opt_.learning_rate))
+            bad("learning_rate", opt_.learning_rate, "expected a finite value > 0");
+        if (!(opt_.beta1 >= Scalar(0) && opt_.beta1 < Scalar(1))) bad("beta1", opt_.beta1, "expected 0 <= beta1 < 1");
+        if (!(opt_.beta2 >= Scalar(0) && opt_.beta2 < Scalar(1))) bad("beta2", opt_.beta2, "expected 0 <= beta2 < 1");
+        if (!(opt_.eps > Scalar(0))) bad("eps", opt_.eps, "expected eps > 0");
+        if (!(opt_.weight_decay >= Scalar(0)) || !std::isfinite(opt_.weight_decay))
+            bad("weight_decay", opt_.weight_decay, "expected a finite value >= 0");
+    }
+    AdamWOptions<Scalar> opt_;
+    std::vector<Array> m_, v_;
+    std::size_t t_ = 0;
+};
+
+/// The global L2 norm of all gradients of `model`.
+template <class Model>
+double gradient_norm(Model& model) {
+    double sum = 0;
+    model.visit_parameters([&](auto p) { sum += double(p.grad.matrix().squaredNorm()); });
+    return std::sqrt(sum);
+}
+
+/// Scales all gradients so that their global L2 norm is at most `max_norm`; returns the norm before.
+template <class Model>
+double clip_gradient_norm(Model& model, double max_norm) {
+    if (!(max_norm > 0)) throw std::invalid_argument("clip_gradient_norm: max_norm is " + detail::format_value(max_norm) + ", expected > 0");
+    const double norm = gradient_norm(model);
+    if (!std::isfinite(norm))
+        throw std::domain_error("clip_gradient_norm: the gradient norm is " + detail::format_value(norm) +
+                                ". Hint: a loss or an input was not finite, or training diverged");
+    if (norm > max_norm)
+        model.visit_parameters([&](auto p) { p.grad *= typename decltype(p.grad)::Scalar(max_norm / norm); });
+    return norm;
+}
+
+/// Linear warm-up from 0 to `peak` over `warmup` steps, then cosine decay to `floor` at `total`
+/// steps (and `floor` after). `constant(lr)` keeps one rate.
+struct LearningRateSchedule {
+    double peak = 1e-3;  ///< the rate after warm-up
+    double floor = 0;    ///< the rate at `total` steps and after
+    long warmup = 0;     ///< steps of linear warm-up
+    long total = 0;      ///< steps of the whole schedule (0: a constant rate)
+
+    /// The rate `lr` at every step.
+    static LearningRateSchedule constant(double lr) { return {lr, lr, 0, 0}; }
+    /// Warm-up to `peak` over `warmup` steps, cosine decay to `floor` at `total`; bad values throw.
+    static LearningRateSchedule warmup_cosine(double peak, long warmup, long total, double floor = 0) {
+        if (!(peak > 0) || warmup < 0 || total <= warmup || floor < 0 || floor > peak)
+            throw std::invalid_argument("LearningRateSchedule::warmup_cosine: expected peak > 0, 0 <= warmup < total, "
+                                        "0 <= floor <= peak; got peak " + detail::format_value(peak) + ", warmup " +
+                                        std::to_string(warmup) + ", total " + std::to_string(total) + ", floor " +
+                                        detail::format_value(floor));
+        return {peak, floor, warmup, total};
+    }
+    /// The rate at step s = 0, 1, 2, ...
+    double operator()(long s) const {
+        if (total == 0) return peak;
+        if (s < warmup) return peak * double(s + 1) / double(warmup);
+        if (s >= total) return floor;
+        const double progress = double(s - warmup) / double(total - warmup);
+        return floor + (peak - floor) * 0.5 * (1 + std::cos(std::numbers::pi * progress));
+    }
+};
+
+}  // namespace neuronka

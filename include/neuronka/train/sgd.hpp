@@ -1,0 +1,184 @@
+/// @file
+/// @brief Stochastic gradient descent with momentum (classic or Nesterov) and decoupled weight decay.
+#pragma once
+
+#include "../core/layer.hpp"
+
+#include <cmath>
+#include <vector>
+
+namespace neuronka {
+
+/// Hyper-parameters of SGD.
+template <class Scalar>
+struct SGDOptions {
+    Scalar learning_rate = Scalar(0.01);  ///< η > 0
+    Scalar momentum = Scalar(0);          ///< μ in [0, 1)
+    bool nesterov = false;      ///< Nesterov momentum (needs μ > 0)
+    Scalar weight_decay = Scalar(0);      ///< λ ≥ 0, decoupled: applied to the parameter, not the gradient
+};
+
+/**
+ * @brief SGD. For every parameter p with gradient g, at each step:
+ *
+ *     p ← p − η λ p                      (decoupled weight decay, when λ > 0)
+ *     v ← μ v + g                        (velocity, when μ > 0; starts at 0)
+ *     p ← p − η v                        (classic momentum; plain SGD when μ = 0: p ← p − η g)
+ *     p ← p − η (g + μ v)                (Nesterov momentum instead)
+ *
+ * The velocity of each parameter is created on the first step, in the order the model visits its
+ * parameters, and is checked against that parameter's size on every later step.
+ */
+template <class Scalar>
+class SGD {
+public:
+    /// An optimiser with `options`; invalid options throw, naming the option.
+    explicit SGD(SGDOptions<Scalar> options = {}) : opt_(options) { validate(); }
+
+    /// The options in use.
+    const SGDOptions<Scalar>& options() const { return opt_; }
+    /// Changes the learning rate (for schedules); other options stay.
+    void set_learning_rate(Scalar lr) {
+        opt_.learning_rate = lr;
+        validate();
+    }
+
+    /// One update of every parameter of `model` from its accumulated gradients.
+    template <class Model>
+    void step(Model& model) {
+        std::size_t index = 0;
+        model.visit_parameters([&](ParamView<Scalar> p) { update(index++, p); });
+        check_parameter_count(index);
+        ++steps_;
+    }
+
+    /// One training step fused with backward: the same update as
+    ///
+    ///     model.backward_parameters(x, dy); step(model); model.zero_grad();
+    ///
+    /// (up to rounding), but each layer's parameters are updated right after its own backward, while
+    /// its gradients are still in cache, and with plain SGD (no momentum) a Dense layer's weights are
+    /// updated by the product itself, so that no weight gradient is formed. Gradients accumulated by
+    /// earlier backward calls are included. Afterwards the gradients read as zero. A model without
+    /// `backward_step` takes the three calls above.
+    template <class Model, class X, class DerivedY>
+    void step(Model& model, const X& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        if constexpr (requires { model.backward_step(x, dy, *this); }) {
+            prepare_velocity(model);
+            model.backward_step(x, dy, *this);
+            ++steps_;
+        } else {
+            detail::backward_parameters(model, x, dy);
+            step(model);
+            model.zero_grad();
+        }
+    }
+
+    /// For composites (Sequential::backward_step): backward of `layer` on (x, dy), then the update
+    /// of its parameters, which are numbered from `first` in the model's visiting order. A
+    /// composite member is walked the same way, layer by layer. Returns &dx when `WantDx`, else
+    /// nullptr.
+    template <bool WantDx, class L, class X, class DY>
+    auto update_layer(L& layer, std::size_t first, const X& x, const DY& dy) {
+        if constexpr (requires { layer.template backward_update<WantDx>(x, dy, *this, first); }) {
+            return layer.template backward_update<WantDx>(x, dy, *this, first);
+        } else {
+            if constexpr (requires { layer.backward_sgd(x, dy, Scalar(), Scalar(), WantDx); }) {
+                if (opt_.momentum == Scalar(0) && layer.gradients_are_zero()) {
+                    const auto* dx = layer.backward_sgd(x, dy, opt_.learning_rate, opt_.weight_decay, WantDx);
+                    if constexpr (WantDx) return dx;
+                    else return nullptr;
+                }
+            }
+            auto update_parameters = [&] {
+                std::size_t i = first;
+                layer.visit_parameters([&](ParamView<Scalar> p) { update(i++, p); });
+                layer.zero_grad();
+            };
+            if constexpr (WantDx) {
+                const auto& dx = layer.backward(x, dy);
+                update_parameters();
+                return &dx;
+            } else {
+                detail::backward_parameters(layer, x, dy);
+                update_parameters();
+                return nullptr;
+            }
+        }
+    }
+
+    /// Number of steps taken.
+    std::size_t steps() const { return steps_; }
+    /// Sets the step count (when a checkpoint is loaded).
+    void set_steps(std::size_t n) { steps_ = n; }
+
+    /// For checkpoints: the optimiser's name and its state, as groups of one array per parameter.
+    static constexpr const char* kind = "SGD";
+    /// Calls `f` on the group of velocity arrays.
+    template <class F>
+    void visit_state(F&& f) {
+        f(velocity_);
+    }
+    /// The velocity buffers, one per parameter in visiting order (empty without momentum).
+    const std::vector<Eigen::Array<Scalar, Eigen::Dynamic, 1>>& velocity() const { return velocity_; }
+    /// The same, writable (checkpoints load into it).
+    std::vector<Eigen::Array<Scalar, Eigen::Dynamic, 1>>& velocity() { return velocity_; }
+
+private:
+    // A fused step updates parameters from the last to the first: velocities exist beforehand.
+    template <class Model>
+    void prepare_velocity(Model& model) {
+        if (opt_.momentum == Scalar(0)) return;
+        if (velocity_.empty())
+            model.visit_parameters([&](ParamView<Scalar> p) { velocity_.push_back(Eigen::Array<Scalar, Eigen::Dynamic, 1>::Zero(p.value.size())); });
+        else
+            check_parameter_count(Model::parameter_tensors);
+    }
+
+    // With momentum, the model must have as many parameter tensors as there are velocities (each
+    // velocity's size is checked where it is used, in update).
+    void check_parameter_count(std::size_t count) const {
+        if (opt_.momentum > Scalar(0) && count != velocity_.size())
+            throw std::invalid_argument("SGD::step: the model has " + std::to_string(count) + " parameters, expected " +
+                                        std::to_string(velocity_.size()) + ". Hint: use one optimiser per model");
+    }
+
+    void validate() const {
+        auto bad = [](const char* what, Scalar v, const char* hint) {
+            throw std::invalid_argument(std::string("SGD: ") + what + " is " + detail::format_value(v) + ", " + hint);
+        };
+        if (!(opt_.learning_rate > Scalar(0)) || !std::isfinite(opt_.learning_rate))
+            bad("learning_rate", opt_.learning_rate, "expected a finite value > 0");
+        if (!(opt_.momentum >= Scalar(0) && opt_.momentum < Scalar(1))) bad("momentum", opt_.momentum, "expected 0 <= momentum < 1");
+        if (!(opt_.weight_decay >= Scalar(0)) || !std::isfinite(opt_.weight_decay))
+            bad("weight_decay", opt_.weight_decay, "expected a finite value >= 0");
+        if (opt_.nesterov && opt_.momentum == Scalar(0))
+            bad("momentum", opt_.momentum, "Nesterov momentum needs momentum > 0");
+    }
+
+    void update(std::size_t i, ParamView<Scalar>& p) {
+        const Scalar lr = opt_.learning_rate, mu = opt_.momentum;
+        if (opt_.weight_decay > Scalar(0)) p.value *= Scalar(1) - lr * opt_.weight_decay;  // p ← p − η λ p
+        if (mu == Scalar(0)) {
+            p.value -= lr * p.grad;  // p ← p − η g
+            return;
+        }
+        if (i == velocity_.size()) velocity_.push_back(Eigen::Array<Scalar, Eigen::Dynamic, 1>::Zero(p.value.size()));
+        auto& v = velocity_[i];
+        if (v.size() != p.value.size())
+            throw std::invalid_argument("SGD::step: parameter " + std::to_string(i) + " (" + p.name + ") has " +
+                                        std::to_string(p.value.size()) + " elements, expected " +
+                                        std::to_string(v.size()) + ". Hint: use one optimiser per model");
+        v = mu * v + p.grad;  // v ← μ v + g
+        if (opt_.nesterov)
+            p.value -= lr * (p.grad + mu * v);  // p ← p − η (g + μ v)
+        else
+            p.value -= lr * v;  // p ← p − η v
+    }
+
+    SGDOptions<Scalar> opt_;
+    std::vector<Eigen::Array<Scalar, Eigen::Dynamic, 1>> velocity_;
+    std::size_t steps_ = 0;
+};
+
+}  // namespace neuronka
