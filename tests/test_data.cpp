@@ -9,6 +9,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <iterator>
@@ -20,11 +22,7 @@ using namespace neuronka;
 using Catch::Matchers::Contains;
 
 namespace {
-std::string temp_path(const std::string& name) {
-    const auto dir = std::filesystem::temp_directory_path() / ("neuronka-data-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    return (dir / name).string();
-}
+std::string temp_path(const std::string& name) { return test::temp_path(name); }
 std::vector<unsigned char> idx(unsigned char type, std::vector<std::uint32_t> dims, std::size_t payload) {
     std::vector<unsigned char> b(4 + 4 * dims.size() + payload, 0);
     b[2] = type, b[3] = (unsigned char)dims.size();

@@ -19,6 +19,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include "file_size_limit.hpp"
 #include "xor_run.hpp"
 
@@ -229,11 +231,7 @@ std::vector<float> parameters_of(Model& m) {
     return v;
 }
 
-std::string temp_file(const std::string& name) {
-    const auto dir = std::filesystem::temp_directory_path() / ("neuronka-fit-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    return (dir / name).string();
-}
+std::string temp_file(const std::string& name) { return test::temp_path(name); }
 
 std::string read_all(std::FILE* f) {
     std::rewind(f);

@@ -12,6 +12,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -233,7 +235,7 @@ TEST_CASE("chart labels cover neither each other nor the points, and the legend 
         for (const auto& [x, y] : points) CHECK_FALSE(boxes[i].contains(x, y));
     }
     // A legend moves to a free corner: here the data fill the top right, so it goes elsewhere.
-    const std::string path = (std::filesystem::temp_directory_path() / "neuronka-legend.svg").string();
+    const std::string path = test::temp_path("legend.svg");
     std::vector<double> x, y;
     for (int i = 0; i <= 50; ++i) x.push_back(i), y.push_back(i);  // the diagonal: bottom left to top right
     plot::Chart("c", "x", "y").line(x, y, plot::palette(0), "the diagonal").write(path);

@@ -10,6 +10,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -32,11 +34,7 @@ const Fixture& fixture() {
     return f;
 }
 
-std::string temp_path(const std::string& name) {
-    const auto dir = std::filesystem::temp_directory_path() / "neuronka-test-safetensors";
-    std::filesystem::create_directories(dir);
-    return (dir / name).string();
-}
+std::string temp_path(const std::string& name) { return test::temp_path(name); }
 std::vector<unsigned char> read_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include "file_size_limit.hpp"
 
 #include <csignal>
@@ -22,11 +24,7 @@ using Catch::Matchers::EndsWith;
 namespace {
 using Mlp = Sequential<Dense<float, 4, 16>, Tanh, Dense<float, 16, 3>>;
 
-std::string temp_path(const std::string& name) {
-    const auto dir = std::filesystem::temp_directory_path() / ("neuronka-test-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    return (dir / name).string();
-}
+std::string temp_path(const std::string& name) { return test::temp_path(name); }
 template <class Model>
 std::vector<unsigned char> raw_parameters(Model& m) {
     std::vector<unsigned char> out;
