@@ -14,8 +14,9 @@ scripts/deps.sh chromium fonts-dejavu-core parallel doxygen  # the browser rende
 echo "== neuronka tests (Release; the unit tests under ASan + UBSan; -Wall -Wextra -Wpedantic -Werror) =="
 # Each test source is compiled once (most of this script's time): the unit tests with the
 # sanitizers (tests/CMakeLists.txt, NEURONKA_SANITIZE), the examples and the rest optimised.
+# test_threads is built once, in the ThreadSanitizer stage below.
 cmake -S . -B build/test -DCMAKE_BUILD_TYPE=Release -DNEURONKA_WERROR=ON -DNEURONKA_SANITIZE=address,undefined \
-      -DNEURONKA_BUILD_EXAMPLES=ON -DNEURONKA_BUILD_BENCH=OFF >/dev/null
+      -DNEURONKA_TEST_THREADS=OFF -DNEURONKA_BUILD_EXAMPLES=ON -DNEURONKA_BUILD_BENCH=OFF >/dev/null
 cmake --build build/test -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build/test -j"$jobs" --output-on-failure
