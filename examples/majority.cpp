@@ -1,6 +1,6 @@
 // A model you compose yourself: "which digit occurs most often in the sequence?" No language here,
 // yet the answer needs attention, since every position must look at all the others. The model is
-// examples/common/majority_task.hpp: an Embedding, positions, a Residual attention block, a Residual
+// examples/lecture/majority_task.hpp: an Embedding, positions, a Residual attention block, a Residual
 // MLP and a head, composed in one type; neuronka derives its backward pass, its cost and its
 // training step from that type. Prints the model's summary, the held-out accuracy as it trains, and
 // how often a model that ignores the other tokens (always the token's own digit) would be right.

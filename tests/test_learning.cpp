@@ -161,7 +161,7 @@ TEST_CASE("word vectors: words used alike end up close", "[learning][embeddings]
 }
 
 TEST_CASE("a model composed by a user learns which digit occurs most often", "[learning][composed]") {
-    // Embedding, positions, Residual attention and MLP, head: composed in examples/common/majority_task.hpp.
+    // Embedding, positions, Residual attention and MLP, head: composed in examples/lecture/majority_task.hpp.
     task::MajorityTrainer seeing_all(5);
     for (int s = 0; s < 300; ++s) seeing_all.step();
     const double accuracy = seeing_all.accuracy(1000);
