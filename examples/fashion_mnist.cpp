@@ -205,8 +205,8 @@ int main(int argc, char** argv) {
         int epochs = 0, mlp_epochs = 10, cnn_epochs = 8;
         long train_images = 60000;
         args.option("--data", dir, "the directory of the four IDX files");
-        args.option("--model", which, "which model to train")->check(CLI::IsMember({"mlp", "cnn", "both"}));
-        args.option("--epochs", epochs, "epochs for both models (else --mlp-epochs and --cnn-epochs)", 1, 1000)->default_str("");
+        args.option("--model", which, "which model to train").one_of({"mlp", "cnn", "both"});
+        args.option("--epochs", epochs, "epochs for both models (else --mlp-epochs and --cnn-epochs)", 1, 1000).default_text("");
         args.option("--mlp-epochs", mlp_epochs, "epochs for the MLP", 1, 1000);
         args.option("--cnn-epochs", cnn_epochs, "epochs for the CNN", 1, 1000);
         args.option("--train-images", train_images, "train on the first N images only (a quick check)", 64L, 60000L);

@@ -223,7 +223,7 @@ int main(int argc, char** argv) {
     return cli::run([&] {
         cli::Options args("tour_page", "tour_page: writes the tour's page from the reports in OUT/report", "out/tour");
         std::string lang = "en", page_file;
-        args.option("--lang", lang, "the page's language")->check(CLI::IsMember({"en", "cs"}));
+        args.option("--lang", lang, "the page's language").one_of({"en", "cs"});
         args.option("--page", page_file, "the page to write (default: OUT/index.html)");
         args.parse(argc, argv);
         const fs::path dir = args.out();

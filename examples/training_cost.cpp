@@ -54,16 +54,14 @@ std::map<std::string, double> parse(int argc, char** argv, std::string& out) {
                       "training_cost: the lecture's cost figures computed; with --layers ... --tokens, an estimate for "
                       "any transformer");
     std::map<std::string, double> v;
-    const CLI::Validator positive(
-        [](std::string& text) {
-            char* end = nullptr;
-            const double x = std::strtod(text.c_str(), &end);
-            if (text.empty() || *end || !std::isfinite(x) || x <= 0) return text + ": expected a positive number";
-            if (x > 1e30) return text + ": absurdly large";
-            return std::string();
-        },
-        "POSITIVE");
-    for (const auto& [name, help] : known) args.option(std::string("--") + name, v[name], help)->check(positive)->default_str("");
+    const auto positive = [](const std::string& text) {
+        char* end = nullptr;
+        const double x = std::strtod(text.c_str(), &end);
+        if (text.empty() || *end || !std::isfinite(x) || x <= 0) return text + ": expected a positive number";
+        if (x > 1e30) return text + ": absurdly large";
+        return std::string();
+    };
+    for (const auto& [name, help] : known) args.option(std::string("--") + name, v[name], help).check(positive, "POSITIVE").default_text("");
     args.parse(argc, argv);
     out = args.out();
     for (auto it = v.begin(); it != v.end();) it = args.given("--" + it->first) ? std::next(it) : v.erase(it);
