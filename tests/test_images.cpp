@@ -329,7 +329,7 @@ TEST_CASE("BatchNorm's running statistics survive a checkpoint; files without bu
     load_bytes(bytes, "memory", b);
     CHECK(b.layer<1>().running_mean == a.layer<1>().running_mean);
     CHECK(b.layer<1>().running_var == a.layer<1>().running_var);
-    CHECK(a.layer<1>().running_var != Vector<float, 3>::Ones());
+    CHECK(a.layer<1>().running_var != Vector<float, 3>::Ones(3));
     CHECK(a.layer<0>().W == b.layer<0>().W);
     a.set_mode(Mode::evaluation), b.set_mode(Mode::evaluation);
     CHECK(a.forward(x) == b.forward(x));

@@ -56,6 +56,27 @@ TEMPLATE_TEST_CASE("Dense matches the naive loops", "[reference][dense]", float,
     SECTION("one input, blocked GEMM") { compare_dense<TestType, 1, 16>(3000); }
 }
 
+TEMPLATE_TEST_CASE("a small Dense given a view of a larger matrix computes what it computes on a copy",
+                   "[reference][dense]", float, double) {
+    // A small layer sees its batches with fixed rows, over packed columns: a strided view (rows of a
+    // larger matrix) is packed first. Both a 1-row and a 2-row input, through forward and backward.
+    using T = TestType;
+    using M = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+    const M big = random_batch<5, T>(12, 21), dy1 = random_batch<1, T>(12, 22), dy16 = random_batch<16, T>(12, 23);
+    Dense<T, 1, 1> a(3), a_copy(3);
+    Dense<T, 2, 16> b(4), b_copy(4);
+    const M x1 = big.middleRows(2, 1), x2 = big.topRows(2);
+    CHECK(M(a.forward(big.middleRows(2, 1))) == M(a_copy.forward(x1)));
+    CHECK(M(b.forward(big.topRows(2))) == M(b_copy.forward(x2)));
+    a.zero_grad(), a_copy.zero_grad(), b.zero_grad(), b_copy.zero_grad();
+    const M dy1_strided_source = dy1.replicate(3, 1);  // 3 × 12: its middle row is dy1, strided
+    CHECK(M(a.backward(big.middleRows(2, 1), dy1_strided_source.middleRows(1, 1))) == M(a_copy.backward(x1, dy1)));
+    CHECK(M(a.dW()) == M(a_copy.dW()));
+    CHECK(M(a.db()) == M(a_copy.db()));
+    CHECK(M(b.backward(big.topRows(2), dy16)) == M(b_copy.backward(x2, dy16)));
+    CHECK(M(b.dW()) == M(b_copy.dW()));
+}
+
 TEMPLATE_TEST_CASE("activations match their scalar formulas", "[reference][activation]", float, double) {
     using T = TestType;
     const Batch<T, 5> x = 3 * random_batch<5, T>(9, 10);

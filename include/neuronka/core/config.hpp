@@ -36,13 +36,18 @@
 
 namespace neuronka {
 
-/// A batch: `Rows × B`, one sample per column, column-major.
+/// A batch: `Rows × B`, one sample per column, column-major. `Rows` documents the size (and is what
+/// a layer checks the batch against at run time); the matrix itself is dynamic, so every batch of
+/// one scalar type is one Eigen type, and the kernels that work on batches are compiled once per
+/// scalar type instead of once per layer size (docs/performance.md, "Compile time"). Layers whose
+/// weights are small enough to gain from unrolled products view their batches with fixed rows
+/// inside (detail::Gemm).
 template <class Scalar, int Rows>
-using Batch = Eigen::Matrix<Scalar, Rows, Eigen::Dynamic>;
+using Batch = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
 
-/// A column vector of `Rows` entries.
+/// A column vector of `Rows` entries; dynamic like Batch (layers size theirs in their constructors).
 template <class Scalar, int Rows>
-using Vector = Eigen::Matrix<Scalar, Rows, 1>;
+using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
 
 /// Size of a layer that keeps the size of whatever it is given (activations).
 inline constexpr int same_size = -1;
@@ -57,12 +62,14 @@ enum class Mode { training, evaluation };
 
 namespace detail {
 
-/// Weight storage: fixed-size when small (no heap, unrolled kernels), dynamic when large so that
-/// big layers never hit Eigen's stack-allocation limit. Sizes stay template parameters either way.
-inline constexpr std::size_t fixed_storage_bytes = 4096;
+/// Weight matrices of at most this many entries are fixed-size (Dense's `small`): their products
+/// are unrolled, which is where a fixed size pays at run time. Larger ones are dynamic: Eigen's
+/// blocked kernels run them as fast, and they are compiled once per scalar type instead of once
+/// per shape. Sizes stay template parameters either way.
+inline constexpr int fixed_storage_entries = 256;
 
 template <class Scalar, int Rows, int Cols>
-using Storage = std::conditional_t<(std::size_t(Rows) * std::size_t(Cols) * sizeof(Scalar) <= fixed_storage_bytes),
+using Storage = std::conditional_t<(std::size_t(Rows) * std::size_t(Cols) <= fixed_storage_entries),
                                    Eigen::Matrix<Scalar, Rows, Cols>, Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>;
 
 /// Throws std::invalid_argument: "<where>: <what> has <actual> <unit>, expected <expected>. <hint>"
@@ -129,9 +136,17 @@ template <class Derived>
 
 /// True when every value of x is finite: x·0 is 0 for a finite x and NaN for inf or NaN, so the sum
 /// of x·0 is finite exactly then. One vectorised pass without a branch per value.
+/// Packed storage (a matrix, or a view whose columns follow each other) is read as one vector, so
+/// that a batch of few rows is summed in one vectorised loop, not column by column.
 template <class Derived>
 bool all_finite(const Eigen::MatrixBase<Derived>& x) {
     using Scalar = typename Derived::Scalar;
+    if constexpr (bool(Derived::Flags & Eigen::DirectAccessBit) && !Derived::IsRowMajor && Derived::InnerStrideAtCompileTime == 1) {
+        if (x.outerStride() == x.rows()) {
+            const Eigen::Map<const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>> all(x.derived().data(), x.size());
+            return std::isfinite((all.array() * Scalar(0)).sum());
+        }
+    }
     return std::isfinite((x.array() * Scalar(0)).sum());
 }
 

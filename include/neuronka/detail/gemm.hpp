@@ -31,6 +31,30 @@ inline constexpr long long parallel_product_flops = 1LL << 19;
 /// Products of one layer. With `Small` (a compile-time decision for layers whose weight matrix is
 /// small and fixed-size) the blocked GEMM is never instantiated: every product is an unrolled,
 /// vectorised coefficient loop, which both runs faster and compiles faster at these sizes.
+/// A batch (dynamic rows) seen with `Rows` rows known at compile time, so that a small layer's
+/// products and bias sums are unrolled over its sizes: that code is per layer size, the rest of the
+/// model's code (activations, losses, checks) is not. With Rows = Eigen::Dynamic, or a matrix whose
+/// rows are fixed already, the matrix itself.
+template <int Rows, class M>
+decltype(auto) fixed_rows(M& m) {
+    using Plain = std::remove_const_t<M>;
+    using S = typename Plain::Scalar;
+    constexpr bool read_only = std::is_const_v<M> || !bool(Eigen::internal::traits<Plain>::Flags & Eigen::LvalueBit);
+    if constexpr (Rows == Eigen::Dynamic || int(Plain::RowsAtCompileTime) != Eigen::Dynamic) {
+        return (m);
+    } else if constexpr (Rows == 1) {  // a row: Eigen stores 1 × n matrices row-major; packed, so it vectorises
+        static_assert(!Plain::IsRowMajor, "fixed_rows: a batch is column-major");
+        using Row = std::conditional_t<read_only, const Eigen::Matrix<S, 1, Eigen::Dynamic>, Eigen::Matrix<S, 1, Eigen::Dynamic>>;
+        NEURONKA_ASSERT(m.rows() == 1 && (m.cols() <= 1 || m.outerStride() == 1), "fixed_rows: a packed row");
+        return Eigen::Map<Row>(m.data(), 1, m.cols());
+    } else {
+        static_assert(!Plain::IsRowMajor, "fixed_rows: a batch is column-major");
+        using Fixed = std::conditional_t<read_only, const Eigen::Matrix<S, Rows, Eigen::Dynamic>, Eigen::Matrix<S, Rows, Eigen::Dynamic>>;
+        NEURONKA_ASSERT(m.rows() == Rows, "fixed_rows: rows");
+        return Eigen::Map<Fixed, Eigen::Unaligned, Eigen::OuterStride<>>(m.data(), Rows, m.cols(), Eigen::OuterStride<>(m.outerStride()));
+    }
+}
+
 /// Sees through `m.transpose()`: the matrix and whether it is transposed, without a copy.
 template <class X>
 struct operand {
@@ -77,7 +101,7 @@ public:
         const Eigen::Index n = TransB ? b.rows() : b.cols();
         NEURONKA_ASSERT(c.rows() == m && c.cols() == n && (TransB ? b.cols() : b.rows()) == k, "Gemm: sizes");
         if constexpr (Small) {
-            small<TransA, TransB>(c, a, b, accumulate);
+            small_fixed<TransA, TransB>(c, a, b, accumulate);
         } else if (m * n * k <= small_product_flops) {
             small<TransA, TransB>(c, a, b, accumulate);
         } else if constexpr (!TransB && !C::IsRowMajor) {
@@ -103,9 +127,12 @@ public:
     void add_scaled_outer(C& c, const A& a, const B& b, Scalar alpha) {
         const Eigen::Index m = a.rows(), k = a.cols(), n = b.rows();
         NEURONKA_ASSERT(c.rows() == m && c.cols() == n && b.cols() == k, "Gemm: sizes");
-        if constexpr (Small)  // the blocked product is never instantiated
-            c.noalias() += alpha * a * b.transpose();  // Eigen's own choice of kernel; no workspace at this size
-        else if (m * n * k <= small_product_flops)
+        if constexpr (Small) {  // the blocked product is never instantiated
+            constexpr int M = C::RowsAtCompileTime, N = C::ColsAtCompileTime;
+            auto&& af = fixed_rows<M>(a);
+            auto&& bf = fixed_rows<N>(b);
+            c.noalias() += alpha * af * bf.transpose();  // Eigen's own choice of kernel; no workspace at this size
+        } else if (m * n * k <= small_product_flops)
             c.noalias() += alpha * a * b.transpose();
         else
             blocked<false, true>(c, a, b, alpha, m, n, k);
@@ -182,6 +209,26 @@ private:
             m, n, k, a.data() + at(order_a, i0, p0, a.outerStride()), a.outerStride(),
             b.data() + at(order_b, p0, j0, b.outerStride()), b.outerStride(), c.data() + at(order_c, i0, j0, c.outerStride()), 1,
             c.outerStride(), alpha, blocking, nullptr);
+    }
+
+    // The products of a small layer: its weight (or weight gradient) is fixed-size, and fixes the
+    // rows of every other operand (the batches) at compile time.
+    template <bool TransA, bool TransB, class C, class A, class B>
+    static void small_fixed(C& c, const A& a, const B& b, bool accumulate) {
+        constexpr int D = Eigen::Dynamic;
+        constexpr int c_rows = C::RowsAtCompileTime, c_cols = C::ColsAtCompileTime;
+        constexpr int a_rows = A::RowsAtCompileTime, a_cols = A::ColsAtCompileTime;
+        constexpr int b_rows = B::RowsAtCompileTime, b_cols = B::ColsAtCompileTime;
+        constexpr int M = c_rows != D ? c_rows : TransA ? a_cols : a_rows;
+        constexpr int N = c_cols != D ? c_cols : TransB ? b_rows : b_cols;
+        constexpr int KA = TransA ? a_rows : a_cols;
+        constexpr int K = KA != D ? KA : TransB ? b_cols : b_rows;
+        if constexpr (c_rows != D && a_rows != D && b_rows != D) {
+            small<TransA, TransB>(c, a, b, accumulate);
+        } else {
+            auto&& cf = fixed_rows<M>(c);
+            small<TransA, TransB>(cf, fixed_rows<TransA ? K : M>(a), fixed_rows<TransB ? N : K>(b), accumulate);
+        }
     }
 
     template <bool TransA, bool TransB, class C, class A, class B>

@@ -37,7 +37,11 @@ struct BatchNormLayer {
     Vector<Scalar, Channels> running_mean, running_var;  // C: not trained, used in evaluation
     std::int64_t batches_tracked = 0;                    // training forwards so far (PyTorch's num_batches_tracked)
 
-    explicit BatchNormLayer(std::uint64_t = 0) { reset(); }
+    explicit BatchNormLayer(std::uint64_t = 0)
+        : gamma(Channels), beta(Channels), running_mean(Channels), running_var(Channels), dgamma(Channels),
+          dbeta(Channels), mean_(Channels), rstd_(Channels) {
+        reset();
+    }
     /// Per sample: y and dx (x̂ is recomputed from the cached per-channel statistics).
     static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, 2.0 * in_size * sizeof(Scalar)}; }
     static std::string name() {

@@ -51,11 +51,11 @@ struct Conv2D {
     static constexpr std::size_t parameter_tensors = 2;  ///< parameter tensors visit_parameters() shows: W, b
 
     /// Cout × CKK: row o is filter o, column c·K·K + kh·K + kw (PyTorch's weight (Cout, Cin, K, K)).
-    Eigen::Matrix<Scalar, OutChannels, Eigen::Dynamic> W;
+    Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> W;
     Vector<Scalar, OutChannels> b;  ///< the biases, Cout
 
     /// He-uniform filters and zero biases from `seed` (see init()).
-    explicit Conv2D(std::uint64_t seed = 0) : W(OutChannels, patch), dW_(OutChannels, patch) {
+    explicit Conv2D(std::uint64_t seed = 0) : W(OutChannels, patch), b(OutChannels), dW_(OutChannels, patch), db_(OutChannels) {
         Rng rng(seed);
         init(rng);
     }
@@ -236,7 +236,7 @@ private:
                 }
     }
 
-    Eigen::Matrix<Scalar, OutChannels, Eigen::Dynamic> dW_;  // Cout × CKK
+    Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> dW_;  // Cout × CKK
     Vector<Scalar, OutChannels> db_;                          // Cout
     bool grad_zero_ = true;                                   // zero_grad() was called and no backward since
     Matrix patches_, dpatches_;  // (Q·B) × CKK

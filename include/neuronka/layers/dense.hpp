@@ -28,13 +28,18 @@ struct Dense {
     static constexpr int out_size = Out;  ///< Out: features of one output sample (column)
     static constexpr std::size_t parameter_count = std::size_t(In) * Out + Out;  ///< trainable parameters, counted from the type
     static constexpr std::size_t parameter_tensors = 2;  ///< parameter tensors visit_parameters() shows: W, b
-    static constexpr bool small = In * Out <= 256;       ///< W fits in registers or L1 (In·Out ≤ 256): unrolled products, no blocked-GEMM workspace
+    static constexpr bool small = In * Out <= detail::fixed_storage_entries;  ///< W fits in registers or L1 (In·Out ≤ 256): fixed-size, unrolled products, no blocked-GEMM workspace
 
-    detail::Storage<Scalar, Out, In> W;  ///< the weights, Out × In
-    Vector<Scalar, Out> b;                ///< the biases, Out
+    /// The weights' type: fixed-size for a small layer (unrolled products), else dynamic.
+    using Weights = std::conditional_t<small, Eigen::Matrix<Scalar, Out, In>, Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>;
+    /// The biases' type: fixed-size for a small layer, else dynamic.
+    using Biases = std::conditional_t<small, Eigen::Matrix<Scalar, Out, 1>, Vector<Scalar, Out>>;
+
+    Weights W;  ///< the weights, Out × In
+    Biases b;   ///< the biases, Out
 
     /// He-uniform weights and zero biases from `seed` (see init()).
-    explicit Dense(std::uint64_t seed = 0) : W(Out, In), dW_(Out, In) {
+    explicit Dense(std::uint64_t seed = 0) : W(Out, In), b(Out), dW_(Out, In), db_(Out) {
         Rng rng(seed);
         init(rng);
     }
@@ -57,19 +62,20 @@ struct Dense {
     /// x: In × B  →  y: Out × B
     template <class Derived>
     const Batch<Scalar, Out>& forward(const Eigen::MatrixBase<Derived>& x) {
-        return affine(x, y_, fwd_, "forward");
+        return affine(x, y_, fwd_, x_copy_, "forward");
     }
 
     /// The buffers of one caller of predict().
     struct Workspace {
         Batch<Scalar, Out> y;  ///< the output, as forward computes it: Out × B
         detail::Gemm<Scalar, small> gemm;  ///< the product's workspace
+        Batch<Scalar, In> x;               ///< a small layer's copy of a strided input (see packed())
     };
     /// x: In × B  →  y: Out × B in `ws`, as forward computes it. Reads the parameters only, so any
     /// number of threads may predict with one layer at once, each with its own Workspace.
     template <class Derived>
     const Batch<Scalar, Out>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
-        return affine(x, ws.y, ws.gemm, "predict");
+        return affine(x, ws.y, ws.gemm, ws.x, "predict");
     }
 
     /// x: In × B (the batch given to forward), dy: Out × B  →  dx: In × B.  dW, db accumulate.
@@ -105,7 +111,7 @@ struct Dense {
             const Scalar keep = Scalar(1) - learning_rate * weight_decay;
             if (weight_decay > Scalar(0)) W *= keep, b *= keep;      // decoupled weight decay
             dW_gemm_.add_scaled_outer(W, dyr, xr, -learning_rate);   // W −= η dy xᵀ
-            b.noalias() -= learning_rate * dyr.rowwise().sum();      // b −= η Σ dy
+            b.noalias() -= learning_rate * detail::fixed_rows<rows<Out>>(dyr).rowwise().sum();  // b −= η Σ dy
             return want_dx ? &dx_ : nullptr;
         });
     }
@@ -117,9 +123,9 @@ struct Dense {
     const Batch<Scalar, Out>& output() const { return y_; }
 
     /// The accumulated gradients d(loss)/dW (Out × In) and d(loss)/db (Out).
-    const detail::Storage<Scalar, Out, In>& dW() { return materialise_grad(), dW_; }
+    const Weights& dW() { return materialise_grad(), dW_; }
     /// The same for db.
-    const Vector<Scalar, Out>& db() { return materialise_grad(), db_; }
+    const Biases& db() { return materialise_grad(), db_; }
 
     /// Gradients read as zero from now on; the next backward writes them instead of adding.
     void zero_grad() { grad_zero_ = true; }
@@ -139,18 +145,23 @@ struct Dense {
     }
 
 private:
+    /// R for a small layer (its batches are seen with R rows in the bias sums), else Eigen::Dynamic.
+    template <int R>
+    static constexpr int rows = small ? R : Eigen::Dynamic;
+
     /// y = W x + b (forward and predict).
     template <class Derived>
     const Batch<Scalar, Out>& affine(const Eigen::MatrixBase<Derived>& x, Batch<Scalar, Out>& y,
-                                     detail::Gemm<Scalar, small>& gemm, const char* method) const {
+                                     detail::Gemm<Scalar, small>& gemm, Batch<Scalar, In>& x_copy, const char* method) const {
         static_assert(Derived::RowsAtCompileTime == Eigen::Dynamic || Derived::RowsAtCompileTime == In,
                       "Dense::forward: the input's compile-time row count differs from In");
         detail::check_shape({&name, method}, x, In);
-        const Eigen::Ref<const Batch<Scalar, In>> xr(x);  // an expression is evaluated once, then checked and used
+        const Eigen::Ref<const Batch<Scalar, In>> x_given(x);  // an expression is evaluated once, then checked and used
+        const Eigen::Ref<const Batch<Scalar, In>> xr = packed(x_given, x_copy);
         detail::check_entry_values({&name, method}, xr);
         y.resize(Out, xr.cols());
-        gemm.set(y, W, xr);  // y = W x
-        y.colwise() += b;    // y += b
+        gemm.set(y, W, xr);                              // y = W x
+        detail::fixed_rows<rows<Out>>(y).colwise() += b;  // y += b
         return y;
     }
 
@@ -160,9 +171,25 @@ private:
     decltype(auto) checked_backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy, Body&& body) {
         detail::check_shape({&name, "backward"}, x, In);
         detail::check_grad_shape({&name, "backward"}, x, dy, Out);
-        const Eigen::Ref<const Batch<Scalar, In>> xr(x);
-        const Eigen::Ref<const Batch<Scalar, Out>> dyr(dy);
+        const Eigen::Ref<const Batch<Scalar, In>> x_given(x);
+        const Eigen::Ref<const Batch<Scalar, Out>> dy_given(dy);
+        const Eigen::Ref<const Batch<Scalar, In>> xr = packed(x_given, x_copy_);
+        const Eigen::Ref<const Batch<Scalar, Out>> dyr = packed(dy_given, dy_copy_);
         return body(xr, dyr);
+    }
+
+    /// m itself, or for a small layer given a strided view (a block of a larger matrix) a packed copy
+    /// in `copy`: a small layer's products see their batches with fixed rows, which needs columns
+    /// that follow each other in memory. A copy is made only for such a view, in a buffer kept.
+    template <class R, class Plain>
+    static R packed(const R& m, Plain& copy) {
+        if constexpr (small) {
+            if (m.outerStride() != m.rows()) {
+                copy = m;
+                return R(copy);
+            }
+        }
+        return R(m);  // a view of what m views (Ref's copy does not copy data)
     }
 
     /// xr: In × B, dyr: Out × B.  dW += dy xᵀ, db += Σ dy (written, not added, after zero_grad()).
@@ -171,10 +198,10 @@ private:
         detail::check_entry_values({&name, "backward"}, dyr, "output gradient");
         if (!grad_zero_) {
             dW_gemm_.add(dW_, dyr, xr.transpose());  // dW += dy xᵀ
-            db_ += dyr.rowwise().sum();              // db += Σ_columns dy
+            db_ += detail::fixed_rows<rows<Out>>(dyr).rowwise().sum();  // db += Σ_columns dy
         } else {
             dW_gemm_.set(dW_, dyr, xr.transpose());  // dW = dy xᵀ: one pass fewer than zeroing and adding
-            db_ = dyr.rowwise().sum();
+            db_ = detail::fixed_rows<rows<Out>>(dyr).rowwise().sum();
         }
         grad_zero_ = false;
     }
@@ -182,11 +209,13 @@ private:
     void materialise_grad() {
         if (grad_zero_) dW_.setZero(), db_.setZero(), grad_zero_ = false;
     }
-    detail::Storage<Scalar, Out, In> dW_;  // Out × In
-    Vector<Scalar, Out> db_;               // Out
+    Weights dW_;  // Out × In
+    Biases db_;   // Out
     bool grad_zero_ = true;           // zero_grad() was called and no backward since
     Batch<Scalar, Out> y_;  // Out × B
     Batch<Scalar, In> dx_;  // In × B
+    Batch<Scalar, In> x_copy_;    // In × B: a small layer's packed copy of a strided x (packed())
+    Batch<Scalar, Out> dy_copy_;  // Out × B: the same for dy
     detail::Gemm<Scalar, small> fwd_, dW_gemm_, dx_gemm_;
 };
 

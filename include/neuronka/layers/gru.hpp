@@ -60,7 +60,8 @@ struct GRU {
     Vector<Scalar, G> db_hh;                   ///< gradient of b_hh
 
     /// Weights drawn from `seed` as PyTorch's nn.GRU draws them (see init()).
-    explicit GRU(std::uint64_t seed = 0) : W_ih(G, In), W_hh(G, Hidden), dW_ih(G, In), dW_hh(G, Hidden) {
+    explicit GRU(std::uint64_t seed = 0)
+        : W_ih(G, In), W_hh(G, Hidden), b_ih(G), b_hh(G), dW_ih(G, In), dW_hh(G, Hidden), db_ih(G), db_hh(G) {
         Rng rng(seed);
         init(rng);
     }

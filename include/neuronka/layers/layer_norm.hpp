@@ -33,7 +33,7 @@ struct LayerNorm {
     Vector<Scalar, Dim> dbeta;   ///< gradient of beta
 
     /// gamma = 1, beta = 0 (no randomness: the seed is accepted as every layer's constructor takes one).
-    explicit LayerNorm(std::uint64_t = 0) { init_parameters(); }
+    explicit LayerNorm(std::uint64_t = 0) : gamma(Dim), beta(Dim), dgamma(Dim), dbeta(Dim) { init_parameters(); }
     /// FLOPs and memory for a batch of `B` samples (docs/layer-concept.md).
     static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, (2.0 * Dim + 2) * sizeof(Scalar)}; }
     /// The name with its sizes, as summaries and messages print it.
