@@ -4,9 +4,9 @@
 // the update into its backward sweep too, in whichever of two ways is faster on the task. Rounds
 // alternate between the two implementations; each reports the median samples/s over the rounds and
 // the ratio neuronka / hand-written.
-// Also prints achieved GFLOP/s (counted FLOPs of a training step / wall time) and how long a
-// translation unit with a small MLP takes to compile at -O2, and the batch-1 latency of the
-// Fashion-MNIST MLP's shared prediction path against hand-written matrix-vector inference.
+// Also prints achieved GFLOP/s (counted FLOPs of a training step / wall time) and the batch-1
+// latency of the Fashion-MNIST MLP's shared prediction path against hand-written matrix-vector
+// inference. Compile time is measured by bench_compile (compile_times.cpp).
 #include "timing.hpp"
 #include "latency.hpp"
 #include "reference_mlp.hpp"
@@ -101,39 +101,10 @@ void run_task(const char* id, const char* what, const std::vector<int>& sizes, r
                 a * step_flops_per_sample(sizes) / 1e9, ref.fused_gemm ? "W -= lr dy x^T" : "dW buffer");
 }
 
-void compile_time() {
-#ifdef NEURONKA_BENCH_COMPILER
-    const char* what[] = {"neuronka, the 4 headers it uses", "neuronka, <neuronka/neuronka.hpp>",
-                          "hand-written plain Eigen"};
-    const std::string probes[] = {NEURONKA_BENCH_PROBE, NEURONKA_BENCH_PROBE " -DNEURONKA_PROBE_UMBRELLA",
-                                  NEURONKA_BENCH_PROBE_REFERENCE};
-    // Rounds interleave the three probes, so that a slow spell of the machine hits all of them.
-    constexpr int rounds = 5;
-    std::printf("compile time of a TU with a 2-16-16-1 MLP training loop (-O2, median of %d interleaved rounds):\n", rounds);
-    std::vector<double> seconds[3];
-    for (int round = 0; round < rounds; ++round) {
-        for (int v = 0; v < 3; ++v) {
-            const std::string cmd = std::string(NEURONKA_BENCH_COMPILER) + " -std=c++20 -O2 -I" NEURONKA_BENCH_INCLUDE
-                                    " -I" NEURONKA_BENCH_EIGEN " -c " + probes[v] + " -o /dev/null";
-            const auto t0 = Clock::now();
-            if (std::system(cmd.c_str()) != 0) {
-                std::printf("compile probe failed: %s\n", cmd.c_str());
-                return;
-            }
-            seconds[v].push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-        }
-    }
-    const double reference = median(seconds[2]);
-    for (int v = 0; v < 3; ++v)
-        std::printf("  %-36s %.2f s  %.2fx\n", what[v], median(seconds[v]), median(seconds[v]) / reference);
-#endif
-}
-
 }  // namespace
 
-int main(int argc, char** argv) {
-    const bool only_compile = argc > 1 && std::string(argv[1]) == "--compile-only";
-    if (!only_compile) {
+int main() {
+    {
         Eigen::setNbThreads(1);
         std::printf("neuronka vs hand-written Eigen, float32, 1 thread, SGD lr 0.01, median of 15 interleaved rounds\n");
         std::printf("%-3s %-34s %12s %12s %8s %9s  %s\n", "", "task", "neuronka/s", "reference/s", "ratio", "GFLOP/s",
@@ -162,6 +133,4 @@ int main(int argc, char** argv) {
             [&](int k) { sink += ref.predict(vs[std::size_t(k)])(0); }, 64);
         if (sink == 12345.f) std::printf(" ");  // keeps the results alive
     }
-    std::printf("\n");
-    compile_time();
 }
