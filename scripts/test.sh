@@ -5,9 +5,25 @@
 # Doxygen (a warning is an error), runs the threads test under ThreadSanitizer, and fuzzes the
 # checkpoint, safetensors, CSV and IDX readers for 20 s each, two at a time (scripts/fuzz.sh). The
 # tour page's browser test (tests/tour_page) needs chromium, which it installs.
+#
+# scripts/test.sh --quick: the edit-test loop. Builds the unit tests optimised (-O1, assertions on,
+# warnings as errors; no sanitizers, examples, consumers, browser, Doxygen or fuzzing) in build/quick
+# and runs them (CTest label "unit"). CONTRIBUTING.md says when to run which; CI runs the full command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${NEURONKA_JOBS:-2}
+
+if [ "${1:-}" = "--quick" ]; then
+  scripts/deps.sh
+  echo "== neuronka quick tests (unit tests, -O1 with assertions, no sanitizers) =="
+  cmake -S . -B build/quick -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O1 -DNEURONKA_WERROR=ON \
+        -DNEURONKA_BUILD_EXAMPLES=OFF -DNEURONKA_BUILD_BENCH=OFF >/dev/null
+  cmake --build build/quick -j"$jobs"
+  exec ctest --test-dir build/quick -j"$jobs" -L unit --output-on-failure
+elif [ $# -gt 0 ]; then
+  echo "test.sh: unknown option $1 (scripts/test.sh runs every test; scripts/test.sh --quick the unit tests)" >&2
+  exit 2
+fi
 
 scripts/deps.sh chromium fonts-dejavu-core parallel doxygen  # the browser renders the tour's page (test tour_page); a sweep runs under GNU parallel (sweep_parallel); the API reference
 
