@@ -375,7 +375,9 @@ TEST_CASE("fit trains in training mode whatever mode the model was left in", "[f
 }
 
 TEST_CASE("a fit reproduces from its seeds, and another seed gives another run", "[fit]") {
-    const auto [train, valid] = quadrants(300, 1).split(0.2, 2);
+    const auto parts = quadrants(300, 1).split(0.2, 2);
+    const auto& train = std::get<0>(parts);  // not a structured binding: the lambda below captures them
+    const auto& valid = std::get<1>(parts);
     auto run = [&](std::uint64_t init, std::uint64_t order) {
         Classifier model(init);
         SoftmaxCrossEntropy<float, 2> ce;
