@@ -31,7 +31,7 @@ struct Dense {
     static constexpr bool small = In * Out <= detail::fixed_storage_entries;  ///< W fits in registers or L1 (In·Out ≤ 256): fixed-size, unrolled products, no blocked-GEMM workspace
 
     /// The weights' type: fixed-size for a small layer (unrolled products), else dynamic.
-    using Weights = std::conditional_t<small, Eigen::Matrix<Scalar, Out, In>, Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>;
+    using Weights = detail::Storage<Scalar, Out, In>;
     /// The biases' type: fixed-size for a small layer, else dynamic.
     using Biases = std::conditional_t<small, Eigen::Matrix<Scalar, Out, 1>, Vector<Scalar, Out>>;
 
