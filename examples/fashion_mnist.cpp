@@ -13,15 +13,15 @@
 // images only, default all 60000: for quick checks), --data DIR (default
 // /usr/share/datasets/fashion-mnist), --out DIR.
 // Internal: --evaluate CHECKPOINT --model M prints the test accuracy of a saved model and exits.
+// The models are in fashion_mnist.hpp; the export for PyTorch is compiled in its own file,
+// fashion_mnist_safetensors.cpp, so that this one does not parse the JSON library.
+#include "fashion_mnist.hpp"
+
 #include "common/cli.hpp"
 #include "common/report.hpp"
 
 #include <neuronka/data/idx.hpp>
 #include <neuronka/train/fit.hpp>
-#include <neuronka/neuronka.hpp>
-#if NEURONKA_HAS_SAFETENSORS
-#include <neuronka/io/safetensors.hpp>
-#endif
 
 #include <cstdio>
 #include <fstream>
@@ -30,12 +30,7 @@ using namespace neuronka;
 using namespace examples;  // examples/common (cli, plot, ...) and examples/lecture (words, ...)
 
 namespace {
-using Mlp = Sequential<Dense<float, 784, 256>, ReLU, Dense<float, 256, 128>, ReLU, Dense<float, 128, 10>>;
-// 28x28 -> conv 5x5 (16) -> pool -> 14x14 -> conv 5x5 (32) -> pool -> 7x7x32 -> dense 128 -> dropout -> 10
-// (Flatten changes nothing but keeps the indices, and so the tensor names, those of PyTorch's nn.Sequential)
-using Cnn = Sequential<Conv2D<float, 1, 16, 5, 28, 28, 1, 2>, ReLU, MaxPool2D<float, 16, 28, 28, 2>,
-                       Conv2D<float, 16, 32, 5, 14, 14, 1, 2>, ReLU, MaxPool2D<float, 32, 14, 14, 2>, Flatten,
-                       Dense<float, 32 * 7 * 7, 128>, ReLU, Dropout<1, 2>, Dense<float, 128, 10>>;
+using fashion_mnist::Cnn, fashion_mnist::Mlp;
 const char* class_names[10] = {"T-shirt", "Trouser", "Pullover", "Dress", "Coat",
                                "Sandal",  "Shirt",   "Sneaker",  "Bag",   "Boot"};
 
@@ -171,7 +166,7 @@ double train_and_report(const char* tag, const cli::Options& args, const char* s
     if (reloaded != acc) throw std::runtime_error("the reloaded model's accuracy differs");
 #if NEURONKA_HAS_SAFETENSORS
     const std::string weights = args.path(std::string("fashion_mnist_") + tag + ".safetensors");
-    save_safetensors(model, weights);
+    fashion_mnist::export_safetensors(model, weights);
     std::printf("wrote %s (the weights for PyTorch: examples/python/fashion_mnist_in_pytorch.py evaluates them)\n",
                 weights.c_str());
 #endif

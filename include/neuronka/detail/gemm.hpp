@@ -96,46 +96,60 @@ public:
     /// row-major), with unit inner stride.
     template <bool TransA, bool TransB, class C, class A, class B>
     void product(C& c, const A& a, const B& b, bool accumulate) {
-        const Eigen::Index m = TransA ? a.cols() : a.rows();
-        const Eigen::Index k = TransA ? a.rows() : a.cols();
-        const Eigen::Index n = TransB ? b.rows() : b.cols();
-        NEURONKA_ASSERT(c.rows() == m && c.cols() == n && (TransB ? b.cols() : b.rows()) == k, "Gemm: sizes");
+        NEURONKA_ASSERT(c.rows() == (TransA ? a.cols() : a.rows()) && c.cols() == (TransB ? b.rows() : b.cols()) &&
+                            (TransB ? b.cols() : b.rows()) == (TransA ? a.rows() : a.cols()),
+                        "Gemm: sizes");
         if constexpr (Small) {
             small_fixed<TransA, TransB>(c, a, b, accumulate);
-        } else if (m * n * k <= small_product_flops) {
-            small<TransA, TransB>(c, a, b, accumulate);
-        } else if constexpr (!TransB && !C::IsRowMajor) {
-            if (n == 1) {  // one column (a batch of one): Eigen's matrix-vector kernel, which packs nothing
-                auto y = c.col(0);
-                const auto x = b.col(0);
-                if constexpr (TransA)
-                    accumulate ? void(y.noalias() += a.transpose() * x) : void(y.noalias() = a.transpose() * x);
-                else
-                    accumulate ? void(y.noalias() += a * x) : void(y.noalias() = a * x);
-                return;
-            }
-            if (!accumulate) c.setZero();
-            blocked<TransA, TransB>(c, a, b, Scalar(1), m, n, k);
         } else {
-            if (!accumulate) c.setZero();
-            blocked<TransA, TransB>(c, a, b, Scalar(1), m, n, k);
+            dynamic<TransA, TransB>(c, a, b, Scalar(1), accumulate);
         }
     }
 
     /// c += alpha · a · bᵀ: the weight update W −= η dy xᵀ done by the product itself.
     template <class C, class A, class B>
     void add_scaled_outer(C& c, const A& a, const B& b, Scalar alpha) {
-        const Eigen::Index m = a.rows(), k = a.cols(), n = b.rows();
-        NEURONKA_ASSERT(c.rows() == m && c.cols() == n && b.cols() == k, "Gemm: sizes");
+        NEURONKA_ASSERT(c.rows() == a.rows() && c.cols() == b.rows() && b.cols() == a.cols(), "Gemm: sizes");
         if constexpr (Small) {  // the blocked product is never instantiated
             constexpr int M = C::RowsAtCompileTime, N = C::ColsAtCompileTime;
             auto&& af = fixed_rows<M>(a);
             auto&& bf = fixed_rows<N>(b);
             c.noalias() += alpha * af * bf.transpose();  // Eigen's own choice of kernel; no workspace at this size
-        } else if (m * n * k <= small_product_flops)
-            c.noalias() += alpha * a * b.transpose();
-        else
-            blocked<false, true>(c, a, b, alpha, m, n, k);
+        } else {
+            dynamic<false, true>(c, a, b, alpha, true);
+        }
+    }
+
+    /// A column-major view of a dynamic matrix with unit inner stride: what the kernel below reads.
+    using ConstView = Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>;
+    /// The same, written.
+    using View = Eigen::Ref<Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>;
+
+    /// c (= or +=) alpha · op(a) · op(b) on column-major views: the one kernel every product of a
+    /// layer that is not Small runs. It depends on the scalar type and the two transpositions only,
+    /// never on a layer's sizes, so a program compiles it once per scalar type (and a program that
+    /// defines NEURONKA_COMPILED links it from the library neuronka::compiled instead).
+    template <bool TransA, bool TransB>
+    void kernel(View c, ConstView a, ConstView b, Scalar alpha, bool accumulate);
+
+private:
+    // The operands as column-major views (a row-major matrix read as column-major is its
+    // transpose; a row-major c is computed as cᵀ = op(b)ᵀ op(a)ᵀ), handed to kernel().
+    template <bool TransA, bool TransB, class C, class A, class B>
+    void dynamic(C& c, const A& a, const B& b, Scalar alpha, bool accumulate) {
+        static_assert(A::InnerStrideAtCompileTime == 1 && B::InnerStrideAtCompileTime == 1 &&
+                          C::InnerStrideAtCompileTime == 1,
+                      "Gemm: operands need unit inner stride");
+        if constexpr (C::IsRowMajor) {
+            auto ct = c.transpose();
+            dynamic<!TransB, !TransA>(ct, b, a, alpha, accumulate);
+        } else if constexpr (A::IsRowMajor) {
+            dynamic<!TransA, TransB>(c, a.transpose(), b, alpha, accumulate);
+        } else if constexpr (B::IsRowMajor) {
+            dynamic<TransA, !TransB>(c, a, b.transpose(), alpha, accumulate);
+        } else {
+            kernel<TransA, TransB>(View(c), ConstView(a), ConstView(b), alpha, accumulate);
+        }
     }
 
 private:
@@ -144,8 +158,8 @@ private:
     // many columns as rows, else along its rows; when c is too small for either (a weight gradient
     // summed over a large batch), along the depth, each slice into its own buffer, added to c in
     // slice order. The result depends only on T.
-    template <bool TransA, bool TransB, class C, class A, class B>
-    void blocked(C& c, const A& a, const B& b, Scalar alpha, Eigen::Index m, Eigen::Index n, Eigen::Index k) {
+    template <bool TransA, bool TransB>
+    void blocked(View& c, const ConstView& a, const ConstView& b, Scalar alpha, Eigen::Index m, Eigen::Index n, Eigen::Index k) {
         const long long work = (long long)m * n * k;
         const int threads = work < parallel_product_flops * 2 ? 1 : thread_count();
         Split split = Split::none;
@@ -185,7 +199,8 @@ private:
             else {
                 Partial& part = ws.partials[std::size_t(t - 1)];
                 part.setZero();
-                run<TransA, TransB>(part, a, b, alpha, 0, 0, begin, m, n, end - begin, blocking);
+                View part_view(part);
+                run<TransA, TransB>(part_view, a, b, alpha, 0, 0, begin, m, n, end - begin, blocking);
             }
         };
         run_tasks(tasks, task);
@@ -193,16 +208,14 @@ private:
     }
 
     // c[i0 : i0 + m, j0 : j0 + n] += alpha · op(a)[i0 : i0 + m, p0 : p0 + k] · op(b)[p0 : p0 + k, j0 : j0 + n]
-    template <bool TransA, bool TransB, class C, class A, class B>
-    static void run(C& c, const A& a, const B& b, Scalar alpha, Eigen::Index i0, Eigen::Index j0, Eigen::Index p0,
+    template <bool TransA, bool TransB>
+    static void run(View& c, const ConstView& a, const ConstView& b, Scalar alpha, Eigen::Index i0, Eigen::Index j0, Eigen::Index p0,
                     Eigen::Index m, Eigen::Index n, Eigen::Index k, Blocking& blocking) {
         using namespace Eigen;
-        // A row-major operand read as column-major is its transpose.
-        constexpr int order_a = (TransA != bool(A::IsRowMajor)) ? RowMajor : ColMajor;
-        constexpr int order_b = (TransB != bool(B::IsRowMajor)) ? RowMajor : ColMajor;
-        constexpr int order_c = C::IsRowMajor ? RowMajor : ColMajor;
-        static_assert(A::InnerStrideAtCompileTime == 1 && B::InnerStrideAtCompileTime == 1 &&
-                      C::InnerStrideAtCompileTime == 1, "Gemm: operands need unit inner stride");
+        // A transposed column-major operand is read as row-major.
+        constexpr int order_a = TransA ? RowMajor : ColMajor;
+        constexpr int order_b = TransB ? RowMajor : ColMajor;
+        constexpr int order_c = ColMajor;
         // where (row r, column j) of an operand read in `order` with leading dimension ld starts
         auto at = [](int order, Index r, Index j, Index ld) { return order == ColMajor ? r + j * ld : r * ld + j; };
         internal::general_matrix_matrix_product<Index, Scalar, order_a, false, Scalar, order_b, false, order_c, 1>::run(
@@ -310,4 +323,60 @@ private:
     [[no_unique_address]] std::conditional_t<Small, None, Workspace> ws_;
 };
 
+/// The products of a layer that is not Small. Defined here, out of the class and not inline: a
+/// program that defines NEURONKA_COMPILED declares the four instantiations per scalar type extern
+/// (below) and links them from neuronka::compiled, so its translation units never compile Eigen's
+/// GEMM kernels; any other program compiles them once per translation unit.
+template <class Scalar, bool Small>
+template <bool TransA, bool TransB>
+void Gemm<Scalar, Small>::kernel(View c, ConstView a, ConstView b, Scalar alpha, bool accumulate) {
+    static_assert(!Small, "Gemm::kernel: a Small Gemm's products are fixed-size and inline");
+    const Eigen::Index m = c.rows(), n = c.cols(), k = TransA ? a.rows() : a.cols();
+    if (m * n * k <= small_product_flops) {
+        if (!accumulate) c.setZero();
+        if (alpha != Scalar(1)) {  // only the fused weight update scales (c += alpha · a bᵀ)
+            if constexpr (!TransA && TransB) c.noalias() += alpha * a * b.transpose();
+            else NEURONKA_ASSERT(false, "Gemm::kernel: alpha with this transposition");
+            return;
+        }
+        if constexpr (!TransA && TransB) {
+            // c (m × n) += a bᵀ, summed over the columns of a and b (the batch): one rank-1 update per column
+            for (Eigen::Index j = 0; j < a.cols(); ++j) c.noalias() += a.col(j) * b.col(j).transpose();
+        } else if constexpr (TransA && !TransB) {
+            // aᵀ b: the coefficient-based product would read aᵀ across its storage order; Eigen's
+            // own product picks a kernel that does not (its workspace fits on the stack here).
+            c.noalias() += a.transpose() * b;
+        } else if constexpr (TransA && TransB) {
+            c.noalias() += a.transpose().lazyProduct(b.transpose());
+        } else {
+            c.noalias() += a.lazyProduct(b);
+        }
+        return;
+    }
+    if constexpr (!TransB) {
+        if (n == 1 && alpha == Scalar(1)) {  // one column (a batch of one): Eigen's matrix-vector kernel, which packs nothing
+            auto y = c.col(0);
+            const auto x = b.col(0);
+            if constexpr (TransA)
+                accumulate ? void(y.noalias() += a.transpose() * x) : void(y.noalias() = a.transpose() * x);
+            else
+                accumulate ? void(y.noalias() += a * x) : void(y.noalias() = a * x);
+            return;
+        }
+    }
+    if (!accumulate) c.setZero();
+    blocked<TransA, TransB>(c, a, b, alpha, m, n, k);
+}
+
 }  // namespace neuronka::detail
+
+/// The instantiations neuronka::compiled holds (src/compiled.cpp), declared extern below with NEURONKA_COMPILED.
+#define NEURONKA_DETAIL_INSTANTIATE_GEMM(prefix, Scalar)                                                         \
+    prefix template void neuronka::detail::Gemm<Scalar, false>::kernel<false, false>(View, ConstView, ConstView, Scalar, bool); \
+    prefix template void neuronka::detail::Gemm<Scalar, false>::kernel<false, true>(View, ConstView, ConstView, Scalar, bool);  \
+    prefix template void neuronka::detail::Gemm<Scalar, false>::kernel<true, false>(View, ConstView, ConstView, Scalar, bool);  \
+    prefix template void neuronka::detail::Gemm<Scalar, false>::kernel<true, true>(View, ConstView, ConstView, Scalar, bool);
+#ifdef NEURONKA_COMPILED
+NEURONKA_DETAIL_INSTANTIATE_GEMM(extern, float)
+NEURONKA_DETAIL_INSTANTIATE_GEMM(extern, double)
+#endif

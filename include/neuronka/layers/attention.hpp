@@ -9,10 +9,39 @@
 #include "dense.hpp"
 #include "embedding.hpp"
 
+#include <array>
 #include <cmath>
 #include <vector>
 
 namespace neuronka {
+
+namespace detail {
+
+/// The per-head part of Attention, for the (sequence, head) pairs [first, last) of a batch of
+/// sequences of Tn tokens, with the model width and head count given at run time: the code depends
+/// on the scalar type only, so a program compiles it once per scalar type whatever its attention
+/// sizes (and one that defines NEURONKA_COMPILED links it from neuronka::compiled).
+template <class Scalar>
+struct AttentionHeads {
+    using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+    /// qkv_out: 3D × (Tn·B)  →  P_all: Tn × (Tn·H·B) and O: D × (Tn·B), for pairs [first, last).
+    static void forward(const Matrix& qkv_out, Eigen::Index Tn, int heads, bool causal, long first, long last,
+                        Matrix& P_all, Matrix& O);
+    /// qkv_out, P_all as forward left them, dO: D × (Tn·B)  →  dqkv: 3D × (Tn·B) for pairs [first,
+    /// last); dP: Tn × Tn scratch.
+    static void backward(const Matrix& qkv_out, const Matrix& P_all, const Matrix& dO, Eigen::Index Tn, int heads,
+                         long first, long last, Matrix& dP, Matrix& dqkv);
+
+private:
+    /// Q, K and V of head h of sequence b: hd × Tn blocks of qkv_out (3D × (Tn·B)).
+    static auto head(const Matrix& qkv_out, Eigen::Index b, int h, Eigen::Index Tn, Eigen::Index head_size) {
+        const Eigen::Index dim = qkv_out.rows() / 3, row = h * head_size, col = b * Tn;
+        return std::array{qkv_out.block(row, col, head_size, Tn), qkv_out.block(dim + row, col, head_size, Tn),
+                          qkv_out.block(2 * dim + row, col, head_size, Tn)};
+    }
+};
+
+}  // namespace detail
 
 /**
  * @brief Self-attention: every token looks at the tokens of its sequence (with `causal`, only at
@@ -132,29 +161,11 @@ private:
     // P and O from the projections [Q; K; V] of T·B tokens (forward and predict)
     void attend(const Batch<Scalar, 3 * Dim>& qkv_out, int seq_len, Matrix& P_all, Batch<Scalar, Dim>& O) const {
         const Eigen::Index TB = qkv_out.cols(), Tn = seq_len, B = TB / Tn;
-        const Scalar scale = Scalar(1) / std::sqrt(Scalar(head_size));
         P_all.resize(Tn, Tn * Heads * B);
         O.resize(Dim, TB);
         // each (sequence, head) is independent: with set_threads, slices of them run at once
         detail::parallel_for(B * Heads, pairs_per_task(Tn), [&](long first, long last) {
-            for (long i = first; i < last; ++i) {
-                const Eigen::Index b = i / Heads;
-                const int h = int(i % Heads);
-                const auto Q = qkv_out.block(h * head_size, b * Tn, head_size, Tn);
-                const auto K = qkv_out.block(Dim + h * head_size, b * Tn, head_size, Tn);
-                const auto V = qkv_out.block(2 * Dim + h * head_size, b * Tn, head_size, Tn);
-                auto P = P_all.block(0, (b * Heads + h) * Tn, Tn, Tn);
-                P.noalias() = K.transpose() * Q;  // S(s, t) = K(:, s) · Q(:, t)
-                for (Eigen::Index t = 0; t < Tn; ++t) {
-                    const Eigen::Index keys = causal ? t + 1 : Tn;  // causal: only s ≤ t
-                    auto p = P.col(t).head(keys);
-                    const Scalar m = p.maxCoeff();
-                    p = ((p.array() - m) * scale).exp().matrix();  // softmax of S / √hd, shifted by its max
-                    p /= p.sum();
-                    P.col(t).tail(Tn - keys).setZero();
-                }
-                O.block(h * head_size, b * Tn, head_size, Tn).noalias() = V * P;  // O(:, t) = Σ_s V(:, s) P(s, t)
-            }
+            detail::AttentionHeads<Scalar>::forward(qkv_out, Tn, Heads, causal, first, last, P_all, O);
         }, 1);
     }
 
@@ -165,7 +176,6 @@ private:
                                           Proj&& through_proj, Qkv&& through_qkv) {
         detail::check_backward({&name, "backward"}, x, Dim, dy, Dim, O_.cols());
         const Eigen::Index TB = x.cols(), Tn = T_, B = TB / Tn;
-        const Scalar scale = Scalar(1) / std::sqrt(Scalar(head_size));
         const Batch<Scalar, 3 * Dim>& qkv_out = qkv.output();
         detail::MemberScope members;
         // forward: y = Wo O + bo
@@ -175,31 +185,7 @@ private:
         dP_.resize(std::size_t(slices.tasks));
         slices.run([&](int task, long first, long last) {
             Matrix& dP = dP_[std::size_t(task)];  // this slice's scratch
-            dP.resize(Tn, Tn);
-            for (long i = first; i < last; ++i) {
-                const Eigen::Index b = i / Heads;
-                const int h = int(i % Heads);
-                const auto Q = qkv_out.block(h * head_size, b * Tn, head_size, Tn);
-                const auto K = qkv_out.block(Dim + h * head_size, b * Tn, head_size, Tn);
-                const auto V = qkv_out.block(2 * Dim + h * head_size, b * Tn, head_size, Tn);
-                const auto P = P_.block(0, (b * Heads + h) * Tn, Tn, Tn);
-                const auto dOh = dO.block(h * head_size, b * Tn, head_size, Tn);
-                auto dQ = dqkv_.block(h * head_size, b * Tn, head_size, Tn);
-                auto dK = dqkv_.block(Dim + h * head_size, b * Tn, head_size, Tn);
-                auto dV = dqkv_.block(2 * Dim + h * head_size, b * Tn, head_size, Tn);
-                // forward: O = V P  →  dV = dO Pᵀ,  dP = Vᵀ dO
-                dV.noalias() = dOh * P.transpose();
-                dP.noalias() = V.transpose() * dOh;
-                // forward: P(:, t) = softmax(S(:, t) / √hd)  →  dS(:, t) = P(:, t) ⊙ (dP(:, t) − P(:, t)·dP(:, t)) / √hd
-                // (masked keys have P = 0, so their dS is 0 too); dS overwrites dP
-                for (Eigen::Index t = 0; t < Tn; ++t) {
-                    const Scalar dot = P.col(t).dot(dP.col(t));
-                    dP.col(t) = (P.col(t).array() * (dP.col(t).array() - dot) * scale).matrix();
-                }
-                // forward: S(s, t) = K(:, s) · Q(:, t)  →  dQ = K dS,  dK = Q dSᵀ
-                dQ.noalias() = K * dP;
-                dK.noalias() = Q * dP.transpose();
-            }
+            detail::AttentionHeads<Scalar>::backward(qkv_out, P_, dO, Tn, Heads, first, last, dP, dqkv_);
         });
         // forward: [Q; K; V] = Wqkv x + bqkv
         return through_qkv(x, dqkv_);
@@ -252,4 +238,68 @@ private:
     Batch<Scalar, 3 * Dim> dqkv_;  // 3D × TB
 };
 
+namespace detail {
+
+template <class Scalar>
+void AttentionHeads<Scalar>::forward(const Matrix& qkv_out, Eigen::Index Tn, int heads, bool causal, long first,
+                                     long last, Matrix& P_all, Matrix& O) {
+    const Eigen::Index Dim = qkv_out.rows() / 3, head_size = Dim / heads;
+    const Scalar scale = Scalar(1) / std::sqrt(Scalar(head_size));
+    for (long i = first; i < last; ++i) {
+        const Eigen::Index b = i / heads;
+        const int h = int(i % heads);
+        const auto [Q, K, V] = head(qkv_out, b, h, Tn, head_size);
+        auto P = P_all.block(0, (b * heads + h) * Tn, Tn, Tn);
+        P.noalias() = K.transpose() * Q;  // S(s, t) = K(:, s) · Q(:, t)
+        for (Eigen::Index t = 0; t < Tn; ++t) {
+            const Eigen::Index keys = causal ? t + 1 : Tn;  // causal: only s ≤ t
+            auto p = P.col(t).head(keys);
+            const Scalar m = p.maxCoeff();
+            p = ((p.array() - m) * scale).exp().matrix();  // softmax of S / √hd, shifted by its max
+            p /= p.sum();
+            P.col(t).tail(Tn - keys).setZero();
+        }
+        O.block(h * head_size, b * Tn, head_size, Tn).noalias() = V * P;  // O(:, t) = Σ_s V(:, s) P(s, t)
+    }
+}
+
+template <class Scalar>
+void AttentionHeads<Scalar>::backward(const Matrix& qkv_out, const Matrix& P_all, const Matrix& dO, Eigen::Index Tn,
+                                      int heads, long first, long last, Matrix& dP, Matrix& dqkv) {
+    const Eigen::Index Dim = qkv_out.rows() / 3, head_size = Dim / heads;
+    const Scalar scale = Scalar(1) / std::sqrt(Scalar(head_size));
+    dP.resize(Tn, Tn);
+    for (long i = first; i < last; ++i) {
+        const Eigen::Index b = i / heads;
+        const int h = int(i % heads);
+        const auto [Q, K, V] = head(qkv_out, b, h, Tn, head_size);
+        const auto P = P_all.block(0, (b * heads + h) * Tn, Tn, Tn);
+        const auto dOh = dO.block(h * head_size, b * Tn, head_size, Tn);
+        auto dQ = dqkv.block(h * head_size, b * Tn, head_size, Tn);
+        auto dK = dqkv.block(Dim + h * head_size, b * Tn, head_size, Tn);
+        auto dV = dqkv.block(2 * Dim + h * head_size, b * Tn, head_size, Tn);
+        // forward: O = V P  →  dV = dO Pᵀ,  dP = Vᵀ dO
+        dV.noalias() = dOh * P.transpose();
+        dP.noalias() = V.transpose() * dOh;
+        // forward: P(:, t) = softmax(S(:, t) / √hd)  →  dS(:, t) = P(:, t) ⊙ (dP(:, t) − P(:, t)·dP(:, t)) / √hd
+        // (masked keys have P = 0, so their dS is 0 too); dS overwrites dP
+        for (Eigen::Index t = 0; t < Tn; ++t) {
+            const Scalar dot = P.col(t).dot(dP.col(t));
+            dP.col(t) = (P.col(t).array() * (dP.col(t).array() - dot) * scale).matrix();
+        }
+        // forward: S(s, t) = K(:, s) · Q(:, t)  →  dQ = K dS,  dK = Q dSᵀ
+        dQ.noalias() = K * dP;
+        dK.noalias() = Q * dP.transpose();
+    }
+}
+
+}  // namespace detail
+
 }  // namespace neuronka
+
+/// The instantiations neuronka::compiled holds (src/compiled.cpp), declared extern below with NEURONKA_COMPILED.
+#define NEURONKA_DETAIL_INSTANTIATE_ATTENTION(prefix, Scalar) prefix template struct neuronka::detail::AttentionHeads<Scalar>;
+#ifdef NEURONKA_COMPILED
+NEURONKA_DETAIL_INSTANTIATE_ATTENTION(extern, float)
+NEURONKA_DETAIL_INSTANTIATE_ATTENTION(extern, double)
+#endif

@@ -53,25 +53,7 @@ public:
         ++t_;
         const Scalar c1 = Scalar(1) - std::pow(opt_.beta1, Scalar(t_)), c2 = Scalar(1) - std::pow(opt_.beta2, Scalar(t_));
         std::size_t i = 0;
-        model.visit_parameters([&](ParamView<Scalar> p) {
-            if (i == m_.size()) m_.push_back(Array::Zero(p.value.size())), v_.push_back(Array::Zero(p.value.size()));
-            if (m_[i].size() != p.value.size())
-                throw std::invalid_argument("AdamW::step: parameter " + std::to_string(i) + " (" + p.name + ") has " +
-                                            std::to_string(p.value.size()) + " elements, expected " +
-                                            std::to_string(m_[i].size()) + ". Hint: use one optimiser per model");
-            const Scalar lr = opt_.learning_rate;
-            // element by element, so a large parameter is updated in slices on the threads of set_threads
-            detail::parallel_for(p.value.size(), 1 << 14, [&](long b, long e) {
-                auto value = p.value.segment(b, e - b);
-                const auto grad = p.grad.segment(b, e - b);
-                auto m = m_[i].segment(b, e - b), v = v_[i].segment(b, e - b);
-                if (opt_.weight_decay > Scalar(0)) value *= Scalar(1) - lr * opt_.weight_decay;  // p ← p − η λ p
-                m = opt_.beta1 * m + (Scalar(1) - opt_.beta1) * grad;                          // m ← β₁ m + (1 − β₁) g
-                v = opt_.beta2 * v + (Scalar(1) - opt_.beta2) * grad.square();                 // v ← β₂ v + (1 − β₂) g²
-                value -= lr * (m / c1) / ((v / c2).sqrt() + opt_.eps);                    // p ← p − η m̂ / (√v̂ + ε)
-            });
-            ++i;
-        });
+        model.visit_parameters([&](ParamView<Scalar> p) { update(i++, p, c1, c2); });
         if (i != m_.size())
             throw std::invalid_argument("AdamW::step: the model has " + std::to_string(i) + " parameters, expected " +
                                         std::to_string(m_.size()) + ". Hint: use one optimiser per model");
@@ -95,6 +77,10 @@ public:
     }
 
 private:
+    // The update of parameter i with the bias corrections c1, c2 of this step: one kernel per scalar
+    // type, whatever the model (out of the class, so that NEURONKA_COMPILED can declare it extern).
+    void update(std::size_t i, ParamView<Scalar>& p, Scalar c1, Scalar c2);
+
     void validate() const {
         auto bad = [](const char* what, Scalar v, const char* hint) {
             throw std::invalid_argument(std::string("AdamW: ") + what + " is " + detail::format_value(v) + ", " + hint);
@@ -111,6 +97,26 @@ private:
     std::vector<Array> m_, v_;
     std::size_t t_ = 0;
 };
+
+template <class Scalar>
+void AdamW<Scalar>::update(std::size_t i, ParamView<Scalar>& p, Scalar c1, Scalar c2) {
+    if (i == m_.size()) m_.push_back(Array::Zero(p.value.size())), v_.push_back(Array::Zero(p.value.size()));
+    if (m_[i].size() != p.value.size())
+        throw std::invalid_argument("AdamW::step: parameter " + std::to_string(i) + " (" + p.name + ") has " +
+                                    std::to_string(p.value.size()) + " elements, expected " +
+                                    std::to_string(m_[i].size()) + ". Hint: use one optimiser per model");
+    const Scalar lr = opt_.learning_rate;
+    // element by element, so a large parameter is updated in slices on the threads of set_threads
+    detail::parallel_for(p.value.size(), 1 << 14, [&](long b, long e) {
+        auto value = p.value.segment(b, e - b);
+        const auto grad = p.grad.segment(b, e - b);
+        auto m = m_[i].segment(b, e - b), v = v_[i].segment(b, e - b);
+        if (opt_.weight_decay > Scalar(0)) value *= Scalar(1) - lr * opt_.weight_decay;  // p ← p − η λ p
+        m = opt_.beta1 * m + (Scalar(1) - opt_.beta1) * grad;                          // m ← β₁ m + (1 − β₁) g
+        v = opt_.beta2 * v + (Scalar(1) - opt_.beta2) * grad.square();                 // v ← β₂ v + (1 − β₂) g²
+        value -= lr * (m / c1) / ((v / c2).sqrt() + opt_.eps);                    // p ← p − η m̂ / (√v̂ + ε)
+    });
+}
 
 /// The global L2 norm of all gradients of `model`.
 template <class Model>
@@ -163,3 +169,11 @@ struct LearningRateSchedule {
 };
 
 }  // namespace neuronka
+
+/// The instantiations neuronka::compiled holds (src/compiled.cpp), declared extern below with NEURONKA_COMPILED.
+#define NEURONKA_DETAIL_INSTANTIATE_ADAMW(prefix, Scalar) \
+    prefix template void neuronka::AdamW<Scalar>::update(std::size_t, neuronka::ParamView<Scalar>&, Scalar, Scalar);
+#ifdef NEURONKA_COMPILED
+NEURONKA_DETAIL_INSTANTIATE_ADAMW(extern, float)
+NEURONKA_DETAIL_INSTANTIATE_ADAMW(extern, double)
+#endif

@@ -156,29 +156,42 @@ private:
             bad("momentum", opt_.momentum, "Nesterov momentum needs momentum > 0");
     }
 
-    void update(std::size_t i, ParamView<Scalar>& p) {
-        const Scalar lr = opt_.learning_rate, mu = opt_.momentum;
-        if (opt_.weight_decay > Scalar(0)) p.value *= Scalar(1) - lr * opt_.weight_decay;  // p ← p − η λ p
-        if (mu == Scalar(0)) {
-            p.value -= lr * p.grad;  // p ← p − η g
-            return;
-        }
-        if (i == velocity_.size()) velocity_.push_back(Eigen::Array<Scalar, Eigen::Dynamic, 1>::Zero(p.value.size()));
-        auto& v = velocity_[i];
-        if (v.size() != p.value.size())
-            throw std::invalid_argument("SGD::step: parameter " + std::to_string(i) + " (" + p.name + ") has " +
-                                        std::to_string(p.value.size()) + " elements, expected " +
-                                        std::to_string(v.size()) + ". Hint: use one optimiser per model");
-        v = mu * v + p.grad;  // v ← μ v + g
-        if (opt_.nesterov)
-            p.value -= lr * (p.grad + mu * v);  // p ← p − η (g + μ v)
-        else
-            p.value -= lr * v;  // p ← p − η v
-    }
+    // The update of parameter i: one kernel per scalar type, whatever the model (out of the class,
+    // so that NEURONKA_COMPILED can declare it extern).
+    void update(std::size_t i, ParamView<Scalar>& p);
 
     SGDOptions<Scalar> opt_;
     std::vector<Eigen::Array<Scalar, Eigen::Dynamic, 1>> velocity_;
     std::size_t steps_ = 0;
 };
 
+template <class Scalar>
+void SGD<Scalar>::update(std::size_t i, ParamView<Scalar>& p) {
+    const Scalar lr = opt_.learning_rate, mu = opt_.momentum;
+    if (opt_.weight_decay > Scalar(0)) p.value *= Scalar(1) - lr * opt_.weight_decay;  // p ← p − η λ p
+    if (mu == Scalar(0)) {
+        p.value -= lr * p.grad;  // p ← p − η g
+        return;
+    }
+    if (i == velocity_.size()) velocity_.push_back(Eigen::Array<Scalar, Eigen::Dynamic, 1>::Zero(p.value.size()));
+    auto& v = velocity_[i];
+    if (v.size() != p.value.size())
+        throw std::invalid_argument("SGD::step: parameter " + std::to_string(i) + " (" + p.name + ") has " +
+                                    std::to_string(p.value.size()) + " elements, expected " +
+                                    std::to_string(v.size()) + ". Hint: use one optimiser per model");
+    v = mu * v + p.grad;  // v ← μ v + g
+    if (opt_.nesterov)
+        p.value -= lr * (p.grad + mu * v);  // p ← p − η (g + μ v)
+    else
+        p.value -= lr * v;  // p ← p − η v
+}
+
 }  // namespace neuronka
+
+/// The instantiations neuronka::compiled holds (src/compiled.cpp), declared extern below with NEURONKA_COMPILED.
+#define NEURONKA_DETAIL_INSTANTIATE_SGD(prefix, Scalar) \
+    prefix template void neuronka::SGD<Scalar>::update(std::size_t, neuronka::ParamView<Scalar>&);
+#ifdef NEURONKA_COMPILED
+NEURONKA_DETAIL_INSTANTIATE_SGD(extern, float)
+NEURONKA_DETAIL_INSTANTIATE_SGD(extern, double)
+#endif

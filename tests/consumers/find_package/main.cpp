@@ -21,6 +21,21 @@ int main() {
         opt.step(neuron);
     }
     std::printf("w = %.4f, b = %.4f (neuronka %d)\n", neuron.w(), neuron.b(), version);
+    // A layer large enough for the blocked product (neuronka::compiled's kernels, when linked) and AdamW.
+    Sequential<Dense<float, 16, 32>, Tanh, Dense<float, 32, 16>> net(3);
+    MeanSquaredError<float, 16> reconstruction;
+    AdamW<float> adamw;
+    const Batch<float, 16> xs = Batch<float, 16>::Random(16, 64);
+    float first = 0, last = 0;
+    for (int step = 0; step < 50; ++step) {
+        net.zero_grad();
+        last = reconstruction.forward(net.forward(xs), xs);
+        if (step == 0) first = last;
+        net.backward(xs, reconstruction.backward());
+        adamw.step(net);
+    }
+    std::printf("autoencoder loss %.4f -> %.4f\n", first, last);
+    if (!(last < first)) return 1;
 #ifdef CONSUMER_SAFETENSORS
     save_safetensors(neuron, "neuron.safetensors");
     Neuron<float, 1> copy(2);
