@@ -1,8 +1,11 @@
 // Compile time of what users compile: three programs written with neuronka against the same work
 // written by hand with Eigen (bench/compile/), then every example, each one translation unit compiled
-// as the examples are (-std=c++20 -O3 -DNDEBUG, -march=native with NEURONKA_NATIVE). Prints wall
-// seconds and the compiler's peak memory, the median of --rounds interleaved rounds (default 1),
-// and the ratio neuronka / hand-written. Nothing else should run meanwhile.
+// as the examples are (-std=c++20 -O3 -DNDEBUG, -march=native with NEURONKA_NATIVE). The neuronka
+// programs are compiled twice: header-only, and with -DNEURONKA_COMPILED, as a program that links
+// neuronka::compiled compiles them (the examples do; the library itself is built once and not
+// timed here). Prints wall seconds and the compiler's peak memory, the median of --rounds
+// interleaved rounds (default 1), and the ratios neuronka / hand-written. Nothing else should run
+// meanwhile.
 //   bench_compile [--rounds N] [--programs-only]
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -88,23 +91,28 @@ int main(int argc, char** argv) {
     };
     std::printf("compile time of one translation unit: %s -std=c++20 -O3 -DNDEBUG %s, median of %d interleaved round(s)\n\n",
                 NEURONKA_BENCH_COMPILER, NEURONKA_BENCH_ARCH, rounds);
-    std::printf("| program (one TU) | neuronka | hand-written Eigen | ratio |\n|---|---|---|---|\n");
+    std::printf("| program (one TU) | neuronka, header-only | neuronka, with neuronka::compiled | hand-written Eigen | "
+                "ratio header-only | ratio compiled |\n|---|---|---|---|---|---|\n");
     for (const Pair& p : pairs) {
-        std::vector<double> ours, theirs, ours_mb, theirs_mb;
+        std::vector<double> ours, ours_mb, compiled, compiled_mb, theirs, theirs_mb;
         for (int r = 0; r < rounds; ++r) {
-            const Measure a = run(command(dir + "/compile/" + p.ours)), b = run(command(dir + "/compile/" + p.theirs));
-            ours.push_back(a.seconds), ours_mb.push_back(a.megabytes), theirs.push_back(b.seconds), theirs_mb.push_back(b.megabytes);
+            const Measure a = run(command(dir + "/compile/" + p.ours));
+            const Measure c = run(command(dir + "/compile/" + p.ours, {"-DNEURONKA_COMPILED"}));
+            const Measure b = run(command(dir + "/compile/" + p.theirs));
+            ours.push_back(a.seconds), ours_mb.push_back(a.megabytes), compiled.push_back(c.seconds),
+                compiled_mb.push_back(c.megabytes), theirs.push_back(b.seconds), theirs_mb.push_back(b.megabytes);
         }
-        std::printf("| %s | %.1f s, %.0f MB | %.1f s, %.0f MB | %.2fx |\n", p.what, median(ours), median(ours_mb), median(theirs),
-                    median(theirs_mb), median(ours) / median(theirs));
+        std::printf("| %s | %.1f s, %.0f MB | %.1f s, %.0f MB | %.1f s, %.0f MB | %.2fx | %.2fx |\n", p.what, median(ours),
+                    median(ours_mb), median(compiled), median(compiled_mb), median(theirs), median(theirs_mb),
+                    median(ours) / median(theirs), median(compiled) / median(theirs));
         std::fflush(stdout);
     }
     if (programs_only) return 0;
-    std::printf("\n| example (one TU) | seconds | peak memory |\n|---|---|---|\n");
+    std::printf("\n| example (one TU, as built: with neuronka::compiled) | seconds | peak memory |\n|---|---|---|\n");
     const std::string examples = NEURONKA_BENCH_EXAMPLES;
-    for (const char* name : {"quickstart", "neuron", "xor", "fashion_mnist", "language_models", "word_embeddings",
-                             "attention", "majority", "tiny_gpt", "training_cost", "tour_page"}) {
-        std::vector<std::string> extra;
+    for (const char* name : {"quickstart", "neuron", "xor", "fashion_mnist", "fashion_mnist_safetensors", "language_models",
+                             "word_embeddings", "attention", "majority", "tiny_gpt", "training_cost", "tour_page"}) {
+        std::vector<std::string> extra = {"-DNEURONKA_COMPILED"};
         if (std::string(name) == "fashion_mnist") extra.push_back("-DNEURONKA_HAS_SAFETENSORS=1");
         std::vector<double> s, mb;
         for (int r = 0; r < rounds; ++r) {
