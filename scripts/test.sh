@@ -9,17 +9,18 @@
 # safetensors, CSV and IDX readers fuzzed for 20 s each, two at a time (scripts/fuzz.sh). Each
 # stage prints its time.
 #
-# scripts/test.sh --quick: the edit-test loop. Builds the unit tests with clang, optimised (-O1,
-# assertions on, warnings as errors; no sanitizers, examples, consumers, browser, Doxygen or fuzzing)
-# in build/quick and runs them (CTest label "unit"). CONTRIBUTING.md says when to run which; CI runs the full command.
+# scripts/test.sh --quick: the edit-test loop. Builds the unit tests with clang at -O0 (the two that
+# train for thousands of steps at -O1), assertions on, warnings as errors; no sanitizers, examples,
+# consumers, browser, Doxygen or fuzzing; in build/quick, and runs them (CTest label "unit"). CONTRIBUTING.md says when to run which; CI runs the full command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${NEURONKA_JOBS:-2}
 
 if [ "${1:-}" = "--quick" ]; then
   scripts/deps.sh clang
-  echo "== neuronka quick tests (unit tests, clang -O1 with assertions, no sanitizers) =="
-  cmake -S . -B build/quick -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O1 \
+  echo "== neuronka quick tests (unit tests, clang -O0 with assertions, no sanitizers) =="
+  cmake -S . -B build/quick -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O0 \
+        -DNEURONKA_TRAINING_TESTS_OPTIONS=-O1 \
         -DNEURONKA_WERROR=ON -DNEURONKA_TESTS=unit -DNEURONKA_BUILD_EXAMPLES=OFF -DNEURONKA_BUILD_BENCH=OFF >/dev/null
   cmake --build build/quick -j"$jobs"
   exec ctest --test-dir build/quick -j"$jobs" -L unit --output-on-failure
