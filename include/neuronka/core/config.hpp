@@ -35,7 +35,7 @@
 #endif
 
 /// NEURONKA_COMPILED: this program links neuronka's compiled part (the library neuronka::compiled,
-/// src/compiled.cpp) instead of compiling its kernels in every translation unit. The kernels that
+/// src/compiled_*.cpp) instead of compiling its kernels in every translation unit. The kernels that
 /// do not depend on a layer's sizes (matrix products, attention's per-head products, optimiser
 /// updates) are then declared `extern template` for float and double (docs/performance.md,
 /// "Compile time"). The library must be built with the program's architecture flags: each program
@@ -46,7 +46,7 @@
 #define NEURONKA_DETAIL_CAT(a, b) NEURONKA_DETAIL_CAT2(a, b)
 #define NEURONKA_DETAIL_COMPILED_ABI NEURONKA_DETAIL_CAT(compiled_part_built_with_EIGEN_MAX_ALIGN_BYTES_, EIGEN_MAX_ALIGN_BYTES)
 namespace neuronka::detail {
-extern const int NEURONKA_DETAIL_COMPILED_ABI;  // defined by src/compiled.cpp
+extern const int NEURONKA_DETAIL_COMPILED_ABI;  // defined by src/compiled_*.cpp
 [[gnu::used]] static const int* const compiled_part_abi_check = &NEURONKA_DETAIL_COMPILED_ABI;
 }  // namespace neuronka::detail
 #endif

@@ -370,7 +370,7 @@ void Gemm<Scalar, Small>::kernel(View c, ConstView a, ConstView b, Scalar alpha,
 
 }  // namespace neuronka::detail
 
-/// The instantiations neuronka::compiled holds (src/compiled.cpp), declared extern below with NEURONKA_COMPILED.
+/// The instantiations neuronka::compiled holds (src/compiled_*.cpp), declared extern below with NEURONKA_COMPILED.
 #define NEURONKA_DETAIL_INSTANTIATE_GEMM(prefix, Scalar)                                                         \
     prefix template void neuronka::detail::Gemm<Scalar, false>::kernel<false, false>(View, ConstView, ConstView, Scalar, bool); \
     prefix template void neuronka::detail::Gemm<Scalar, false>::kernel<false, true>(View, ConstView, ConstView, Scalar, bool);  \

@@ -297,7 +297,7 @@ void AttentionHeads<Scalar>::backward(const Matrix& qkv_out, const Matrix& P_all
 
 }  // namespace neuronka
 
-/// The instantiations neuronka::compiled holds (src/compiled.cpp), declared extern below with NEURONKA_COMPILED.
+/// The instantiations neuronka::compiled holds (src/compiled_*.cpp), declared extern below with NEURONKA_COMPILED.
 #define NEURONKA_DETAIL_INSTANTIATE_ATTENTION(prefix, Scalar) prefix template struct neuronka::detail::AttentionHeads<Scalar>;
 #ifdef NEURONKA_COMPILED
 NEURONKA_DETAIL_INSTANTIATE_ATTENTION(extern, float)

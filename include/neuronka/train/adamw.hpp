@@ -170,7 +170,7 @@ struct LearningRateSchedule {
 
 }  // namespace neuronka
 
-/// The instantiations neuronka::compiled holds (src/compiled.cpp), declared extern below with NEURONKA_COMPILED.
+/// The instantiations neuronka::compiled holds (src/compiled_*.cpp), declared extern below with NEURONKA_COMPILED.
 #define NEURONKA_DETAIL_INSTANTIATE_ADAMW(prefix, Scalar) \
     prefix template void neuronka::AdamW<Scalar>::update(std::size_t, neuronka::ParamView<Scalar>&, Scalar, Scalar);
 #ifdef NEURONKA_COMPILED

@@ -188,7 +188,7 @@ void SGD<Scalar>::update(std::size_t i, ParamView<Scalar>& p) {
 
 }  // namespace neuronka
 
-/// The instantiations neuronka::compiled holds (src/compiled.cpp), declared extern below with NEURONKA_COMPILED.
+/// The instantiations neuronka::compiled holds (src/compiled_*.cpp), declared extern below with NEURONKA_COMPILED.
 #define NEURONKA_DETAIL_INSTANTIATE_SGD(prefix, Scalar) \
     prefix template void neuronka::SGD<Scalar>::update(std::size_t, neuronka::ParamView<Scalar>&);
 #ifdef NEURONKA_COMPILED
