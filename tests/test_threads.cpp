@@ -254,10 +254,15 @@ TEST_CASE("one model, 2 threads inside and 4 callers outside: every prediction i
     }
     std::vector<int> mismatches(4, 0);
     std::vector<std::thread> callers;
+#if defined(__SANITIZE_THREAD__)
+    const int rounds = 5;  // ThreadSanitizer sees a race in one overlapping run; each costs it ~40x
+#else
+    const int rounds = 50;  // without it, many overlapping runs make a wrong answer likely to show
+#endif
     for (int t = 0; t < 4; ++t)
         callers.emplace_back([&, t] {
             Mlp::Workspace own;
-            for (int r = 0; r < 50; ++r)
+            for (int r = 0; r < rounds; ++r)
                 for (std::size_t i = 0; i < inputs.size(); ++i) mismatches[std::size_t(t)] += model.predict(inputs[i], own) != expected[i];
         });
     for (auto& c : callers) c.join();
