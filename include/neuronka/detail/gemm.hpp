@@ -152,7 +152,6 @@ private:
         }
     }
 
-private:
     // Eigen's blocked GEMM. With set_threads(T > 1) a large product is cut into T slices, each its
     // own product with its own packing workspace: along the columns of c when it has at least as
     // many columns as rows, else along its rows; when c is too small for either (a weight gradient
