@@ -10,7 +10,8 @@
 # stage prints its time.
 #
 # scripts/test.sh --quick: the edit-test loop. Builds the unit tests with clang at -O0 (the two that
-# train for thousands of steps at -O1), assertions on, warnings as errors; no sanitizers, examples,
+# train for thousands of steps at -O1), linked to neuronka::compiled (its kernels at -O1), assertions
+# on, warnings as errors; no sanitizers, examples,
 # consumers, browser, Doxygen or fuzzing; in build/quick, and runs them (CTest label "unit"). CONTRIBUTING.md says when to run which; CI runs the full command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,7 @@ if [ "${1:-}" = "--quick" ]; then
   scripts/deps.sh clang
   echo "== neuronka quick tests (unit tests, clang -O0 with assertions, no sanitizers) =="
   cmake -S . -B build/quick -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O0 \
-        -DNEURONKA_TRAINING_TESTS_OPTIONS=-O1 \
+        -DNEURONKA_TRAINING_TESTS_OPTIONS=-O1 -DNEURONKA_TESTS_COMPILED=ON \
         -DNEURONKA_WERROR=ON -DNEURONKA_TESTS=unit -DNEURONKA_BUILD_EXAMPLES=OFF -DNEURONKA_BUILD_BENCH=OFF >/dev/null
   cmake --build build/quick -j"$jobs"
   exec ctest --test-dir build/quick -j"$jobs" -L unit --output-on-failure
@@ -42,7 +43,7 @@ stage() {  # stage NAME: prints how long the stage before took, then starts NAME
 stage "the unit tests: clang, ASan + UBSan at -O0, assertions on, -Wall -Wextra -Wpedantic -Werror (build/test-unit)"
 cmake -S . -B build/test-unit -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release -DNEURONKA_WERROR=ON \
       -DNEURONKA_SANITIZE=address,undefined -DNEURONKA_TESTS=unit -DNEURONKA_TEST_THREADS=OFF \
-      -DNEURONKA_BUILD_EXAMPLES=OFF -DNEURONKA_BUILD_BENCH=OFF >/dev/null
+      -DNEURONKA_COMPILED_PART=OFF -DNEURONKA_BUILD_EXAMPLES=OFF -DNEURONKA_BUILD_BENCH=OFF >/dev/null
 cmake --build build/test-unit -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build/test-unit -j"$jobs" --output-on-failure

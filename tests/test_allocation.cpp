@@ -6,7 +6,23 @@
 #include "no_malloc.hpp"
 
 #include <neuronka/train/fit.hpp>
-#include <neuronka/neuronka.hpp>
+#include <neuronka/compose/residual.hpp>
+#include <neuronka/compose/sequential.hpp>
+#include <neuronka/core/random.hpp>
+#include <neuronka/io/serialize.hpp>
+#include <neuronka/layers/activation.hpp>
+#include <neuronka/layers/batch_norm.hpp>
+#include <neuronka/layers/conv2d.hpp>
+#include <neuronka/layers/dense.hpp>
+#include <neuronka/layers/dropout.hpp>
+#include <neuronka/layers/embedding.hpp>
+#include <neuronka/layers/gru.hpp>
+#include <neuronka/layers/neuron.hpp>
+#include <neuronka/layers/pool.hpp>
+#include <neuronka/models/transformer.hpp>
+#include <neuronka/train/adamw.hpp>
+#include <neuronka/train/loss.hpp>
+#include <neuronka/train/sgd.hpp>
 
 #include <catch2/catch.hpp>
 

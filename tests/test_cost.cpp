@@ -3,7 +3,14 @@
 // figures for GPT-3 against the published ones.
 #include "naive.hpp"
 
-#include <neuronka/neuronka.hpp>
+#include <neuronka/compose/sequential.hpp>
+#include <neuronka/core/random.hpp>
+#include <neuronka/cost/compute.hpp>
+#include <neuronka/cost/summary.hpp>
+#include <neuronka/layers/activation.hpp>
+#include <neuronka/layers/attention.hpp>
+#include <neuronka/layers/dense.hpp>
+#include <neuronka/models/transformer.hpp>
 
 #include <catch2/catch.hpp>
 

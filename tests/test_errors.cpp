@@ -1,5 +1,12 @@
 // Bad input gets a clear exception naming the layer and the values, never undefined behaviour.
-#include <neuronka/neuronka.hpp>
+#include <neuronka/compose/sequential.hpp>
+#include <neuronka/core/layer.hpp>
+#include <neuronka/core/random.hpp>
+#include <neuronka/layers/activation.hpp>
+#include <neuronka/layers/dense.hpp>
+#include <neuronka/layers/embedding.hpp>
+#include <neuronka/train/loss.hpp>
+#include <neuronka/train/sgd.hpp>
 
 #include <catch2/catch.hpp>
 

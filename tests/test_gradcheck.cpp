@@ -1,7 +1,13 @@
 // Every layer, activation and loss: analytic gradients against central differences, in double.
 #include "test_util.hpp"
 
-#include <neuronka/neuronka.hpp>
+#include <neuronka/check/gradcheck.hpp>
+#include <neuronka/compose/sequential.hpp>
+#include <neuronka/core/layer.hpp>
+#include <neuronka/layers/activation.hpp>
+#include <neuronka/layers/dense.hpp>
+#include <neuronka/layers/neuron.hpp>
+#include <neuronka/train/loss.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -5,7 +5,19 @@
 #include "naive.hpp"
 #include "test_util.hpp"
 
-#include <neuronka/neuronka.hpp>
+#include <neuronka/check/gradcheck.hpp>
+#include <neuronka/compose/residual.hpp>
+#include <neuronka/compose/sequential.hpp>
+#include <neuronka/core/layer.hpp>
+#include <neuronka/io/serialize.hpp>
+#include <neuronka/layers/activation.hpp>
+#include <neuronka/layers/batch_norm.hpp>
+#include <neuronka/layers/conv2d.hpp>
+#include <neuronka/layers/dense.hpp>
+#include <neuronka/layers/dropout.hpp>
+#include <neuronka/layers/neuron.hpp>
+#include <neuronka/layers/pool.hpp>
+#include <neuronka/train/loss.hpp>
 
 #include <catch2/catch.hpp>
 

@@ -8,7 +8,19 @@
 #include "common/svg.hpp"
 #include "lecture/word_vectors.hpp"
 
-#include <neuronka/neuronka.hpp>
+#include <neuronka/compose/residual.hpp>
+#include <neuronka/compose/sequential.hpp>
+#include <neuronka/core/layer.hpp>
+#include <neuronka/core/random.hpp>
+#include <neuronka/io/serialize.hpp>
+#include <neuronka/layers/dense.hpp>
+#include <neuronka/layers/embedding.hpp>
+#include <neuronka/layers/gru.hpp>
+#include <neuronka/models/transformer.hpp>
+#include <neuronka/train/adamw.hpp>
+#include <neuronka/train/loss.hpp>
+#include <neuronka/train/metrics.hpp>
+#include <neuronka/train/sgd.hpp>
 
 #include <catch2/catch.hpp>
 

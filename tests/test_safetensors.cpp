@@ -1,7 +1,19 @@
 // Safetensors import and export: PyTorch's names and layouts, both directions against committed
 // python3-torch fixtures (tests/fixtures/make_safetensors_fixture.py), F16 / BF16 widening, and a
 // clear error, with the model untouched, for every kind of bad file.
-#include <neuronka/neuronka.hpp>
+#include <neuronka/compose/sequential.hpp>
+#include <neuronka/core/layer.hpp>
+#include <neuronka/io/serialize.hpp>
+#include <neuronka/layers/activation.hpp>
+#include <neuronka/layers/batch_norm.hpp>
+#include <neuronka/layers/conv2d.hpp>
+#include <neuronka/layers/dense.hpp>
+#include <neuronka/layers/embedding.hpp>
+#include <neuronka/layers/gru.hpp>
+#include <neuronka/layers/neuron.hpp>
+#include <neuronka/layers/pool.hpp>
+#include <neuronka/models/transformer.hpp>
+#include <neuronka/version.hpp>
 #include <neuronka/io/safetensors.hpp>
 
 #include "fixture.hpp"

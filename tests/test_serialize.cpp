@@ -1,6 +1,15 @@
 // Checkpoints: round trips, exact resume in a fresh process, every kind of bad file rejected with
 // the model untouched, and a save killed half-way leaving the previous checkpoint intact.
-#include <neuronka/neuronka.hpp>
+#include <neuronka/compose/sequential.hpp>
+#include <neuronka/core/random.hpp>
+#include <neuronka/io/serialize.hpp>
+#include <neuronka/layers/activation.hpp>
+#include <neuronka/layers/dense.hpp>
+#include <neuronka/models/transformer.hpp>
+#include <neuronka/train/adamw.hpp>
+#include <neuronka/train/loss.hpp>
+#include <neuronka/train/sgd.hpp>
+#include <neuronka/version.hpp>
 
 #include <catch2/catch.hpp>
 

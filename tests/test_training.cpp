@@ -1,7 +1,14 @@
 // Training end to end: the lecture's line, XOR, and SGD's update rule.
 #include "test_util.hpp"
 
-#include <neuronka/neuronka.hpp>
+#include <neuronka/compose/sequential.hpp>
+#include <neuronka/core/layer.hpp>
+#include <neuronka/core/random.hpp>
+#include <neuronka/layers/activation.hpp>
+#include <neuronka/layers/dense.hpp>
+#include <neuronka/layers/neuron.hpp>
+#include <neuronka/train/loss.hpp>
+#include <neuronka/train/sgd.hpp>
 
 #include <catch2/catch.hpp>
 

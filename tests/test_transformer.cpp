@@ -4,7 +4,21 @@
 #include "fixture.hpp"
 #include "test_util.hpp"
 
-#include <neuronka/neuronka.hpp>
+#include <neuronka/check/gradcheck.hpp>
+#include <neuronka/compose/residual.hpp>
+#include <neuronka/compose/sequential.hpp>
+#include <neuronka/core/layer.hpp>
+#include <neuronka/core/random.hpp>
+#include <neuronka/layers/activation.hpp>
+#include <neuronka/layers/attention.hpp>
+#include <neuronka/layers/dense.hpp>
+#include <neuronka/layers/embedding.hpp>
+#include <neuronka/layers/gru.hpp>
+#include <neuronka/layers/layer_norm.hpp>
+#include <neuronka/models/generate.hpp>
+#include <neuronka/models/transformer.hpp>
+#include <neuronka/train/adamw.hpp>
+#include <neuronka/train/loss.hpp>
 
 #include <catch2/catch.hpp>
 
