@@ -154,7 +154,7 @@ double train_and_report(const char* tag, const cli::Options& args, const char* s
         page.row(cells);
     }
     const std::string checkpoint = args.path(std::string("fashion_mnist_") + tag + ".nkpt");
-    save(checkpoint, model);
+    save(model, checkpoint);
     const std::string command = std::string(self) + " --data '" + dir + "' --out '" + args.out() + "' --model " + tag +
                                 " --evaluate '" + checkpoint + "'";
     std::FILE* p = ::popen(command.c_str(), "r");
@@ -185,7 +185,7 @@ double train_and_report(const char* tag, const cli::Options& args, const char* s
 template <class Model>
 double evaluate(const std::string& checkpoint, const std::string& dir) {
     Model model;
-    load(checkpoint, model);
+    load(model, checkpoint);
     const Split test = load_split(dir, "t10k");
     ConfusionMatrix confusion(10);
     predict(model, test, confusion);

@@ -1,4 +1,13 @@
 // Bad input gets a clear exception naming the layer and the values, never undefined behaviour.
+
+// The documented hook: a program may route neuronka's internal invariant checks elsewhere by defining
+// NEURONKA_ASSERT before including neuronka (here, to throw; the last test case triggers one).
+#include <stdexcept>
+struct InvariantBroken : std::logic_error {
+    using std::logic_error::logic_error;
+};
+#define NEURONKA_ASSERT(cond, msg) ((cond) ? void(0) : throw InvariantBroken(msg))
+
 #include <neuronka/compose/sequential.hpp>
 #include <neuronka/core/layer.hpp>
 #include <neuronka/core/random.hpp>
@@ -167,4 +176,16 @@ TEST_CASE("a loss names the position of a non-finite prediction only when its va
     z(1, 2) = std::numeric_limits<float>::quiet_NaN();
     CHECK_THROWS_WITH(ce.forward(z, std::vector<int>{0, 1, 2, 0}),
                       Contains("SoftmaxCrossEntropy::forward: input has a non-finite value (nan) at row 1, column 2"));
+}
+
+TEST_CASE("a program that defines NEURONKA_ASSERT gets neuronka's internal checks through it", "[errors][assert]") {
+    // A product whose sizes disagree is an internal error (layers check user input before it): the
+    // program's own NEURONKA_ASSERT reports it, here by throwing.
+    detail::Gemm<double> gemm;
+    Eigen::MatrixXd c(2, 2), a(2, 3), b(2, 2);
+    CHECK_THROWS_AS(gemm.set(c, a, b), InvariantBroken);
+    CHECK_THROWS_WITH(gemm.set(c, a, b), Contains("Gemm: sizes"));
+    a.resize(2, 2), a.setOnes(), b.setOnes();
+    CHECK_NOTHROW(gemm.set(c, a, b));
+    CHECK(c(1, 1) == 2);
 }

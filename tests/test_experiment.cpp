@@ -459,9 +459,9 @@ TEST_CASE("callbacks: a learning-rate schedule, early stopping, the best checkpo
         Checkpoints saves{.path = latest, .best_path = best, .every = 4};
         const History h = fit(model, ce, opt, train, valid, {.epochs = 10, .batch_size = 16}, saves);
         Classifier loaded(0);
-        load(latest, loaded);  // saved after the last epoch too, though 10 is no multiple of 4
+        load(loaded, latest);  // saved after the last epoch too, though 10 is no multiple of 4
         CHECK(parameters_of(loaded) == parameters_of(model));
-        load(best, loaded);
+        load(loaded, best);
         REQUIRE(saves.best_epoch == h.best_epoch());
         const EpochRecord& b = h.epochs[std::size_t(saves.best_epoch - 1)];
         SoftmaxCrossEntropy<float, 2> check;

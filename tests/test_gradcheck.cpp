@@ -13,39 +13,27 @@
 
 using namespace neuronka;
 
-namespace {
-constexpr double tolerance = 1e-6;
-
-template <class L>
-void check_layer(L& layer, const Batch<double, L::in_size>& x) {
-    const GradcheckResult r = gradcheck(layer, x);
-    INFO(L::name() << ": worst relative error " << r.worst_relative_error << " at " << r.where << " (analytic "
-                   << r.analytic << ", numeric " << r.numeric << ")");
-    CHECK(r.checked == L::parameter_count + std::size_t(x.size()));
-    CHECK(r.worst_relative_error < tolerance);
-}
-}  // namespace
 
 TEST_CASE("Dense gradients match finite differences", "[gradcheck][dense]") {
     SECTION("small, fixed-size storage and coefficient-based products") {
         Dense<double, 3, 4> d(7);
         d.b.setConstant(0.3);
-        check_layer(d, random_batch<3>(5, 1, -2, 2));
+        check_layer_gradients(d, random_batch<3>(5, 1, -2, 2));
     }
     SECTION("large, heap storage and blocked GEMM") {
         Dense<double, 40, 30> d(8);
-        check_layer(d, random_batch<40>(17, 2, -2, 2));
+        check_layer_gradients(d, random_batch<40>(17, 2, -2, 2));
     }
     SECTION("batch of one") {
         Dense<double, 5, 2> d(9);
-        check_layer(d, random_batch<5>(1, 3, -2, 2));
+        check_layer_gradients(d, random_batch<5>(1, 3, -2, 2));
     }
 }
 
 TEMPLATE_TEST_CASE("activation gradients match finite differences", "[gradcheck][activation]", Identity, Tanh,
                    Sigmoid, GELU) {
     Activation<double, 6, TestType> a;
-    check_layer(a, random_batch<6>(4, 11, -3, 3));
+    check_layer_gradients(a, random_batch<6>(4, 11, -3, 3));
 }
 
 TEST_CASE("ReLU gradient matches finite differences away from the kink", "[gradcheck][activation]") {
@@ -53,19 +41,19 @@ TEST_CASE("ReLU gradient matches finite differences away from the kink", "[gradc
     Batch<double, 6> x = random_batch<6>(4, 12, 0.1, 2);
     x.col(1) *= -1;  // half the inputs negative, none within the difference step of 0
     x.col(3) *= -1;
-    check_layer(a, x);
+    check_layer_gradients(a, x);
 }
 
 TEST_CASE("Neuron gradients match finite differences", "[gradcheck][neuron]") {
     Neuron<double, 1> line(3);
-    check_layer(line, random_batch<1>(8, 4, -2, 2));
+    check_layer_gradients(line, random_batch<1>(8, 4, -2, 2));
     Neuron<double, 4, Sigmoid> unit(5);
-    check_layer(unit, random_batch<4>(6, 5, -2, 2));
+    check_layer_gradients(unit, random_batch<4>(6, 5, -2, 2));
 }
 
 TEST_CASE("Sequential gradients match finite differences", "[gradcheck][sequential]") {
     Sequential<Dense<double, 3, 8>, Tanh, Dense<double, 8, 8>, GELU, Dense<double, 8, 2>, Sigmoid> mlp(21);
-    check_layer(mlp, random_batch<3>(5, 6, -2, 2));
+    check_layer_gradients(mlp, random_batch<3>(5, 6, -2, 2));
 }
 
 TEST_CASE("loss gradients match finite differences", "[gradcheck][loss]") {
@@ -74,18 +62,18 @@ TEST_CASE("loss gradients match finite differences", "[gradcheck][loss]") {
         MeanSquaredError<double, 4> mse;
         const GradcheckResult r = gradcheck_loss(mse, z, random_batch<4>(6, 32, -2, 2));
         CHECK(r.checked == 24);
-        CHECK(r.worst_relative_error < tolerance);
+        CHECK(r.worst_relative_error < gradcheck_tolerance);
     }
     SECTION("softmax cross-entropy") {
         SoftmaxCrossEntropy<double, 4> ce;
         const std::vector<int> labels{0, 3, 1, 2, 2, 0};
         const GradcheckResult r = gradcheck_loss(ce, z, std::span<const int>(labels));
-        CHECK(r.worst_relative_error < tolerance);
+        CHECK(r.worst_relative_error < gradcheck_tolerance);
     }
     SECTION("binary cross-entropy with logits") {
         BinaryCrossEntropyWithLogits<double, 4> bce;
         const GradcheckResult r = gradcheck_loss(bce, z, random_batch<4>(6, 33, 0, 1));
-        CHECK(r.worst_relative_error < tolerance);
+        CHECK(r.worst_relative_error < gradcheck_tolerance);
     }
 }
 

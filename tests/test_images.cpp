@@ -37,17 +37,6 @@ static_assert(std::is_same_v<std::remove_cvref_t<decltype(std::declval<Sequentia
                              DropoutLayer<float, 8, 1, 4>>);
 
 namespace {
-constexpr double tolerance = 1e-6;
-
-template <class L>
-void check_gradients(L& layer, const Batch<double, L::in_size>& x) {
-    const GradcheckResult r = gradcheck(layer, x);
-    INFO(L::name() << ": worst relative error " << r.worst_relative_error << " at " << r.where << " (analytic "
-                   << r.analytic << ", numeric " << r.numeric << ")");
-    CHECK(r.checked == L::parameter_count + std::size_t(x.size()));
-    CHECK(r.worst_relative_error < tolerance);
-}
-
 template <class T>
 double tol() {
     return std::is_same_v<T, float> ? 1e-4 : 1e-12;
@@ -110,30 +99,30 @@ TEST_CASE("Conv2D gradients match finite differences", "[gradcheck][conv]") {
     SECTION("3x3, stride 1, no padding") {
         Conv2D<double, 2, 3, 3, 5, 6> conv(1);
         conv.b.setConstant(0.2);
-        check_gradients(conv, random_batch<60>(3, 2, -2, 2));
+        check_layer_gradients(conv, random_batch<60>(3, 2, -2, 2));
     }
     SECTION("stride 2, padding 1, a size the stride does not divide") {
         Conv2D<double, 2, 2, 3, 6, 5, 2, 1> conv(3);
-        check_gradients(conv, random_batch<60>(2, 4, -2, 2));
+        check_layer_gradients(conv, random_batch<60>(2, 4, -2, 2));
     }
     SECTION("1x1 kernel, batch of one") {
         Conv2D<double, 3, 4, 1, 3, 3> conv(5);
-        check_gradients(conv, random_batch<27>(1, 6, -2, 2));
+        check_layer_gradients(conv, random_batch<27>(1, 6, -2, 2));
     }
 }
 
 TEST_CASE("pooling gradients match finite differences", "[gradcheck][pool]") {
     SECTION("max, 2x2 windows") {
         MaxPool2D<double, 2, 4, 6, 2> pool;
-        check_gradients(pool, random_batch<48>(3, 7, -2, 2));
+        check_layer_gradients(pool, random_batch<48>(3, 7, -2, 2));
     }
     SECTION("max, overlapping 3x3 windows, stride 2") {
         MaxPool2D<double, 1, 7, 7, 3, 2> pool;
-        check_gradients(pool, random_batch<49>(2, 8, -2, 2));
+        check_layer_gradients(pool, random_batch<49>(2, 8, -2, 2));
     }
     SECTION("average, overlapping windows") {
         AvgPool2D<double, 2, 5, 4, 3, 1> pool;
-        check_gradients(pool, random_batch<40>(2, 9, -2, 2));
+        check_layer_gradients(pool, random_batch<40>(2, 9, -2, 2));
     }
 }
 
@@ -142,7 +131,7 @@ TEST_CASE("a small CNN composes and its gradients match finite differences", "[g
                            Conv2D<double, 3, 2, 2, 3, 3>, ReLU, AvgPool2D<double, 2, 2, 2, 2>, Dense<double, 2, 3>>;
     static_assert(Cnn::in_size == 36 && Cnn::out_size == 3);
     Cnn cnn(21);
-    check_gradients(cnn, random_batch<36>(3, 22, -2, 2));
+    check_layer_gradients(cnn, random_batch<36>(3, 22, -2, 2));
 }
 
 TEMPLATE_TEST_CASE("Conv2D matches the naive loops, and its FLOPs are the loops' multiply-adds", "[reference][conv]",
@@ -277,12 +266,12 @@ TEST_CASE("BatchNorm gradients match finite differences, in both modes", "[gradc
         BatchNorm<double, 4> bn;
         bn.gamma << 1.5, -0.5, 2.0, 0.7;
         bn.beta << 0.1, 0.2, -0.3, 0.0;
-        check_gradients(bn, random_batch<4>(6, 61, -2, 2));
+        check_layer_gradients(bn, random_batch<4>(6, 61, -2, 2));
     }
     SECTION("channels of images, training") {
         BatchNorm2D<double, 3, 2, 3> bn;
         bn.gamma << 1.2, 0.8, -1.1;
-        check_gradients(bn, random_batch<18>(3, 62, -2, 2));
+        check_layer_gradients(bn, random_batch<18>(3, 62, -2, 2));
     }
     SECTION("evaluation: running statistics are constants") {
         BatchNorm2D<double, 2, 2, 2> bn;
@@ -290,13 +279,13 @@ TEST_CASE("BatchNorm gradients match finite differences, in both modes", "[gradc
         bn.running_var << 2.0, 0.5;
         bn.gamma << 1.3, 0.6;
         bn.set_mode(Mode::evaluation);
-        check_gradients(bn, random_batch<8>(3, 63, -2, 2));
+        check_layer_gradients(bn, random_batch<8>(3, 63, -2, 2));
     }
     SECTION("inside a CNN with convolution and pooling") {
         Sequential<Conv2D<double, 1, 2, 3, 5, 5, 1, 1>, BatchNorm2D<double, 2, 5, 5>, ReLU, MaxPool2D<double, 2, 5, 5, 2>,
                    Dense<double, 8, 3>>
             cnn(3);
-        check_gradients(cnn, random_batch<25>(4, 64, -2, 2));
+        check_layer_gradients(cnn, random_batch<25>(4, 64, -2, 2));
     }
 }
 

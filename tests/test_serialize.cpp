@@ -7,6 +7,7 @@
 #include <neuronka/layers/dense.hpp>
 #include <neuronka/models/transformer.hpp>
 #include <neuronka/train/adamw.hpp>
+#include <neuronka/train/history.hpp>
 #include <neuronka/train/loss.hpp>
 #include <neuronka/train/sgd.hpp>
 #include <neuronka/version.hpp>
@@ -84,13 +85,41 @@ int in_child(F&& f) {
 TEST_CASE("a saved model loads back bitwise, predictions included", "[serialize]") {
     Mlp a(1), b(2);
     const std::string path = temp_path("mlp.nkpt");
-    save(path, a);
+    save(a, path);
     REQUIRE(raw_parameters(a) != raw_parameters(b));
-    load(path, b);
+    load(b, path);
     CHECK(raw_parameters(a) == raw_parameters(b));
     const Batch<float, 4> x = Batch<float, 4>::Random(4, 5);
     const Batch<float, 3> ya = a.forward(x), yb = b.forward(x);
     CHECK(std::memcmp(ya.data(), yb.data(), sizeof(float) * 15) == 0);
+}
+
+TEST_CASE("the earlier argument order, path first, still saves and loads", "[serialize][deprecated]") {
+    Mlp a(1), b(2);
+    const std::string path = temp_path("mlp_path_first.nkpt");
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    save(path, a);
+    load(path, b);
+#pragma GCC diagnostic pop
+    CHECK(raw_parameters(a) == raw_parameters(b));
+}
+
+TEST_CASE("a file that cannot be written throws FileError; a checkpoint's CheckpointError is one", "[serialize][errors]") {
+    Mlp a(1);
+    const std::string path = temp_path("no_such_directory/mlp.nkpt");
+    CHECK_THROWS_AS(save(a, path), CheckpointError);
+    CHECK_THROWS_WITH(save(a, path), Contains(path + ": cannot create a temporary file next to it"));
+    History history;
+    history.epochs.push_back({});
+    try {
+        history.write_csv(temp_path("no_such_directory/history.csv"));
+        FAIL("write_csv into a missing directory did not throw");
+    } catch (const CheckpointError&) {
+        FAIL("a history is not a checkpoint: write_csv threw CheckpointError");
+    } catch (const FileError& e) {
+        CHECK_THAT(e.what(), Contains("history.csv: cannot create a temporary file next to it"));
+    }
 }
 
 TEST_CASE("training resumes exactly in a fresh process", "[serialize][resume]") {
@@ -106,7 +135,7 @@ TEST_CASE("training resumes exactly in a fresh process", "[serialize][resume]") 
             SGD<float> o({.learning_rate = 0.1f, .momentum = 0.9f, .nesterov = true});
             Rng r(4);
             for (int s = 0; s < N; ++s) mlp_step(m, o, r);
-            save(path, m, o, r);
+            save(m, path, o, r);
             return 0;
         });
         REQUIRE(status == 0);
@@ -114,7 +143,7 @@ TEST_CASE("training resumes exactly in a fresh process", "[serialize][resume]") 
             Mlp m(99);
             SGD<float> o({.learning_rate = 0.1f, .momentum = 0.9f, .nesterov = true});
             Rng r(99);
-            load(path, m, o, r);
+            load(m, path, o, r);
             for (int s = 0; s < M; ++s) mlp_step(m, o, r);
             write_bytes(result, raw_parameters(m));
             return 0;
@@ -143,14 +172,14 @@ TEST_CASE("training resumes exactly in a fresh process", "[serialize][resume]") 
             AdamW<float> o({.learning_rate = 1e-2f});
             Rng r(6);
             for (int s = 0; s < N; ++s) step(m, o, r);
-            save(path, m, o, r);
+            save(m, path, o, r);
             return 0;
         }) == 0);
         REQUIRE(in_child([&] {
             GPT m(77);
             AdamW<float> o({.learning_rate = 1e-2f});
             Rng r(77);
-            load(path, m, o, r);
+            load(m, path, o, r);
             for (int s = 0; s < M; ++s) step(m, o, r);
             write_bytes(result, raw_parameters(m));
             return 0;
@@ -162,12 +191,12 @@ TEST_CASE("training resumes exactly in a fresh process", "[serialize][resume]") 
 TEST_CASE("bad checkpoints are rejected with where and why, and the model is untouched", "[serialize][errors]") {
     Mlp saved(1), target(2);
     const std::string path = temp_path("bad.nkpt");
-    save(path, saved);
+    save(saved, path);
     const std::vector<unsigned char> good = read_bytes(path);
     const std::vector<unsigned char> before = raw_parameters(target);
     auto rejects = [&](const std::vector<unsigned char>& bytes, const std::string& message) {
         write_bytes(path, bytes);
-        CHECK_THROWS_WITH(load(path, target), Contains(message));
+        CHECK_THROWS_WITH(load(target, path), Contains(message));
         CHECK(raw_parameters(target) == before);
     };
     SECTION("wrong magic") {
@@ -182,17 +211,17 @@ TEST_CASE("bad checkpoints are rejected with where and why, and the model is unt
     }
     SECTION("another model: other sizes, other layer kinds, other scalar type") {
         Sequential<Dense<float, 4, 8>, Tanh, Dense<float, 8, 3>> smaller;
-        CHECK_THROWS_WITH(load(path, smaller), Contains("model description: expected \"Sequential<Dense<In=4,Out=8>"));
-        CHECK_THROWS_WITH(load(path, smaller), EndsWith("(at byte offset 16)"));  // where the string starts
+        CHECK_THROWS_WITH(load(smaller, path), Contains("model description: expected \"Sequential<Dense<In=4,Out=8>"));
+        CHECK_THROWS_WITH(load(smaller, path), EndsWith("(at byte offset 16)"));  // where the string starts
         Sequential<Dense<float, 4, 16>, ReLU, Dense<float, 16, 3>> relu;
-        CHECK_THROWS_WITH(load(path, relu), Contains("found \"Sequential<Dense<In=4,Out=16>, Tanh<N=16>"));
+        CHECK_THROWS_WITH(load(relu, path), Contains("found \"Sequential<Dense<In=4,Out=16>, Tanh<N=16>"));
         Sequential<Dense<double, 4, 16>, Tanh, Dense<double, 16, 3>> wider;
-        CHECK_THROWS_WITH(load(path, wider), Contains("scalar type: expected \"float64\", found \"float32\""));
+        CHECK_THROWS_WITH(load(wider, path), Contains("scalar type: expected \"float64\", found \"float32\""));
     }
     SECTION("truncated anywhere") {
         for (std::size_t n = 0; n < good.size(); n += 7) {
             write_bytes(path, std::vector<unsigned char>(good.begin(), good.begin() + long(n)));
-            CHECK_THROWS_AS(load(path, target), CheckpointError);
+            CHECK_THROWS_AS(load(target, path), CheckpointError);
         }
         rejects(std::vector<unsigned char>(good.begin(), good.end() - 100), "file is truncated");
         CHECK(raw_parameters(target) == before);
@@ -207,7 +236,7 @@ TEST_CASE("bad checkpoints are rejected with where and why, and the model is unt
             auto b = good;
             b[i] ^= 0x20;
             write_bytes(path, b);
-            CHECK_THROWS_AS(load(path, target), CheckpointError);
+            CHECK_THROWS_AS(load(target, path), CheckpointError);
         }
         auto b = good;
         b[good.size() / 2] ^= 1;  // inside the values: only the checksum can tell
@@ -221,17 +250,17 @@ TEST_CASE("bad checkpoints are rejected with where and why, and the model is unt
     }
     SECTION("non-finite values, when the caller asks") {
         saved.layer<0>().W(1, 2) = std::numeric_limits<float>::quiet_NaN();
-        save(path, saved);
-        CHECK_NOTHROW(load(path, target));
+        save(saved, path);
+        CHECK_NOTHROW(load(target, path));
         Mlp fresh(2);
         const auto fresh_before = raw_parameters(fresh);
-        CHECK_THROWS_WITH(load(path, fresh, LoadOptions{.check_finite = true}), Contains("W: expected a finite value, found nan"));
+        CHECK_THROWS_WITH(load(fresh, path, LoadOptions{.check_finite = true}), Contains("W: expected a finite value, found nan"));
         CHECK(raw_parameters(fresh) == fresh_before);
     }
     SECTION("optimiser state asked for but absent") {
         SGD<float> opt;
         Rng rng;
-        CHECK_THROWS_WITH(load(path, target, opt, rng), Contains("the caller asked for optimiser state: expected flag 1 set, found flags 0. Hint: the file was saved without an optimiser; load the model alone (at byte offset 12)"));
+        CHECK_THROWS_WITH(load(target, path, opt, rng), Contains("the caller asked for optimiser state: expected flag 1 set, found flags 0. Hint: the file was saved without an optimiser; load the model alone (at byte offset 12)"));
     }
 }
 
@@ -240,17 +269,17 @@ TEST_CASE("a saved file gets the mode of a new file, or keeps the mode of the on
     std::filesystem::remove(path);
     const ::mode_t saved_umask = ::umask(022);
     Mlp m(1);
-    save(path, m);
+    save(m, path);
     struct ::stat st {};
     REQUIRE(::stat(path.c_str(), &st) == 0);
     CHECK((st.st_mode & 07777) == 0644);  // 0666 less the umask, as any new file
     ::umask(077);
     std::filesystem::remove(path);
-    save(path, m);
+    save(m, path);
     REQUIRE(::stat(path.c_str(), &st) == 0);
     CHECK((st.st_mode & 07777) == 0600);
     ::chmod(path.c_str(), 0640);
-    save(path, m);  // replacing a file keeps its mode
+    save(m, path);  // replacing a file keeps its mode
     REQUIRE(::stat(path.c_str(), &st) == 0);
     CHECK((st.st_mode & 07777) == 0640);
     ::umask(saved_umask);
@@ -260,19 +289,19 @@ TEST_CASE("a save killed half-way leaves the previous checkpoint intact", "[seri
     using Big = Sequential<Dense<float, 512, 512>, Tanh, Dense<float, 512, 512>>;  // ~2 MiB per save
     const std::string path = temp_path("atomic.nkpt");
     Big original(1);
-    save(path, original);
+    save(original, path);
     const std::vector<unsigned char> expected = raw_parameters(original);
     for (int attempt = 0; attempt < 6; ++attempt) {
         const pid_t pid = ::fork();
         if (pid == 0) {
             Big other(2);
-            for (;;) save(path, other);  // keeps replacing the file until killed
+            for (;;) save(other, path);  // keeps replacing the file until killed
         }
         ::usleep(useconds_t(2000 + attempt * 7000));
         ::kill(pid, SIGKILL);
         ::waitpid(pid, nullptr, 0);
         Big loaded(3);
-        REQUIRE_NOTHROW(load(path, loaded));  // whatever moment the kill hit, the file is complete
+        REQUIRE_NOTHROW(load(loaded, path));  // whatever moment the kill hit, the file is complete
         const auto got = raw_parameters(loaded);
         Big other(2);
         CHECK((got == expected || got == raw_parameters(other)));
@@ -291,20 +320,20 @@ TEST_CASE("a save that runs out of space says so and leaves the previous checkpo
         return n;
     };
     Big original(1), other(2);
-    save(path, original);
+    save(original, path);
     const auto size = std::filesystem::file_size(path);
     {
         const FileSizeLimit limit(size / 2);  // the new file stops growing half-way, as on a full disk
-        CHECK_THROWS_WITH(save(path, other), Contains(path + ": writing failed: File too large") &&
+        CHECK_THROWS_WITH(save(other, path), Contains(path + ": writing failed: File too large") &&
                                                  Contains("the previous file is unchanged"));
     }
     CHECK(std::filesystem::file_size(path) == size);
     CHECK(temporaries() == 0);  // the partial file is removed
     Big loaded(3);
-    load(path, loaded);
+    load(loaded, path);
     CHECK(raw_parameters(loaded) == raw_parameters(original));
-    save(path, other);  // with space again, the same save succeeds
-    load(path, loaded);
+    save(other, path);  // with space again, the same save succeeds
+    load(loaded, path);
     CHECK(raw_parameters(loaded) == raw_parameters(other));
 }
 
@@ -316,7 +345,7 @@ TEST_CASE("a transformer checkpoint written before the transformer became a comp
     using M = Transformer<float, 11, 8, 16, 2, 2>;
     auto loaded = std::make_unique<M>(1);
     auto fresh = std::make_unique<M>(42);
-    load(NEURONKA_FIXTURE_DIR "/transformer_before_composition.nkpt", *loaded);
+    load(*loaded, NEURONKA_FIXTURE_DIR "/transformer_before_composition.nkpt");
     CHECK(raw_parameters(*loaded) == raw_parameters(*fresh));
     const std::vector<int> ids{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0, 1};
     const Batch<float, 11> a = loaded->forward(ids, 6), b = fresh->forward(ids, 6);

@@ -30,23 +30,6 @@
 
 using namespace neuronka;
 
-namespace {
-constexpr double tolerance = 1e-6;
-
-
-std::vector<int> random_ids(int n, int vocab, std::uint64_t seed) {
-    Rng rng(seed);
-    std::vector<int> ids(std::size_t(n), 0);
-    for (auto& id : ids) id = int(rng.below(std::uint64_t(vocab)));
-    return ids;
-}
-
-void require_small(const GradcheckResult& r) {
-    INFO("worst relative error " << r.worst_relative_error << " at " << r.where << " (analytic " << r.analytic
-                                 << ", numeric " << r.numeric << ") over " << r.checked << " entries");
-    CHECK(r.worst_relative_error < tolerance);
-}
-}  // namespace
 
 TEST_CASE("LayerNorm gradients and statistics", "[transformer][layernorm]") {
     LayerNorm<double, 6> ln;
@@ -173,72 +156,6 @@ TEST_CASE("causality: later tokens never change earlier outputs", "[transformer]
     }
 }
 
-namespace {
-struct ChangingParameter {
-    Eigen::ArrayXd p = Eigen::ArrayXd::LinSpaced(3, -1, 1), g = Eigen::ArrayXd::LinSpaced(3, 0.3, -0.2);
-    template <class F>
-    void visit_parameters(F&& f) {
-        f(detail::view("p", p, g));
-    }
-};
-}  // namespace
-
-TEST_CASE("AdamW follows its update rule", "[adamw]") {
-    ChangingParameter param;
-    AdamW<double> opt({.learning_rate = 0.1, .beta1 = 0.8, .beta2 = 0.95, .eps = 1e-8, .weight_decay = 0.05});
-    Eigen::ArrayXd p = param.p, m = Eigen::ArrayXd::Zero(3), v = Eigen::ArrayXd::Zero(3);
-    for (int t = 1; t <= 4; ++t) {
-        param.g *= -1.1;  // a changing gradient
-        opt.step(param);
-        const Eigen::ArrayXd g = param.g;
-        p *= 1 - 0.1 * 0.05;
-        m = 0.8 * m + 0.2 * g;
-        v = 0.95 * v + 0.05 * g.square();
-        p -= 0.1 * (m / (1 - std::pow(0.8, t))) / ((v / (1 - std::pow(0.95, t))).sqrt() + 1e-8);
-    }
-    CHECK((param.p - p).abs().maxCoeff() < 1e-14);
-    CHECK(opt.steps() == 4);
-    CHECK_THROWS_WITH(AdamW<float>({.beta2 = 1}), Catch::Matchers::Contains("AdamW: beta2 is 1,"));
-}
-
-TEST_CASE("gradient clipping and learning-rate schedules", "[adamw]") {
-    Sequential<Dense<double, 3, 4>, Dense<double, 4, 2>> mlp(1);
-    mlp.forward(random_batch<3>(5, 1));
-    mlp.backward(random_batch<3>(5, 1), random_batch<2>(5, 2, 5, 9));
-    const double before = gradient_norm(mlp);
-    REQUIRE(before > 1);
-    CHECK(clip_gradient_norm(mlp, 1.0) == Approx(before));
-    CHECK(gradient_norm(mlp) == Approx(1.0));
-    CHECK(clip_gradient_norm(mlp, 10.0) == Approx(1.0));  // below the limit: unchanged
-    CHECK(gradient_norm(mlp) == Approx(1.0));
-
-    const auto s = LearningRateSchedule::warmup_cosine(1e-3, 10, 110, 1e-4);
-    CHECK(s(0) == Approx(1e-4));
-    CHECK(s(9) == Approx(1e-3));
-    CHECK(s(60) == Approx(1e-4 + 0.9e-3 * 0.5));
-    CHECK(s(110) == Approx(1e-4));
-    CHECK(s(109) > s(110));
-    CHECK(LearningRateSchedule::constant(0.5)(1000) == 0.5);
-    CHECK_THROWS(LearningRateSchedule::warmup_cosine(1e-3, 10, 5));
-}
-
-TEST_CASE("sampling: greedy, temperature and top-k", "[generate]") {
-    const Eigen::VectorXf logits = (Eigen::VectorXf(4) << 0.f, 3.f, 1.f, 2.9f).finished();
-    Rng rng(3);
-    CHECK(sample_token(logits, {.temperature = 0}, rng) == 1);
-    std::array<int, 4> counts{};
-    for (int i = 0; i < 4000; ++i) ++counts[std::size_t(sample_token(logits, {.temperature = 1, .top_k = 2}, rng))];
-    CHECK(counts[0] == 0);
-    CHECK(counts[2] == 0);  // outside the top 2
-    CHECK(counts[1] > counts[3]);
-    CHECK(std::abs(counts[1] / 4000.0 - 1 / (1 + std::exp(-0.1))) < 0.03);  // e^3 / (e^3 + e^2.9)
-    Rng a(5), b(5);
-    std::vector<int> sa, sb;
-    for (int i = 0; i < 50; ++i) sa.push_back(sample_token(logits, {}, a)), sb.push_back(sample_token(logits, {}, b));
-    CHECK(sa == sb);
-}
-
-
 TEST_CASE("the transformer matches an independent PyTorch implementation", "[transformer][fixture]") {
     const Fixture f = read_fixture(NEURONKA_FIXTURE_DIR "/transformer_fixture.txt");
     REQUIRE(f.header == std::vector<int>{1, 11, 8, 16, 2, 2, 64, 6, 2});
@@ -272,75 +189,6 @@ TEST_CASE("the transformer matches an independent PyTorch implementation", "[tra
         const std::string& name = names.at(k++);
         INFO("gradient of " << name);
         CHECK(max_relative_difference(p.grad.data(), f.get("grad " + name)) < 1e-5);
-    });
-}
-
-TEST_CASE("GRU gradients match finite differences", "[gru]") {
-    GRU<double, 4, 5> gru(3);
-    require_small(gradcheck(gru, random_batch<4>(12, 4, -2, 2), 4));  // 3 sequences of 4 steps
-    require_small(gradcheck(gru, random_batch<4>(3, 5, -2, 2), 1));   // 3 sequences of one step
-    // inside a model: token ids in, the recurrent layer, a head; the gradient of the cross-entropy
-    Sequential<Embedding<double, 6, 4>, GRU<double, 4, 5>, Dense<double, 5, 6>> model(7);
-    const std::vector<int> ids = random_ids(10, 6, 8), labels = random_ids(10, 6, 9);
-    SoftmaxCrossEntropy<double, 6> ce;
-    require_small(gradcheck_parameters(
-        model, [&] { return ce.forward(model.forward(ids, 5), labels); },
-        [&] {
-            model.zero_grad();
-            ce.forward(model.forward(ids, 5), labels);
-            model.backward(ids, ce.backward());
-        }));
-}
-
-TEST_CASE("GRU matches the naive loops, reads left to right and keeps sequences apart", "[gru]") {
-    GRU<double, 3, 4> gru(11);
-    const Batch<double, 3> x = random_batch<3>(15, 12, -2, 2);  // 3 sequences of 5
-    const Eigen::MatrixXd W_ih = gru.W_ih, W_hh = gru.W_hh;
-    const Eigen::VectorXd b_ih = gru.b_ih, b_hh = gru.b_hh;
-    const Eigen::MatrixXd expected = naive::gru_forward(W_ih, W_hh, b_ih, b_hh, Eigen::MatrixXd(x), 5);
-    const Batch<double, 4> y = gru.forward(x, 5);
-    CHECK((y - expected).cwiseAbs().maxCoeff() < 1e-12);
-
-    Batch<double, 3> changed = x;
-    changed.col(5 + 3).setConstant(1.5);  // step 3 of sequence 1
-    const Batch<double, 4> y2 = gru.forward(changed, 5);
-    CHECK(y2.leftCols(5) == y.leftCols(5));      // sequence 0 does not see it
-    CHECK(y2.rightCols(5) == y.rightCols(5));    // nor does sequence 2
-    CHECK(y2.middleCols(5, 3) == y.middleCols(5, 3));  // nor do the earlier steps of sequence 1
-    CHECK(y2.col(5 + 4) != y.col(5 + 4));        // the later step does
-
-    CHECK_THROWS_WITH(gru.forward(x, 4), Catch::Matchers::Contains(
-                                             "GRU<In=3,Hidden=4>::forward: 15 columns is not a whole number of sequences of length 4"));
-    CHECK_THROWS_WITH(gru.forward(x, 0), Catch::Matchers::Contains("sequence length is 0, expected at least 1"));
-    CHECK_THROWS_WITH(gru.forward(Eigen::MatrixXd::Ones(2, 5), 5), Catch::Matchers::Contains("input has 2 rows, expected 3"));
-}
-
-TEST_CASE("GRU matches PyTorch's nn.GRU", "[gru][fixture]") {
-    const Fixture f = read_fixture(NEURONKA_FIXTURE_DIR "/gru_fixture.txt");
-    REQUIRE(f.header == std::vector<int>{1, 5, 6, 7, 3});
-    GRU<double, 5, 6> gru;
-    const int T = 7;
-    const Eigen::Map<const Batch<double, 5>> x(f.get("x").data(), 5, 21);
-    const Eigen::Map<const Batch<double, 6>> R(f.get("R").data(), 6, 21);
-    const char* names[] = {"W_ih", "W_hh", "b_ih", "b_hh"};
-    std::size_t k = 0;
-    gru.visit_parameters([&](ParamView<double> p) {
-        REQUIRE(std::string(p.name) == names[k]);
-        const auto& values = f.get(std::string("param ") + names[k++]);
-        REQUIRE(std::size_t(p.value.size()) == values.size());
-        std::copy(values.begin(), values.end(), p.value.begin());
-    });
-    gru.zero_grad();
-    const Batch<double, 6>& y = gru.forward(x, T);
-    const double loss = (y.array() * R.array()).sum();
-    const Batch<double, 5>& dx = gru.backward(x, R);
-    CHECK(std::abs(loss - f.get("loss")[0]) / std::abs(f.get("loss")[0]) < 1e-10);
-    CHECK(max_relative_difference(y.data(), f.get("y")) < 1e-10);
-    CHECK(max_relative_difference(dx.data(), f.get("dx")) < 1e-10);
-    k = 0;
-    gru.visit_parameters([&](ParamView<double> p) {
-        INFO("gradient of " << names[k]);
-        CHECK(max_relative_difference(p.grad.data(), f.get(std::string("grad ") + names[k++])) < 1e-10);
     });
 }
 

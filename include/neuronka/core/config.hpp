@@ -11,6 +11,7 @@
 #pragma once
 
 #include "../detail/format.hpp"
+#include "../detail/macros.hpp"
 
 #include <Eigen/Core>
 
@@ -18,38 +19,6 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
-
-/// Internal invariant check. Define NEURONKA_ASSERT(cond, msg) before including neuronka to
-/// route it elsewhere (for example to throw in a fuzzer). User input is never checked with
-/// this macro: bad input always throws, whatever NEURONKA_ASSERT does.
-#ifndef NEURONKA_ASSERT
-#include <cassert>
-#define NEURONKA_ASSERT(cond, msg) assert((cond) && (msg))
-#endif
-
-/// Marks an error path: kept out of line and away from the hot code that calls it.
-#if defined(__GNUC__)
-#define NEURONKA_COLD [[gnu::cold, gnu::noinline]]
-#else
-#define NEURONKA_COLD
-#endif
-
-/// NEURONKA_COMPILED: this program links neuronka's compiled part (the library neuronka::compiled,
-/// src/compiled_*.cpp) instead of compiling its kernels in every translation unit. The kernels that
-/// do not depend on a layer's sizes (matrix products, attention's per-head products, optimiser
-/// updates) are then declared `extern template` for float and double (docs/performance.md,
-/// "Compile time"). The library must be built with the program's architecture flags: each program
-/// refers to a symbol named after Eigen's SIMD alignment, which only a library built with the same
-/// alignment defines, so a mismatch fails at link time, naming that symbol, instead of at run time.
-#ifdef NEURONKA_COMPILED
-#define NEURONKA_DETAIL_CAT2(a, b) a##b
-#define NEURONKA_DETAIL_CAT(a, b) NEURONKA_DETAIL_CAT2(a, b)
-#define NEURONKA_DETAIL_COMPILED_ABI NEURONKA_DETAIL_CAT(compiled_part_built_with_EIGEN_MAX_ALIGN_BYTES_, EIGEN_MAX_ALIGN_BYTES)
-namespace neuronka::detail {
-extern const int NEURONKA_DETAIL_COMPILED_ABI;  // defined by src/compiled_*.cpp
-[[gnu::used]] static const int* const compiled_part_abi_check = &NEURONKA_DETAIL_COMPILED_ABI;
-}  // namespace neuronka::detail
-#endif
 
 namespace neuronka {
 
@@ -65,9 +34,6 @@ using Batch = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
 /// A column vector of `Rows` entries; dynamic like Batch (layers size theirs in their constructors).
 template <class Scalar, int Rows>
 using Vector = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>;
-
-/// Size of a layer that keeps the size of whatever it is given (activations).
-inline constexpr int same_size = -1;
 
 /// `in_size` of a layer whose input is token ids (`std::span<const int>`, one id per column of its
 /// output) rather than a batch of features: Embedding. Such a layer can only come first.

@@ -73,13 +73,6 @@ public:
         for (int i = 0; i < 4; ++i) s_[i] = s[i];
     }
 
-    /// Same state: the same stream from here on.
-    friend bool operator==(const Rng& a, const Rng& b) {
-        for (int i = 0; i < 4; ++i)
-            if (a.s_[i] != b.s_[i]) return false;
-        return true;
-    }
-
 private:
     static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
     static std::uint64_t splitmix64(std::uint64_t& x) {

@@ -21,11 +21,18 @@
 
 namespace neuronka {
 
-/// A checkpoint (or any file neuronka saves or loads whole) that cannot be written or read; the
-/// message says where and why.
-class CheckpointError : public std::runtime_error {
+/// A file neuronka writes or reads whole (a checkpoint, a training history, experiment results) that
+/// cannot be written or read; the message says where and why.
+class FileError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
+};
+
+/// A checkpoint that cannot be written or read, or whose contents are not a checkpoint of the model
+/// given; the message says where and why. A FileError, so one handler catches every file failure.
+class CheckpointError : public FileError {
+public:
+    using FileError::FileError;
 };
 
 namespace detail {
@@ -33,8 +40,9 @@ namespace detail {
 /// Replaces the file at `path` by `bytes` so that, whatever happens, the path holds either the old
 /// or the complete new contents: temporary file in the same directory, fsync, rename, fsync of the
 /// directory. The file gets the mode an existing file at `path` has, else that of any new file
-/// (0666 less the umask). Every failure throws; before the rename, the previous file is unchanged.
-inline void write_atomically(const std::string& path, const std::vector<unsigned char>& bytes) {
+/// (0666 less the umask). Every failure throws `Error`; before the rename, the previous file is unchanged.
+template <class Error = FileError>
+void write_atomically(const std::string& path, const std::vector<unsigned char>& bytes) {
 #if defined(__unix__) || defined(__APPLE__)
     struct ::stat existing {};
     const bool replaces = ::stat(path.c_str(), &existing) == 0;
@@ -45,14 +53,14 @@ inline void write_atomically(const std::string& path, const std::vector<unsigned
         tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(serial++);
         fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd < 0 && (errno != EEXIST || attempt == 100))
-            throw CheckpointError(path + ": cannot create a temporary file next to it: " + std::strerror(errno) +
+            throw Error(path + ": cannot create a temporary file next to it: " + std::strerror(errno) +
                                   "; the previous file is unchanged");
     }
     auto fail = [&](const char* step) {
         const std::string reason = std::strerror(errno);
         ::close(fd);
         ::unlink(tmp.c_str());
-        throw CheckpointError(path + ": " + step + " failed: " + reason + "; the previous file is unchanged");
+        throw Error(path + ": " + step + " failed: " + reason + "; the previous file is unchanged");
     };
     if (replaces && ::fchmod(fd, existing.st_mode & 07777) != 0) fail("keeping the existing file's mode");
     for (std::size_t done = 0; done < bytes.size();) {
@@ -65,12 +73,12 @@ inline void write_atomically(const std::string& path, const std::vector<unsigned
     if (::close(fd) != 0) {
         const std::string reason = std::strerror(errno);
         ::unlink(tmp.c_str());
-        throw CheckpointError(path + ": closing the temporary file failed: " + reason + "; the previous file is unchanged");
+        throw Error(path + ": closing the temporary file failed: " + reason + "; the previous file is unchanged");
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         const std::string reason = std::strerror(errno);
         ::unlink(tmp.c_str());
-        throw CheckpointError(path + ": rename failed: " + reason + "; the previous file is unchanged");
+        throw Error(path + ": rename failed: " + reason + "; the previous file is unchanged");
     }
     // Make the rename itself durable. A file system that cannot sync a directory says EINVAL.
     const std::size_t slash = path.find_last_of('/');
@@ -80,7 +88,7 @@ inline void write_atomically(const std::string& path, const std::vector<unsigned
     const std::string reason = synced ? "" : std::strerror(errno);
     if (dfd >= 0) ::close(dfd);
     if (!synced)
-        throw CheckpointError(path + ": the new file is complete and in place, but syncing its directory " + dir +
+        throw Error(path + ": the new file is complete and in place, but syncing its directory " + dir +
                               " failed: " + reason + "; after a power loss the path may still hold the previous file");
 #else
     // Without POSIX: a rename does not replace an existing file everywhere, so the previous file
@@ -93,7 +101,7 @@ inline void write_atomically(const std::string& path, const std::vector<unsigned
         if (!out) {
             out.close();
             std::remove(tmp.c_str());
-            throw CheckpointError(path + ": writing the temporary file failed; the previous file is unchanged");
+            throw Error(path + ": writing the temporary file failed; the previous file is unchanged");
         }
     }
     std::remove(aside.c_str());
@@ -101,26 +109,27 @@ inline void write_atomically(const std::string& path, const std::vector<unsigned
     if (std::rename(tmp.c_str(), path.c_str()) != 0) {
         if (moved_aside) std::rename(aside.c_str(), path.c_str());
         std::remove(tmp.c_str());
-        throw CheckpointError(path + ": rename failed; the previous file is unchanged");
+        throw Error(path + ": rename failed; the previous file is unchanged");
     }
     if (moved_aside) std::remove(aside.c_str());
 #endif
 }
 
 /// The bytes of the file at `path`, refused before reading when it has more than `limit` bytes
-/// (`what` names what the file should hold, for the message).
-inline std::vector<unsigned char> read_file(const std::string& path, std::uint64_t limit, const char* what = "checkpoint") {
+/// (`what` names what the file should hold, for the message). Every failure throws `Error`.
+template <class Error = FileError>
+std::vector<unsigned char> read_file(const std::string& path, std::uint64_t limit, const char* what = "file") {
     std::ifstream in(path, std::ios::binary | std::ios::ate);
-    if (!in) throw CheckpointError(path + ": cannot open the file");
+    if (!in) throw Error(path + ": cannot open the file");
     const std::streamoff size = in.tellg();
-    if (size < 0) throw CheckpointError(path + ": cannot determine the file's size");
+    if (size < 0) throw Error(path + ": cannot determine the file's size");
     if (std::uint64_t(size) > limit)
-        throw CheckpointError(path + ": file has " + std::to_string(size) + " bytes, more than the " + std::to_string(limit) +
+        throw Error(path + ": file has " + std::to_string(size) + " bytes, more than the " + std::to_string(limit) +
                               " this model's " + what + " can have (is it over-long, or for another model?)");
     std::vector<unsigned char> bytes(static_cast<std::size_t>(size));
     in.seekg(0);
     in.read(reinterpret_cast<char*>(bytes.data()), size);
-    if (!in) throw CheckpointError(path + ": reading the file failed");
+    if (!in) throw Error(path + ": reading the file failed");
     return bytes;
 }
 

@@ -8,8 +8,10 @@
 /// use Eigen's coefficient-based product, which needs no workspace and no packing.
 #pragma once
 
-#include "../core/config.hpp"
+#include "macros.hpp"
 #include "parallel.hpp"
+
+#include <Eigen/Core>
 
 #include <algorithm>
 #include <memory>

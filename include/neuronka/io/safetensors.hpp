@@ -249,7 +249,7 @@ std::vector<unsigned char> safetensors_bytes(Model& model) {
  */
 template <class Model>
 void save_safetensors(Model& model, const std::string& path) {
-    detail::write_atomically(path, safetensors_bytes(model));
+    detail::write_atomically<SafetensorsError>(path, safetensors_bytes(model));
 }
 
 /// Loads `model` from safetensors bytes in memory (what load_safetensors() does after reading the
@@ -336,7 +336,7 @@ std::map<std::string, std::string> load_safetensors(Model& model, const std::str
     std::uint64_t values = 0;
     for (const auto& t : state_tensors(model)) values += std::uint64_t(t.size());
     const std::uint64_t limit = 8 + detail::safetensors::max_header_bytes + 8 * values;
-    return load_safetensors_bytes(model, detail::read_file(path, limit, "safetensors file"), path, o);
+    return load_safetensors_bytes(model, detail::read_file<SafetensorsError>(path, limit, "safetensors file"), path, o);
 }
 
 }  // namespace neuronka

@@ -174,15 +174,30 @@ std::vector<unsigned char> checkpoint_bytes(Model& model, Opt* opt = nullptr, co
     return w.bytes;
 }
 
-/// Saves `model` atomically to `path`.
+/// Saves `model` atomically to `path`: the path holds the previous file or the complete new one.
+/// The argument order is that of save_safetensors(): the model, then where it goes.
 template <class Model>
-void save(const std::string& path, Model& model) {
-    detail::write_atomically(path, checkpoint_bytes(model));
+    requires(!std::is_convertible_v<Model&, const std::string&>)
+void save(Model& model, const std::string& path) {
+    detail::write_atomically<CheckpointError>(path, checkpoint_bytes(model));
 }
 /// Saves `model`, the optimiser's state and the generator, so that training can resume exactly.
 template <class Model, class Opt>
-void save(const std::string& path, Model& model, Opt& opt, const Rng& rng) {
-    detail::write_atomically(path, checkpoint_bytes(model, &opt, &rng));
+    requires(!std::is_convertible_v<Model&, const std::string&>)
+void save(Model& model, const std::string& path, Opt& opt, const Rng& rng) {
+    detail::write_atomically<CheckpointError>(path, checkpoint_bytes(model, &opt, &rng));
+}
+/// The earlier argument order, path first: still works, and will be removed in a later version.
+template <class Model>
+[[deprecated("neuronka: write save(model, path), model first as in save_safetensors()")]] void save(const std::string& path,
+                                                                                                    Model& model) {
+    save(model, path);
+}
+/// The earlier argument order, path first: still works, and will be removed in a later version.
+template <class Model, class Opt>
+[[deprecated("neuronka: write save(model, path, opt, rng), model first as in save_safetensors()")]] void save(
+    const std::string& path, Model& model, Opt& opt, const Rng& rng) {
+    save(model, path, opt, rng);
 }
 
 /// Loads from bytes in memory (what load() does after reading the file); `source` names them in errors.
@@ -308,19 +323,35 @@ std::size_t model_size(Model& model) {
 }
 
 /// Loads `model` from `path`. The file must describe a model of the same type (layer kinds, sizes,
-/// scalar type); nothing is changed unless the whole file is valid.
+/// scalar type); nothing is changed unless the whole file is valid. The argument order is that of
+/// load_safetensors(): the model, then where it comes from.
 template <class Model>
-void load(const std::string& path, Model& model, LoadOptions o = {}) {
+    requires(!std::is_convertible_v<Model&, const std::string&>)
+void load(Model& model, const std::string& path, LoadOptions o = {}) {
     const std::uint64_t limit = checkpoint_bytes(model).size() + (std::uint64_t(1) << 20) +
                                 3 * sizeof(typename Model::scalar_type) * std::uint64_t(model_size(model));
-    load_bytes(detail::read_file(path, limit), path, model, static_cast<detail::NoOptimizer*>(nullptr), nullptr, o);
+    load_bytes(detail::read_file<CheckpointError>(path, limit, "checkpoint"), path, model,
+               static_cast<detail::NoOptimizer*>(nullptr), nullptr, o);
 }
 /// Loads `model`, the optimiser's state and the generator from `path` (saved by the matching save()).
 template <class Model, class Opt>
-void load(const std::string& path, Model& model, Opt& opt, Rng& rng, LoadOptions o = {}) {
+    requires(!std::is_convertible_v<Model&, const std::string&>)
+void load(Model& model, const std::string& path, Opt& opt, Rng& rng, LoadOptions o = {}) {
     const std::uint64_t limit = checkpoint_bytes(model).size() + (std::uint64_t(1) << 20) +
                                 3 * sizeof(typename Model::scalar_type) * std::uint64_t(model_size(model));
-    load_bytes(detail::read_file(path, limit), path, model, &opt, &rng, o);
+    load_bytes(detail::read_file<CheckpointError>(path, limit, "checkpoint"), path, model, &opt, &rng, o);
+}
+/// The earlier argument order, path first: still works, and will be removed in a later version.
+template <class Model>
+[[deprecated("neuronka: write load(model, path), model first as in load_safetensors()")]] void load(
+    const std::string& path, Model& model, LoadOptions o = {}) {
+    load(model, path, o);
+}
+/// The earlier argument order, path first: still works, and will be removed in a later version.
+template <class Model, class Opt>
+[[deprecated("neuronka: write load(model, path, opt, rng), model first as in load_safetensors()")]] void load(
+    const std::string& path, Model& model, Opt& opt, Rng& rng, LoadOptions o = {}) {
+    load(model, path, opt, rng, o);
 }
 
 }  // namespace neuronka

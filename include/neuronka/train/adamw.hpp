@@ -61,10 +61,6 @@ public:
 
     /// Steps taken (t).
     std::size_t steps() const { return t_; }
-    /// Optimiser state, for checkpoints: moments per parameter in visiting order, and the step count.
-    std::vector<Array>& first_moments() { return m_; }
-    /// The second moments, as first_moments().
-    std::vector<Array>& second_moments() { return v_; }
     /// Sets the step count (when a checkpoint is loaded).
     void set_steps(std::size_t t) { t_ = t; }
 

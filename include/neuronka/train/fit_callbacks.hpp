@@ -71,16 +71,16 @@ struct Checkpoints {
     template <class S>
     void on_epoch_end(S& s) {
         const EpochRecord& e = s.history.epochs.back();
-        if (!path.empty() && e.epoch % every == 0) save(path, s.model);
+        if (!path.empty() && e.epoch % every == 0) save(s.model, path);
         if (!best_path.empty() && s.history.best_epoch() == e.epoch && best_epoch != e.epoch) {
-            save(best_path, s.model);
+            save(s.model, best_path);
             best_epoch = e.epoch;
         }
     }
     /// Saves the final model to `path` if the last epoch was not a multiple of `every`.
     template <class S>
     void on_fit_end(S& s) {
-        if (!path.empty() && !s.history.epochs.empty() && s.history.epochs.back().epoch % every != 0) save(path, s.model);
+        if (!path.empty() && !s.history.epochs.empty() && s.history.epochs.back().epoch % every != 0) save(s.model, path);
     }
 };
 

@@ -61,7 +61,7 @@ struct History {
     }
 
     /// Writes csv() to `path` atomically: the path holds the old file or the whole new one (throws
-    /// CheckpointError when the file cannot be written, for example for lack of space).
+    /// FileError when the file cannot be written, for example for lack of space).
     void write_csv(const std::string& path) const {
         const std::string text = csv();
         detail::write_atomically(path, std::vector<unsigned char>(text.begin(), text.end()));
