@@ -146,6 +146,37 @@ inline M layer_norm(const M& x, const V& g, const V& b) {
     return y;
 }
 
+// RMSNorm per column, one scalar at a time: y_i = g_i · x_i / √(Σ_j x_j² / D + ε); and its
+// backward written from the chain rule element by element (the Jacobian of each column, applied).
+inline M rms_norm(const M& x, const V& g, double eps) {
+    M y(x.rows(), x.cols());
+    for (Eigen::Index c = 0; c < x.cols(); ++c) {
+        double ss = 0;
+        for (Eigen::Index i = 0; i < x.rows(); ++i) ss += x(i, c) * x(i, c);
+        const double rms = std::sqrt(ss / double(x.rows()) + eps);
+        for (Eigen::Index i = 0; i < x.rows(); ++i) y(i, c) = g(i) * x(i, c) / rms;
+    }
+    return y;
+}
+inline M rms_norm_backward(const M& x, const V& g, double eps, const M& dy, V& dg) {
+    const Eigen::Index D = x.rows();
+    M dx = M::Zero(D, x.cols());
+    dg = V::Zero(D);
+    for (Eigen::Index c = 0; c < x.cols(); ++c) {
+        double ss = 0;
+        for (Eigen::Index i = 0; i < D; ++i) ss += x(i, c) * x(i, c);
+        const double rms = std::sqrt(ss / double(D) + eps);
+        for (Eigen::Index i = 0; i < D; ++i) {
+            dg(i) += dy(i, c) * x(i, c) / rms;
+            for (Eigen::Index j = 0; j < D; ++j) {  // ∂y_i/∂x_j = g_i (δ_ij / rms − x_i x_j / (D rms³))
+                const double jac = g(i) * ((i == j ? 1.0 / rms : 0.0) - x(i, c) * x(j, c) / (double(D) * rms * rms * rms));
+                dx(j, c) += dy(i, c) * jac;
+            }
+        }
+    }
+    return dx;
+}
+
 // One GRU layer over B sequences of length T (column b·T + t), h₀ = 0, gate rows r, z, n; scalar
 // loops, one step and one hidden unit at a time.
 template <class M, class V>

@@ -18,6 +18,7 @@
 #include <neuronka/layers/embedding.hpp>
 #include <neuronka/layers/gru.hpp>
 #include <neuronka/layers/neuron.hpp>
+#include <neuronka/layers/rms_norm.hpp>
 #include <neuronka/layers/pool.hpp>
 #include <neuronka/models/transformer.hpp>
 #include <neuronka/train/adamw.hpp>
@@ -78,6 +79,14 @@ TEST_CASE("a steady-state training step allocates nothing", "[allocation]") {
         SGD<float> opt({.learning_rate = 0.01f, .momentum = 0.9f});
         const Batch<float, 2> x = Batch<float, 2>::Random(2, 32);
         const Batch<float, 1> t = Batch<float, 1>::Random(1, 32);
+        check_model(mlp, mse, x, t, opt);
+    }
+    SECTION("RMSNorm between Dense layers, SGD with momentum") {
+        Sequential<Dense<float, 8, 32>, RMSNorm<float, 32>, ReLU, Dense<float, 32, 4>> mlp;
+        MeanSquaredError<float, 4> mse;
+        SGD<float> opt({.learning_rate = 0.01f, .momentum = 0.9f});
+        const Batch<float, 8> x = Batch<float, 8>::Random(8, 32);
+        const Batch<float, 4> t = Batch<float, 4>::Random(4, 32);
         check_model(mlp, mse, x, t, opt);
     }
     SECTION("784-256-128-10 ReLU, softmax cross-entropy (blocked GEMM), Nesterov and weight decay") {

@@ -116,7 +116,7 @@ TEST_CASE("bad optimiser settings throw", "[errors][sgd]") {
         Sequential<Dense<float, 2, 5>, Dense<float, 5, 1>> b;
         SGD<float> opt({.learning_rate = 0.1f, .momentum = 0.9f});
         opt.step(a);
-        CHECK_THROWS_WITH(opt.step(b), Contains("SGD::step: parameter 0 (W) has 10 elements, expected 8"));
+        CHECK_THROWS_WITH(opt.step(b), Contains("SGD::step: parameter 0 (weight) has 10 elements, expected 8"));
     }
 }
 
@@ -144,7 +144,7 @@ TEST_CASE("non-finite inputs and gradients stop with the layer and the step", "[
         const Batch<float, 2> ok = Batch<float, 2>::Ones(2, 3);
         CHECK_THROWS_AS(mlp.forward(ok), std::domain_error);
         CHECK_THROWS_WITH(mlp.forward(ok), Contains("::forward: the output of layer 2 (Dense<In=4,Out=1>) has a "
-                                                    "non-finite value (nan) at row 0, column 0. Hint: its parameter W "
+                                                    "non-finite value (nan) at row 0, column 0. Hint: its parameter weight "
                                                     "has 1 non-finite value: training diverged"));
     }
     SECTION("overflow inside a model, with finite parameters") {
@@ -164,7 +164,7 @@ TEST_CASE("non-finite inputs and gradients stop with the layer and the step", "[
             if (p.grad.size() == 8) p.grad(5) = std::numeric_limits<float>::infinity();  // the first W
         });
         CHECK_THROWS_WITH(check_finite_gradients(mlp, 12),
-                          Contains("step 12: the gradient of parameter 0 (W, 8 values) is not finite"));
+                          Contains("step 12: the gradient of parameter 0 (weight, 8 values) is not finite"));
     }
 }
 

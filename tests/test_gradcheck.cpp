@@ -84,7 +84,7 @@ struct BrokenDense : Dense<double, 2, 2> {
     const Batch<double, 2>& backward(const Eigen::MatrixBase<X>& x, const Eigen::MatrixBase<Y>& dy) {
         const auto& dx = Dense::backward(x, dy);
         visit_parameters([](ParamView<double> p) {  // the bug: the bias gradient is lost
-            if (p.name == std::string("b")) p.grad.setZero();
+            if (p.name == std::string("bias")) p.grad.setZero();
         });
         return dx;
     }
@@ -96,5 +96,5 @@ TEST_CASE("the checker finds a wrong gradient", "[gradcheck]") {
     BrokenDense broken;
     const GradcheckResult r = gradcheck(broken, random_batch<2>(3, 41, -2, 2));
     CHECK(r.worst_relative_error > 0.5);
-    CHECK(r.where.rfind("b[", 0) == 0);
+    CHECK(r.where.rfind("bias[", 0) == 0);
 }

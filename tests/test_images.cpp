@@ -72,7 +72,7 @@ void compare_conv(int batch) {
     M dW_fast;
     V db_fast;
     conv.visit_parameters([&](ParamView<T> p) {
-        if (p.name[0] == 'W') dW_fast = Eigen::Map<M>(p.grad.data(), Cout, L::patch);
+        if (p.name == std::string("weight")) dW_fast = Eigen::Map<M>(p.grad.data(), Cout, L::patch);
         else db_fast = p.grad.matrix();
     });
     CHECK((dW_fast - dW).cwiseAbs().maxCoeff() < tol<T>() * scale);
@@ -80,7 +80,7 @@ void compare_conv(int batch) {
 
     conv.backward(x, dy);  // gradients accumulate
     conv.visit_parameters([&](ParamView<T> p) {
-        if (p.name[0] == 'W') CHECK((Eigen::Map<M>(p.grad.data(), Cout, L::patch) - 2 * dW).cwiseAbs().maxCoeff() < 2 * tol<T>() * scale);
+        if (p.name == std::string("weight")) CHECK((Eigen::Map<M>(p.grad.data(), Cout, L::patch) - 2 * dW).cwiseAbs().maxCoeff() < 2 * tol<T>() * scale);
     });
 
     // backward_parameters gives the same parameter gradients as backward
@@ -90,7 +90,7 @@ void compare_conv(int batch) {
     twin.zero_grad();
     twin.backward_parameters(x, dy);
     twin.visit_parameters([&](ParamView<T> p) {
-        if (p.name[0] == 'W') CHECK((Eigen::Map<M>(p.grad.data(), Cout, L::patch) - dW).cwiseAbs().maxCoeff() < tol<T>() * scale);
+        if (p.name == std::string("weight")) CHECK((Eigen::Map<M>(p.grad.data(), Cout, L::patch) - dW).cwiseAbs().maxCoeff() < tol<T>() * scale);
     });
 }
 }  // namespace

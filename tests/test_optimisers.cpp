@@ -23,7 +23,7 @@ struct OneParameter {
     Eigen::ArrayXd p = Eigen::ArrayXd::LinSpaced(3, -1, 1), g = Eigen::ArrayXd::Constant(3, 0.5);
     template <class F>
     void visit_parameters(F&& f) {
-        f(detail::view("p", p, g));
+        f(parameter("p", p, g));
     }
 };
 }  // namespace
@@ -123,7 +123,7 @@ struct ChangingParameter {
     Eigen::ArrayXd p = Eigen::ArrayXd::LinSpaced(3, -1, 1), g = Eigen::ArrayXd::LinSpaced(3, 0.3, -0.2);
     template <class F>
     void visit_parameters(F&& f) {
-        f(detail::view("p", p, g));
+        f(parameter("p", p, g));
     }
 };
 }  // namespace

@@ -303,14 +303,14 @@ TEST_CASE("F16 and BF16 tensors are widened to the model's type", "[safetensors]
 }
 
 namespace {
-struct TwoSameNames {  // a model whose visit_parameters repeats a name, and has no visit_tensors
+struct TwoSameNames {  // a model whose visit_parameters repeats a name
     using scalar_type = float;
     Eigen::ArrayXf a = Eigen::ArrayXf::Ones(2), da = Eigen::ArrayXf::Zero(2);
     static std::string name() { return "TwoSameNames"; }
     template <class F>
     void visit_parameters(F&& f) {
-        f(detail::view("a", a, da));
-        f(detail::view("a", a, da));
+        f(parameter("a", a, da));
+        f(parameter("a", a, da));
     }
 };
 }  // namespace
@@ -460,7 +460,7 @@ TEST_CASE("bad safetensors files are rejected naming the tensor, expected and fo
     }
     SECTION("saving a model whose tensors share a name is refused") {
         TwoSameNames m;
-        CHECK_THROWS_WITH(save_safetensors(m, path), Contains("TwoSameNames: two tensors are named \"a\". Hint: give the layer"));
+        CHECK_THROWS_WITH(save_safetensors(m, path), Contains("TwoSameNames: two tensors are named \"a\". Hint: each tensor of a layer needs its own name"));
     }
 }
 

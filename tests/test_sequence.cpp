@@ -70,10 +70,11 @@ TEST_CASE("GRU matches PyTorch's nn.GRU", "[gru][fixture]") {
     const int T = 7;
     const Eigen::Map<const Batch<double, 5>> x(f.get("x").data(), 5, 21);
     const Eigen::Map<const Batch<double, 6>> R(f.get("R").data(), 6, 21);
-    const char* names[] = {"W_ih", "W_hh", "b_ih", "b_hh"};
+    const char* names[] = {"W_ih", "W_hh", "b_ih", "b_hh"};  // the fixture's names
+    const char* torch_names[] = {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"};
     std::size_t k = 0;
     gru.visit_parameters([&](ParamView<double> p) {
-        REQUIRE(std::string(p.name) == names[k]);
+        REQUIRE(std::string(p.name) == torch_names[k]);
         const auto& values = f.get(std::string("param ") + names[k++]);
         REQUIRE(std::size_t(p.value.size()) == values.size());
         std::copy(values.begin(), values.end(), p.value.begin());

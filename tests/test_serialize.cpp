@@ -4,7 +4,13 @@
 #include <neuronka/core/random.hpp>
 #include <neuronka/io/serialize.hpp>
 #include <neuronka/layers/activation.hpp>
+#include <neuronka/layers/batch_norm.hpp>
+#include <neuronka/layers/conv2d.hpp>
 #include <neuronka/layers/dense.hpp>
+#include <neuronka/layers/embedding.hpp>
+#include <neuronka/layers/gru.hpp>
+#include <neuronka/layers/neuron.hpp>
+#include <neuronka/layers/pool.hpp>
 #include <neuronka/models/transformer.hpp>
 #include <neuronka/train/adamw.hpp>
 #include <neuronka/train/history.hpp>
@@ -207,7 +213,7 @@ TEST_CASE("bad checkpoints are rejected with where and why, and the model is unt
     SECTION("unknown version") {
         auto b = good;
         b[8] = 9;
-        rejects(b, "unknown format version 9, expected 1 (at byte offset 8)");
+        rejects(b, "unknown format version 9, expected 1 to 2 (at byte offset 8)");
     }
     SECTION("another model: other sizes, other layer kinds, other scalar type") {
         Sequential<Dense<float, 4, 8>, Tanh, Dense<float, 8, 3>> smaller;
@@ -254,7 +260,7 @@ TEST_CASE("bad checkpoints are rejected with where and why, and the model is unt
         CHECK_NOTHROW(load(target, path));
         Mlp fresh(2);
         const auto fresh_before = raw_parameters(fresh);
-        CHECK_THROWS_WITH(load(fresh, path, LoadOptions{.check_finite = true}), Contains("W: expected a finite value, found nan"));
+        CHECK_THROWS_WITH(load(fresh, path, LoadOptions{.check_finite = true}), Contains("0.weight: expected a finite value, found nan"));
         CHECK(raw_parameters(fresh) == fresh_before);
     }
     SECTION("optimiser state asked for but absent") {
@@ -350,4 +356,70 @@ TEST_CASE("a transformer checkpoint written before the transformer became a comp
     const std::vector<int> ids{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0, 1};
     const Batch<float, 11> a = loaded->forward(ids, 6), b = fresh->forward(ids, 6);
     CHECK(a == b);
+}
+
+namespace {
+// The values the version-1 fixtures were written with: value k of the j-th tensor in visiting order
+// (parameters, then buffers) is sin(0.1 k + 0.01 j), a buffer's 1.5 + cos(0.1 k + 0.01 j).
+template <class Model>
+void check_fixture_values(Model& m) {
+    using Scalar = typename Model::scalar_type;
+    int j = 0;
+    bool all = true;
+    m.visit_parameters([&](ParamView<Scalar> p) {
+        for (Eigen::Index k = 0; k < p.value.size(); ++k) all = all && p.value(k) == Scalar(std::sin(0.1 * double(k) + 0.01 * j));
+        ++j;
+    });
+    detail::visit_buffers(m, [&](BufferView<Scalar> b) {
+        for (Eigen::Index k = 0; k < b.value.size(); ++k) all = all && b.value(k) == Scalar(1.5 + std::cos(0.1 * double(k) + 0.01 * j));
+        if (!b.counter) ++j;
+    });
+    CHECK(all);
+}
+template <class Model>
+void check_version_1_fixture(const std::string& file) {
+    INFO(file);
+    Model m(3);
+    load(m, std::string(NEURONKA_FIXTURE_DIR "/") + file);  // tensors named "W", "b", "E", "gamma", "W_ih", "w", ...
+    check_fixture_values(m);
+    // Saved again, the file is version 2: every tensor under its full PyTorch name.
+    const std::string path = temp_path("v2_" + file);
+    save(m, path);
+    std::ifstream in(path, std::ios::binary);
+    const std::string bytes{std::istreambuf_iterator<char>(in), {}};
+    CHECK(bytes[8] == 2);
+    Model again(4);
+    load(again, path);
+    check_fixture_values(again);
+    std::size_t named = 0;
+    detail::visit_tensors(m, "", [&](TensorView<typename Model::scalar_type> t) {
+        if (t.kind != TensorView<typename Model::scalar_type>::Kind::counter) named += bytes.find(t.name) != std::string::npos;
+        else ++named;
+    });
+    std::size_t tensors = 0;
+    detail::visit_tensors(m, "", [&](auto) { ++tensors; });
+    CHECK(named == tensors);
+}
+}  // namespace
+
+TEST_CASE("checkpoints written by neuronka 0.3 (format version 1, short tensor names) still load", "[serialize][compatibility]") {
+    check_version_1_fixture<Sequential<Dense<float, 4, 8>, Tanh, Dense<float, 8, 3>>>("v1_mlp.nkpt");
+    check_version_1_fixture<Neuron<double, 2>>("v1_neuron.nkpt");
+    check_version_1_fixture<Sequential<Conv2D<float, 1, 4, 3, 8, 8>, BatchNorm2D<float, 4, 6, 6>, ReLU, MaxPool2D<float, 4, 6, 6, 2>,
+                                       Dense<float, 36, 3>>>("v1_cnn.nkpt");
+    using Recurrent = Sequential<Embedding<float, 6, 4>, GRU<float, 4, 5>, Dense<float, 5, 6>>;
+    check_version_1_fixture<Recurrent>("v1_gru_adamw.nkpt");
+    SECTION("with the optimiser's state and the generator") {
+        Recurrent m(3);
+        AdamW<float> opt;
+        Rng rng(1);
+        load(m, NEURONKA_FIXTURE_DIR "/v1_gru_adamw.nkpt", opt, rng);
+        check_fixture_values(m);
+        CHECK(opt.steps() == 1);
+        std::size_t arrays = 0;
+        opt.visit_state([&](auto& group) { arrays += group.size(); });
+        CHECK(arrays == 2 * 7);  // first and second moments of 7 parameters
+        Rng written(9);
+        CHECK(rng.uniform() == written.uniform());
+    }
 }

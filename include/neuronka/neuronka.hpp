@@ -21,6 +21,7 @@
 #include "layers/layer_norm.hpp"
 #include "layers/neuron.hpp"
 #include "layers/pool.hpp"
+#include "layers/rms_norm.hpp"
 
 #include "compose/residual.hpp"
 #include "compose/sequential.hpp"

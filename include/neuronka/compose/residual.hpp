@@ -142,8 +142,8 @@ public:
     }
     /// Named as its inner Sequential's: "0.weight", "1.qkv.weight", ...
     template <class F>
-    void visit_tensors(F&& f) {
-        f_.visit_tensors(f);
+    void visit_tensors(const std::string& prefix, F&& f) {
+        detail::visit_tensors(f_, prefix, f);
     }
 
 private:

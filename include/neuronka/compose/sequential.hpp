@@ -272,9 +272,9 @@ public:
     /// Every member's tensors named as in PyTorch's nn.Sequential: "<index>.<name>", where the index
     /// counts every entry, activations included.
     template <class F>
-    void visit_tensors(F&& f) {
+    void visit_tensors(const std::string& prefix, F&& f) {
         [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (detail::visit_tensors(std::get<I>(layers_), std::to_string(I) + ".", f), ...);
+            (detail::visit_tensors(std::get<I>(layers_), prefix + std::to_string(I) + ".", f), ...);
         }(std::make_index_sequence<depth>{});
     }
 

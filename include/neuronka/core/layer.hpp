@@ -5,9 +5,11 @@
 #include "config.hpp"
 #include "random.hpp"
 
+#include <array>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <tuple>
@@ -42,23 +44,93 @@ struct Cost {
     }
 };
 
-/// One trainable tensor of a layer and its accumulated gradient, both seen as flat arrays.
-/// `value` and `grad` always have the same size. Optimisers identify a parameter by the order in
-/// which a model visits it, never by its address.
+/**
+ * @brief How the equivalent PyTorch module lays out one tensor that neuronka stores as a column-major
+ * `rows × cols` matrix: PyTorch's shape, and whether PyTorch's row-major order reads the matrix
+ * column by column (a vector; an Embedding's Dim × Vocab table, read as Vocab × Dim) or row by row
+ * (a Dense weight Out × In, read as PyTorch's (out, in)).
+ */
+struct TensorLayout {
+    std::array<std::int64_t, 4> shape{};  ///< PyTorch's shape, outermost first; `dims` entries are used
+    int dims = 0;                         ///< PyTorch's number of dimensions (0 for a counter)
+    std::int64_t rows = 0;                ///< rows of the matrix neuronka stores
+    std::int64_t cols = 0;                ///< its columns
+    bool by_rows = false;                 ///< PyTorch's order reads the matrix row by row
+};
+
+/// The order in which PyTorch reads a tensor's column-major storage (see TensorLayout).
+enum class Order {
+    by_columns,  ///< a vector, or a table with one column per PyTorch row (Embedding)
+    by_rows,     ///< a weight (out, in): PyTorch's rows are the matrix's rows
+};
+
+namespace detail {
+/// The layout of `m` read in `order`, with PyTorch's `shape` (by default (size) for a vector, (rows,
+/// cols) by rows, (cols, rows) by columns).
+template <class M>
+TensorLayout layout(const M& m, Order order, std::initializer_list<std::int64_t> shape) {
+    TensorLayout l;
+    l.rows = std::int64_t(m.rows()), l.cols = std::int64_t(m.cols()), l.by_rows = order == Order::by_rows;
+    if (shape.size() != 0) {
+        NEURONKA_ASSERT(shape.size() <= 4, "TensorLayout: at most 4 dimensions");
+        for (std::int64_t d : shape) l.shape[std::size_t(l.dims++)] = d;
+    } else if (l.cols == 1) {
+        l.shape[0] = l.rows, l.dims = 1;
+    } else {
+        l.shape[0] = l.by_rows ? l.rows : l.cols, l.shape[1] = l.by_rows ? l.cols : l.rows, l.dims = 2;
+    }
+    return l;
+}
+}  // namespace detail
+
+/// One trainable tensor of a layer and its accumulated gradient, both seen as flat arrays, named and
+/// laid out once, as PyTorch's module holds it. `value` and `grad` always have the same size.
+/// Optimisers identify a parameter by the order in which a model visits it, never by its address;
+/// checkpoints and safetensors files name it by `name`, prefixed with its place in the model.
 template <class Scalar>
 struct ParamView {
-    const char* name;                          ///< the layer's name for it: "W", "b", ...
+    const char* name;                                           ///< PyTorch's name for it: "weight", "bias", "weight_ih_l0", ...
     Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>> value;  ///< parameter
     Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>> grad;   ///< d(loss)/d(parameter), accumulated
+    TensorLayout layout;                                        ///< how PyTorch lays it out
 };
 
 /// State of a layer that is part of the model but not trained, such as BatchNorm's running
-/// statistics: checkpoints save it, optimisers never see it.
+/// statistics: checkpoints and safetensors files save it, optimisers never see it. A `counter`
+/// (BatchNorm's `num_batches_tracked`) is one integer instead of values; checkpoints skip counters.
 template <class Scalar>
 struct BufferView {
     const char* name;                                           ///< "running_mean", ...
-    Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>> value;  ///< the values, flat
+    Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>> value;  ///< the values, flat (empty for a counter)
+    TensorLayout layout;                                        ///< how PyTorch lays it out
+    std::int64_t* counter = nullptr;                            ///< the integer of a counter, else nullptr
 };
+
+/// For a layer's visit_parameters: the parameter `value` (an Eigen matrix or vector) with its
+/// gradient `grad` of the same size, under PyTorch's `name`: `f(parameter("weight", W, dW, Order::by_rows));`,
+/// `f(parameter("bias", b, db));`. `shape` is PyTorch's when it is not the default of TensorLayout
+/// (a convolution's (out, in, k, k), an Embedding's (vocab, dim)).
+template <class P, class G>
+auto parameter(const char* name, P& value, G& grad, Order order = Order::by_columns,
+               std::initializer_list<std::int64_t> shape = {}) {
+    using Scalar = typename P::Scalar;
+    NEURONKA_ASSERT(value.size() == grad.size(), "parameter: a gradient of the parameter's size");
+    return ParamView<Scalar>{name, {value.data(), value.size()}, {grad.data(), grad.size()}, detail::layout(value, order, shape)};
+}
+
+/// For a layer's visit_buffers: the untrained state `value` under PyTorch's `name`, laid out as
+/// parameter() lays out a parameter.
+template <class M>
+BufferView<typename M::Scalar> buffer(const char* name, M& value, Order order = Order::by_columns,
+                                      std::initializer_list<std::int64_t> shape = {}) {
+    return {name, {value.data(), value.size()}, detail::layout(value, order, shape), nullptr};
+}
+
+/// For a layer's visit_buffers: a step counter PyTorch keeps as one int64 (BatchNorm's num_batches_tracked).
+template <class Scalar>
+BufferView<Scalar> counter(const char* name, std::int64_t& count) {
+    return {name, {nullptr, 0}, TensorLayout{}, &count};
+}
 
 namespace detail {
 /// Calls `layer.visit_buffers(f)` for a layer that has buffers; nothing for one that has none.
@@ -66,30 +138,12 @@ template <class L, class F>
 void visit_buffers(L& layer, F&& f) {
     if constexpr (requires { layer.visit_buffers(f); }) layer.visit_buffers(f);
 }
-
-/// Makes a ParamView over two Eigen objects of equal size.
-template <class P, class G>
-auto view(const char* name, P& value, G& grad) {
-    using Scalar = typename P::Scalar;
-    return ParamView<Scalar>{name, {value.data(), value.size()}, {grad.data(), grad.size()}};
-}
 }  // namespace detail
-
-/// For a layer's visit_parameters: a ParamView named `name` over a parameter and its gradient,
-/// two Eigen objects of equal size: `f(parameter_view("W", W, dW));`.
-template <class P, class G>
-auto parameter_view(const char* name, P& value, G& grad) {
-    return detail::view(name, value, grad);
-}
 
 /**
  * @brief One tensor of a model as the equivalent PyTorch module's `state_dict` holds it: its dotted
- * name, its shape, and where neuronka keeps its values (docs/interop.md lists every layer's).
- *
- * neuronka stores a tensor as a column-major `rows × cols` matrix at `data`. PyTorch's tensor is that
- * matrix read column by column (`transposed == false`: a bias, an Embedding's Dim × Vocab table read
- * as Vocab × Dim) or row by row (`transposed == true`: a Dense weight Out × In, read as PyTorch's
- * (out, in)). A `counter` (BatchNorm's `num_batches_tracked`) is one integer instead of a matrix.
+ * name, its shape, and where neuronka keeps its values (docs/interop.md lists every layer's). Made
+ * from a layer's ParamView and BufferView declarations, prefixed with the layer's place in the model.
  */
 template <class Scalar>
 struct TensorView {
@@ -110,42 +164,31 @@ struct TensorView {
     std::int64_t storage_index(std::int64_t i) const { return transposed ? (i % cols) * rows + i / cols : i; }
 };
 
-/// For a layer's visit_tensors: a tensor whose PyTorch order lists the rows of `m` one after another,
-/// as a weight (out, in) does; `shape` defaults to (rows, cols).
-template <class M>
-TensorView<typename M::Scalar> tensor_by_rows(std::string name, M& m, std::vector<std::int64_t> shape = {},
-                                              typename TensorView<typename M::Scalar>::Kind kind = {}) {
-    if (shape.empty()) shape = {std::int64_t(m.rows()), std::int64_t(m.cols())};
-    return {std::move(name), std::move(shape), kind, m.data(), std::int64_t(m.rows()), std::int64_t(m.cols()), true, nullptr};
-}
-/// For a layer's visit_tensors: a tensor whose PyTorch order lists the columns of `m` one after
-/// another: a vector (`shape` defaults to (size)), or a table of one column per entry (pass (cols, rows)).
-template <class M>
-TensorView<typename M::Scalar> tensor_by_columns(std::string name, M& m, std::vector<std::int64_t> shape = {},
-                                                 typename TensorView<typename M::Scalar>::Kind kind = {}) {
-    if (shape.empty()) shape = {std::int64_t(m.size())};
-    return {std::move(name), std::move(shape), kind, m.data(), std::int64_t(m.rows()), std::int64_t(m.cols()), false, nullptr};
+namespace detail {
+/// The TensorView of a declared tensor.
+template <class Scalar>
+TensorView<Scalar> tensor_view(std::string name, typename TensorView<Scalar>::Kind kind, Scalar* data,
+                               const TensorLayout& l, std::int64_t* counter = nullptr) {
+    return {std::move(name), std::vector<std::int64_t>(l.shape.begin(), l.shape.begin() + l.dims), kind, data,
+            l.rows, l.cols, l.by_rows, counter};
 }
 
-namespace detail {
-/// Calls `f` with every tensor of `layer`, its name prefixed by `prefix`. A layer without its own
-/// `visit_tensors` gives its parameters and buffers as one-dimensional tensors under their own names.
+/// Calls `f` with every tensor of `layer`, its name prefixed by `prefix`: a composite's
+/// `visit_tensors` prefixes its members' names with their place ("0.", "qkv."); any other layer's
+/// tensors are its ParamViews and BufferViews, as declared.
 template <class L, class F>
 void visit_tensors(L& layer, const std::string& prefix, F&& f) {
     using Scalar = typename L::scalar_type;
     using View = TensorView<Scalar>;
-    auto named = [&](View t) {
-        t.name = prefix + t.name;
-        f(std::move(t));
-    };
-    if constexpr (requires { layer.visit_tensors(named); }) {
-        layer.visit_tensors(named);
+    if constexpr (requires { layer.visit_tensors(prefix, f); }) {
+        layer.visit_tensors(prefix, f);
     } else {
         layer.visit_parameters([&](ParamView<Scalar> p) {
-            named(View{p.name, {std::int64_t(p.value.size())}, View::Kind::parameter, p.value.data(), std::int64_t(p.value.size()), 1, false, nullptr});
+            f(tensor_view<Scalar>(prefix + p.name, View::Kind::parameter, p.value.data(), p.layout));
         });
         visit_buffers(layer, [&](BufferView<Scalar> b) {
-            named(View{b.name, {std::int64_t(b.value.size())}, View::Kind::buffer, b.value.data(), std::int64_t(b.value.size()), 1, false, nullptr});
+            if (b.counter) f(tensor_view<Scalar>(prefix + b.name, View::Kind::counter, nullptr, b.layout, b.counter));
+            else f(tensor_view<Scalar>(prefix + b.name, View::Kind::buffer, b.value.data(), b.layout));
         });
     }
 }

@@ -215,7 +215,8 @@ std::vector<unsigned char> safetensors_bytes(Model& model) {
     for (const View& t : tensors) {
         if (header.contains(t.name))
             throw SafetensorsError(Model::name() + ": two tensors are named \"" + t.name +
-                                   "\". Hint: give the layer that visits them a visit_tensors (docs/interop.md)");
+                                   "\". Hint: each tensor of a layer needs its own name in visit_parameters and visit_buffers, and a "
+                                   "composite its own visit_tensors(prefix, f) giving each member a prefix (docs/layer-concept.md)");
         const bool counter = t.kind == View::Kind::counter;
         const std::uint64_t n = std::uint64_t(t.size()) * (counter ? 8 : sizeof(Scalar));
         header[t.name] = {{"dtype", counter ? "I64" : st::dtype_of<Scalar>()}, {"shape", t.shape}, {"data_offsets", {offset, offset + n}}};

@@ -32,9 +32,37 @@ struct LoadOptions {
 namespace detail {
 
 inline constexpr unsigned char checkpoint_magic[8] = {'N', 'R', 'N', 'K', 'C', 'K', 'P', 'T'};
-inline constexpr std::uint32_t checkpoint_version = 1;
+/// Version 2 names each tensor by its full PyTorch name ("0.weight"); version 1 (neuronka 0.3 and
+/// earlier) by the layer's short name ("W"), which loading reads but does not compare (the model
+/// description already fixes every tensor's place and size).
+inline constexpr std::uint32_t checkpoint_version = 2;
+inline constexpr std::uint32_t oldest_checkpoint_version = 1;
 inline constexpr std::uint32_t has_optimizer = 1, has_rng = 2, has_buffers = 4;
 inline constexpr std::uint64_t max_string = 1 << 16;
+
+/// The model's parameters and buffers as checkpoints store them, in visiting order: each with its
+/// full name ("0.weight", "1.running_mean"), made from the same declarations as safetensors' names.
+/// Counters (BatchNorm's num_batches_tracked) are not part of a checkpoint.
+template <class Model>
+struct CheckpointTensors {
+    using Scalar = typename Model::scalar_type;
+    std::vector<ParamView<Scalar>> params;    ///< model.visit_parameters order
+    std::vector<BufferView<Scalar>> buffers;  ///< the model's visit_buffers order, counters left out
+    std::vector<std::string> param_names, buffer_names;  ///< their full names
+
+    explicit CheckpointTensors(Model& model) {
+        model.visit_parameters([&](ParamView<Scalar> p) { params.push_back(p); });
+        visit_buffers(model, [&](BufferView<Scalar> b) {
+            if (!b.counter) buffers.push_back(b);
+        });
+        visit_tensors(model, "", [&](TensorView<Scalar> t) {
+            if (t.kind == TensorView<Scalar>::Kind::parameter) param_names.push_back(std::move(t.name));
+            else if (t.kind == TensorView<Scalar>::Kind::buffer) buffer_names.push_back(std::move(t.name));
+        });
+        NEURONKA_ASSERT(param_names.size() == params.size() && buffer_names.size() == buffers.size(),
+                        "checkpoint: visit_tensors and visit_parameters/visit_buffers disagree");
+    }
+};
 
 template <class Scalar>
 constexpr const char* scalar_name() {
@@ -144,18 +172,17 @@ std::vector<unsigned char> checkpoint_bytes(Model& model, Opt* opt = nullptr, co
     detail::Writer w;
     w.bytes.insert(w.bytes.end(), std::begin(detail::checkpoint_magic), std::end(detail::checkpoint_magic));
     w.u32(detail::checkpoint_version);
-    std::vector<BufferView<Scalar>> buffers;
-    detail::visit_buffers(model, [&](BufferView<Scalar> b) { buffers.push_back(b); });
-    w.u32((opt ? detail::has_optimizer : 0) | (rng ? detail::has_rng : 0) | (buffers.empty() ? 0 : detail::has_buffers));
+    const detail::CheckpointTensors<Model> t(model);
+    w.u32((opt ? detail::has_optimizer : 0) | (rng ? detail::has_rng : 0) | (t.buffers.empty() ? 0 : detail::has_buffers));
     w.str(Model::name());
     w.str(detail::scalar_name<Scalar>());
-    std::vector<ParamView<Scalar>> params;
-    model.visit_parameters([&](ParamView<Scalar> p) { params.push_back(p); });
-    w.u64(params.size());
-    for (const auto& p : params) w.str(p.name), w.values(p.value.data(), std::size_t(p.value.size()));
-    if (!buffers.empty()) {  // only for models that have buffers: other files are unchanged
-        w.u64(buffers.size());
-        for (const auto& b : buffers) w.str(b.name), w.values(b.value.data(), std::size_t(b.value.size()));
+    w.u64(t.params.size());
+    for (std::size_t i = 0; i < t.params.size(); ++i)
+        w.str(t.param_names[i]), w.values(t.params[i].value.data(), std::size_t(t.params[i].value.size()));
+    if (!t.buffers.empty()) {  // only for models that have buffers: other files are unchanged
+        w.u64(t.buffers.size());
+        for (std::size_t i = 0; i < t.buffers.size(); ++i)
+            w.str(t.buffer_names[i]), w.values(t.buffers[i].value.data(), std::size_t(t.buffers[i].value.size()));
     }
     if (opt) {
         w.str(Opt::kind);
@@ -219,15 +246,17 @@ void load_bytes(const std::vector<unsigned char>& bytes, const std::string& sour
     }
     r.pos = 8;
     const std::uint32_t version = r.u32("format version");
-    if (version != detail::checkpoint_version)
-        r.pos -= 4, r.fail("unknown format version " + std::to_string(version) + ", expected " + std::to_string(detail::checkpoint_version));
+    if (version < detail::oldest_checkpoint_version || version > detail::checkpoint_version)
+        r.pos -= 4, r.fail("unknown format version " + std::to_string(version) + ", expected " +
+                           std::to_string(detail::oldest_checkpoint_version) + " to " + std::to_string(detail::checkpoint_version));
     const std::uint32_t flags = r.u32("flags");
     constexpr std::size_t flags_at = 12;
     if (flags & ~(detail::has_optimizer | detail::has_rng | detail::has_buffers))
         r.pos = flags_at, r.fail("unknown flags: expected a sum of 1 (optimiser state), 2 (generator) and 4 (buffers), found " +
                                  std::to_string(flags));
-    std::vector<BufferView<Scalar>> buffers;
-    detail::visit_buffers(model, [&](BufferView<Scalar> b) { buffers.push_back(b); });
+    detail::CheckpointTensors<Model> tensors(model);
+    auto& params = tensors.params;
+    auto& buffers = tensors.buffers;
     if (bool(flags & detail::has_buffers) != !buffers.empty())
         r.pos = flags_at, r.fail(buffers.empty() ? "the checkpoint holds buffers (running statistics), but the model has none"
                                            : "the checkpoint holds no buffers, but the model has " +
@@ -235,16 +264,20 @@ void load_bytes(const std::vector<unsigned char>& bytes, const std::string& sour
     r.expect_str(Model::name(), "model description");
     r.expect_str(detail::scalar_name<Scalar>(), "scalar type");
 
-    // The model's parameters: the checkpoint must list the same ones, of the same sizes.
-    std::vector<ParamView<Scalar>> params;
-    model.visit_parameters([&](ParamView<Scalar> p) { params.push_back(p); });
+    // The model's parameters: the checkpoint must list the same ones, of the same sizes (and from
+    // version 2 the same names).
+    auto name = [&](const std::string& expected, const char* what) {
+        if (version >= 2) r.expect_str(expected, what);
+        else r.str(what);
+    };
     const std::size_t at = r.pos;
     const std::uint64_t count = r.u64("parameter count");
     if (count != params.size()) r.pos = at, r.fail("expected " + std::to_string(params.size()) + " parameters, found " + std::to_string(count));
     std::vector<std::vector<Scalar>> values;
-    for (const auto& p : params) {
-        r.expect_str(p.name, "parameter name");
-        values.push_back(r.template values<Scalar>(std::uint64_t(p.value.size()), p.name, o.check_finite));
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        name(tensors.param_names[i], "parameter name");
+        values.push_back(r.template values<Scalar>(std::uint64_t(params[i].value.size()), tensors.param_names[i].c_str(),
+                                                   o.check_finite));
     }
     // The model's buffers (running statistics), when it has any: same names and sizes.
     std::vector<std::vector<Scalar>> buffer_values;
@@ -253,9 +286,10 @@ void load_bytes(const std::vector<unsigned char>& bytes, const std::string& sour
         const std::uint64_t stored = r.u64("buffer count");
         if (stored != buffers.size())
             r.pos = buffers_at, r.fail("expected " + std::to_string(buffers.size()) + " buffers, found " + std::to_string(stored));
-        for (const auto& b : buffers) {
-            r.expect_str(b.name, "buffer name");
-            buffer_values.push_back(r.template values<Scalar>(std::uint64_t(b.value.size()), b.name, o.check_finite));
+        for (std::size_t i = 0; i < buffers.size(); ++i) {
+            name(tensors.buffer_names[i], "buffer name");
+            buffer_values.push_back(r.template values<Scalar>(std::uint64_t(buffers[i].value.size()),
+                                                              tensors.buffer_names[i].c_str(), o.check_finite));
         }
     }
     // The optimiser's state, if present.

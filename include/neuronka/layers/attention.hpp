@@ -219,9 +219,9 @@ public:
     }
     /// The two projections as nn.Linear members `qkv` (3D × D) and `proj` (D × D).
     template <class F>
-    void visit_tensors(F&& f) {
-        detail::visit_tensors(qkv, "qkv.", f);
-        detail::visit_tensors(proj, "proj.", f);
+    void visit_tensors(const std::string& prefix, F&& f) {
+        detail::visit_tensors(qkv, prefix + "qkv.", f);
+        detail::visit_tensors(proj, prefix + "proj.", f);
     }
 
 private:

@@ -133,25 +133,15 @@ struct BatchNormLayer {
     void zero_grad() { dgamma.setZero(), dbeta.setZero(); }
     template <class F>
     void visit_parameters(F&& f) {
-        f(detail::view("weight", gamma, dgamma));
-        f(detail::view("bias", beta, dbeta));
+        f(parameter("weight", gamma, dgamma));  // as PyTorch's nn.BatchNorm1d/2d: (C)
+        f(parameter("bias", beta, dbeta));      // (C)
     }
     /// The state that is not trained but is part of the model: running mean, then running variance.
     template <class F>
     void visit_buffers(F&& f) {
-        f(BufferView<Scalar>{"running_mean", {running_mean.data(), Channels}});
-        f(BufferView<Scalar>{"running_var", {running_var.data(), Channels}});
-    }
-    /// As PyTorch's nn.BatchNorm1d / nn.BatchNorm2d: weight, bias, running_mean, running_var (C each)
-    /// and num_batches_tracked (a 0-dimensional integer).
-    template <class F>
-    void visit_tensors(F&& f) {
-        using View = TensorView<Scalar>;
-        f(tensor_by_columns("weight", gamma));
-        f(tensor_by_columns("bias", beta));
-        f(tensor_by_columns("running_mean", running_mean, {}, View::Kind::buffer));
-        f(tensor_by_columns("running_var", running_var, {}, View::Kind::buffer));
-        f(View{"num_batches_tracked", {}, View::Kind::counter, nullptr, 0, 0, false, &batches_tracked});
+        f(buffer("running_mean", running_mean));                     // (C)
+        f(buffer("running_var", running_var));                       // (C)
+        f(counter<Scalar>("num_batches_tracked", batches_tracked));  // int64 ()
     }
 
 private:

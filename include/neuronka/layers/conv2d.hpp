@@ -143,14 +143,8 @@ struct Conv2D {
     template <class F>
     void visit_parameters(F&& f) {
         materialise_grad();
-        f(detail::view("W", W, dW_));
-        f(detail::view("b", b, db_));
-    }
-    /// As PyTorch's nn.Conv2d: weight (Cout, Cin, K, K), bias (Cout).
-    template <class F>
-    void visit_tensors(F&& f) {
-        f(tensor_by_rows("weight", W, {OutChannels, InChannels, Kernel, Kernel}));
-        f(tensor_by_columns("bias", b));
+        f(parameter("weight", W, dW_, Order::by_rows, {OutChannels, InChannels, Kernel, Kernel}));  // as nn.Conv2d
+        f(parameter("bias", b, db_));                                                               // (OutChannels)
     }
 
 private:

@@ -134,14 +134,8 @@ struct Dense {
     template <class F>
     void visit_parameters(F&& f) {
         materialise_grad();
-        f(detail::view("W", W, dW_));
-        f(detail::view("b", b, db_));
-    }
-    /// As PyTorch's nn.Linear: weight (Out, In), bias (Out).
-    template <class F>
-    void visit_tensors(F&& f) {
-        f(tensor_by_rows("weight", W));
-        f(tensor_by_columns("bias", b));
+        f(parameter("weight", W, dW_, Order::by_rows));  // as PyTorch's nn.Linear: (Out, In)
+        f(parameter("bias", b, db_));                     // (Out)
     }
 
 private:

@@ -71,12 +71,7 @@ struct Embedding {
     /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
     template <class F>
     void visit_parameters(F&& f) {
-        f(detail::view("E", E, dE));
-    }
-    /// As PyTorch's nn.Embedding: weight (Vocab, Dim), one row per token.
-    template <class F>
-    void visit_tensors(F&& f) {
-        f(tensor_by_columns("weight", E, {Vocab, Dim}));
+        f(parameter("weight", E, dE, Order::by_columns, {Vocab, Dim}));  // as nn.Embedding: (Vocab, Dim)
     }
 
 private:
@@ -163,12 +158,7 @@ struct PositionalEmbedding {
     /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
     template <class F>
     void visit_parameters(F&& f) {
-        f(detail::view("P", P, dP));
-    }
-    /// As an nn.Embedding of the positions: weight (Context, Dim), one row per position.
-    template <class F>
-    void visit_tensors(F&& f) {
-        f(tensor_by_columns("weight", P, {Context, Dim}));
+        f(parameter("weight", P, dP, Order::by_columns, {Context, Dim}));  // as nn.Embedding: (Context, Dim)
     }
 
 private:

@@ -165,18 +165,10 @@ struct GRU {
     /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
     template <class F>
     void visit_parameters(F&& f) {
-        f(parameter_view("W_ih", W_ih, dW_ih));
-        f(parameter_view("W_hh", W_hh, dW_hh));
-        f(parameter_view("b_ih", b_ih, db_ih));
-        f(parameter_view("b_hh", b_hh, db_hh));
-    }
-    /// As PyTorch's one-layer nn.GRU: weight_ih_l0 (3Hd, In), weight_hh_l0 (3Hd, Hd), bias_ih_l0, bias_hh_l0.
-    template <class F>
-    void visit_tensors(F&& f) {
-        f(tensor_by_rows("weight_ih_l0", W_ih));
-        f(tensor_by_rows("weight_hh_l0", W_hh));
-        f(tensor_by_columns("bias_ih_l0", b_ih));
-        f(tensor_by_columns("bias_hh_l0", b_hh));
+        f(parameter("weight_ih_l0", W_ih, dW_ih, Order::by_rows));  // as PyTorch's nn.GRU: (3·Hidden, In)
+        f(parameter("weight_hh_l0", W_hh, dW_hh, Order::by_rows));  // (3·Hidden, Hidden)
+        f(parameter("bias_ih_l0", b_ih, db_ih));                    // (3·Hidden)
+        f(parameter("bias_hh_l0", b_hh, db_hh));                    // (3·Hidden)
     }
 
 private:

@@ -106,14 +106,8 @@ struct LayerNorm {
     /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
     template <class F>
     void visit_parameters(F&& f) {
-        f(detail::view("gamma", gamma, dgamma));
-        f(detail::view("beta", beta, dbeta));
-    }
-    /// As PyTorch's nn.LayerNorm: weight (γ) and bias (β), Dim each.
-    template <class F>
-    void visit_tensors(F&& f) {
-        f(tensor_by_columns("weight", gamma));
-        f(tensor_by_columns("bias", beta));
+        f(parameter("weight", gamma, dgamma));  // as PyTorch's nn.LayerNorm: γ (Dim)
+        f(parameter("bias", beta, dbeta));      // β (Dim)
     }
 
 private:

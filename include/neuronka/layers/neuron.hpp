@@ -129,15 +129,7 @@ struct Neuron {
     /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
     template <class F>
     void visit_parameters(F&& f) {
-        sum_.visit_parameters([&](ParamView<Scalar> p) {  // named as in the lecture: w and b
-            p.name = p.name[0] == 'W' ? "w" : "b";
-            f(p);
-        });
-    }
-    /// As an nn.Linear(In, 1) (the activation has no tensors): weight (1, In), bias (1).
-    template <class F>
-    void visit_tensors(F&& f) {
-        sum_.visit_tensors(f);
+        sum_.visit_parameters(f);  // as PyTorch's nn.Linear(In, 1): weight (the lecture's w), bias (b)
     }
 
 private:
