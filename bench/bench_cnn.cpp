@@ -5,9 +5,9 @@
 // over the rounds, the ratio neuronka / hand-written, and neuronka's achieved GFLOP/s (counted
 // FLOPs of a training step from the model's type / wall time). Then the batch-1 latency of the
 // shared prediction path (predict) against the hand-written inference.
-#include "timing.hpp"
 #include "latency.hpp"
 #include "reference_cnn.hpp"
+#include "timing.hpp"
 
 #include <neuronka/neuronka.hpp>
 
@@ -22,8 +22,8 @@ using bench::median;
 
 namespace {
 using Cnn = Sequential<Conv2D<float, 1, 16, 5, 28, 28, 1, 2>, ReLU, MaxPool2D<float, 16, 28, 28, 2>,
-                       Conv2D<float, 16, 32, 5, 14, 14, 1, 2>, ReLU, MaxPool2D<float, 32, 14, 14, 2>,
-                       Flatten, Dense<float, 32 * 7 * 7, 128>, ReLU, Dropout<1, 2>, Dense<float, 128, 10>>;
+                       Conv2D<float, 16, 32, 5, 14, 14, 1, 2>, ReLU, MaxPool2D<float, 32, 14, 14, 2>, Flatten,
+                       Dense<float, 32 * 7 * 7, 128>, ReLU, Dropout<1, 2>, Dense<float, 128, 10>>;
 }  // namespace
 
 int main() {
@@ -57,7 +57,9 @@ int main() {
     {  // the two schemes of the reference compute the same step
         reference::CNN a_copy = ref, b_copy = ref;
         a_copy.set_batched(false), b_copy.set_batched(true);
-        for (int k = 0; k < 3; ++k) a_copy.step(xs[std::size_t(k)], labels[std::size_t(k)]), b_copy.step(xs[std::size_t(k)], labels[std::size_t(k)]);
+        for (int k = 0; k < 3; ++k)
+            a_copy.step(xs[std::size_t(k)], labels[std::size_t(k)]),
+                b_copy.step(xs[std::size_t(k)], labels[std::size_t(k)]);
         std::printf("reference check: after 3 steps the two schemes' conv weights differ by at most %.2g\n",
                     double(a_copy.max_weight_difference(b_copy)));
     }
@@ -74,14 +76,17 @@ int main() {
     for (int round = 0; round < 9; ++round) a.push_back(time(ours)), b.push_back(time(theirs));
     using First = std::remove_cvref_t<decltype(model.layer<0>())>;
     const double flops = step_cost<Cnn>(1).flops() - First::cost().forward_flops;  // no dx for the input
-    std::printf("T6 Fashion-MNIST CNN (conv5x5x16, pool, conv5x5x32, pool, 1568-128 dropout 0.5, 10), batch %d, SGD, "
-                "float32, 1 thread\n", B);
+    std::printf(
+        "T6 Fashion-MNIST CNN (conv5x5x16, pool, conv5x5x32, pool, 1568-128 dropout 0.5, 10), batch %d, SGD, "
+        "float32, 1 thread\n",
+        B);
     std::printf("%-12s %10s %9s\n", "", "images/s", "GFLOP/s");
     std::printf("%-12s %10.0f %9.1f\n", "neuronka", median(a), median(a) * flops / 1e9);
     std::printf("%-12s %10.0f %9.1f\n", "reference", median(b), median(b) * flops / 1e9);
-    std::printf("ratio neuronka / hand-written: %.2fx (median of 9 interleaved rounds; the reference's convolution: %s,\n"
-                "  per image %.0f images/s, batched %.0f images/s)\n", median(a) / median(b),
-                use_batched ? "batched" : "per image", median(per_image), median(batched));
+    std::printf(
+        "ratio neuronka / hand-written: %.2fx (median of 9 interleaved rounds; the reference's convolution: %s,\n"
+        "  per image %.0f images/s, batched %.0f images/s)\n",
+        median(a) / median(b), use_batched ? "batched" : "per image", median(per_image), median(batched));
 
     std::vector<Batch<float, 784>> images;
     std::vector<Eigen::MatrixXf> columns;

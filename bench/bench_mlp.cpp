@@ -7,9 +7,9 @@
 // Also prints achieved GFLOP/s (counted FLOPs of a training step / wall time) and the batch-1
 // latency of the Fashion-MNIST MLP's shared prediction path against hand-written matrix-vector
 // inference. Compile time is measured by bench_compile (compile_times.cpp).
-#include "timing.hpp"
 #include "latency.hpp"
 #include "reference_mlp.hpp"
+#include "timing.hpp"
 
 #include <neuronka/neuronka.hpp>
 
@@ -95,7 +95,8 @@ void run_task(const char* id, const char* what, const std::vector<int>& sizes, r
     }
     ref.fused_gemm = median(gemm_into_w) >= median(dw_buffer);
     std::vector<double> ours, theirs;
-    for (int round = 0; round < 15; ++round) ours.push_back(time(neuronka_step)), theirs.push_back(time(reference_step));
+    for (int round = 0; round < 15; ++round)
+        ours.push_back(time(neuronka_step)), theirs.push_back(time(reference_step));
     const double a = median(ours), b = median(theirs);
     std::printf("%-3s %-34s %12.0f %12.0f %7.2fx %9.1f  %s\n", id, what, a, b, a / b,
                 a * step_flops_per_sample(sizes) / 1e9, ref.fused_gemm ? "W -= lr dy x^T" : "dW buffer");
@@ -106,21 +107,24 @@ void run_task(const char* id, const char* what, const std::vector<int>& sizes, r
 int main() {
     {
         Eigen::setNbThreads(1);
-        std::printf("neuronka vs hand-written Eigen, float32, 1 thread, SGD lr 0.01, median of 15 interleaved rounds\n");
+        std::printf(
+            "neuronka vs hand-written Eigen, float32, 1 thread, SGD lr 0.01, median of 15 interleaved rounds\n");
         std::printf("%-3s %-34s %12s %12s %8s %9s  %s\n", "", "task", "neuronka/s", "reference/s", "ratio", "GFLOP/s",
-                "reference's update");
+                    "reference's update");
         using reference::Act;
         run_task<Neuron<float, 1>, MeanSquaredError<float, 1>, false>("T1", "neuron 1->1, MSE, batch 32", {1, 1},
                                                                       Act::identity, 32);
         run_task<Sequential<Dense<float, 2, 16>, Tanh, Dense<float, 16, 16>, Tanh, Dense<float, 16, 1>>,
-                 MeanSquaredError<float, 1>, false>("T2", "2-16-16-1 tanh, MSE, batch 32", {2, 16, 16, 1}, Act::tanh, 32);
+                 MeanSquaredError<float, 1>, false>("T2", "2-16-16-1 tanh, MSE, batch 32", {2, 16, 16, 1}, Act::tanh,
+                                                    32);
         run_task<Sequential<Dense<float, 64, 128>, ReLU, Dense<float, 128, 10>>, SoftmaxCrossEntropy<float, 10>, true>(
             "T3", "64-128-10 relu, softmax CE, batch 64", {64, 128, 10}, Act::relu, 64);
         run_task<Sequential<Dense<float, 784, 256>, ReLU, Dense<float, 256, 128>, ReLU, Dense<float, 128, 10>>,
                  SoftmaxCrossEntropy<float, 10>, true>("T4", "784-256-128-10 relu, softmax CE, b 64",
                                                        {784, 256, 128, 10}, Act::relu, 64);
         std::printf("\n");
-        using FashionMlp = Sequential<Dense<float, 784, 256>, ReLU, Dense<float, 256, 128>, ReLU, Dense<float, 128, 10>>;
+        using FashionMlp =
+            Sequential<Dense<float, 784, 256>, ReLU, Dense<float, 256, 128>, ReLU, Dense<float, 128, 10>>;
         const FashionMlp model(1);
         FashionMlp::Workspace ws;
         reference::MLP ref({784, 256, 128, 10}, Act::relu, reference::Loss::softmax_ce, 0.01f);

@@ -3,8 +3,8 @@
 // that every product stays on one thread: their ratio shows what the check for that costs. The
 // models, batches and optimiser (SGD lr 0.01, fused step) are those of bench_mlp, bench_transformer
 // and bench_cnn; their hand-written references are single-threaded and compared there.
-#include "timing.hpp"
 #include <neuronka/neuronka.hpp>
+#include "timing.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -85,7 +85,8 @@ void transformer() {
     Rng rng(3);
     std::vector<std::vector<int>> ids(8), targets(8);
     for (int k = 0; k < 8; ++k)
-        for (int i = 0; i < B * C; ++i) ids[std::size_t(k)].push_back(int(rng.below(V))), targets[std::size_t(k)].push_back(int(rng.below(V)));
+        for (int i = 0; i < B * C; ++i)
+            ids[std::size_t(k)].push_back(int(rng.below(V))), targets[std::size_t(k)].push_back(int(rng.below(V)));
     SoftmaxCrossEntropy<float, V> ce;
     SGD<float> opt({.learning_rate = 0.01f});
     row("T5", "transformer d 64, 4 heads, 2 layers, 16 x 64 tok", B * C, [&](int s) {
@@ -121,14 +122,15 @@ void cnn() {
 }  // namespace
 
 int main() {
-    std::printf("neuronka with set_threads(1) and set_threads(2) on %u hardware threads, float32, SGD lr 0.01,\n"
-                "%d interleaved rounds: the best at each count, its speed-up, and the median of the rounds' speed-ups\n",
-                std::thread::hardware_concurrency(), rounds);
-    std::printf("%-3s %-50s %11s %11s %8s %8s\n", "", "task (samples or tokens per second)", "1 thread", "2 threads", "speed-up",
-                "median");
+    std::printf(
+        "neuronka with set_threads(1) and set_threads(2) on %u hardware threads, float32, SGD lr 0.01,\n"
+        "%d interleaved rounds: the best at each count, its speed-up, and the median of the rounds' speed-ups\n",
+        std::thread::hardware_concurrency(), rounds);
+    std::printf("%-3s %-50s %11s %11s %8s %8s\n", "", "task (samples or tokens per second)", "1 thread", "2 threads",
+                "speed-up", "median");
     mlp<Neuron<float, 1>, MeanSquaredError<float, 1>, false>("T1", "neuron 1->1, MSE, batch 32", 32);
-    mlp<Sequential<Dense<float, 2, 16>, Tanh, Dense<float, 16, 16>, Tanh, Dense<float, 16, 1>>, MeanSquaredError<float, 1>,
-        false>("T2", "2-16-16-1 tanh, MSE, batch 32", 32);
+    mlp<Sequential<Dense<float, 2, 16>, Tanh, Dense<float, 16, 16>, Tanh, Dense<float, 16, 1>>,
+        MeanSquaredError<float, 1>, false>("T2", "2-16-16-1 tanh, MSE, batch 32", 32);
     mlp<Sequential<Dense<float, 64, 128>, ReLU, Dense<float, 128, 10>>, SoftmaxCrossEntropy<float, 10>, true>(
         "T3", "64-128-10 relu, softmax CE, batch 64", 64);
     mlp<Sequential<Dense<float, 784, 256>, ReLU, Dense<float, 256, 128>, ReLU, Dense<float, 128, 10>>,

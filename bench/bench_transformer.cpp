@@ -1,10 +1,10 @@
 // T5: training throughput of neuronka's transformer against a hand-written Eigen transformer of
 // the same shape, in the same run: vocab 65, context 64, d 64, 4 heads, 2 layers, MLP 4x, batch 16,
 // plain SGD, float32, one thread; neuronka trains with the fused step opt.step(model, ids, dy), the
-// reference fuses its updates into its backward sweep too. Before timing, the reference is loaded with neuronka's weights
-// and both compute the loss of one batch, to show they are the same model.
-#include "timing.hpp"
+// reference fuses its updates into its backward sweep too. Before timing, the reference is loaded with neuronka's
+// weights and both compute the loss of one batch, to show they are the same model.
 #include "reference_transformer.hpp"
+#include "timing.hpp"
 
 #include <neuronka/neuronka.hpp>
 
@@ -49,8 +49,9 @@ int main() {
     auto reference_step = [&](int k) { return ref.step(ids[k], targets[k], C, 0.01f); };
 
     const float a = neuronka_step(0), b = reference_step(0);
-    std::printf("T5 transformer V=%d C=%d d=%d heads=%d layers=%d MLP 4x, batch %d x %d tokens, SGD, float32, 1 thread\n",
-                V, C, D, H, L, B, C);
+    std::printf(
+        "T5 transformer V=%d C=%d d=%d heads=%d layers=%d MLP 4x, batch %d x %d tokens, SGD, float32, 1 thread\n", V, C,
+        D, H, L, B, C);
     std::printf("same model check: first-batch loss neuronka %.6f, reference %.6f\n", a, b);
 
     auto time = [&](auto&& step, int steps) {
@@ -60,7 +61,8 @@ int main() {
     };
     time(neuronka_step, 3), time(reference_step, 3);
     std::vector<double> ours, theirs;
-    for (int round = 0; round < 9; ++round) ours.push_back(time(neuronka_step, 5)), theirs.push_back(time(reference_step, 5));
+    for (int round = 0; round < 9; ++round)
+        ours.push_back(time(neuronka_step, 5)), theirs.push_back(time(reference_step, 5));
     std::sort(ours.begin(), ours.end()), std::sort(theirs.begin(), theirs.end());
     std::printf("%-12s %14s\n", "", "tokens/s");
     std::printf("%-12s %14.0f\n%-12s %14.0f\nratio neuronka / hand-written: %.2fx (median of 9 interleaved rounds)\n",

@@ -53,7 +53,8 @@ Measure run(const std::vector<std::string>& args) {
 std::vector<std::string> command(const std::string& source, const std::vector<std::string>& extra = {}) {
     std::vector<std::string> c = {NEURONKA_BENCH_COMPILER, "-std=c++20", "-O3", "-DNDEBUG"};
     if (std::strlen(NEURONKA_BENCH_ARCH) > 0) c.push_back(NEURONKA_BENCH_ARCH);
-    for (const char* dir : {NEURONKA_BENCH_INCLUDE, NEURONKA_BENCH_EIGEN, NEURONKA_BENCH_EXAMPLES}) c.push_back(std::string("-I") + dir);
+    for (const char* dir : {NEURONKA_BENCH_INCLUDE, NEURONKA_BENCH_EIGEN, NEURONKA_BENCH_EXAMPLES})
+        c.push_back(std::string("-I") + dir);
     c.insert(c.end(), extra.begin(), extra.end());
     c.insert(c.end(), {"-c", source, "-o", "/dev/null"});
     return c;
@@ -71,8 +72,10 @@ int main(int argc, char** argv) {
     bool programs_only = false;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        if (a == "--rounds" && i + 1 < argc) rounds = std::max(1, std::atoi(argv[++i]));
-        else if (a == "--programs-only") programs_only = true;
+        if (a == "--rounds" && i + 1 < argc)
+            rounds = std::max(1, std::atoi(argv[++i]));
+        else if (a == "--programs-only")
+            programs_only = true;
         else {
             std::fprintf(stderr, "usage: bench_compile [--rounds N] [--programs-only]\n");
             return 2;
@@ -89,10 +92,12 @@ int main(int argc, char** argv) {
         {"a 2-layer GPT (d 64, 4 heads, context 64)", "gpt_neuronka.cpp", "gpt_eigen.cpp"},
         {"a CNN (conv 5x5x16, pool, conv 5x5x32, pool, dense)", "cnn_neuronka.cpp", "cnn_eigen.cpp"},
     };
-    std::printf("compile time of one translation unit: %s -std=c++20 -O3 -DNDEBUG %s, median of %d interleaved round(s)\n\n",
-                NEURONKA_BENCH_COMPILER, NEURONKA_BENCH_ARCH, rounds);
-    std::printf("| program (one TU) | neuronka, header-only | neuronka, with neuronka::compiled | hand-written Eigen | "
-                "ratio header-only | ratio compiled |\n|---|---|---|---|---|---|\n");
+    std::printf(
+        "compile time of one translation unit: %s -std=c++20 -O3 -DNDEBUG %s, median of %d interleaved round(s)\n\n",
+        NEURONKA_BENCH_COMPILER, NEURONKA_BENCH_ARCH, rounds);
+    std::printf(
+        "| program (one TU) | neuronka, header-only | neuronka, with neuronka::compiled | hand-written Eigen | "
+        "ratio header-only | ratio compiled |\n|---|---|---|---|---|---|\n");
     for (const Pair& p : pairs) {
         std::vector<double> ours, ours_mb, compiled, compiled_mb, theirs, theirs_mb;
         for (int r = 0; r < rounds; ++r) {
@@ -102,16 +107,17 @@ int main(int argc, char** argv) {
             ours.push_back(a.seconds), ours_mb.push_back(a.megabytes), compiled.push_back(c.seconds),
                 compiled_mb.push_back(c.megabytes), theirs.push_back(b.seconds), theirs_mb.push_back(b.megabytes);
         }
-        std::printf("| %s | %.1f s, %.0f MB | %.1f s, %.0f MB | %.1f s, %.0f MB | %.2fx | %.2fx |\n", p.what, median(ours),
-                    median(ours_mb), median(compiled), median(compiled_mb), median(theirs), median(theirs_mb),
-                    median(ours) / median(theirs), median(compiled) / median(theirs));
+        std::printf("| %s | %.1f s, %.0f MB | %.1f s, %.0f MB | %.1f s, %.0f MB | %.2fx | %.2fx |\n", p.what,
+                    median(ours), median(ours_mb), median(compiled), median(compiled_mb), median(theirs),
+                    median(theirs_mb), median(ours) / median(theirs), median(compiled) / median(theirs));
         std::fflush(stdout);
     }
     if (programs_only) return 0;
     std::printf("\n| example (one TU, as built: with neuronka::compiled) | seconds | peak memory |\n|---|---|---|\n");
     const std::string examples = NEURONKA_BENCH_EXAMPLES;
-    for (const char* name : {"quickstart", "neuron", "xor", "fashion_mnist", "fashion_mnist_safetensors", "language_models",
-                             "word_embeddings", "attention", "majority", "tiny_gpt", "training_cost", "tour_page"}) {
+    for (const char* name :
+         {"quickstart", "neuron", "xor", "fashion_mnist", "fashion_mnist_safetensors", "language_models",
+          "word_embeddings", "attention", "majority", "tiny_gpt", "training_cost", "tour_page"}) {
         std::vector<std::string> extra = {"-DNEURONKA_COMPILED"};
         if (std::string(name) == "fashion_mnist") extra.push_back("-DNEURONKA_HAS_SAFETENSORS=1");
         std::vector<double> s, mb;

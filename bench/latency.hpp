@@ -27,9 +27,10 @@ void print_latency(const char* what, Ours&& ours, Theirs&& theirs, int inputs) {
     time(ours), time(theirs);  // warm-up: workspaces, caches
     std::vector<double> a, b;
     for (int round = 0; round < 9; ++round) a.push_back(time(ours)), b.push_back(time(theirs));
-    std::printf("%s, batch 1, 1 thread: neuronka predict %.2f us/sample, hand-written %.2f us/sample, "
-                "ratio (hand-written time / neuronka time) %.2fx (median of 9 interleaved rounds)\n",
-                what, median(a), median(b), median(b) / median(a));
+    std::printf(
+        "%s, batch 1, 1 thread: neuronka predict %.2f us/sample, hand-written %.2f us/sample, "
+        "ratio (hand-written time / neuronka time) %.2fx (median of 9 interleaved rounds)\n",
+        what, median(a), median(b), median(b) / median(a));
 }
 
 }  // namespace bench

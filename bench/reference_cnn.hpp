@@ -3,10 +3,9 @@
 // machine: per image (Caffe's), im2col into a row-major (C·K·K) × (OH·OW) buffer and one GEMM
 // W · cols straight into the image's channel-major output column, backward dW += dY colsᵀ and
 // dcols = Wᵀ dY, col2im; or batched, the same with the columns of all B images side by side, one
-// GEMM per product for the whole batch and a copy between (Cout) × (OH·OW·B) and channel-major. Max pooling with remembered
-// positions, inverted dropout with a xorshift generator, dense layers as in reference_mlp.hpp,
-// softmax cross-entropy, plain SGD with the update applied right after each layer's backward.
-// Buffers are allocated once.
+// GEMM per product for the whole batch and a copy between (Cout) × (OH·OW·B) and channel-major. Max pooling with
+// remembered positions, inverted dropout with a xorshift generator, dense layers as in reference_mlp.hpp, softmax
+// cross-entropy, plain SGD with the update applied right after each layer's backward. Buffers are allocated once.
 #pragma once
 
 #include <Eigen/Core>
@@ -21,16 +20,26 @@ using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::Row
 
 struct Conv {
     int C, Cout, K, H, W, P, OH, OW;
-    Eigen::MatrixXf Wt, dW;  // Cout × (C·K·K)
-    Eigen::VectorXf b, db;   // Cout
+    Eigen::MatrixXf Wt, dW;      // Cout × (C·K·K)
+    Eigen::VectorXf b, db;       // Cout
     std::vector<RowMajor> cols;  // per image: (C·K·K) × (OH·OW); batched: one, (C·K·K) × (OH·OW·B)
     RowMajor dcols, big, dbig;   // batched: Cout × (OH·OW·B)
     bool batched = false;
     Eigen::MatrixXf y, dx;  // (Cout·OH·OW) × B, (C·H·W) × B
 
     Conv(int c, int cout, int k, int h, int w, int p)
-        : C(c), Cout(cout), K(k), H(h), W(w), P(p), OH(h + 2 * p - k + 1), OW(w + 2 * p - k + 1),
-          Wt(Eigen::MatrixXf::Random(cout, c * k * k) * 0.1f), dW(cout, c * k * k), b(Eigen::VectorXf::Zero(cout)), db(cout) {}
+        : C(c),
+          Cout(cout),
+          K(k),
+          H(h),
+          W(w),
+          P(p),
+          OH(h + 2 * p - k + 1),
+          OW(w + 2 * p - k + 1),
+          Wt(Eigen::MatrixXf::Random(cout, c * k * k) * 0.1f),
+          dW(cout, c * k * k),
+          b(Eigen::VectorXf::Zero(cout)),
+          db(cout) {}
 
     // Writes image n's patches into row ck of `cols` from column `at` on.
     void im2col(const Eigen::MatrixXf& x, long n, RowMajor& cn, long at) const {
@@ -150,7 +159,8 @@ public:
     void set_batched(bool on) { conv1_.batched = conv2_.batched = on; }
     /// The two convolutions' weights (for checking that the schemes agree).
     float max_weight_difference(const CNN& o) const {
-        return std::max((conv1_.Wt - o.conv1_.Wt).cwiseAbs().maxCoeff(), (conv2_.Wt - o.conv2_.Wt).cwiseAbs().maxCoeff());
+        return std::max((conv1_.Wt - o.conv1_.Wt).cwiseAbs().maxCoeff(),
+                        (conv2_.Wt - o.conv2_.Wt).cwiseAbs().maxCoeff());
     }
 
     // Inference (dropout off) of the images x (784 × B): the logits, 10 × B.

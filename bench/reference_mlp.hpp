@@ -64,7 +64,7 @@ public:
             if (fused_gemm) {
                 W_[l].noalias() -= lr_ * dh_[l] * in.transpose();  // W -= η dy xᵀ, one GEMM, no dW buffer
             } else {
-                dW_[l].noalias() = dh_[l] * in.transpose();        // dW = dy xᵀ
+                dW_[l].noalias() = dh_[l] * in.transpose();  // dW = dy xᵀ
                 W_[l] -= lr_ * dW_[l];
             }
             b_[l] -= lr_ * dh_[l].rowwise().sum();

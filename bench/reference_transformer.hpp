@@ -136,7 +136,8 @@ struct GPT {
             w.W2.noalias() -= lr * dx * a.g.transpose();
             w.bf2 -= lr * dx.rowwise().sum();
             t = (k * (a.f1.array() + 0.044715f * a.f1.array().cube())).tanh();
-            dg.array() *= 0.5f * (1 + t) + 0.5f * a.f1.array() * (1 - t.square()) * k * (1 + 3 * 0.044715f * a.f1.array().square());
+            dg.array() *= 0.5f * (1 + t) +
+                          0.5f * a.f1.array() * (1 - t.square()) * k * (1 + 3 * 0.044715f * a.f1.array().square());
             dn.noalias() = w.W1.transpose() * dg;
             w.W1.noalias() -= lr * dg * a.n2.transpose();
             w.bf1 -= lr * dg.rowwise().sum();

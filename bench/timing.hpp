@@ -16,6 +16,8 @@ inline double median(std::vector<double> v) {
 }
 
 /// Seconds since t0.
-inline double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+inline double seconds_since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 }  // namespace bench

@@ -5,8 +5,8 @@
 // exactly where the answer is.
 #include "common/cli.hpp"
 #include "common/report.hpp"
-#include "lecture/reverse_task.hpp"
 #include "common/svg.hpp"
+#include "lecture/reverse_task.hpp"
 
 #include <neuronka/neuronka.hpp>
 
@@ -17,7 +17,8 @@ using namespace examples;  // examples/common (cli, plot, ...) and examples/lect
 
 int main(int argc, char** argv) {
     return cli::run([&] {
-        cli::Options args("attention", "attention: a one-layer transformer learns to reverse digits; writes attention.svg");
+        cli::Options args("attention",
+                          "attention: a one-layer transformer learns to reverse digits; writes attention.svg");
         int steps = 1000;
         args.option("--steps", steps, "training steps", 1, 10000000);
         args.parse(argc, argv);
@@ -38,8 +39,9 @@ int main(int argc, char** argv) {
                 if (task.is_answer(c % L)) answers.push_back(c), answer_targets.push_back(targets[std::size_t(c)]);
             return neuronka::accuracy(logits(Eigen::all, answers), answer_targets);
         };
-        std::printf("task: reverse %d digits, e.g. 3 1 4 1 5 9 | 9 5 1 4 1 3;  model: %zu parameters, 1 layer, 2 heads\n",
-                    task.digits, Model::parameter_count);
+        std::printf(
+            "task: reverse %d digits, e.g. 3 1 4 1 5 9 | 9 5 1 4 1 3;  model: %zu parameters, 1 layer, 2 heads\n",
+            task.digits, Model::parameter_count);
         report::Step page(args.out(), "attention");
         page.value("model", report::format("%zu parameters, 1 layer, 2 heads", Model::parameter_count))
             .table("Accuracy of the answers (the reversed digits) during training", {"step", "answer accuracy"});
@@ -66,7 +68,8 @@ int main(int argc, char** argv) {
         std::string input, output;
         std::printf("input :");
         for (int t = 0; t < L; ++t) {
-            labels.push_back(ids[std::size_t(t)] == task::Reverse::separator ? "|" : std::to_string(ids[std::size_t(t)]));
+            labels.push_back(ids[std::size_t(t)] == task::Reverse::separator ? "|"
+                                                                             : std::to_string(ids[std::size_t(t)]));
             std::printf(" %s", labels.back().c_str());
             input.append(t ? " " : "").append(labels.back());
         }

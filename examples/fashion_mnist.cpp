@@ -42,7 +42,8 @@ Split load_split(const std::string& dir, const char* prefix) {
     Split s{read_idx_images(dir + "/" + prefix + "-images-idx3-ubyte.gz"),
             read_idx_labels(dir + "/" + prefix + "-labels-idx1-ubyte.gz", 10)};
     if (s.labels.size() != s.images.count)
-        throw DataError(dir + ": " + std::to_string(s.images.count) + " images but " + std::to_string(s.labels.size()) + " labels");
+        throw DataError(dir + ": " + std::to_string(s.images.count) + " images but " + std::to_string(s.labels.size()) +
+                        " labels");
     return s;
 }
 // Every image of a split through the model in evaluation mode (no dropout): the predicted classes,
@@ -93,8 +94,8 @@ void image_grid(const std::string& path, const Split& s, const std::vector<int>&
             for (int c = 0; c < 28; ++c) {
                 const int v = 255 - s.images.pixels[i * 784 + std::size_t(r * 28 + c)];
                 if (v < 250)
-                    out << "<rect x='" << x0 + c * cell << "' y='" << y0 + r * cell << "' width='" << cell << "' height='"
-                        << cell << "' fill='rgb(" << v << "," << v << "," << v << ")'/>";
+                    out << "<rect x='" << x0 + c * cell << "' y='" << y0 + r * cell << "' width='" << cell
+                        << "' height='" << cell << "' fill='rgb(" << v << "," << v << "," << v << ")'/>";
             }
         const bool right = predicted[i] == s.labels[i];
         out << "\n<text x='" << x0 << "' y='" << y0 + 28 * cell + 14 << "' fill='" << (right ? "#1a7f37" : "#c62828")
@@ -119,8 +120,9 @@ double train_and_report(const char* tag, const cli::Options& args, const char* s
     using First = std::remove_cvref_t<decltype(model.template layer<0>())>;
     const double flops_per_sample = step_cost<Model>(1).flops() - First::cost().forward_flops;
     const long total_steps = long(train.size() / B) * epochs, warmup = std::min(200L, total_steps / 10);
-    const History history = fit(model, ce, opt, train, {.epochs = epochs, .batch_size = B, .seed = 2}, ProgressLine(),
-                                ScheduleLearningRate{LearningRateSchedule::warmup_cosine(1e-3, warmup, total_steps, 1e-5)});
+    const History history =
+        fit(model, ce, opt, train, {.epochs = epochs, .batch_size = B, .seed = 2}, ProgressLine(),
+            ScheduleLearningRate{LearningRateSchedule::warmup_cosine(1e-3, warmup, total_steps, 1e-5)});
     const std::string history_csv = args.path(std::string("fashion_mnist_") + tag + "_history.csv");
     history.write_csv(history_csv);
     std::printf("wrote %s (loss, accuracy and samples/s per epoch)\n", history_csv.c_str());
@@ -128,7 +130,8 @@ double train_and_report(const char* tag, const cli::Options& args, const char* s
     const double flops = flops_per_sample * samples;
     std::printf("this run: %.3g FLOPs in %.1f s = %.1f GFLOP/s\n", flops, secs, flops / secs / 1e9);
     const std::string upper = tag == std::string("mlp") ? "MLP" : "CNN";
-    page.value(upper + ": training speed", report::format("%.1f GFLOP/s, %.0f samples/s", flops / secs / 1e9, samples / secs));
+    page.value(upper + ": training speed",
+               report::format("%.1f GFLOP/s, %.0f samples/s", flops / secs / 1e9, samples / secs));
     std::ofstream(args.path("runs.tsv"), std::ios::app) << "fashion-" << tag << '\t' << Model::parameter_count << '\t'
                                                         << flops << '\t' << secs << '\n';  // read by training_cost
     ConfusionMatrix confusion(10);
@@ -195,17 +198,21 @@ double evaluate(const std::string& checkpoint, const std::string& dir) {
 
 int main(int argc, char** argv) {
     return cli::run([&] {
-        cli::Options args("fashion_mnist", "fashion_mnist: an MLP and a CNN learn Fashion-MNIST; accuracy, confusion matrix, checkpoints");
+        cli::Options args(
+            "fashion_mnist",
+            "fashion_mnist: an MLP and a CNN learn Fashion-MNIST; accuracy, confusion matrix, checkpoints");
         std::string dir = "/usr/share/datasets/fashion-mnist", which = "both", checkpoint;
         int epochs = 0, mlp_epochs = 10, cnn_epochs = 8;
         long train_images = 60000;
         args.option("--data", dir, "the directory of the four IDX files");
         args.option("--model", which, "which model to train").one_of({"mlp", "cnn", "both"});
-        args.option("--epochs", epochs, "epochs for both models (else --mlp-epochs and --cnn-epochs)", 1, 1000).default_text("");
+        args.option("--epochs", epochs, "epochs for both models (else --mlp-epochs and --cnn-epochs)", 1, 1000)
+            .default_text("");
         args.option("--mlp-epochs", mlp_epochs, "epochs for the MLP", 1, 1000);
         args.option("--cnn-epochs", cnn_epochs, "epochs for the CNN", 1, 1000);
         args.option("--train-images", train_images, "train on the first N images only (a quick check)", 64L, 60000L);
-        args.option("--evaluate", checkpoint, "internal: print the test accuracy of this checkpoint of --model, and exit");
+        args.option("--evaluate", checkpoint,
+                    "internal: print the test accuracy of this checkpoint of --model, and exit");
         args.parse(argc, argv);
         if (args.given("--epochs")) {
             if (!args.given("--mlp-epochs")) mlp_epochs = epochs;

@@ -5,6 +5,10 @@
 #include <neuronka/io/safetensors.hpp>
 
 namespace examples::fashion_mnist {
-void export_safetensors(Mlp& model, const std::string& path) { save_safetensors(model, path); }
-void export_safetensors(Cnn& model, const std::string& path) { save_safetensors(model, path); }
+void export_safetensors(Mlp& model, const std::string& path) {
+    save_safetensors(model, path);
+}
+void export_safetensors(Cnn& model, const std::string& path) {
+    save_safetensors(model, path);
+}
 }  // namespace examples::fashion_mnist

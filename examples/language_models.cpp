@@ -8,15 +8,15 @@
 //   5. transformer: attention over up to 16 previous characters
 // Options: --data FILE (any text; default /usr/share/dict/words), --scale S (training length,
 // default 1), --out DIR. Writes language_models.svg (NLL per model).
-#include "lecture/bigram.hpp"
 #include "common/cli.hpp"
 #include "common/report.hpp"
 #include "common/svg.hpp"
 #include "common/throughput.hpp"
+#include "lecture/bigram.hpp"
 #include "lecture/words.hpp"
 
-#include <neuronka/train/fit.hpp>
 #include <neuronka/neuronka.hpp>
+#include <neuronka/train/fit.hpp>
 
 #include <cstdio>
 #include <functional>
@@ -117,7 +117,8 @@ void train_windows(Model& model, const Stream& train, int total, int C, std::uin
     std::vector<double> steps, losses;
     fit(model, ce, opt, TokenWindows(train, C),
         {.epochs = 1, .batch_size = B, .seed = seed, .clip_norm = 1, .steps_per_epoch = std::size_t(total)},
-        ScheduleLearningRate{schedule}, throughput::Steps{meter, steps, losses, 500, std::string("  ") + short_name + " "});
+        ScheduleLearningRate{schedule},
+        throughput::Steps{meter, steps, losses, 500, std::string("  ") + short_name + " "});
     std::printf("  "), meter.report();
     meter.record(runs);
     page.value(std::string(short_name) + ": training speed",
@@ -128,7 +129,8 @@ void train_windows(Model& model, const Stream& train, int total, int C, std::uin
 
 int main(int argc, char** argv) {
     return cli::run([&] {
-        cli::Options args("language_models", "language_models: five character-level language models of rising power on the same words");
+        cli::Options args("language_models",
+                          "language_models: five character-level language models of rising power on the same words");
         double scale = 1;
         std::string data;
         args.option("--scale", scale, "training steps as a multiple of the defaults", 1e-4, 100.0);
@@ -163,8 +165,10 @@ int main(int argc, char** argv) {
             return z;
         };
         rows.push_back({"1. counting bigram", std::size_t(V * V),
-                        stream_nll(valid, 1, [&](auto a, auto b, int) -> auto& { return bigram_logits(a, b, valid); }),
-                        stream_nll(test, 1, [&](auto a, auto b, int) -> auto& { return bigram_logits(a, b, test); }),
+                        stream_nll(
+                            valid, 1, [&](auto a, auto b, int) -> auto& { return bigram_logits(a, b, valid); }),
+                        stream_nll(
+                            test, 1, [&](auto a, auto b, int) -> auto& { return bigram_logits(a, b, test); }),
                         sample_words(8, [&](const std::vector<int>& ctx) {
                             return sample_token(log_p.col(ctx.back()), sampling, sample_rng);
                         })});
@@ -176,8 +180,10 @@ int main(int argc, char** argv) {
             return neural.forward(std::span<const int>(s.data() + a, b - a));
         };
         rows.push_back({"2. neural bigram (1 layer, SGD)", neural.parameter_count,
-                        stream_nll(valid, 1, [&](auto a, auto b, int) -> auto& { return neural_logits(a, b, valid); }),
-                        stream_nll(test, 1, [&](auto a, auto b, int) -> auto& { return neural_logits(a, b, test); }),
+                        stream_nll(
+                            valid, 1, [&](auto a, auto b, int) -> auto& { return neural_logits(a, b, valid); }),
+                        stream_nll(
+                            test, 1, [&](auto a, auto b, int) -> auto& { return neural_logits(a, b, test); }),
                         sample_words(8, [&](const std::vector<int>& ctx) {
                             return sample_token(neural.E.col(ctx.back()), sampling, sample_rng);
                         })});
@@ -200,7 +206,8 @@ int main(int argc, char** argv) {
         {
             SoftmaxCrossEntropy<float, V> ce;
             AdamW<float> opt({.learning_rate = 3e-3f, .weight_decay = 1e-4f});
-            const auto schedule = LearningRateSchedule::warmup_cosine(3e-3, std::min(100, steps(3000) / 10), steps(3000), 3e-4);
+            const auto schedule =
+                LearningRateSchedule::warmup_cosine(3e-3, std::min(100, steps(3000) / 10), steps(3000), 3e-4);
             Rng rng(6);
             auto model = join(table, mlp);
             Stream window;
@@ -222,15 +229,17 @@ int main(int argc, char** argv) {
                 const Batch<float, E>& e = table.forward(ctx_ids);
                 const Eigen::Map<const Batch<float, K * E>> x(e.data(), K * E, Eigen::Index(targets.size()));
                 ce.forward(mlp.forward(x), targets);
-                const Batch<float, K * E>& dx = mlp.backward(x, ce.backward());
+                const Batch<float, K* E>& dx = mlp.backward(x, ce.backward());
                 table.backward(ctx_ids, Eigen::Map<const Batch<float, E>>(dx.data(), E, dx.cols() * K));
                 opt.set_learning_rate(float(schedule(s)));
                 opt.step(model);
             }
         }
         rows.push_back({"3. embeddings + MLP (3 chars)", table.parameter_count + mlp.parameter_count,
-                        stream_nll(valid, K, [&](auto a, auto b, int) -> auto& { return mlp_logits(a, b, valid); }),
-                        stream_nll(test, K, [&](auto a, auto b, int) -> auto& { return mlp_logits(a, b, test); }),
+                        stream_nll(
+                            valid, K, [&](auto a, auto b, int) -> auto& { return mlp_logits(a, b, valid); }),
+                        stream_nll(
+                            test, K, [&](auto a, auto b, int) -> auto& { return mlp_logits(a, b, test); }),
                         sample_words(8, [&](const std::vector<int>& ctx) {
                             Stream s(std::size_t(K - 1), 0);
                             s.insert(s.end(), ctx.begin(), ctx.end());
@@ -254,12 +263,14 @@ int main(int argc, char** argv) {
                         window_nll(*gpt, test, C), window_samples(*gpt, C, sampling, sample_rng)});
 
         std::printf("\n%-32s %10s %12s %12s  %s\n", "model", "parameters", "valid NLL", "test NLL", "sampled words");
-        page.table("Five models of English words: held-out NLL per character (nats; uniform guessing is ln 27 = 3.2958)",
-                   {"model", "parameters", "valid NLL", "test NLL", "sampled words"});
+        page.table(
+            "Five models of English words: held-out NLL per character (nats; uniform guessing is ln 27 = 3.2958)",
+            {"model", "parameters", "valid NLL", "test NLL", "sampled words"});
         for (const auto& r : rows) {
-            std::printf("%-32s %10zu %12.4f %12.4f  %s\n", r.model.c_str(), r.parameters, r.valid, r.test, r.samples.c_str());
-            page.row({r.model, std::to_string(r.parameters), report::format("%.4f", r.valid), report::format("%.4f", r.test),
-                      r.samples});
+            std::printf("%-32s %10zu %12.4f %12.4f  %s\n", r.model.c_str(), r.parameters, r.valid, r.test,
+                        r.samples.c_str());
+            page.row({r.model, std::to_string(r.parameters), report::format("%.4f", r.valid),
+                      report::format("%.4f", r.test), r.samples});
         }
         std::printf("(NLL: mean negative log-likelihood per character in nats; uniform guessing is ln 27 = %.4f)\n",
                     std::log(27.0));

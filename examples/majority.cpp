@@ -5,8 +5,8 @@
 // training step from that type. Prints the model's summary, the held-out accuracy as it trains, and
 // how often a model that ignores the other tokens (always the token's own digit) would be right.
 #include "common/cli.hpp"
-#include "lecture/majority_task.hpp"
 #include "common/report.hpp"
+#include "lecture/majority_task.hpp"
 
 #include <cstdio>
 #include <iostream>
@@ -28,9 +28,11 @@ int main(int argc, char** argv) {
         std::vector<int> ids, targets;
         trainer.task.batch(2000, rng, ids, targets);
         int own = 0;
-        for (int b = 0; b < 2000; ++b) own += ids[std::size_t(b * trainer.task.length)] == targets[std::size_t(b * trainer.task.length)];
-        std::printf("\nsequences of %d digits 0-%d; a token that only knows its own digit is right %.1f%% of the time\n",
-                    trainer.task.length, task::Majority::digits - 1, 100.0 * own / 2000);
+        for (int b = 0; b < 2000; ++b)
+            own += ids[std::size_t(b * trainer.task.length)] == targets[std::size_t(b * trainer.task.length)];
+        std::printf(
+            "\nsequences of %d digits 0-%d; a token that only knows its own digit is right %.1f%% of the time\n",
+            trainer.task.length, task::Majority::digits - 1, 100.0 * own / 2000);
 
         report::Step page(args.out(), "majority");
         page.value("model", report::format("%zu parameters", task::MajorityModel::parameter_count))

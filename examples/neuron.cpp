@@ -15,7 +15,9 @@ using namespace examples;  // examples/common (cli, plot, ...) and examples/lect
 
 int main(int argc, char** argv) {
     return cli::run([&] {
-        cli::Options args("neuron", "neuron: a neuron y = w x + b trained step by step; writes neuron_training.svg and neuron_loss.svg");
+        cli::Options args(
+            "neuron",
+            "neuron: a neuron y = w x + b trained step by step; writes neuron_training.svg and neuron_loss.svg");
         int iterations = 60;
         args.option("--iterations", iterations, "training iterations", 1, 1000000);
         args.parse(argc, argv);
@@ -60,8 +62,8 @@ int main(int argc, char** argv) {
         const double mx = x.cast<double>().mean(), my = y.cast<double>().mean();
         const double w_best = ((x.cast<double>().array() - mx) * (y.cast<double>().array() - my)).sum() /
                               (x.cast<double>().array() - mx).square().sum();
-        std::printf("iteration X = %d: w = %.4f, b = %.4f; least squares: w = %.4f, b = %.4f\n", iterations,
-                    neuron.w(), neuron.b(), w_best, my - w_best * mx);
+        std::printf("iteration X = %d: w = %.4f, b = %.4f; least squares: w = %.4f, b = %.4f\n", iterations, neuron.w(),
+                    neuron.b(), w_best, my - w_best * mx);
 
         std::vector<double> px(x.data(), x.data() + n), py(y.data(), y.data() + n);
         plot::Chart chart("The neuron y = w*x + b during training", "x", "y");
@@ -76,7 +78,8 @@ int main(int argc, char** argv) {
             .log_y()
             .line(steps, losses, plot::palette(0), "loss")
             .write(args.path("neuron_loss.svg"));
-        std::printf("wrote %s and %s\n", args.path("neuron_training.svg").c_str(), args.path("neuron_loss.svg").c_str());
+        std::printf("wrote %s and %s\n", args.path("neuron_training.svg").c_str(),
+                    args.path("neuron_loss.svg").c_str());
         page.value("iterations X", std::to_string(iterations))
             .value("w, b after iteration X", report::format("%.4f, %.4f", neuron.w(), neuron.b()))
             .value("w, b by least squares", report::format("%.4f, %.4f", w_best, my - w_best * mx))

@@ -8,8 +8,8 @@
 #include "common/throughput.hpp"
 #include "lecture/words.hpp"
 
-#include <neuronka/train/fit.hpp>
 #include <neuronka/neuronka.hpp>
+#include <neuronka/train/fit.hpp>
 
 #include <cstdio>
 #include <fstream>
@@ -21,8 +21,12 @@ using namespace examples;  // examples/common (cli, plot, ...) and examples/lect
 namespace {
 // Tokens: printable ASCII (32..126) are 0..94, newline is 95. Other bytes are counted and skipped.
 constexpr int vocab = 96;
-int encode_byte(unsigned char c) { return c == '\n' ? 95 : (c >= 32 && c < 127) ? c - 32 : -1; }
-char decode(int t) { return t == 95 ? '\n' : char(t + 32); }
+int encode_byte(unsigned char c) {
+    return c == '\n' ? 95 : (c >= 32 && c < 127) ? c - 32 : -1;
+}
+char decode(int t) {
+    return t == 95 ? '\n' : char(t + 32);
+}
 
 // The text of --data FILE as it is; by default the word list (in the shuffled order of
 // words::load, since the dictionary itself is sorted), one word per line.
@@ -58,8 +62,10 @@ int main(int argc, char** argv) {
         long skipped = 0;
         for (unsigned char c : text) {
             const int t = encode_byte(c);
-            if (t < 0) ++skipped;
-            else tokens.push_back(t);
+            if (t < 0)
+                ++skipped;
+            else
+                tokens.push_back(t);
         }
         constexpr int C = 64, B = 16;
         if (tokens.size() < std::size_t(10 * (C + 1)))  // 90 % to train on, 10 % held out: a window of C + 1 in each
@@ -93,9 +99,11 @@ int main(int argc, char** argv) {
         // batches; the held-out loss: the first 200 windows of the last 10 %, after training.
         const std::span<const int> stream(tokens);
         const TokenWindows training_windows(stream.first(split), C);
-        const TokenWindows held_out(stream.subspan(split, std::min(stream.size() - split, std::size_t(200 * C + 1))), C);
+        const TokenWindows held_out(stream.subspan(split, std::min(stream.size() - split, std::size_t(200 * C + 1))),
+                                    C);
         std::vector<double> xs, losses;  // the loss chart: (step, batch loss)
-        throughput::Meter meter("tiny_gpt", GPT::parameter_count, step_cost<GPT>(B, C, Optimizer::adamw).flops(), B * C, "tokens");
+        throughput::Meter meter("tiny_gpt", GPT::parameter_count, step_cost<GPT>(B, C, Optimizer::adamw).flops(), B * C,
+                                "tokens");
         const History history =
             fit(*model, ce, opt, training_windows, held_out,
                 {.epochs = 1, .batch_size = B, .seed = 2, .clip_norm = 1, .steps_per_epoch = std::size_t(steps)},

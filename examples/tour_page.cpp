@@ -39,11 +39,13 @@ struct Entry {  // one line of a report, in order; a table collects its header a
 std::vector<std::string> split_fields(const std::string& line) {
     std::vector<std::string> out(1);
     for (std::size_t i = 0; i < line.size(); ++i) {
-        if (line[i] == '\t') out.emplace_back();
+        if (line[i] == '\t')
+            out.emplace_back();
         else if (line[i] == '\\' && i + 1 < line.size()) {
             const char c = line[++i];
             out.back() += c == 't' ? '\t' : c == 'n' ? '\n' : c;
-        } else out.back() += line[i];
+        } else
+            out.back() += line[i];
     }
     return out;
 }
@@ -63,19 +65,25 @@ std::vector<Entry> read_report(const fs::path& path) {
         };
         if (kind == "header" || kind == "row") {
             if (entries.empty() || entries.back().kind != "table")
-                throw std::runtime_error(path.string() + ":" + std::to_string(number) + ": '" + kind + "' outside a table");
+                throw std::runtime_error(path.string() + ":" + std::to_string(number) + ": '" + kind +
+                                         "' outside a table");
             Table& t = entries.back().table;
-            if (kind == "header") t.header = f;
+            if (kind == "header")
+                t.header = f;
             else if (f.size() != t.header.size())
                 throw std::runtime_error(path.string() + ":" + std::to_string(number) + ": a row of " +
                                          std::to_string(f.size()) + " cells under " + std::to_string(t.header.size()) +
                                          " column titles");
-            else t.rows.push_back(f);
+            else
+                t.rows.push_back(f);
             continue;
         }
-        if (kind == "table") expect(1), entries.push_back({kind, {}, {f[0], {}, {}}});
-        else if (kind == "figure" || kind == "value" || kind == "text") expect(2), entries.push_back({kind, f, {}});
-        else throw std::runtime_error(path.string() + ":" + std::to_string(number) + ": unknown entry '" + kind + "'");
+        if (kind == "table")
+            expect(1), entries.push_back({kind, {}, {f[0], {}, {}}});
+        else if (kind == "figure" || kind == "value" || kind == "text")
+            expect(2), entries.push_back({kind, f, {}});
+        else
+            throw std::runtime_error(path.string() + ":" + std::to_string(number) + ": unknown entry '" + kind + "'");
     }
     return entries;
 }
@@ -158,7 +166,8 @@ std::string cpu_model() {
     std::ifstream in("/proc/cpuinfo");
     std::string line;
     while (std::getline(in, line))
-        if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos) return line.substr(line.find(':') + 2);
+        if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos)
+            return line.substr(line.find(':') + 2);
     return "unknown";
 }
 
@@ -178,8 +187,8 @@ void write_table(std::ostream& o, Words& w, const Table& t, const std::string& i
 // measured values gathered in one table at the top.
 void write_step(std::ostream& o, Words& w, int number, const tour::StepText& step, const fs::path& dir) {
     o << "<section class=\"step\" id=\"" << step.program << "\">\n<h2>" << w("Step") << ' ' << number << ": "
-      << w(step.title) << "</h2>\n<p class=\"slide\">" << w("Slide") << ": " << html(step.slide) << "</p>\n<p class=\"point\">"
-      << w(step.point) << "</p>\n";
+      << w(step.title) << "</h2>\n<p class=\"slide\">" << w("Slide") << ": " << html(step.slide)
+      << "</p>\n<p class=\"point\">" << w(step.point) << "</p>\n";
     const fs::path report = dir / "report" / (std::string(step.program) + ".tsv");
     if (!fs::exists(report)) {
         o << "<p class=\"missing\">" << w("This step did not run: its report is missing.") << "</p>\n</section>\n";
@@ -202,13 +211,15 @@ void write_step(std::ostream& o, Words& w, int number, const tour::StepText& ste
     for (const auto& e : entries) {
         if (in_figures != (e.kind == "figure")) o << (in_figures ? "</div>\n" : "<div class=\"figures\">\n");
         in_figures = e.kind == "figure";
-        if (e.kind == "table") write_table(o, w, e.table, std::string(step.program) + "-table-" + std::to_string(++tables));
+        if (e.kind == "table")
+            write_table(o, w, e.table, std::string(step.program) + "-table-" + std::to_string(++tables));
         else if (e.kind == "text")
             o << "<figure class=\"text\"><figcaption>" << w(e.fields[0]) << "</figcaption><pre>" << html(e.fields[1])
               << "</pre></figure>\n";
         else if (e.kind == "figure") {
             if (!fs::exists(dir / e.fields[0]))
-                throw std::runtime_error(report.string() + " names " + e.fields[0] + ", which is not in " + dir.string());
+                throw std::runtime_error(report.string() + " names " + e.fields[0] + ", which is not in " +
+                                         dir.string());
             o << "<figure><img src=\"" << html(e.fields[0]) << "\" alt=\"" << w(e.fields[1]) << "\"><figcaption>"
               << w(e.fields[1]) << " (" << html(e.fields[0]) << ")</figcaption></figure>\n";
         }
@@ -232,11 +243,11 @@ int main(int argc, char** argv) {
 
         std::ostringstream o;
         o << "<!DOCTYPE html>\n<html lang=\"" << lang << "\">\n<head>\n<meta charset=\"utf-8\">\n<title>"
-          << w("How AI is trained: the neuronka tour") << "</title>\n<style>" << style << "</style>\n</head>\n<body>\n<h1>"
-          << w("How AI is trained: the neuronka tour") << "</h1>\n<p>"
+          << w("How AI is trained: the neuronka tour") << "</title>\n<style>" << style
+          << "</style>\n</head>\n<body>\n<h1>" << w("How AI is trained: the neuronka tour") << "</h1>\n<p>"
           << w("Every step of the lecture, run on this computer. The figures and numbers below are this run's.")
-          << "</p>\n<p class=\"run\">" << w("Run") << ": " << w("written") << ' ' << html(now_utc()) << " · " << w("computer")
-          << ": " << html(cpu_model()) << "</p>\n<nav><h2>" << w("Contents") << "</h2>\n<ol>\n";
+          << "</p>\n<p class=\"run\">" << w("Run") << ": " << w("written") << ' ' << html(now_utc()) << " · "
+          << w("computer") << ": " << html(cpu_model()) << "</p>\n<nav><h2>" << w("Contents") << "</h2>\n<ol>\n";
         for (const auto& s : tour::steps) o << "<li><a href=\"#" << s.program << "\">" << w(s.title) << "</a></li>\n";
         o << "</ol></nav>\n";
         int number = 0;

@@ -17,7 +17,8 @@ using namespace examples;  // examples/common (cli, plot, ...) and examples/lect
 
 int main(int argc, char** argv) {
     return cli::run([&] {
-        cli::Options args("word_embeddings", "word_embeddings: a CBOW model learns word vectors; writes word_embeddings.svg");
+        cli::Options args("word_embeddings",
+                          "word_embeddings: a CBOW model learns word vectors; writes word_embeddings.svg");
         int steps = 3000;
         args.option("--steps", steps, "training steps", 1, 10000000);
         args.parse(argc, argv);
@@ -27,7 +28,8 @@ int main(int argc, char** argv) {
         Rng rng(11);
         const std::vector<int> stream = wordvec::corpus(vocab, 20000, rng);
         std::printf("corpus: %zu tokens, %d distinct words, e.g. \"", stream.size(), V);
-        for (int i = 0; i < 18; ++i) std::printf("%s%s", i ? " " : "", vocab.words[std::size_t(stream[std::size_t(i)])].c_str());
+        for (int i = 0; i < 18; ++i)
+            std::printf("%s%s", i ? " " : "", vocab.words[std::size_t(stream[std::size_t(i)])].c_str());
         std::printf(" ...\"\n");
 
         wordvec::Cbow<V, D> cbow;

@@ -33,7 +33,8 @@ void regions(Model& model, const Batch<float, 2>& x, const Batch<float, 1>& t, c
     const int grid = 80;
     Batch<float, 2> g(2, grid * grid);
     for (int j = 0; j < grid; ++j)
-        for (int i = 0; i < grid; ++i) g.col(j * grid + i) << -2.5f + 5.0f * (i + 0.5f) / grid, -2.5f + 5.0f * (j + 0.5f) / grid;
+        for (int i = 0; i < grid; ++i)
+            g.col(j * grid + i) << -2.5f + 5.0f * (i + 0.5f) / grid, -2.5f + 5.0f * (j + 0.5f) / grid;
     const Batch<float, 1> p = model.forward(g).array().logistic().matrix();
     plot::Chart chart(title, "x1", "x2", 560, 520);
     chart.heatmap(grid, grid, std::vector<double>(p.data(), p.data() + p.size()), -2.5, 2.5, -2.5, 2.5);
@@ -72,9 +73,11 @@ int main(int argc, char** argv) {
         std::printf("%-28s %10s %8s %10s\n", "model", "parameters", "loss", "accuracy");
         auto print = [&](const char* name, std::size_t parameters, double loss, double acc) {
             std::printf("%-28s %10zu %8.4f %9.1f%%\n", name, parameters, loss, 100 * acc);
-            page.row({name, std::to_string(parameters), report::format("%.4f", loss), report::format("%.1f %%", 100 * acc)});
+            page.row(
+                {name, std::to_string(parameters), report::format("%.4f", loss), report::format("%.1f %%", 100 * acc)});
         };
-        print("Neuron<float, 2>", decltype(neuron)::parameter_count, neuron_loss, binary_accuracy(neuron.forward(x), t));
+        print("Neuron<float, 2>", decltype(neuron)::parameter_count, neuron_loss,
+              binary_accuracy(neuron.forward(x), t));
         print("MLP 2-16-16-1 tanh", decltype(mlp)::parameter_count, mlp_loss, binary_accuracy(mlp.forward(x), t));
         regions(neuron, x, t, "One neuron: a straight boundary cannot split XOR", args.path("xor_neuron.svg"));
         regions(mlp, x, t, "MLP 2-16-16-1: a bent boundary can", args.path("xor_mlp.svg"));

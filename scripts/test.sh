@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, then builds and runs every test with warnings as
-# errors, in two builds that compile each test source once: the unit tests with clang under
+# The test command: installs what is missing, checks that every C++ source is laid out as
+# clang-format writes it (.clang-format), then builds and runs every test with warnings as errors,
+# in two builds that compile each test source once: the unit tests with clang under
 # AddressSanitizer and UndefinedBehaviorSanitizer at -O0 with assertions on (build/test-unit; clang
 # compiles these template-heavy sources about four times as fast as GCC at -O0), and everything else
 # with GCC, optimised (build/test: the examples and their tests, compile-fail tests, consumers, the
@@ -9,16 +10,18 @@
 # safetensors, CSV and IDX readers fuzzed for 20 s each, two at a time (scripts/fuzz.sh). Each
 # stage prints its time.
 #
-# scripts/test.sh --quick: the edit-test loop. Builds the unit tests with clang at -O0 (the two that
-# train for thousands of steps at -O1), linked to neuronka::compiled (its kernels at -O1), assertions
-# on, warnings as errors; no sanitizers, examples,
-# consumers, browser, Doxygen or fuzzing; in build/quick, and runs them (CTest label "unit"). CONTRIBUTING.md says when to run which; CI runs the full command.
+# scripts/test.sh --quick: the edit-test loop. Checks the layout, then builds the unit tests with
+# clang at -O0 (test_threads, which trains for thousands of steps, at -O1), linked to
+# neuronka::compiled (its kernels at -O1), assertions on, warnings as errors; no sanitizers,
+# examples, consumers, browser, Doxygen or fuzzing; in build/quick, and runs them (CTest label
+# "unit"). CONTRIBUTING.md says when to run which; CI runs the full command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${NEURONKA_JOBS:-2}
 
 if [ "${1:-}" = "--quick" ]; then
-  scripts/deps.sh clang
+  scripts/deps.sh clang clang-format
+  scripts/format.sh --check
   echo "== neuronka quick tests (unit tests, clang -O0 with assertions, no sanitizers) =="
   cmake -S . -B build/quick -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O0 \
         -DNEURONKA_TRAINING_TESTS_OPTIONS=-O1 -DNEURONKA_TESTS_COMPILED=ON \
@@ -30,7 +33,7 @@ elif [ $# -gt 0 ]; then
   exit 2
 fi
 
-scripts/deps.sh chromium fonts-dejavu-core parallel doxygen clang libclang-rt-14-dev  # the browser renders the tour's page (test tour_page); a sweep runs under GNU parallel (sweep_parallel); the API reference; clang builds the sanitized unit tests and the fuzzers
+scripts/deps.sh chromium fonts-dejavu-core parallel doxygen clang libclang-rt-14-dev clang-format  # clang-format checks the layout; the browser renders the tour's page (test tour_page); a sweep runs under GNU parallel (sweep_parallel); the API reference; clang builds the sanitized unit tests and the fuzzers
 
 start=$SECONDS
 stage() {  # stage NAME: prints how long the stage before took, then starts NAME
@@ -39,6 +42,9 @@ stage() {  # stage NAME: prints how long the stage before took, then starts NAME
   [ -n "$1" ] && printf "\n== %s ==\n" "$1"
   return 0
 }
+
+stage "the layout: every C++ source as clang-format writes it (scripts/format.sh --check)"
+scripts/format.sh --check
 
 stage "the unit tests: clang, ASan + UBSan at -O0, assertions on, -Wall -Wextra -Wpedantic -Werror (build/test-unit)"
 cmake -S . -B build/test-unit -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release -DNEURONKA_WERROR=ON \

@@ -16,7 +16,7 @@
 #include <neuronka/train/sgd.hpp>
 
 /// Every kernel of the compiled part, for one scalar type.
-#define NEURONKA_DETAIL_INSTANTIATE_ALL(Scalar)  \
+#define NEURONKA_DETAIL_INSTANTIATE_ALL(Scalar)     \
     NEURONKA_DETAIL_INSTANTIATE_GEMM(, Scalar)      \
     NEURONKA_DETAIL_INSTANTIATE_ATTENTION(, Scalar) \
     NEURONKA_DETAIL_INSTANTIATE_SGD(, Scalar)       \

@@ -3,9 +3,9 @@
 // SIGXFSZ. The destructor restores the previous limit and signal disposition.
 #pragma once
 
+#include <sys/resource.h>
 #include <csignal>
 #include <stdexcept>
-#include <sys/resource.h>
 
 class FileSizeLimit {
 public:

@@ -94,7 +94,8 @@ inline M attention_forward(const M& Wqkv, const V& bqkv, const M& Wo, const V& b
             }
             for (int t = 0; t < T; ++t)
                 for (int s = 0; s < T; ++s)
-                    for (Eigen::Index i = 0; i < hd; ++i) O(h * hd + i, b * T + t) += qkv(2 * D + h * hd + i, b * T + s) * p(s, t), ++macs;
+                    for (Eigen::Index i = 0; i < hd; ++i)
+                        O(h * hd + i, b * T + t) += qkv(2 * D + h * hd + i, b * T + s) * p(s, t), ++macs;
         }
     return dense_forward(Wo, bo, O);
 }
@@ -117,7 +118,7 @@ inline M attention_backward(const M& Wqkv, const M& Wo, const M& x, const M& qkv
                 for (int s = 0; s < T; ++s)
                     for (Eigen::Index i = 0; i < hd; ++i) {
                         dqkv(2 * D + h * hd + i, b * T + s) += dO(h * hd + i, b * T + t) * p(s, t);  // dV
-                        dP(s, t) += qkv(2 * D + h * hd + i, b * T + s) * dO(h * hd + i, b * T + t);   // dP
+                        dP(s, t) += qkv(2 * D + h * hd + i, b * T + s) * dO(h * hd + i, b * T + t);  // dP
                         macs += 2;
                     }
             for (int t = 0; t < T; ++t) {
@@ -169,7 +170,8 @@ inline M rms_norm_backward(const M& x, const V& g, double eps, const M& dy, V& d
         for (Eigen::Index i = 0; i < D; ++i) {
             dg(i) += dy(i, c) * x(i, c) / rms;
             for (Eigen::Index j = 0; j < D; ++j) {  // ∂y_i/∂x_j = g_i (δ_ij / rms − x_i x_j / (D rms³))
-                const double jac = g(i) * ((i == j ? 1.0 / rms : 0.0) - x(i, c) * x(j, c) / (double(D) * rms * rms * rms));
+                const double jac =
+                    g(i) * ((i == j ? 1.0 / rms : 0.0) - x(i, c) * x(j, c) / (double(D) * rms * rms * rms));
                 dx(j, c) += dy(i, c) * jac;
             }
         }

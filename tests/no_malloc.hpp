@@ -11,9 +11,9 @@ inline std::atomic<long> eigen_mallocs_while_forbidden{0};
 }  // namespace no_malloc
 
 #define EIGEN_RUNTIME_NO_MALLOC
-#define eigen_assert(x)                                                                                   \
-    do {                                                                                                  \
-        if (!(x)) ++no_malloc::eigen_mallocs_while_forbidden;                                             \
+#define eigen_assert(x)                                       \
+    do {                                                      \
+        if (!(x)) ++no_malloc::eigen_mallocs_while_forbidden; \
     } while (false)
 
 #include <Eigen/Core>

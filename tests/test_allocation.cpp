@@ -5,7 +5,6 @@
 // including the packing buffers of its matrix products.
 #include "no_malloc.hpp"
 
-#include <neuronka/train/fit.hpp>
 #include <neuronka/compose/residual.hpp>
 #include <neuronka/compose/sequential.hpp>
 #include <neuronka/core/random.hpp>
@@ -18,10 +17,11 @@
 #include <neuronka/layers/embedding.hpp>
 #include <neuronka/layers/gru.hpp>
 #include <neuronka/layers/neuron.hpp>
-#include <neuronka/layers/rms_norm.hpp>
 #include <neuronka/layers/pool.hpp>
+#include <neuronka/layers/rms_norm.hpp>
 #include <neuronka/models/transformer.hpp>
 #include <neuronka/train/adamw.hpp>
+#include <neuronka/train/fit.hpp>
 #include <neuronka/train/loss.hpp>
 #include <neuronka/train/sgd.hpp>
 
@@ -101,8 +101,9 @@ TEST_CASE("a steady-state training step allocates nothing", "[allocation]") {
 }
 
 TEST_CASE("a steady-state CNN step allocates nothing", "[allocation][conv]") {
-    Sequential<Conv2D<float, 1, 8, 5, 28, 28, 1, 2>, ReLU, MaxPool2D<float, 8, 28, 28, 2>, Conv2D<float, 8, 8, 3, 14, 14>,
-               ReLU, AvgPool2D<float, 8, 12, 12, 2>, Dropout<1, 2>, Dense<float, 288, 10>>
+    Sequential<Conv2D<float, 1, 8, 5, 28, 28, 1, 2>, ReLU, MaxPool2D<float, 8, 28, 28, 2>,
+               Conv2D<float, 8, 8, 3, 14, 14>, ReLU, AvgPool2D<float, 8, 12, 12, 2>, Dropout<1, 2>,
+               Dense<float, 288, 10>>
         cnn(4);
     SoftmaxCrossEntropy<float, 10> ce;
     SGD<float> opt({.learning_rate = 0.01f, .momentum = 0.9f});
@@ -164,9 +165,10 @@ TEST_CASE("a steady-state recurrent step allocates nothing", "[allocation][gru]"
 }
 
 TEST_CASE("predict with a warm workspace allocates nothing", "[allocation][predict]") {
-    using Cnn = Sequential<Conv2D<float, 1, 8, 5, 28, 28, 1, 2>, BatchNorm2D<float, 8, 28, 28>, ReLU, MaxPool2D<float, 8, 28, 28, 2>,
-                           Conv2D<float, 8, 8, 3, 14, 14>, ReLU, AvgPool2D<float, 8, 12, 12, 2>, Flatten, Dropout<1, 2>,
-                           Residual<Dense<float, 288, 288>, Tanh>, Dense<float, 288, 10>>;
+    using Cnn =
+        Sequential<Conv2D<float, 1, 8, 5, 28, 28, 1, 2>, BatchNorm2D<float, 8, 28, 28>, ReLU,
+                   MaxPool2D<float, 8, 28, 28, 2>, Conv2D<float, 8, 8, 3, 14, 14>, ReLU, AvgPool2D<float, 8, 12, 12, 2>,
+                   Flatten, Dropout<1, 2>, Residual<Dense<float, 288, 288>, Tanh>, Dense<float, 288, 10>>;
     const Cnn cnn(4);
     Cnn::Workspace ws;
     const Batch<float, 784> x = Batch<float, 784>::Random(784, 3);
@@ -232,7 +234,8 @@ TEST_CASE("a token stream's batches and fit's training steps on it allocate noth
     std::vector<int> stream(500);
     Rng rng(2);
     for (auto& t : stream) t = int(rng.below(11));
-    const TokenWindows train(std::span<const int>(stream).first(400), 8), valid(std::span<const int>(stream).subspan(400), 8);
+    const TokenWindows train(std::span<const int>(stream).first(400), 8),
+        valid(std::span<const int>(stream).subspan(400), 8);
     TokenBatches batches(train, 4, 5, 3);
     const no_malloc::Counts draws = no_malloc::count([&] {
         for (batches.start_epoch(); batches.next();) {
@@ -247,12 +250,12 @@ TEST_CASE("a token stream's batches and fit's training steps on it allocate noth
     SoftmaxCrossEntropy<float, 11> ce;
     AdamW<float> opt;
     CountSteps counter;
-    const History h = fit(model, ce, opt, train, valid, {.epochs = 3, .batch_size = 4, .clip_norm = 1, .steps_per_epoch = 5},
-                          ScheduleLearningRate{LearningRateSchedule::warmup_cosine(1e-3, 2, 15)}, counter);
+    const History h =
+        fit(model, ce, opt, train, valid, {.epochs = 3, .batch_size = 4, .clip_norm = 1, .steps_per_epoch = 5},
+            ScheduleLearningRate{LearningRateSchedule::warmup_cosine(1e-3, 2, 15)}, counter);
     CHECK(h.epochs.size() == 3);
     CHECK(std::isfinite(h.epochs.back().valid_loss));
     CHECK(counter.steps == 10);
     CHECK(counter.counts.news == 0);
     CHECK(counter.counts.eigen == 0);
 }
-

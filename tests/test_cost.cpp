@@ -52,7 +52,8 @@ TEST_CASE("Attention FLOPs equal the naive implementation's multiply-adds", "[co
         std::vector<M> P;
         M qkv, O;
         naive::macs = 0;
-        const M y = naive::attention_forward(attn.qkv.W, attn.qkv.b, attn.proj.W, attn.proj.b, x, T, H, true, P, qkv, O);
+        const M y =
+            naive::attention_forward(attn.qkv.W, attn.qkv.b, attn.proj.W, attn.proj.b, x, T, H, true, P, qkv, O);
         CHECK(2.0 * double(naive::macs) == Attention<double, D, H>::cost(T).forward_flops * T * B);
         CHECK((y - attn.forward(x, T)).cwiseAbs().maxCoeff() < 1e-12);  // and it is the same computation
         naive::macs = 0;
@@ -75,15 +76,18 @@ TEST_CASE("a whole transformer's FLOPs equal a naive forward and backward's mult
     naive::macs = 0;
     M x(D, N);
     for (int i = 0; i < N; ++i) x.col(i) = model.tok().E.col(ids[std::size_t(i)]) + model.pos().P.col(i % T);
-    struct Saved { M x, n1, qkv, O, h, n2, f1, g; std::vector<M> P; };
+    struct Saved {
+        M x, n1, qkv, O, h, n2, f1, g;
+        std::vector<M> P;
+    };
     std::vector<Saved> saved(L);
     for (int l = 0; l < L; ++l) {
         auto& blk = model.block(l);
         Saved& s = saved[std::size_t(l)];
         s.x = x;
         s.n1 = naive::layer_norm(x, blk.ln1().gamma, blk.ln1().beta);
-        s.h = x + naive::attention_forward(blk.attn().qkv.W, blk.attn().qkv.b, blk.attn().proj.W, blk.attn().proj.b, s.n1, T, H,
-                                           true, s.P, s.qkv, s.O);
+        s.h = x + naive::attention_forward(blk.attn().qkv.W, blk.attn().qkv.b, blk.attn().proj.W, blk.attn().proj.b,
+                                           s.n1, T, H, true, s.P, s.qkv, s.O);
         s.n2 = naive::layer_norm(s.h, blk.ln2().gamma, blk.ln2().beta);
         s.f1 = naive::dense_forward(M(blk.fc1().W), V(blk.fc1().b), s.n2);
         s.g = s.f1.unaryExpr([](double v) { return naive::gelu(v); });
@@ -127,7 +131,8 @@ TEST_CASE("memory counts match the buffers a training step really holds", "[cost
 
     std::ostringstream out;
     summary<Mlp>(out, 4);
-    CHECK_THAT(out.str(), Catch::Matchers::Contains("Dense<In=6,Out=5>") && Catch::Matchers::Contains("parameters: 53"));
+    CHECK_THAT(out.str(),
+               Catch::Matchers::Contains("Dense<In=6,Out=5>") && Catch::Matchers::Contains("parameters: 53"));
 }
 
 TEST_CASE("the estimator reproduces the published GPT-3 figures", "[cost][compute]") {
@@ -145,7 +150,8 @@ TEST_CASE("the estimator reproduces the published GPT-3 figures", "[cost][comput
     const double kwh = energy_kwh(10000, 330, 14.8 * 24, 1.10);
     CHECK(std::abs(kwh / 1287e3 - 1) < 0.01);
     CHECK(std::abs(co2_tonnes(kwh, 0.429) / 552 - 1) < 0.01);
-    CHECK(std::abs(co2_tonnes(energy_kwh(10000, 330, 14.8 * 24), 0.429) / 502 - 1) < 0.01);  // the lecture's 502 t: no PUE
+    CHECK(std::abs(co2_tonnes(energy_kwh(10000, 330, 14.8 * 24), 0.429) / 502 - 1) <
+          0.01);                                                     // the lecture's 502 t: no PUE
     CHECK(std::abs(water_litres(1287e3, 0.55) / 0.7e6 - 1) < 0.02);  // Li et al. 2023: ~0.7 million litres
 
     CHECK(training_memory_bytes(n, 4, 2) > 2.7e12);  // fp32 + Adam: ~2.8 TB, far beyond one GPU

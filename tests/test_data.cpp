@@ -11,18 +11,20 @@
 
 #include "temp_dir.hpp"
 
+#include <unistd.h>
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <iterator>
 #include <set>
-#include <fstream>
-#include <unistd.h>
 
 using namespace neuronka;
 using Catch::Matchers::Contains;
 
 namespace {
-std::string temp_path(const std::string& name) { return test::temp_path(name); }
+std::string temp_path(const std::string& name) {
+    return test::temp_path(name);
+}
 std::vector<unsigned char> idx(unsigned char type, std::vector<std::uint32_t> dims, std::size_t payload) {
     std::vector<unsigned char> b(4 + 4 * dims.size() + payload, 0);
     b[2] = type, b[3] = (unsigned char)dims.size();
@@ -64,7 +66,8 @@ TEST_CASE("malformed IDX files are rejected with what is wrong", "[data][errors]
     auto bad = idx(8, {3, 2, 4}, 24);
     bad[0] = 1;
     CHECK_THROWS_WITH(read_idx_images(write("magic", bad)), Contains("not an IDX file"));
-    CHECK_THROWS_WITH(read_idx_images(write("type", idx(0x0D, {3, 2, 4}, 24))), Contains("expected 0x08 (unsigned byte)"));
+    CHECK_THROWS_WITH(read_idx_images(write("type", idx(0x0D, {3, 2, 4}, 24))),
+                      Contains("expected 0x08 (unsigned byte)"));
     CHECK_THROWS_WITH(read_idx_images(write("dims", idx(8, {24}, 24))), Contains("has 1 dimensions, expected 3"));
     CHECK_THROWS_WITH(read_idx_images(write("short", idx(8, {3, 2, 4}, 20))),
                       Contains("file is truncated: the header announces 24 bytes of data, found 20"));
@@ -75,7 +78,8 @@ TEST_CASE("malformed IDX files are rejected with what is wrong", "[data][errors]
     CHECK_THROWS_WITH(read_idx_images(write("huge", idx(8, {0xFFFFFFFF, 0xFFFFFFFF, 0xFFFF}, 0))),
                       Contains("corrupted header?"));
     CHECK_THROWS_WITH(read_idx_images(write("zero", idx(8, {3, 0, 4}, 0))), Contains("dimension 1 is 0"));
-    CHECK_THROWS_WITH(read_idx_labels(write("labels", idx(8, {7}, 7)), 5), Contains("label 5 at index 5 is out of range [0, 5)"));
+    CHECK_THROWS_WITH(read_idx_labels(write("labels", idx(8, {7}, 7)), 5),
+                      Contains("label 5 at index 5 is out of range [0, 5)"));
     const IdxImages im = read_idx_images(write("ok", idx(8, {3, 2, 4}, 24)));
     CHECK_THROWS_WITH((to_batch<float, 9>(im, 0, 1)), Contains("images have 8 pixels, expected 9"));
     CHECK_THROWS_WITH((to_batch<float, 8>(im, 2, 2)), Contains("out of range (3 images)"));
@@ -168,16 +172,18 @@ TEST_CASE("batches visit every sample once per epoch, in a new seeded order each
         CHECK(in_order.x()(0, 9) == 9.f);
     }
     CHECK_THROWS_WITH((Batches<float, 2>(d, 0)), Contains("batch size is 0, expected at least 1"));
-    CHECK_THROWS_WITH((Batches<float, 2>(d, 30, 0, true, Remainder::drop)), Contains("23 samples make no full batch of 30"));
+    CHECK_THROWS_WITH((Batches<float, 2>(d, 30, 0, true, Remainder::drop)),
+                      Contains("23 samples make no full batch of 30"));
 }
 
 TEST_CASE("CSV files become data sets: header, label by name or index, class names, targets, quoting", "[data][csv]") {
-    const std::string iris = "sepal length,sepal width,species\r\n"
-                             "5.1,3.5,setosa\r\n"
-                             "\r\n"
-                             "7.0, 3.2 ,versicolor\r\n"
-                             "6.3,3.3,\"virginica\"\r\n"
-                             "4.9,+3.0,setosa\r\n";
+    const std::string iris =
+        "sepal length,sepal width,species\r\n"
+        "5.1,3.5,setosa\r\n"
+        "\r\n"
+        "7.0, 3.2 ,versicolor\r\n"
+        "6.3,3.3,\"virginica\"\r\n"
+        "4.9,+3.0,setosa\r\n";
     const Dataset<double, 2> d = parse_csv<double, 2>(iris, {.label = "species"});
     REQUIRE(d.size() == 4);
     CHECK(d.x(0, 1) == 7.0);
@@ -191,7 +197,8 @@ TEST_CASE("CSV files become data sets: header, label by name or index, class nam
     CHECK(e.labels == std::vector<int>{2, 0});
     CHECK(e.classes == 3);
     CHECK(e.x(1, 0) == -1e-3f);
-    const Dataset<float, 1> q = parse_csv<float, 1>("name;value\n\"a;\"\"b\"\"\";1\n", {.delimiter = ';', .label_index = 0});
+    const Dataset<float, 1> q =
+        parse_csv<float, 1>("name;value\n\"a;\"\"b\"\"\";1\n", {.delimiter = ';', .label_index = 0});
     CHECK(q.class_names == std::vector<std::string>{"a;\"b\""});
     const Dataset<float, 2> t = parse_csv<float, 2>("x,y,z\n1,2,3.5\n4,5,6\n", {.label_kind = CsvLabel::target});
     CHECK(t.targets.rows() == 1);
@@ -215,21 +222,27 @@ TEST_CASE("CSV files become data sets: header, label by name or index, class nam
 TEST_CASE("a malformed CSV file is rejected with its line and column", "[data][csv][errors]") {
     const std::string src = "data.csv";
     auto parse = [&](const std::string& text, CsvOptions o = {}) { return parse_csv<float, 2>(text, o, src); };
-    CHECK_THROWS_WITH(parse("a,b,c\n1,2,0\n3,x4,1\n"), Contains("data.csv:3:2: 'x4' is not a finite number in column 'b'"));
+    CHECK_THROWS_WITH(parse("a,b,c\n1,2,0\n3,x4,1\n"),
+                      Contains("data.csv:3:2: 'x4' is not a finite number in column 'b'"));
     CHECK_THROWS_WITH(parse("1,2,0\n3,,1\n"), Contains("data.csv:2:2: empty cell (a missing value?) in column 2"));
     CHECK_THROWS_WITH(parse("1,2,0\n3,nan,1\n"), Contains("data.csv:2:2: 'nan' is not a finite number"));
     CHECK_THROWS_WITH(parse("a,b,c\n1,2,0\n\n3,4\n"), Contains("data.csv:4: 2 columns, expected 3 as on line 1"));
     CHECK_THROWS_WITH(parse("1,2,3,4\n"), Contains("data.csv:1: 4 columns, expected 2 features and a label"));
-    CHECK_THROWS_WITH(parse("a,b,c\n1,2,0\n", {.label = "class"}), Contains("no column is named 'class'; the header names 'a', 'b', 'c'"));
-    CHECK_THROWS_WITH(parse("1,2,0\n", {.label_index = 3}), Contains("label_index 3 is out of range: the file has 3 columns"));
+    CHECK_THROWS_WITH(parse("a,b,c\n1,2,0\n", {.label = "class"}),
+                      Contains("no column is named 'class'; the header names 'a', 'b', 'c'"));
+    CHECK_THROWS_WITH(parse("1,2,0\n", {.label_index = 3}),
+                      Contains("label_index 3 is out of range: the file has 3 columns"));
     CHECK_THROWS_WITH(parse("1,2,0\n1,2,-1\n"), Contains("data.csv:2:3: class -1 is out of range"));
-    CHECK_THROWS_WITH(parse("1,2,0\n1,2,4\n", {.classes = 3}), Contains("data.csv:2:3: class 4 is out of range [0, 3)"));
+    CHECK_THROWS_WITH(parse("1,2,0\n1,2,4\n", {.classes = 3}),
+                      Contains("data.csv:2:3: class 4 is out of range [0, 3)"));
     CHECK_THROWS_WITH(parse("1,2,\"0\n"), Contains("data.csv:1:3: a quoted cell is never closed"));
     CHECK_THROWS_WITH(parse("a,b,c\n"), Contains("data.csv: no samples after the header line"));
     CHECK_THROWS_WITH(parse("1,2,\n"), Contains("data.csv:1:3: the label is empty"));
-    CHECK_THROWS_WITH(parse("1,2,0\n1,2,1.5\n"), Contains("data.csv:2:3: class label '1.5' is not a whole number in column 3") &&
-                                                 Contains("label_kind = CsvLabel::target"));
-    CHECK_THROWS_WITH(parse("1,2,x\n1,2,1e3\n", {.label_kind = CsvLabel::target}), Contains("data.csv:1:3: target 'x' is not a finite number"));
+    CHECK_THROWS_WITH(parse("1,2,0\n1,2,1.5\n"),
+                      Contains("data.csv:2:3: class label '1.5' is not a whole number in column 3") &&
+                          Contains("label_kind = CsvLabel::target"));
+    CHECK_THROWS_WITH(parse("1,2,x\n1,2,1e3\n", {.label_kind = CsvLabel::target}),
+                      Contains("data.csv:1:3: target 'x' is not a finite number"));
     CHECK_THROWS_WITH(parse("1,1e39,0\n"), Contains("data.csv:1:2: 1e39 is out of the range of the scalar type"));
     CHECK_THROWS_WITH((read_csv<float, 2>(temp_path("missing.csv"))), Contains("missing.csv: cannot open the file"));
     const std::string big = temp_path("big.csv");
@@ -263,13 +276,15 @@ TEST_CASE("token windows: random windows and their next tokens, and consecutive 
         REQUIRE(ids.size() == 12);
         for (std::size_t k = 0; k < 12; ++k) {
             CHECK(targets[k] == ids[k] + 1);
-            if (k % 4) CHECK(ids[k] == ids[k - 1] + 1);
-            else starts.insert(ids[k]);
+            if (k % 4)
+                CHECK(ids[k] == ids[k - 1] + 1);
+            else
+                starts.insert(ids[k]);
         }
     }
     CHECK(*starts.rbegin() == 30 - 4 - 1);  // the last start whose targets stay inside the stream: 25..28 -> 26..29
     CHECK(starts.size() == 26);             // every start 0..25 is drawn
-    REQUIRE(windows.count() == 8);  // 29 next-token pairs in windows of 4
+    REQUIRE(windows.count() == 8);          // 29 next-token pairs in windows of 4
     int covered = 0;
     for (std::size_t k = 0; k < windows.count(); ++k) {
         const auto [in, next] = windows.window(k);
@@ -279,14 +294,16 @@ TEST_CASE("token windows: random windows and their next tokens, and consecutive 
     }
     CHECK(covered == 29);
     CHECK_THROWS_WITH(windows.window(8), Contains("window 8 is out of range (8 windows)"));
-    CHECK_THROWS_WITH(TokenWindows(std::span<const int>(tokens).first(4), 4), Contains("4 tokens are too few for windows of 4"));
+    CHECK_THROWS_WITH(TokenWindows(std::span<const int>(tokens).first(4), 4),
+                      Contains("4 tokens are too few for windows of 4"));
     CHECK(TokenWindows(std::span<const int>(tokens).first(5), 4).count() == 1);  // one window and its 4 targets
 }
 
 TEST_CASE("the data readers' fuzz targets replay their seed corpora and every kept crash input", "[data][fuzz]") {
     namespace fs = std::filesystem;
     const fs::path dir = NEURONKA_FUZZ_DIR;
-    auto replay = [&](const fs::path& corpus, const std::string& prefix, void (*target)(const std::uint8_t*, std::size_t)) {
+    auto replay = [&](const fs::path& corpus, const std::string& prefix,
+                      void (*target)(const std::uint8_t*, std::size_t)) {
         std::vector<fs::path> inputs;
         for (const auto& e : fs::directory_iterator(corpus)) inputs.push_back(e.path());
         for (const auto& e : fs::directory_iterator(dir / "regressions"))

@@ -130,7 +130,8 @@ TEST_CASE("non-finite inputs and gradients stop with the layer and the step", "[
     Batch<float, 2> x = Batch<float, 2>::Zero(2, 3);
     x(1, 2) = std::numeric_limits<float>::infinity();
     CHECK_THROWS_AS(mlp.forward(x), std::domain_error);
-    CHECK_THROWS_WITH(mlp.forward(x), Contains("Dense<In=2,Out=4>::forward: input has a non-finite value (inf) at row 1, column 2"));
+    CHECK_THROWS_WITH(mlp.forward(x),
+                      Contains("Dense<In=2,Out=4>::forward: input has a non-finite value (inf) at row 1, column 2"));
 
     SECTION("a non-finite output gradient entering the model") {
         mlp.forward(Batch<float, 2>::Ones(2, 3));
@@ -143,9 +144,10 @@ TEST_CASE("non-finite inputs and gradients stop with the layer and the step", "[
         mlp.layer<2>().W(0, 0) = std::numeric_limits<float>::quiet_NaN();
         const Batch<float, 2> ok = Batch<float, 2>::Ones(2, 3);
         CHECK_THROWS_AS(mlp.forward(ok), std::domain_error);
-        CHECK_THROWS_WITH(mlp.forward(ok), Contains("::forward: the output of layer 2 (Dense<In=4,Out=1>) has a "
-                                                    "non-finite value (nan) at row 0, column 0. Hint: its parameter weight "
-                                                    "has 1 non-finite value: training diverged"));
+        CHECK_THROWS_WITH(mlp.forward(ok),
+                          Contains("::forward: the output of layer 2 (Dense<In=4,Out=1>) has a "
+                                   "non-finite value (nan) at row 0, column 0. Hint: its parameter weight "
+                                   "has 1 non-finite value: training diverged"));
     }
     SECTION("overflow inside a model, with finite parameters") {
         Sequential<Dense<float, 1, 1>, ReLU, Dense<float, 1, 1>> deep;
@@ -168,7 +170,8 @@ TEST_CASE("non-finite inputs and gradients stop with the layer and the step", "[
     }
 }
 
-TEST_CASE("a loss names the position of a non-finite prediction only when its value is not finite", "[errors][finite]") {
+TEST_CASE("a loss names the position of a non-finite prediction only when its value is not finite",
+          "[errors][finite]") {
     SoftmaxCrossEntropy<float, 3> ce;
     Batch<float, 3> z = Batch<float, 3>::Zero(3, 4);
     z(2, 3) = -std::numeric_limits<float>::infinity();  // a prediction of -inf for a class not asked: loss is finite

@@ -3,8 +3,10 @@
 // history, CSV and callbacks; the experiment statistics against closed forms of Student's
 // t and by simulation: a 95 % interval covers the true mean about 95 % of the time, and a test at
 // 5 % calls a difference that is not there about 5 % of the time.
-#include <neuronka/layers/activation.hpp>
+#include <neuronka/compose/sequential.hpp>
+#include <neuronka/core/random.hpp>
 #include <neuronka/data/csv.hpp>
+#include <neuronka/layers/activation.hpp>
 #include <neuronka/layers/dense.hpp>
 #include <neuronka/layers/dropout.hpp>
 #include <neuronka/layers/embedding.hpp>
@@ -13,8 +15,6 @@
 #include <neuronka/train/fit.hpp>
 #include <neuronka/train/loss.hpp>
 #include <neuronka/train/metrics.hpp>
-#include <neuronka/core/random.hpp>
-#include <neuronka/compose/sequential.hpp>
 #include <neuronka/train/sgd.hpp>
 
 #include <catch2/catch.hpp>
@@ -24,10 +24,10 @@
 #include "file_size_limit.hpp"
 #include "xor_run.hpp"
 
+#include <unistd.h>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <unistd.h>
 #include <numbers>
 #include <vector>
 
@@ -68,7 +68,8 @@ TEST_CASE("accuracy and the confusion matrix count what the largest score says",
     CHECK(cm.recall(2) == Approx(0.5));
     CHECK(cm.precision(0) == Approx(2.0 / 4));  // predicted 0: columns 1, 3, 4 and the second batch's column 1
 
-    CHECK_THROWS_WITH(accuracy(scores, std::vector<int>{1, 0, 2}), Contains("accuracy: labels has 3 entries, expected 5"));
+    CHECK_THROWS_WITH(accuracy(scores, std::vector<int>{1, 0, 2}),
+                      Contains("accuracy: labels has 3 entries, expected 5"));
     CHECK_THROWS_WITH(accuracy(scores, std::vector<int>{1, 0, 3, 0, 0}),
                       Contains("accuracy: label 3 at sample 2 is out of range [0, 3)"));
     CHECK_THROWS_WITH(cm.add(Eigen::MatrixXf::Zero(4, 1), std::vector<int>{0}),
@@ -84,12 +85,14 @@ TEST_CASE("mean NLL is the cross-entropy a model trains with; MSE is the squared
     for (int b = 0; b < 7; ++b) labels.push_back(int(rng.below(10)));
     SoftmaxCrossEntropy<float, 10> ce;
     CHECK(mean_nll(logits, labels) == Approx(ce.forward(logits, labels)).epsilon(1e-5));
-    CHECK(perplexity(mean_nll(Eigen::MatrixXf::Zero(10, 3), std::vector<int>{0, 4, 9})) == Approx(10.0));  // uniform: 10 choices
+    CHECK(perplexity(mean_nll(Eigen::MatrixXf::Zero(10, 3), std::vector<int>{0, 4, 9})) ==
+          Approx(10.0));  // uniform: 10 choices
 
     const Eigen::MatrixXf y = logits.topRows(2), t = logits.bottomRows(2);
     MeanSquaredError<float, 2> mse;
     CHECK(mean_squared_error(y, t) == Approx(mse.forward(y, t)).epsilon(1e-5));
-    CHECK_THROWS_WITH(mean_squared_error(y, logits.topRows(3)), Contains("mean_squared_error: target has 3 rows, expected 2"));
+    CHECK_THROWS_WITH(mean_squared_error(y, logits.topRows(3)),
+                      Contains("mean_squared_error: target has 3 rows, expected 2"));
 
     // Binary accuracy: a logit above 0 says 1, a target above 0.5 is 1.
     Eigen::MatrixXf z(1, 5), targets(1, 5);
@@ -97,12 +100,14 @@ TEST_CASE("mean NLL is the cross-entropy a model trains with; MSE is the squared
     targets << 1, 0, 0, 0, 1;  // right, right, wrong, right, wrong (0 is not above 0)
     CHECK(binary_accuracy(z, targets) == Approx(0.6));
     CHECK(binary_accuracy(z, (z.array() > 0).cast<float>().matrix()) == 1.0);
-    CHECK_THROWS_WITH(binary_accuracy(z, targets.leftCols(4)), Contains("binary_accuracy: targets has 4 columns, expected 5"));
+    CHECK_THROWS_WITH(binary_accuracy(z, targets.leftCols(4)),
+                      Contains("binary_accuracy: targets has 4 columns, expected 5"));
 }
 
-TEST_CASE("Student's t: the closed forms at 1 and 2 degrees of freedom, the normal far out, and its inverse", "[experiment]") {
+TEST_CASE("Student's t: the closed forms at 1 and 2 degrees of freedom, the normal far out, and its inverse",
+          "[experiment]") {
     for (double t : {-7.5, -1.3, -0.2, 0.0, 0.4, 2.1, 12.0}) {
-        CHECK(student_t_cdf(t, 1) == Approx(0.5 + std::atan(t) / std::numbers::pi).margin(1e-12));   // Cauchy
+        CHECK(student_t_cdf(t, 1) == Approx(0.5 + std::atan(t) / std::numbers::pi).margin(1e-12));  // Cauchy
         CHECK(student_t_cdf(t, 2) == Approx(0.5 + t / (2 * std::sqrt(2 + t * t))).margin(1e-12));
         CHECK(student_t_cdf(t, 1e7) == Approx(0.5 * std::erfc(-t / std::numbers::sqrt2)).margin(1e-6));
     }
@@ -191,7 +196,6 @@ TEST_CASE("run_seeds runs each seed once, in order, and a seeded run reproduces"
     CHECK_THROWS_AS(seeds(0), std::invalid_argument);
 }
 
-
 TEST_CASE("an experiment: 8 hidden units fit XOR better than 2 in the same steps, over 20 seeds", "[experiment]") {
     using Narrow = Sequential<Dense<double, 2, 2>, Tanh, Dense<double, 2, 1>>;
     using Wide = Sequential<Dense<double, 2, 8>, Tanh, Dense<double, 8, 1>>;
@@ -231,7 +235,9 @@ std::vector<float> parameters_of(Model& m) {
     return v;
 }
 
-std::string temp_file(const std::string& name) { return test::temp_path(name); }
+std::string temp_file(const std::string& name) {
+    return test::temp_path(name);
+}
 
 std::string read_all(std::FILE* f) {
     std::rewind(f);
@@ -315,7 +321,8 @@ TEST_CASE("fit on a token stream is the language-model loop written once, and sc
     Rng rng(3);
     for (std::size_t i = 1; i < stream.size(); ++i)
         stream[i] = rng.uniform() < 0.9 ? (3 * stream[i - 1] + 1) % V : int(rng.below(V));
-    const TokenWindows train(std::span<const int>(stream).first(300), C), valid(std::span<const int>(stream).subspan(300), C);
+    const TokenWindows train(std::span<const int>(stream).first(300), C),
+        valid(std::span<const int>(stream).subspan(300), C);
     const auto schedule = LearningRateSchedule::warmup_cosine(1e-2, 5, 60, 1e-3);
     LM by_fit(1), by_hand(1);
     SoftmaxCrossEntropy<float, V> ce1, ce2;
@@ -420,7 +427,8 @@ TEST_CASE("callbacks: a learning-rate schedule, early stopping, the best checkpo
         SoftmaxCrossEntropy<float, 2> ce;
         AdamW<float> opt;
         const auto schedule = LearningRateSchedule::warmup_cosine(1e-2, 10, 15 * 6, 1e-4);
-        const History h = fit(model, ce, opt, train, valid, {.epochs = 6, .batch_size = 16}, ScheduleLearningRate{schedule});
+        const History h =
+            fit(model, ce, opt, train, valid, {.epochs = 6, .batch_size = 16}, ScheduleLearningRate{schedule});
         for (const EpochRecord& e : h.epochs) CHECK(e.learning_rate == Approx(schedule(15 * e.epoch - 1)));
     }
     SECTION("early stopping ends training `patience` epochs after the best") {
@@ -521,18 +529,21 @@ TEST_CASE("result files: one per run, read back into the same summary and compar
     CHECK(text.find("\ngelu,3,seconds,0.33333333333333331\n") != std::string::npos);
 
     // What goes wrong is named.
-    CHECK_THROWS_WITH(read.values("silu", "accuracy"), Contains("no runs of configuration 'silu'; the results hold gelu, relu"));
+    CHECK_THROWS_WITH(read.values("silu", "accuracy"),
+                      Contains("no runs of configuration 'silu'; the results hold gelu, relu"));
     CHECK_THROWS_WITH(read.values("gelu", "loss"), Contains("gelu-1.csv: run gelu seed 1 has no metric 'loss'"));
     std::filesystem::remove(dir / "relu-4.csv");
     CHECK_THROWS_WITH(read_results(dir.string()).compare("gelu", "relu", "accuracy", Pairing::by_seed),
                       Contains("compare by seed: gelu ran seed 4 but relu did not"));
     CHECK_NOTHROW(read_results(dir.string()).compare("gelu", "relu", "accuracy", Pairing::independent));
     std::filesystem::copy_file(dir / "gelu-2.csv", dir / "gelu-2-again.csv");
-    CHECK_THROWS_WITH(read_results(dir.string()), Contains("run gelu seed 2 appears twice: in") && Contains("gelu-2-again.csv"));
+    CHECK_THROWS_WITH(read_results(dir.string()),
+                      Contains("run gelu seed 2 appears twice: in") && Contains("gelu-2-again.csv"));
     CHECK_THROWS_WITH(parse_results("configuration,seed,metric,value\ngelu,x,accuracy,1\n", "r.csv"),
                       Contains("r.csv:2: seed 'x' is not a non-negative integer"));
     CHECK_THROWS_WITH(parse_results("gelu,1,accuracy\n", "r.csv"), Contains("r.csv:1: 3 cells, expected 4"));
-    CHECK_THROWS_WITH(parse_results("gelu,1,accuracy,nan\n", "r.csv"), Contains("r.csv:1: value 'nan' is not a finite number"));
+    CHECK_THROWS_WITH(parse_results("gelu,1,accuracy,nan\n", "r.csv"),
+                      Contains("r.csv:1: value 'nan' is not a finite number"));
     CHECK_THROWS_WITH(write_result((dir / "bad.csv").string(), {"a,b", 1, {{"accuracy", 1.0}}}),
                       Contains("the configuration 'a,b' must be non-empty and hold no comma"));
     CHECK_THROWS_WITH(write_result((dir / "bad.csv").string(), {"a", 1, {{"accuracy", NAN}}}),

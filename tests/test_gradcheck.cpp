@@ -13,7 +13,6 @@
 
 using namespace neuronka;
 
-
 TEST_CASE("Dense gradients match finite differences", "[gradcheck][dense]") {
     SECTION("small, fixed-size storage and coefficient-based products") {
         Dense<double, 3, 4> d(7);
@@ -30,8 +29,8 @@ TEST_CASE("Dense gradients match finite differences", "[gradcheck][dense]") {
     }
 }
 
-TEMPLATE_TEST_CASE("activation gradients match finite differences", "[gradcheck][activation]", Identity, Tanh,
-                   Sigmoid, GELU) {
+TEMPLATE_TEST_CASE("activation gradients match finite differences", "[gradcheck][activation]", Identity, Tanh, Sigmoid,
+                   GELU) {
     Activation<double, 6, TestType> a;
     check_layer_gradients(a, random_batch<6>(4, 11, -3, 3));
 }

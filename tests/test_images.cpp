@@ -33,7 +33,7 @@ static_assert(Layer<AvgPool2D<double, 2, 5, 5, 3, 1>>);
 static_assert(Layer<DropoutLayer<float, 10, 1, 2>>);
 static_assert(Layer<Sequential<Conv2D<float, 1, 4, 3, 8, 8>, ReLU, MaxPool2D<float, 4, 6, 6, 2>, Dense<float, 36, 3>>>);
 static_assert(std::is_same_v<std::remove_cvref_t<decltype(std::declval<Sequential<Dense<float, 4, 8>, Dropout<1, 4>>&>()
-                                                                 .template layer<1>())>,
+                                                              .template layer<1>())>,
                              DropoutLayer<float, 8, 1, 4>>);
 
 namespace {
@@ -72,15 +72,18 @@ void compare_conv(int batch) {
     M dW_fast;
     V db_fast;
     conv.visit_parameters([&](ParamView<T> p) {
-        if (p.name == std::string("weight")) dW_fast = Eigen::Map<M>(p.grad.data(), Cout, L::patch);
-        else db_fast = p.grad.matrix();
+        if (p.name == std::string("weight"))
+            dW_fast = Eigen::Map<M>(p.grad.data(), Cout, L::patch);
+        else
+            db_fast = p.grad.matrix();
     });
     CHECK((dW_fast - dW).cwiseAbs().maxCoeff() < tol<T>() * scale);
     CHECK((db_fast - db).cwiseAbs().maxCoeff() < tol<T>() * scale);
 
     conv.backward(x, dy);  // gradients accumulate
     conv.visit_parameters([&](ParamView<T> p) {
-        if (p.name == std::string("weight")) CHECK((Eigen::Map<M>(p.grad.data(), Cout, L::patch) - 2 * dW).cwiseAbs().maxCoeff() < 2 * tol<T>() * scale);
+        if (p.name == std::string("weight"))
+            CHECK((Eigen::Map<M>(p.grad.data(), Cout, L::patch) - 2 * dW).cwiseAbs().maxCoeff() < 2 * tol<T>() * scale);
     });
 
     // backward_parameters gives the same parameter gradients as backward
@@ -90,7 +93,8 @@ void compare_conv(int batch) {
     twin.zero_grad();
     twin.backward_parameters(x, dy);
     twin.visit_parameters([&](ParamView<T> p) {
-        if (p.name == std::string("weight")) CHECK((Eigen::Map<M>(p.grad.data(), Cout, L::patch) - dW).cwiseAbs().maxCoeff() < tol<T>() * scale);
+        if (p.name == std::string("weight"))
+            CHECK((Eigen::Map<M>(p.grad.data(), Cout, L::patch) - dW).cwiseAbs().maxCoeff() < tol<T>() * scale);
     });
 }
 }  // namespace
@@ -136,10 +140,18 @@ TEST_CASE("a small CNN composes and its gradients match finite differences", "[g
 
 TEMPLATE_TEST_CASE("Conv2D matches the naive loops, and its FLOPs are the loops' multiply-adds", "[reference][conv]",
                    float, double) {
-    SECTION("5x5 on 12x12, 1 -> 4 channels") { compare_conv<TestType, 1, 4, 5, 12, 12, 1, 0>(5); }
-    SECTION("3x3, padding 1 (same size)") { compare_conv<TestType, 3, 5, 3, 7, 9, 1, 1>(4); }
-    SECTION("stride 2, padding 2") { compare_conv<TestType, 2, 3, 5, 11, 8, 2, 2>(3); }
-    SECTION("Fashion-MNIST's first layer, blocked GEMM") { compare_conv<TestType, 1, 16, 5, 28, 28, 1, 2>(9); }
+    SECTION("5x5 on 12x12, 1 -> 4 channels") {
+        compare_conv<TestType, 1, 4, 5, 12, 12, 1, 0>(5);
+    }
+    SECTION("3x3, padding 1 (same size)") {
+        compare_conv<TestType, 3, 5, 3, 7, 9, 1, 1>(4);
+    }
+    SECTION("stride 2, padding 2") {
+        compare_conv<TestType, 2, 3, 5, 11, 8, 2, 2>(3);
+    }
+    SECTION("Fashion-MNIST's first layer, blocked GEMM") {
+        compare_conv<TestType, 1, 16, 5, 28, 28, 1, 2>(9);
+    }
 }
 
 TEMPLATE_TEST_CASE("pooling matches the naive loops", "[reference][pool]", float, double) {
@@ -255,7 +267,8 @@ M naive_batch_norm(const M& x, int C, int S, const Eigen::VectorXd& gamma, const
         if (mean) mu = (*mean)(c), v = (*var)(c);
         for (Eigen::Index b = 0; b < x.cols(); ++b)
             for (int s = 0; s < S; ++s)
-                y(c * S + s, b) = typename M::Scalar(gamma(c) * (double(x(c * S + s, b)) - mu) / std::sqrt(v + 1e-5) + beta(c));
+                y(c * S + s, b) =
+                    typename M::Scalar(gamma(c) * (double(x(c * S + s, b)) - mu) / std::sqrt(v + 1e-5) + beta(c));
     }
     return y;
 }
@@ -282,15 +295,15 @@ TEST_CASE("BatchNorm gradients match finite differences, in both modes", "[gradc
         check_layer_gradients(bn, random_batch<8>(3, 63, -2, 2));
     }
     SECTION("inside a CNN with convolution and pooling") {
-        Sequential<Conv2D<double, 1, 2, 3, 5, 5, 1, 1>, BatchNorm2D<double, 2, 5, 5>, ReLU, MaxPool2D<double, 2, 5, 5, 2>,
-                   Dense<double, 8, 3>>
+        Sequential<Conv2D<double, 1, 2, 3, 5, 5, 1, 1>, BatchNorm2D<double, 2, 5, 5>, ReLU,
+                   MaxPool2D<double, 2, 5, 5, 2>, Dense<double, 8, 3>>
             cnn(3);
         check_layer_gradients(cnn, random_batch<25>(4, 64, -2, 2));
     }
 }
 
-TEMPLATE_TEST_CASE("BatchNorm matches the naive loops and keeps running statistics as PyTorch", "[reference][batchnorm]",
-                   float, double) {
+TEMPLATE_TEST_CASE("BatchNorm matches the naive loops and keeps running statistics as PyTorch",
+                   "[reference][batchnorm]", float, double) {
     using T = TestType;
     using M = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
     BatchNorm2D<T, 3, 4, 5> bn;
@@ -298,7 +311,8 @@ TEMPLATE_TEST_CASE("BatchNorm matches the naive loops and keeps running statisti
     bn.beta << T(0.1), T(0), T(0.3);
     const Eigen::VectorXd gamma = bn.gamma.template cast<double>(), beta = bn.beta.template cast<double>();
     const M x1 = random_batch<60, T>(7, 71, -1, 3), x2 = random_batch<60, T>(7, 72, -2, 1);
-    CHECK((bn.forward(x1) - naive_batch_norm(x1, 3, 20, gamma, beta, nullptr, nullptr)).cwiseAbs().maxCoeff() < 1e3 * tol<T>());
+    CHECK((bn.forward(x1) - naive_batch_norm(x1, 3, 20, gamma, beta, nullptr, nullptr)).cwiseAbs().maxCoeff() <
+          1e3 * tol<T>());
     bn.forward(x2);
     // running statistics after two batches: momentum 0.1 from mean 0 and variance 1, unbiased variances
     for (int c = 0; c < 3; ++c) {
@@ -315,11 +329,13 @@ TEMPLATE_TEST_CASE("BatchNorm matches the naive loops and keeps running statisti
     const Eigen::VectorXd rm = bn.running_mean.template cast<double>(), rv = bn.running_var.template cast<double>();
     bn.set_mode(Mode::evaluation);
     const M single = x1.leftCols(1);
-    CHECK((bn.forward(single) - naive_batch_norm(single, 3, 20, gamma, beta, &rm, &rv)).cwiseAbs().maxCoeff() < 1e3 * tol<T>());
+    CHECK((bn.forward(single) - naive_batch_norm(single, 3, 20, gamma, beta, &rm, &rv)).cwiseAbs().maxCoeff() <
+          1e3 * tol<T>());
     CHECK(bn.running_mean.template cast<double>() == rm);
 }
 
-TEST_CASE("BatchNorm's running statistics survive a checkpoint; files without buffers are unchanged", "[batchnorm][serialize]") {
+TEST_CASE("BatchNorm's running statistics survive a checkpoint; files without buffers are unchanged",
+          "[batchnorm][serialize]") {
     // every image layer in one checkpoint: convolution, batch norm, pooling, dropout
     using Net = Sequential<Conv2D<float, 1, 3, 3, 5, 5, 1, 1>, BatchNorm2D<float, 3, 5, 5>, ReLU,
                            MaxPool2D<float, 3, 5, 5, 2>, Dropout<1, 2>, Dense<float, 12, 2>>;
@@ -339,11 +355,14 @@ TEST_CASE("BatchNorm's running statistics survive a checkpoint; files without bu
     using Plain = Sequential<Dense<float, 25, 6>, ReLU, Dense<float, 6, 2>>;
     Plain plain(3);
     const Batch<float, 2> before = plain.forward(x);
-    CHECK_THROWS_WITH(load_bytes(bytes, "memory", plain), Contains("the checkpoint holds buffers (running statistics), but the model has none (at byte offset 12)"));
+    CHECK_THROWS_WITH(
+        load_bytes(bytes, "memory", plain),
+        Contains("the checkpoint holds buffers (running statistics), but the model has none (at byte offset 12)"));
     CHECK(plain.forward(x) == before);
     std::vector<unsigned char> no_buffers = bytes;
     no_buffers[12] &= ~std::uint8_t(4);  // flags: clear the buffers bit
-    CHECK_THROWS_WITH(load_bytes(no_buffers, "memory", b), Contains("the checkpoint holds no buffers, but the model has 2"));
+    CHECK_THROWS_WITH(load_bytes(no_buffers, "memory", b),
+                      Contains("the checkpoint holds no buffers, but the model has 2"));
     const std::vector<unsigned char> plain_bytes = checkpoint_bytes(plain);
     CHECK((plain_bytes[12] & 4) == 0);
 }
@@ -352,10 +371,10 @@ TEST_CASE("BatchNorm errors name the layer", "[errors][batchnorm]") {
     BatchNorm<float, 5> bn;
     Eigen::MatrixXf four_rows(4, 3);
     four_rows.setRandom();
-    CHECK_THROWS_WITH(bn.forward(four_rows),
-                      Contains("BatchNorm<D=5>::forward: input has 4 rows, expected 5"));
-    CHECK_THROWS_WITH(bn.forward(Batch<float, 5>::Zero(5, 1)),
-                      Contains("BatchNorm<D=5>::forward: a batch of 1 sample(s) of 1 value(s) per channel, expected at least 2"));
+    CHECK_THROWS_WITH(bn.forward(four_rows), Contains("BatchNorm<D=5>::forward: input has 4 rows, expected 5"));
+    CHECK_THROWS_WITH(
+        bn.forward(Batch<float, 5>::Zero(5, 1)),
+        Contains("BatchNorm<D=5>::forward: a batch of 1 sample(s) of 1 value(s) per channel, expected at least 2"));
     bn.set_mode(Mode::evaluation);
     CHECK_NOTHROW(bn.forward(Batch<float, 5>::Zero(5, 1)));
 }
@@ -415,14 +434,16 @@ TEST_CASE("the image layers' activation memory is the memory they hold after a s
 
 namespace {
 // A CNN with every layer kind that predicts: conv, BatchNorm, pools, Flatten, dropout, a residual, a neuron.
-using PredictCnn = Sequential<Conv2D<float, 1, 4, 3, 8, 8, 1, 1>, BatchNorm2D<float, 4, 8, 8>, ReLU, MaxPool2D<float, 4, 8, 8, 2>,
-                              Flatten, Dropout<1, 2>, Residual<Dense<float, 64, 64>, GELU>, AvgPool2D<float, 1, 8, 8, 2>,
-                              Dense<float, 16, 3>, Sigmoid>;
+using PredictCnn =
+    Sequential<Conv2D<float, 1, 4, 3, 8, 8, 1, 1>, BatchNorm2D<float, 4, 8, 8>, ReLU, MaxPool2D<float, 4, 8, 8, 2>,
+               Flatten, Dropout<1, 2>, Residual<Dense<float, 64, 64>, GELU>, AvgPool2D<float, 1, 8, 8, 2>,
+               Dense<float, 16, 3>, Sigmoid>;
 }  // namespace
 
 TEST_CASE("predict is forward in evaluation mode, bit for bit, and changes nothing in the model", "[predict]") {
     PredictCnn m(3);
-    for (int i = 0; i < 3; ++i) m.forward(random_batch<64, float>(6, 40 + std::uint64_t(i)));  // running statistics move
+    for (int i = 0; i < 3; ++i)
+        m.forward(random_batch<64, float>(6, 40 + std::uint64_t(i)));  // running statistics move
     const Batch<float, 64> x = random_batch<64, float>(5, 7);
     const auto before = m.layer<1>().running_mean;
     const Batch<float, 3> training_output = m.output();

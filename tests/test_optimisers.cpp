@@ -69,13 +69,16 @@ TEST_CASE("a fused step equals backward, step and zero_grad", "[training][fused]
     const Batch<double, 2> dy = random_batch<2, double>(8, 52);
     auto params = [](Mlp& m) {
         std::vector<double> v;
-        m.visit_parameters([&](ParamView<double> p) { for (double a : p.value) v.push_back(a); });
+        m.visit_parameters([&](ParamView<double> p) {
+            for (double a : p.value) v.push_back(a);
+        });
         return v;
     };
-    const SGDOptions<double> settings[] = {{.learning_rate = 0.1},
-                                           {.learning_rate = 0.1, .weight_decay = 0.01},
-                                           {.learning_rate = 0.1, .momentum = 0.9},
-                                           {.learning_rate = 0.1, .momentum = 0.9, .nesterov = true, .weight_decay = 0.01}};
+    const SGDOptions<double> settings[] = {
+        {.learning_rate = 0.1},
+        {.learning_rate = 0.1, .weight_decay = 0.01},
+        {.learning_rate = 0.1, .momentum = 0.9},
+        {.learning_rate = 0.1, .momentum = 0.9, .nesterov = true, .weight_decay = 0.01}};
     for (const auto& o : settings) {
         Mlp fused(7), plain(7);
         SGD<double> a(o), b(o);
@@ -90,7 +93,13 @@ TEST_CASE("a fused step equals backward, step and zero_grad", "[training][fused]
         REQUIRE(p.size() == q.size());
         for (std::size_t i = 0; i < p.size(); ++i) CHECK_THAT(p[i], Catch::Matchers::WithinAbs(q[i], 1e-12));
         CHECK(a.steps() == 3);
-        for (double g : [&] { std::vector<double> g; fused.visit_parameters([&](ParamView<double> v) { for (double e : v.grad) g.push_back(e); }); return g; }())
+        for (double g : [&] {
+                 std::vector<double> g;
+                 fused.visit_parameters([&](ParamView<double> v) {
+                     for (double e : v.grad) g.push_back(e);
+                 });
+                 return g;
+             }())
             CHECK(g == 0);  // afterwards the gradients read as zero
     }
     SECTION("gradients accumulated before a fused step are part of it") {

@@ -63,14 +63,30 @@ void compare_dense(int batch) {
 }  // namespace
 
 TEMPLATE_TEST_CASE("Dense matches the naive loops", "[reference][dense]", float, double) {
-    SECTION("the lecture's 1 -> 1 neuron") { compare_dense<TestType, 1, 1>(32); }
-    SECTION("2 -> 16, coefficient-based product") { compare_dense<TestType, 2, 16>(32); }
-    SECTION("16 -> 16") { compare_dense<TestType, 16, 16>(32); }
-    SECTION("64 -> 128, blocked GEMM") { compare_dense<TestType, 64, 128>(64); }
-    SECTION("784 -> 256, heap storage") { compare_dense<TestType, 784, 256>(19); }
-    SECTION("batch of one") { compare_dense<TestType, 30, 20>(1); }
-    SECTION("one output (row-major 1 x B batches), blocked GEMM") { compare_dense<TestType, 16, 1>(3000); }
-    SECTION("one input, blocked GEMM") { compare_dense<TestType, 1, 16>(3000); }
+    SECTION("the lecture's 1 -> 1 neuron") {
+        compare_dense<TestType, 1, 1>(32);
+    }
+    SECTION("2 -> 16, coefficient-based product") {
+        compare_dense<TestType, 2, 16>(32);
+    }
+    SECTION("16 -> 16") {
+        compare_dense<TestType, 16, 16>(32);
+    }
+    SECTION("64 -> 128, blocked GEMM") {
+        compare_dense<TestType, 64, 128>(64);
+    }
+    SECTION("784 -> 256, heap storage") {
+        compare_dense<TestType, 784, 256>(19);
+    }
+    SECTION("batch of one") {
+        compare_dense<TestType, 30, 20>(1);
+    }
+    SECTION("one output (row-major 1 x B batches), blocked GEMM") {
+        compare_dense<TestType, 16, 1>(3000);
+    }
+    SECTION("one input, blocked GEMM") {
+        compare_dense<TestType, 1, 16>(3000);
+    }
 }
 
 TEMPLATE_TEST_CASE("a small Dense given a view of a larger matrix computes what it computes on a copy",
@@ -155,8 +171,12 @@ TEST_CASE("backward_parameters accumulates the same gradients as backward", "[re
     full.backward(x, dy);
     params_only.backward_parameters(x, dy);
     std::vector<double> a, b;
-    full.visit_parameters([&](ParamView<double> p) { for (double g : p.grad) a.push_back(g); });
-    params_only.visit_parameters([&](ParamView<double> p) { for (double g : p.grad) b.push_back(g); });
+    full.visit_parameters([&](ParamView<double> p) {
+        for (double g : p.grad) a.push_back(g);
+    });
+    params_only.visit_parameters([&](ParamView<double> p) {
+        for (double g : p.grad) b.push_back(g);
+    });
     REQUIRE(a.size() == decltype(full)::parameter_count);
     CHECK(a == b);
     CHECK(std::any_of(a.begin(), a.end(), [](double g) { return g != 0; }));
@@ -169,7 +189,9 @@ TEST_CASE("zero_grad: the next backward writes the gradients, later ones add", "
     const Batch<double, 2> dy = random_batch<2, double>(6, 32);
     auto grads = [&] {
         std::vector<double> g;
-        model.visit_parameters([&](ParamView<double> p) { for (double v : p.grad) g.push_back(v); });
+        model.visit_parameters([&](ParamView<double> p) {
+            for (double v : p.grad) g.push_back(v);
+        });
         return g;
     };
     model.forward(x);
@@ -191,7 +213,8 @@ TEST_CASE("zero_grad: the next backward writes the gradients, later ones add", "
         model.zero_grad();
         for (int i = 0; i < 3; ++i) model.backward(x, dy);
         const std::vector<double> thrice = grads();
-        for (std::size_t i = 0; i < once.size(); ++i) CHECK_THAT(thrice[i], Catch::Matchers::WithinAbs(3 * once[i], 1e-12));
+        for (std::size_t i = 0; i < once.size(); ++i)
+            CHECK_THAT(thrice[i], Catch::Matchers::WithinAbs(3 * once[i], 1e-12));
     }
     SECTION("backward_parameters writes after zero_grad too") {
         model.zero_grad();
@@ -258,8 +281,12 @@ TEST_CASE("a model a user composes: embeddings, a residual attention block and a
             b.step(plain);
         }
         std::vector<double> p, q;
-        fused.visit_parameters([&](ParamView<double> v) { for (double e : v.value) p.push_back(e); });
-        plain.visit_parameters([&](ParamView<double> v) { for (double e : v.value) q.push_back(e); });
+        fused.visit_parameters([&](ParamView<double> v) {
+            for (double e : v.value) p.push_back(e);
+        });
+        plain.visit_parameters([&](ParamView<double> v) {
+            for (double e : v.value) q.push_back(e);
+        });
         REQUIRE(p.size() == q.size());
         for (std::size_t i = 0; i < p.size(); ++i) CHECK_THAT(p[i], Catch::Matchers::WithinAbs(q[i], 1e-12));
     }

@@ -3,6 +3,7 @@
 // clear error, with the model untouched, for every kind of bad file.
 #include <neuronka/compose/sequential.hpp>
 #include <neuronka/core/layer.hpp>
+#include <neuronka/io/safetensors.hpp>
 #include <neuronka/io/serialize.hpp>
 #include <neuronka/layers/activation.hpp>
 #include <neuronka/layers/batch_norm.hpp>
@@ -14,7 +15,6 @@
 #include <neuronka/layers/pool.hpp>
 #include <neuronka/models/transformer.hpp>
 #include <neuronka/version.hpp>
-#include <neuronka/io/safetensors.hpp>
 
 #include "fixture.hpp"
 #include "fuzz/safetensors_target.hpp"
@@ -35,8 +35,8 @@ using json = nlohmann::ordered_json;
 
 namespace {
 using Mlp = Sequential<Dense<float, 6, 16>, ReLU, Dense<float, 16, 4>>;
-using Cnn = Sequential<Conv2D<float, 2, 3, 3, 6, 6, 1, 1>, BatchNorm2D<float, 3, 6, 6>, ReLU, MaxPool2D<float, 3, 6, 6, 2>,
-                       Flatten, Dense<float, 27, 4>>;
+using Cnn = Sequential<Conv2D<float, 2, 3, 3, 6, 6, 1, 1>, BatchNorm2D<float, 3, 6, 6>, ReLU,
+                       MaxPool2D<float, 3, 6, 6, 2>, Flatten, Dense<float, 27, 4>>;
 using Gpt = Transformer<float, 11, 8, 16, 2, 2, 64>;
 constexpr int T = 6;
 
@@ -46,19 +46,23 @@ const Fixture& fixture() {
     return f;
 }
 
-std::string temp_path(const std::string& name) { return test::temp_path(name); }
+std::string temp_path(const std::string& name) {
+    return test::temp_path(name);
+}
 std::vector<unsigned char> read_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 void write_bytes(const std::string& path, const std::vector<unsigned char>& bytes) {
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
 }
 template <class Model>
 std::vector<double> values_of(Model& model) {
     std::vector<double> v;
     for (const auto& t : state_tensors(model))
-        for (std::int64_t i = 0; i < t.size(); ++i) v.push_back(t.kind == TensorView<float>::Kind::counter ? double(*t.counter) : double(t.data[i]));
+        for (std::int64_t i = 0; i < t.size(); ++i)
+            v.push_back(t.kind == TensorView<float>::Kind::counter ? double(*t.counter) : double(t.data[i]));
     return v;
 }
 
@@ -71,7 +75,8 @@ std::vector<double> output(Mlp& m) {
 }
 std::vector<double> output(Cnn& m) {
     const auto& x = fixture().get("cnn_x");
-    const Batch<float, 72> xb = Eigen::Map<const Eigen::MatrixXd>(x.data(), 72, Eigen::Index(x.size() / 72)).cast<float>();
+    const Batch<float, 72> xb =
+        Eigen::Map<const Eigen::MatrixXd>(x.data(), 72, Eigen::Index(x.size() / 72)).cast<float>();
     m.set_mode(Mode::evaluation);
     const Batch<float, 4>& y = m.forward(xb);
     return {y.data(), y.data() + y.size()};
@@ -95,7 +100,8 @@ void train_statistics(Cnn& m) {
 }
 }  // namespace
 
-TEST_CASE("PyTorch's weights load into the equivalent neuronka models and give PyTorch's outputs", "[safetensors][fixture]") {
+TEST_CASE("PyTorch's weights load into the equivalent neuronka models and give PyTorch's outputs",
+          "[safetensors][fixture]") {
     SECTION("MLP: Linear, ReLU, Linear") {
         Mlp m(1);
         const auto metadata = load_safetensors(m, fixture_dir + "/torch_mlp.safetensors");
@@ -129,7 +135,8 @@ void neuronka_models(F&& f) {
 }
 }  // namespace
 
-TEST_CASE("neuronka's export is byte for byte the file PyTorch loaded, and PyTorch's outputs on it match", "[safetensors][fixture]") {
+TEST_CASE("neuronka's export is byte for byte the file PyTorch loaded, and PyTorch's outputs on it match",
+          "[safetensors][fixture]") {
     neuronka_models([](const std::string& name, auto& model) {
         INFO(name);
         const std::string path = temp_path("export.safetensors");
@@ -163,7 +170,8 @@ TEST_CASE("write the neuronka side of the safetensors fixture", "[.write-fixture
 TEST_CASE("tensor names and layouts are those of PyTorch's state_dict", "[safetensors]") {
     auto names = [](auto& model) {
         std::vector<std::string> n;
-        for (const auto& t : state_tensors(model)) n.push_back(t.name + " " + detail::safetensors::shape_string(t.shape));
+        for (const auto& t : state_tensors(model))
+            n.push_back(t.name + " " + detail::safetensors::shape_string(t.shape));
         return n;
     };
     Cnn cnn;
@@ -171,15 +179,16 @@ TEST_CASE("tensor names and layouts are those of PyTorch's state_dict", "[safete
                                                  "1.running_mean [3]", "1.running_var [3]", "1.num_batches_tracked []",
                                                  "5.weight [4, 27]", "5.bias [4]"});
     auto gpt = std::make_unique<Transformer<float, 11, 8, 16, 2, 1, 64>>();
-    CHECK(names(*gpt) == std::vector<std::string>{
-                             "0.weight [11, 16]", "1.weight [8, 16]", "2.0.0.weight [16]", "2.0.0.bias [16]",
-                             "2.0.1.qkv.weight [48, 16]", "2.0.1.qkv.bias [48]", "2.0.1.proj.weight [16, 16]",
-                             "2.0.1.proj.bias [16]", "2.1.0.weight [16]", "2.1.0.bias [16]", "2.1.1.weight [64, 16]",
-                             "2.1.1.bias [64]", "2.1.3.weight [16, 64]", "2.1.3.bias [16]", "3.weight [16]", "3.bias [16]",
-                             "4.weight [11, 16]", "4.bias [11]"});
+    CHECK(names(*gpt) == std::vector<std::string>{"0.weight [11, 16]", "1.weight [8, 16]", "2.0.0.weight [16]",
+                                                  "2.0.0.bias [16]", "2.0.1.qkv.weight [48, 16]", "2.0.1.qkv.bias [48]",
+                                                  "2.0.1.proj.weight [16, 16]", "2.0.1.proj.bias [16]",
+                                                  "2.1.0.weight [16]", "2.1.0.bias [16]", "2.1.1.weight [64, 16]",
+                                                  "2.1.1.bias [64]", "2.1.3.weight [16, 64]", "2.1.3.bias [16]",
+                                                  "3.weight [16]", "3.bias [16]", "4.weight [11, 16]", "4.bias [11]"});
     Sequential<GRU<double, 3, 5>, Dense<double, 5, 2>> gru;
-    CHECK(names(gru) == std::vector<std::string>{"0.weight_ih_l0 [15, 3]", "0.weight_hh_l0 [15, 5]", "0.bias_ih_l0 [15]",
-                                                 "0.bias_hh_l0 [15]", "1.weight [2, 5]", "1.bias [2]"});
+    CHECK(names(gru) == std::vector<std::string>{"0.weight_ih_l0 [15, 3]", "0.weight_hh_l0 [15, 5]",
+                                                 "0.bias_ih_l0 [15]", "0.bias_hh_l0 [15]", "1.weight [2, 5]",
+                                                 "1.bias [2]"});
     Neuron<float, 3, Tanh> neuron;
     CHECK(names(neuron) == std::vector<std::string>{"weight [1, 3]", "bias [1]"});
 
@@ -257,7 +266,8 @@ std::vector<unsigned char> file_of(const std::vector<RawTensor>& tensors, const 
     json header = extra;
     std::vector<unsigned char> data;
     for (const auto& t : tensors) {
-        header[t.name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {data.size(), data.size() + t.data.size()}}};
+        header[t.name] = {
+            {"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {data.size(), data.size() + t.data.size()}}};
         data.insert(data.end(), t.data.begin(), t.data.end());
     }
     return assemble(header.dump(), data);
@@ -286,8 +296,9 @@ TEST_CASE("F16 and BF16 tensors are widened to the model's type", "[safetensors]
 
     // Sequential<Dense<float, 2, 3>>: weight (3, 2) in F16, bias (3) in BF16.
     Sequential<Dense<float, 2, 3>> m;
-    const std::vector<std::uint16_t> w = {0x3C00, 0xC000, 0x3800, 0x0001, 0x7BFF, 0x3555};  // 1, -2, 0.5, 2^-24, 65504, 0.33325
-    const std::vector<std::uint16_t> b = {0x3F80, 0xC040, 0x0000};                           // 1, -3, 0
+    const std::vector<std::uint16_t> w = {0x3C00, 0xC000, 0x3800,
+                                          0x0001, 0x7BFF, 0x3555};  // 1, -2, 0.5, 2^-24, 65504, 0.33325
+    const std::vector<std::uint16_t> b = {0x3F80, 0xC040, 0x0000};  // 1, -3, 0
     const std::string path = temp_path("half.safetensors");
     write_bytes(path, file_of({{"0.weight", "F16", {3, 2}, raw(w)}, {"0.bias", "BF16", {3}, raw(b)}}));
     load_safetensors(m, path);
@@ -315,8 +326,10 @@ struct TwoSameNames {  // a model whose visit_parameters repeats a name
 };
 }  // namespace
 
-TEST_CASE("bad safetensors files are rejected naming the tensor, expected and found; the model is untouched", "[safetensors][errors]") {
-    using Small = Sequential<Dense<float, 2, 3>, Tanh, Dense<float, 3, 1>>;  // 0.weight (3, 2), 0.bias, 2.weight (1, 3), 2.bias
+TEST_CASE("bad safetensors files are rejected naming the tensor, expected and found; the model is untouched",
+          "[safetensors][errors]") {
+    using Small =
+        Sequential<Dense<float, 2, 3>, Tanh, Dense<float, 3, 1>>;  // 0.weight (3, 2), 0.bias, 2.weight (1, 3), 2.bias
     Small saved(1), target(2);
     const std::string path = temp_path("bad.safetensors");
     const std::vector<double> before = values_of(target);
@@ -349,7 +362,8 @@ TEST_CASE("bad safetensors files are rejected naming the tensor, expected and fo
     SECTION("a tensor missing, or one the model does not have") {
         auto bad = good;
         bad.pop_back();
-        rejects(file_of(bad), "tensor \"2.bias\" ([1]) is missing; the file holds 3 tensors (0.weight, 0.bias, 2.weight)");
+        rejects(file_of(bad),
+                "tensor \"2.bias\" ([1]) is missing; the file holds 3 tensors (0.weight, 0.bias, 2.weight)");
         bad = good;
         bad.push_back({"3.weight", "F32", {2}, floats(2)});
         rejects(file_of(bad), "the file holds tensor \"3.weight\" [2], which Sequential<Dense<In=2,Out=3>");
@@ -366,23 +380,35 @@ TEST_CASE("bad safetensors files are rejected naming the tensor, expected and fo
             change(header, data);
             return assemble(header.dump(), data);
         };
-        rejects(edit([](json& h, auto&) { h["0.bias"]["data_offsets"] = json::array({20, 32}); }),
-                "tensor \"0.bias\": data_offsets: expected its data to begin at 24 (it overlaps the tensor before it), found 20");
-        rejects(edit([](json& h, auto& d) {
-                    h["0.bias"]["data_offsets"] = json::array({28, 40});
-                    h["2.weight"]["data_offsets"] = json::array({40, 52});
-                    h["2.bias"]["data_offsets"] = json::array({52, 56});
-                    d.insert(d.end(), 4, 0);
+        rejects(edit([](json& h, auto&) {
+                    h["0.bias"]["data_offsets"] = json::array({20, 32});
                 }),
-                "tensor \"0.bias\": data_offsets: expected its data to begin at 24 (there is a gap before it), found 28");
-        rejects(edit([](json& h, auto&) { h["2.bias"]["data_offsets"] = json::array({48, 60}); }),
+                "tensor \"0.bias\": data_offsets: expected its data to begin at 24 (it overlaps the tensor before it), "
+                "found 20");
+        rejects(
+            edit([](json& h, auto& d) {
+                h["0.bias"]["data_offsets"] = json::array({28, 40});
+                h["2.weight"]["data_offsets"] = json::array({40, 52});
+                h["2.bias"]["data_offsets"] = json::array({52, 56});
+                d.insert(d.end(), 4, 0);
+            }),
+            "tensor \"0.bias\": data_offsets: expected its data to begin at 24 (there is a gap before it), found 28");
+        rejects(edit([](json& h, auto&) {
+                    h["2.bias"]["data_offsets"] = json::array({48, 60});
+                }),
                 "tensor \"2.bias\": data_offsets: expected 0 <= begin <= end <= 52 (the data's size), found [48, 60]");
         rejects(edit([](json&, auto& d) { d.insert(d.end(), 8, 0); }),
                 "data: expected the tensors to cover all 60 bytes, they cover 52 (the file has bytes no tensor owns)");
-        rejects(edit([](json& h, auto&) { h["0.bias"]["data_offsets"] = json::array({24}); }), "tensor \"0.bias\": data_offsets: expected [begin, end], found [24]");
-        rejects(edit([](json& h, auto&) { h["0.bias"]["shape"] = json::array({-3}); }), "tensor \"0.bias\": shape: expected non-negative integers, found [-3]");
-        rejects(edit([](json& h, auto&) { h["0.bias"]["extra"] = 1; }), "tensor \"0.bias\": expected an object with exactly \"dtype\"");
-        rejects(edit([](json& h, auto&) { h["__metadata__"] = json::object({{"epochs", 3}}); }), "__metadata__ \"epochs\": expected a string, found a number");
+        rejects(edit([](json& h, auto&) { h["0.bias"]["data_offsets"] = json::array({24}); }),
+                "tensor \"0.bias\": data_offsets: expected [begin, end], found [24]");
+        rejects(edit([](json& h, auto&) { h["0.bias"]["shape"] = json::array({-3}); }),
+                "tensor \"0.bias\": shape: expected non-negative integers, found [-3]");
+        rejects(edit([](json& h, auto&) { h["0.bias"]["extra"] = 1; }),
+                "tensor \"0.bias\": expected an object with exactly \"dtype\"");
+        rejects(edit([](json& h, auto&) {
+                    h["__metadata__"] = json::object({{"epochs", 3}});
+                }),
+                "__metadata__ \"epochs\": expected a string, found a number");
     }
     SECTION("the header: length, JSON syntax, names given twice") {
         auto bytes = file_of(good);
@@ -395,11 +421,14 @@ TEST_CASE("bad safetensors files are rejected naming the tensor, expected and fo
         b[8 + 11] = '#';  // the colon after the first name: {"0.weight"#
         rejects(b, "header is not valid JSON: [json.exception.parse_error.101] parse error at line 1, column 12");
         CHECK_THROWS_WITH(load_safetensors(target, path), Contains("(at byte offset 19)"));
-        const std::string text = R"({"0.bias":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},"0.bias":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}})";
-        rejects(assemble(text, std::vector<unsigned char>(12)), "header: expected each name once, found \"0.bias\" twice");
+        const std::string text =
+            R"({"0.bias":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},"0.bias":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}})";
+        rejects(assemble(text, std::vector<unsigned char>(12)),
+                "header: expected each name once, found \"0.bias\" twice");
         rejects(assemble("[1, 2]", {}), "header: expected a JSON object, found a array");
         rejects(assemble(R"({"__metadata__":{"format":1e400}})", {}),  // found by the fuzzer
-                "header cannot be read: [json.exception.out_of_range.406] number overflow parsing '1e400' (at byte offset 8)");
+                "header cannot be read: [json.exception.out_of_range.406] number overflow parsing '1e400' (at byte "
+                "offset 8)");
     }
     SECTION("truncated anywhere, or any byte flipped: an error or a valid file, never a crash") {
         const auto bytes = file_of(good);
@@ -441,7 +470,8 @@ TEST_CASE("bad safetensors files are rejected naming the tensor, expected and fo
         text.replace(at, 5, "\"F64\"");
         std::copy(text.begin(), text.end(), bytes.begin() + 8);
         write_bytes(path, bytes);
-        CHECK_THROWS_WITH(load_safetensors(b, path), Contains("tensor \"1.num_batches_tracked\": dtype: expected I64, found F64"));
+        CHECK_THROWS_WITH(load_safetensors(b, path),
+                          Contains("tensor \"1.num_batches_tracked\": dtype: expected I64, found F64"));
         CHECK(values_of(b) == b_before);
 
         std::vector<RawTensor> without;  // a's tensors in PyTorch's order, the counter left out
@@ -460,11 +490,14 @@ TEST_CASE("bad safetensors files are rejected naming the tensor, expected and fo
     }
     SECTION("saving a model whose tensors share a name is refused") {
         TwoSameNames m;
-        CHECK_THROWS_WITH(save_safetensors(m, path), Contains("TwoSameNames: two tensors are named \"a\". Hint: each tensor of a layer needs its own name"));
+        CHECK_THROWS_WITH(
+            save_safetensors(m, path),
+            Contains("TwoSameNames: two tensors are named \"a\". Hint: each tensor of a layer needs its own name"));
     }
 }
 
-TEST_CASE("the fuzz target's seed corpus and every kept crash input load or are rejected cleanly", "[safetensors][fuzz]") {
+TEST_CASE("the fuzz target's seed corpus and every kept crash input load or are rejected cleanly",
+          "[safetensors][fuzz]") {
     int replayed = 0;
     for (const char* dir : {NEURONKA_FUZZ_DIR "/corpus-safetensors", NEURONKA_FUZZ_DIR "/regressions"})
         for (const auto& e : std::filesystem::directory_iterator(dir)) {

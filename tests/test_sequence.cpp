@@ -52,15 +52,17 @@ TEST_CASE("GRU matches the naive loops, reads left to right and keeps sequences 
     Batch<double, 3> changed = x;
     changed.col(5 + 3).setConstant(1.5);  // step 3 of sequence 1
     const Batch<double, 4> y2 = gru.forward(changed, 5);
-    CHECK(y2.leftCols(5) == y.leftCols(5));      // sequence 0 does not see it
-    CHECK(y2.rightCols(5) == y.rightCols(5));    // nor does sequence 2
+    CHECK(y2.leftCols(5) == y.leftCols(5));            // sequence 0 does not see it
+    CHECK(y2.rightCols(5) == y.rightCols(5));          // nor does sequence 2
     CHECK(y2.middleCols(5, 3) == y.middleCols(5, 3));  // nor do the earlier steps of sequence 1
-    CHECK(y2.col(5 + 4) != y.col(5 + 4));        // the later step does
+    CHECK(y2.col(5 + 4) != y.col(5 + 4));              // the later step does
 
-    CHECK_THROWS_WITH(gru.forward(x, 4), Catch::Matchers::Contains(
-                                             "GRU<In=3,Hidden=4>::forward: 15 columns is not a whole number of sequences of length 4"));
+    CHECK_THROWS_WITH(gru.forward(x, 4),
+                      Catch::Matchers::Contains(
+                          "GRU<In=3,Hidden=4>::forward: 15 columns is not a whole number of sequences of length 4"));
     CHECK_THROWS_WITH(gru.forward(x, 0), Catch::Matchers::Contains("sequence length is 0, expected at least 1"));
-    CHECK_THROWS_WITH(gru.forward(Eigen::MatrixXd::Ones(2, 5), 5), Catch::Matchers::Contains("input has 2 rows, expected 3"));
+    CHECK_THROWS_WITH(gru.forward(Eigen::MatrixXd::Ones(2, 5), 5),
+                      Catch::Matchers::Contains("input has 2 rows, expected 3"));
 }
 
 TEST_CASE("GRU matches PyTorch's nn.GRU", "[gru][fixture]") {

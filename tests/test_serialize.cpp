@@ -24,14 +24,14 @@
 
 #include "file_size_limit.hpp"
 
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 using namespace neuronka;
 using Catch::Matchers::Contains;
@@ -40,7 +40,9 @@ using Catch::Matchers::EndsWith;
 namespace {
 using Mlp = Sequential<Dense<float, 4, 16>, Tanh, Dense<float, 16, 3>>;
 
-std::string temp_path(const std::string& name) { return test::temp_path(name); }
+std::string temp_path(const std::string& name) {
+    return test::temp_path(name);
+}
 template <class Model>
 std::vector<unsigned char> raw_parameters(Model& m) {
     std::vector<unsigned char> out;
@@ -111,7 +113,8 @@ TEST_CASE("the earlier argument order, path first, still saves and loads", "[ser
     CHECK(raw_parameters(a) == raw_parameters(b));
 }
 
-TEST_CASE("a file that cannot be written throws FileError; a checkpoint's CheckpointError is one", "[serialize][errors]") {
+TEST_CASE("a file that cannot be written throws FileError; a checkpoint's CheckpointError is one",
+          "[serialize][errors]") {
     Mlp a(1);
     const std::string path = temp_path("no_such_directory/mlp.nkpt");
     CHECK_THROWS_AS(save(a, path), CheckpointError);
@@ -146,14 +149,14 @@ TEST_CASE("training resumes exactly in a fresh process", "[serialize][resume]") 
         });
         REQUIRE(status == 0);
         REQUIRE(in_child([&] {  // a fresh process: load, M more steps
-            Mlp m(99);
-            SGD<float> o({.learning_rate = 0.1f, .momentum = 0.9f, .nesterov = true});
-            Rng r(99);
-            load(m, path, o, r);
-            for (int s = 0; s < M; ++s) mlp_step(m, o, r);
-            write_bytes(result, raw_parameters(m));
-            return 0;
-        }) == 0);
+                    Mlp m(99);
+                    SGD<float> o({.learning_rate = 0.1f, .momentum = 0.9f, .nesterov = true});
+                    Rng r(99);
+                    load(m, path, o, r);
+                    for (int s = 0; s < M; ++s) mlp_step(m, o, r);
+                    write_bytes(result, raw_parameters(m));
+                    return 0;
+                }) == 0);
         CHECK(read_bytes(result) == raw_parameters(straight));
     }
     SECTION("transformer with AdamW") {
@@ -174,22 +177,22 @@ TEST_CASE("training resumes exactly in a fresh process", "[serialize][resume]") 
         for (int s = 0; s < N + M; ++s) step(straight, opt, rng);
         const std::string path = temp_path("resume-gpt.nkpt"), result = temp_path("resume-gpt.out");
         REQUIRE(in_child([&] {
-            GPT m(5);
-            AdamW<float> o({.learning_rate = 1e-2f});
-            Rng r(6);
-            for (int s = 0; s < N; ++s) step(m, o, r);
-            save(m, path, o, r);
-            return 0;
-        }) == 0);
+                    GPT m(5);
+                    AdamW<float> o({.learning_rate = 1e-2f});
+                    Rng r(6);
+                    for (int s = 0; s < N; ++s) step(m, o, r);
+                    save(m, path, o, r);
+                    return 0;
+                }) == 0);
         REQUIRE(in_child([&] {
-            GPT m(77);
-            AdamW<float> o({.learning_rate = 1e-2f});
-            Rng r(77);
-            load(m, path, o, r);
-            for (int s = 0; s < M; ++s) step(m, o, r);
-            write_bytes(result, raw_parameters(m));
-            return 0;
-        }) == 0);
+                    GPT m(77);
+                    AdamW<float> o({.learning_rate = 1e-2f});
+                    Rng r(77);
+                    load(m, path, o, r);
+                    for (int s = 0; s < M; ++s) step(m, o, r);
+                    write_bytes(result, raw_parameters(m));
+                    return 0;
+                }) == 0);
         CHECK(read_bytes(result) == raw_parameters(straight));
     }
 }
@@ -208,7 +211,8 @@ TEST_CASE("bad checkpoints are rejected with where and why, and the model is unt
     SECTION("wrong magic") {
         auto b = good;
         b[0] = 'X';
-        rejects(b, "not a neuronka checkpoint: wrong magic, expected \"NRNKCKPT\", found \"XRNKCKPT\" (at byte offset 0)");
+        rejects(b,
+                "not a neuronka checkpoint: wrong magic, expected \"NRNKCKPT\", found \"XRNKCKPT\" (at byte offset 0)");
     }
     SECTION("unknown version") {
         auto b = good;
@@ -252,7 +256,8 @@ TEST_CASE("bad checkpoints are rejected with where and why, and the model is unt
         auto b = good;
         const std::size_t at = 8 + 4 + 4 + 8 + Mlp::name().size();  // the scalar type's length field
         for (int k = 0; k < 8; ++k) b[at + std::size_t(k)] = 0xFF;
-        rejects(b, "scalar type has length 18446744073709551615, expected at most 65536 (at byte offset " + std::to_string(at) + ")");
+        rejects(b, "scalar type has length 18446744073709551615, expected at most 65536 (at byte offset " +
+                       std::to_string(at) + ")");
     }
     SECTION("non-finite values, when the caller asks") {
         saved.layer<0>().W(1, 2) = std::numeric_limits<float>::quiet_NaN();
@@ -260,13 +265,17 @@ TEST_CASE("bad checkpoints are rejected with where and why, and the model is unt
         CHECK_NOTHROW(load(target, path));
         Mlp fresh(2);
         const auto fresh_before = raw_parameters(fresh);
-        CHECK_THROWS_WITH(load(fresh, path, LoadOptions{.check_finite = true}), Contains("0.weight: expected a finite value, found nan"));
+        CHECK_THROWS_WITH(load(fresh, path, LoadOptions{.check_finite = true}),
+                          Contains("0.weight: expected a finite value, found nan"));
         CHECK(raw_parameters(fresh) == fresh_before);
     }
     SECTION("optimiser state asked for but absent") {
         SGD<float> opt;
         Rng rng;
-        CHECK_THROWS_WITH(load(target, path, opt, rng), Contains("the caller asked for optimiser state: expected flag 1 set, found flags 0. Hint: the file was saved without an optimiser; load the model alone (at byte offset 12)"));
+        CHECK_THROWS_WITH(
+            load(target, path, opt, rng),
+            Contains("the caller asked for optimiser state: expected flag 1 set, found flags 0. Hint: the file was "
+                     "saved without an optimiser; load the model alone (at byte offset 12)"));
     }
 }
 
@@ -322,7 +331,8 @@ TEST_CASE("a save that runs out of space says so and leaves the previous checkpo
     const auto dir = std::filesystem::path(path).parent_path();
     auto temporaries = [&] {
         int n = 0;
-        for (const auto& e : std::filesystem::directory_iterator(dir)) n += e.path().filename().string().rfind("full-disk.nkpt.tmp-", 0) == 0;
+        for (const auto& e : std::filesystem::directory_iterator(dir))
+            n += e.path().filename().string().rfind("full-disk.nkpt.tmp-", 0) == 0;
         return n;
     };
     Big original(1), other(2);
@@ -367,11 +377,13 @@ void check_fixture_values(Model& m) {
     int j = 0;
     bool all = true;
     m.visit_parameters([&](ParamView<Scalar> p) {
-        for (Eigen::Index k = 0; k < p.value.size(); ++k) all = all && p.value(k) == Scalar(std::sin(0.1 * double(k) + 0.01 * j));
+        for (Eigen::Index k = 0; k < p.value.size(); ++k)
+            all = all && p.value(k) == Scalar(std::sin(0.1 * double(k) + 0.01 * j));
         ++j;
     });
     detail::visit_buffers(m, [&](BufferView<Scalar> b) {
-        for (Eigen::Index k = 0; k < b.value.size(); ++k) all = all && b.value(k) == Scalar(1.5 + std::cos(0.1 * double(k) + 0.01 * j));
+        for (Eigen::Index k = 0; k < b.value.size(); ++k)
+            all = all && b.value(k) == Scalar(1.5 + std::cos(0.1 * double(k) + 0.01 * j));
         if (!b.counter) ++j;
     });
     CHECK(all);
@@ -393,8 +405,10 @@ void check_version_1_fixture(const std::string& file) {
     check_fixture_values(again);
     std::size_t named = 0;
     detail::visit_tensors(m, "", [&](TensorView<typename Model::scalar_type> t) {
-        if (t.kind != TensorView<typename Model::scalar_type>::Kind::counter) named += bytes.find(t.name) != std::string::npos;
-        else ++named;
+        if (t.kind != TensorView<typename Model::scalar_type>::Kind::counter)
+            named += bytes.find(t.name) != std::string::npos;
+        else
+            ++named;
     });
     std::size_t tensors = 0;
     detail::visit_tensors(m, "", [&](auto) { ++tensors; });
@@ -402,11 +416,12 @@ void check_version_1_fixture(const std::string& file) {
 }
 }  // namespace
 
-TEST_CASE("checkpoints written by neuronka 0.3 (format version 1, short tensor names) still load", "[serialize][compatibility]") {
+TEST_CASE("checkpoints written by neuronka 0.3 (format version 1, short tensor names) still load",
+          "[serialize][compatibility]") {
     check_version_1_fixture<Sequential<Dense<float, 4, 8>, Tanh, Dense<float, 8, 3>>>("v1_mlp.nkpt");
     check_version_1_fixture<Neuron<double, 2>>("v1_neuron.nkpt");
-    check_version_1_fixture<Sequential<Conv2D<float, 1, 4, 3, 8, 8>, BatchNorm2D<float, 4, 6, 6>, ReLU, MaxPool2D<float, 4, 6, 6, 2>,
-                                       Dense<float, 36, 3>>>("v1_cnn.nkpt");
+    check_version_1_fixture<Sequential<Conv2D<float, 1, 4, 3, 8, 8>, BatchNorm2D<float, 4, 6, 6>, ReLU,
+                                       MaxPool2D<float, 4, 6, 6, 2>, Dense<float, 36, 3>>>("v1_cnn.nkpt");
     using Recurrent = Sequential<Embedding<float, 6, 4>, GRU<float, 4, 5>, Dense<float, 5, 6>>;
     check_version_1_fixture<Recurrent>("v1_gru_adamw.nkpt");
     SECTION("with the optimiser's state and the generator") {

@@ -4,17 +4,17 @@
 // by scripts/test.sh.
 #include "no_malloc.hpp"
 
+#include <neuronka/compose/sequential.hpp>
+#include <neuronka/core/threads.hpp>
 #include <neuronka/layers/activation.hpp>
-#include <neuronka/train/adamw.hpp>
 #include <neuronka/layers/conv2d.hpp>
 #include <neuronka/layers/dense.hpp>
 #include <neuronka/layers/layer_norm.hpp>
-#include <neuronka/train/loss.hpp>
 #include <neuronka/layers/pool.hpp>
-#include <neuronka/compose/sequential.hpp>
-#include <neuronka/train/sgd.hpp>
-#include <neuronka/core/threads.hpp>
 #include <neuronka/models/transformer.hpp>
+#include <neuronka/train/adamw.hpp>
+#include <neuronka/train/loss.hpp>
+#include <neuronka/train/sgd.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -35,7 +35,8 @@ struct Threads {
 };
 
 using Mlp = Sequential<Dense<float, 64, 512>, ReLU, Dense<float, 512, 256>, Tanh, Dense<float, 256, 10>>;
-using Cnn = Sequential<Conv2D<float, 1, 8, 5, 28, 28, 1, 2>, ReLU, MaxPool2D<float, 8, 28, 28, 2>, Dense<float, 8 * 14 * 14, 10>>;
+using Cnn = Sequential<Conv2D<float, 1, 8, 5, 28, 28, 1, 2>, ReLU, MaxPool2D<float, 8, 28, 28, 2>,
+                       Dense<float, 8 * 14 * 14, 10>>;
 
 std::vector<int> labels(int n) {
     std::vector<int> l(std::size_t(n), 0);
@@ -57,7 +58,8 @@ Eigen::VectorXf train(int steps, const Eigen::MatrixXf& x) {
         opt.step(model);
     }
     std::vector<float> flat;
-    model.visit_parameters([&](ParamView<float> p) { flat.insert(flat.end(), p.value.data(), p.value.data() + p.value.size()); });
+    model.visit_parameters(
+        [&](ParamView<float> p) { flat.insert(flat.end(), p.value.data(), p.value.data() + p.value.size()); });
     return Eigen::Map<Eigen::VectorXf>(flat.data(), Eigen::Index(flat.size()));
 }
 
@@ -82,7 +84,8 @@ Eigen::VectorXf train_gpt(int steps) {
         opt.step(*model, ids, ce.backward());
     }
     std::vector<float> flat;
-    model->visit_parameters([&](ParamView<float> p) { flat.insert(flat.end(), p.value.data(), p.value.data() + p.value.size()); });
+    model->visit_parameters(
+        [&](ParamView<float> p) { flat.insert(flat.end(), p.value.data(), p.value.data() + p.value.size()); });
     return Eigen::Map<Eigen::VectorXf>(flat.data(), Eigen::Index(flat.size()));
 }
 }  // namespace
@@ -162,7 +165,8 @@ TEST_CASE("a product split over threads is the naive product, for every transpos
     }
 }
 
-TEST_CASE("training on 2 threads: the numbers of 1 thread up to rounding, and bitwise the same run twice", "[threads]") {
+TEST_CASE("training on 2 threads: the numbers of 1 thread up to rounding, and bitwise the same run twice",
+          "[threads]") {
     const Eigen::MatrixXf x = Eigen::MatrixXf::Random(64, 256), images = Eigen::MatrixXf::Random(784, 32);
     Eigen::VectorXf one, cnn_one;
     {
@@ -263,7 +267,8 @@ TEST_CASE("one model, 2 threads inside and 4 callers outside: every prediction i
         callers.emplace_back([&, t] {
             Mlp::Workspace own;
             for (int r = 0; r < rounds; ++r)
-                for (std::size_t i = 0; i < inputs.size(); ++i) mismatches[std::size_t(t)] += model.predict(inputs[i], own) != expected[i];
+                for (std::size_t i = 0; i < inputs.size(); ++i)
+                    mismatches[std::size_t(t)] += model.predict(inputs[i], own) != expected[i];
         });
     for (auto& c : callers) c.join();
     CHECK(mismatches == std::vector<int>(4, 0));

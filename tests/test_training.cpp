@@ -103,12 +103,16 @@ TEST_CASE("the same seed gives bitwise the same run", "[training][reproducible]"
         SGD<float> opt({.learning_rate = 0.1f, .momentum = 0.9f, .nesterov = true, .weight_decay = 1e-3f});
         train_full_batch(mlp, bce, opt, xor_x, xor_t, 50);
         std::vector<float> params;
-        mlp.visit_parameters([&](ParamView<float> p) { for (float v : p.value) params.push_back(v); });
+        mlp.visit_parameters([&](ParamView<float> p) {
+            for (float v : p.value) params.push_back(v);
+        });
         return params;
     };
     const std::vector<float> a = run(7), b = run(7), c = run(8);
-    REQUIRE(a.size() == decltype(Sequential<Dense<float, 2, 16>, Tanh, Dense<float, 16, 16>, ReLU,
-                                            Dense<float, 16, 1>>{})::parameter_count);
+    REQUIRE(
+        a.size() ==
+        decltype(
+            Sequential<Dense<float, 2, 16>, Tanh, Dense<float, 16, 16>, ReLU, Dense<float, 16, 1>>{})::parameter_count);
     CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
     CHECK(std::memcmp(a.data(), c.data(), a.size() * sizeof(float)) != 0);
 }

@@ -1,7 +1,7 @@
 // Embedding, LayerNorm, Attention, the transformer block and the whole model: gradients against
 // finite differences in double, attention's probabilities, causality, and AdamW's update rule.
-#include "naive.hpp"
 #include "fixture.hpp"
+#include "naive.hpp"
 #include "test_util.hpp"
 
 #include <neuronka/check/gradcheck.hpp>
@@ -29,7 +29,6 @@
 #include <utility>
 
 using namespace neuronka;
-
 
 TEST_CASE("LayerNorm gradients and statistics", "[transformer][layernorm]") {
     LayerNorm<double, 6> ln;
@@ -61,8 +60,9 @@ TEST_CASE("Embedding gradients and bad ids", "[transformer][embedding]") {
     CHECK(emb.dE.col(2).isZero());
 
     const std::vector<int> bad{1, 7};
-    CHECK_THROWS_WITH(emb.forward(bad), Catch::Matchers::Contains(
-                                            "Embedding<Vocab=7,Dim=4>::forward: token id 7 at position 1 is out of range [0, 7)"));
+    CHECK_THROWS_WITH(emb.forward(bad),
+                      Catch::Matchers::Contains(
+                          "Embedding<Vocab=7,Dim=4>::forward: token id 7 at position 1 is out of range [0, 7)"));
     CHECK_THROWS_WITH(emb.forward(std::vector<int>{}), Catch::Matchers::Contains("no token ids"));
 }
 
@@ -102,7 +102,8 @@ TEST_CASE("PositionalEmbedding gradients and bad lengths", "[transformer][embedd
     PositionalEmbedding<double, 5, 3> pos(2);
     require_small(gradcheck(pos, random_batch<3>(8, 3), 4));  // 2 sequences of 4, shorter than the context
     CHECK_THROWS_WITH(pos.forward(random_batch<3>(12, 4), 6),
-                      Catch::Matchers::Contains("PositionalEmbedding<Context=5,Dim=3>::forward: sequence length is 6, expected 1..5"));
+                      Catch::Matchers::Contains(
+                          "PositionalEmbedding<Context=5,Dim=3>::forward: sequence length is 6, expected 1..5"));
     CHECK_THROWS_WITH(pos.forward(random_batch<3>(7, 4), 2),
                       Catch::Matchers::Contains("7 columns is not a whole number of sequences of length 2"));
 }
@@ -205,7 +206,8 @@ void check_predict_is_forward(L& layer, const X& x, SeqLen... seq_len) {
 }
 }  // namespace
 
-TEST_CASE("the sequence layers predict what forward computes, bit for bit, from a const layer", "[predict][transformer]") {
+TEST_CASE("the sequence layers predict what forward computes, bit for bit, from a const layer",
+          "[predict][transformer]") {
     const std::vector<int> ids = random_ids(12, 9, 3);
     Embedding<float, 9, 8> tok(1);
     check_predict_is_forward(tok, std::span<const int>(ids));
@@ -223,15 +225,19 @@ TEST_CASE("the sequence layers predict what forward computes, bit for bit, from 
     check_predict_is_forward(gru, x, 4);
 
     Embedding<float, 9, 8>::Workspace tws;
-    CHECK_THROWS_WITH(tok.predict(std::vector<int>{1, 9}, tws), Catch::Matchers::Contains("Embedding<Vocab=9,Dim=8>::predict: token id 9"));
+    CHECK_THROWS_WITH(tok.predict(std::vector<int>{1, 9}, tws),
+                      Catch::Matchers::Contains("Embedding<Vocab=9,Dim=8>::predict: token id 9"));
     Attention<float, 8, 2>::Workspace aws;
-    CHECK_THROWS_WITH(attn.predict(x, aws, 5), Catch::Matchers::Contains("Attention<Dim=8,Heads=2>::predict: 12 columns"));
+    CHECK_THROWS_WITH(attn.predict(x, aws, 5),
+                      Catch::Matchers::Contains("Attention<Dim=8,Heads=2>::predict: 12 columns"));
     PositionalEmbedding<float, 6, 8>::Workspace pws;
-    CHECK_THROWS_WITH(pos.predict(x, pws, 12), Catch::Matchers::Contains("predict: sequence length is 12, expected 1..6"));
+    CHECK_THROWS_WITH(pos.predict(x, pws, 12),
+                      Catch::Matchers::Contains("predict: sequence length is 12, expected 1..6"));
 }
 
-TEST_CASE("one transformer serves 8 threads at once: 1,000 predictions each, every one the single-thread answer bit for bit",
-          "[predict][threads][transformer]") {
+TEST_CASE(
+    "one transformer serves 8 threads at once: 1,000 predictions each, every one the single-thread answer bit for bit",
+    "[predict][threads][transformer]") {
     using Model = Transformer<float, 11, 8, 16, 2, 2>;
     Model model(5);
     static_assert(Model::can_predict);

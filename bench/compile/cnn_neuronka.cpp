@@ -1,6 +1,6 @@
 // Compile-time bench program (bench/compile_times.sh): a small CNN (conv 5x5x16, pool, conv 5x5x32,
-// pool, dense 128 with dropout, dense 10) trained on random 28x28 images, as a user writes it with neuronka. Its hand-written
-// twin is cnn_eigen.cpp.
+// pool, dense 128 with dropout, dense 10) trained on random 28x28 images, as a user writes it with neuronka. Its
+// hand-written twin is cnn_eigen.cpp.
 #include <neuronka/neuronka.hpp>
 
 #include <cstdio>

@@ -52,5 +52,6 @@ int main() {
     const std::vector<int> y4 = labels(B, 10);
 
     std::printf("losses: %.4f %.4f %.4f %.4f\n", train(neuron, mse1, x1, t1, 50), train(small, mse2, x2, t2, 50),
-                train(medium, ce3, x3, std::span<const int>(y3), 20), train(large, ce4, x4, std::span<const int>(y4), 5));
+                train(medium, ce3, x3, std::span<const int>(y3), 20),
+                train(large, ce4, x4, std::span<const int>(y4), 5));
 }

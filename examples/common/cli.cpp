@@ -8,7 +8,9 @@
 namespace examples::cli {
 
 namespace {
-CLI::Option* cli(void* option) { return static_cast<CLI::Option*>(option); }
+CLI::Option* cli(void* option) {
+    return static_cast<CLI::Option*>(option);
+}
 }  // namespace
 
 Option& Option::one_of(const std::vector<std::string>& values) {
@@ -16,7 +18,8 @@ Option& Option::one_of(const std::vector<std::string>& values) {
     return *this;
 }
 Option& Option::check(std::function<std::string(const std::string&)> validate, const std::string& type) {
-    cli(option_)->check(CLI::Validator([validate = std::move(validate)](std::string& text) { return validate(text); }, type));
+    cli(option_)->check(
+        CLI::Validator([validate = std::move(validate)](std::string& text) { return validate(text); }, type));
     return *this;
 }
 Option& Option::default_text(const std::string& text) {
@@ -66,8 +69,14 @@ void Options::parse(int argc, char** argv) {
     std::filesystem::create_directories(impl_->out);
 }
 
-bool Options::given(const std::string& flag) const { return impl_->app.count(flag) > 0; }
-const std::string& Options::out() const { return impl_->out; }
-std::string Options::path(const std::string& file) const { return (std::filesystem::path(impl_->out) / file).string(); }
+bool Options::given(const std::string& flag) const {
+    return impl_->app.count(flag) > 0;
+}
+const std::string& Options::out() const {
+    return impl_->out;
+}
+std::string Options::path(const std::string& file) const {
+    return (std::filesystem::path(impl_->out) / file).string();
+}
 
 }  // namespace examples::cli

@@ -25,8 +25,10 @@ inline std::string diverging(double v) {
     v = std::clamp(v, 0.0, 1.0);
     auto mix = [](double a, double b, double t) { return int(std::lround(a + (b - a) * t)); };
     int r, g, b;
-    if (v < 0.5) r = mix(59, 255, v * 2), g = mix(110, 255, v * 2), b = mix(200, 255, v * 2);
-    else r = mix(255, 214, v * 2 - 1), g = mix(255, 60, v * 2 - 1), b = mix(255, 50, v * 2 - 1);
+    if (v < 0.5)
+        r = mix(59, 255, v * 2), g = mix(110, 255, v * 2), b = mix(200, 255, v * 2);
+    else
+        r = mix(255, 214, v * 2 - 1), g = mix(255, 60, v * 2 - 1), b = mix(255, 50, v * 2 - 1);
     char s[8];
     std::snprintf(s, sizeof s, "#%02x%02x%02x", r, g, b);
     return s;
@@ -51,7 +53,10 @@ inline std::string fmt(double v) {
 /// `target` of them.
 inline std::vector<double> nice_ticks(double lo, double hi, int target = 5) {
     const double raw = (hi - lo) / std::max(1, target), decade = std::pow(10, std::floor(std::log10(raw)));
-    const double step = raw / decade < 1.5 ? decade : raw / decade < 3.5 ? 2 * decade : raw / decade < 7.5 ? 5 * decade : 10 * decade;
+    const double step = raw / decade < 1.5   ? decade
+                        : raw / decade < 3.5 ? 2 * decade
+                        : raw / decade < 7.5 ? 5 * decade
+                                             : 10 * decade;
     std::vector<double> ticks;
     for (double k = std::ceil(lo / step - 1e-9); k * step <= hi + 1e-9 * step; ++k) ticks.push_back(k * step);
     return ticks;
@@ -73,7 +78,8 @@ inline std::string escape(const std::string& s) {
 struct Box {
     double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
     double overlap(const Box& o) const {
-        return std::max(0.0, std::min(x1, o.x1) - std::max(x0, o.x0)) * std::max(0.0, std::min(y1, o.y1) - std::max(y0, o.y0));
+        return std::max(0.0, std::min(x1, o.x1) - std::max(x0, o.x0)) *
+               std::max(0.0, std::min(y1, o.y1) - std::max(y0, o.y0));
     }
     bool contains(double x, double y) const { return x >= x0 && x <= x1 && y >= y0 && y <= y1; }
 };
@@ -98,10 +104,10 @@ inline std::vector<Box> place_labels(const std::vector<std::pair<double, double>
         for (int ring = 0; ring < 16 && best_cost > 0; ++ring) {
             const double d = 5 + 9 * ring;
             const Box candidates[] = {
-                {x + d, y - h / 2, x + d + w, y + h / 2},          {x - d - w, y - h / 2, x - d, y + h / 2},
-                {x - w / 2, y - d - h, x + w / 2, y - d},          {x - w / 2, y + d, x + w / 2, y + d + h},
-                {x + d, y - d - h, x + d + w, y - d},              {x - d - w, y - d - h, x - d, y - d},
-                {x + d, y + d, x + d + w, y + d + h},              {x - d - w, y + d, x - d, y + d + h}};
+                {x + d, y - h / 2, x + d + w, y + h / 2}, {x - d - w, y - h / 2, x - d, y + h / 2},
+                {x - w / 2, y - d - h, x + w / 2, y - d}, {x - w / 2, y + d, x + w / 2, y + d + h},
+                {x + d, y - d - h, x + d + w, y - d},     {x - d - w, y - d - h, x - d, y - d},
+                {x + d, y + d, x + d + w, y + d + h},     {x - d - w, y + d, x - d, y + d + h}};
             for (const Box& c : candidates) {
                 double cost = (c.x1 - c.x0) * (c.y1 - c.y0) - c.overlap(area);  // the part outside the plot
                 for (const Box& o : placed) cost += c.overlap(o);
@@ -121,11 +127,21 @@ public:
     Chart(std::string title, std::string xlabel, std::string ylabel, int width = 720, int height = 480)
         : title_(std::move(title)), xlabel_(std::move(xlabel)), ylabel_(std::move(ylabel)), w_(width), h_(height) {}
 
-    Chart& log_y(bool on = true) { logy_ = on; return *this; }
-    Chart& x_range(double lo, double hi) { xlo_ = lo, xhi_ = hi, fixed_x_ = true; return *this; }
-    Chart& y_range(double lo, double hi) { ylo_ = lo, yhi_ = hi, fixed_y_ = true; return *this; }
+    Chart& log_y(bool on = true) {
+        logy_ = on;
+        return *this;
+    }
+    Chart& x_range(double lo, double hi) {
+        xlo_ = lo, xhi_ = hi, fixed_x_ = true;
+        return *this;
+    }
+    Chart& y_range(double lo, double hi) {
+        ylo_ = lo, yhi_ = hi, fixed_y_ = true;
+        return *this;
+    }
 
-    Chart& scatter(const std::vector<double>& x, const std::vector<double>& y, std::string colour, std::string label = "") {
+    Chart& scatter(const std::vector<double>& x, const std::vector<double>& y, std::string colour,
+                   std::string label = "") {
         series_.push_back({x, y, std::move(colour), std::move(label), Kind::points});
         return *this;
     }
@@ -135,7 +151,8 @@ public:
         series_.push_back({x, y, std::move(colour), std::move(label), Kind::points, text});
         return *this;
     }
-    Chart& line(const std::vector<double>& x, const std::vector<double>& y, std::string colour, std::string label = "") {
+    Chart& line(const std::vector<double>& x, const std::vector<double>& y, std::string colour,
+                std::string label = "") {
         series_.push_back({x, y, std::move(colour), std::move(label), Kind::line});
         return *this;
     }
@@ -159,12 +176,14 @@ public:
 
     void write(const std::string& path) {
         finish_ranges();
-        if (legend_needs_room()) w_ += legend_width() + 16, right_ += legend_width() + 16;  // the legend goes beside the plot
+        if (legend_needs_room())
+            w_ += legend_width() + 16, right_ += legend_width() + 16;  // the legend goes beside the plot
         std::ofstream out(path);
         if (!out) throw std::runtime_error("cannot write " + path);
         out << "<svg xmlns='http://www.w3.org/2000/svg' width='" << w_ << "' height='" << h_
             << "' font-family='sans-serif' font-size='12'>\n<rect width='100%' height='100%' fill='white'/>\n";
-        out << "<text x='" << w_ / 2 << "' y='22' text-anchor='middle' font-size='15'>" << escape(title_) << "</text>\n";
+        out << "<text x='" << w_ / 2 << "' y='22' text-anchor='middle' font-size='15'>" << escape(title_)
+            << "</text>\n";
         if (!heat_.values.empty()) draw_heat(out);
         draw_axes(out);
         // Word labels first: the legend then avoids them as it avoids the data.
@@ -189,8 +208,8 @@ public:
                 const double bw = 0.7 * (px(1) - px(0));
                 for (std::size_t i = 0; i < s.x.size(); ++i) {
                     const double top = py(s.y[i]), base = py(logy_ ? ylo_ : std::max(0.0, ylo_));
-                    out << "<rect fill='" << s.colour << "' x='" << px(s.x[i]) - bw / 2 << "' y='" << top
-                        << "' width='" << bw << "' height='" << std::max(0.0, base - top) << "'/>\n";
+                    out << "<rect fill='" << s.colour << "' x='" << px(s.x[i]) - bw / 2 << "' y='" << top << "' width='"
+                        << bw << "' height='" << std::max(0.0, base - top) << "'/>\n";
                     out << "<text x='" << px(s.x[i]) << "' y='" << top - 4 << "' text-anchor='middle' font-size='10'>"
                         << fmt(s.y[i]) << "</text>\n";
                 }
@@ -203,20 +222,22 @@ public:
                 const double x = px(s.x[i]), y = py(s.y[i]);
                 const double cx = std::clamp(x, b.x0, b.x1), cy = std::clamp(y, b.y0, b.y1);
                 if (std::hypot(cx - x, cy - y) > 9)
-                    out << "<line x1='" << x << "' y1='" << y << "' x2='" << cx << "' y2='" << cy << "' stroke='" << s.colour
-                        << "' stroke-width='0.6'/>\n";
+                    out << "<line x1='" << x << "' y1='" << y << "' x2='" << cx << "' y2='" << cy << "' stroke='"
+                        << s.colour << "' stroke-width='0.6'/>\n";
                 out << "<text x='" << b.x0 << "' y='" << b.y1 - 3 << "' fill='" << s.colour << "'>" << escape(s.text[i])
                     << "</text>\n";
             }
         if (legend_box.x1 > legend_box.x0) {
-            out << "<rect x='" << legend_box.x0 << "' y='" << legend_box.y0 << "' width='" << legend_box.x1 - legend_box.x0
-                << "' height='" << legend_box.y1 - legend_box.y0 << "' fill='white' fill-opacity='0.85' stroke='#999'/>\n";
+            out << "<rect x='" << legend_box.x0 << "' y='" << legend_box.y0 << "' width='"
+                << legend_box.x1 - legend_box.x0 << "' height='" << legend_box.y1 - legend_box.y0
+                << "' fill='white' fill-opacity='0.85' stroke='#999'/>\n";
             int row = 0;
             for (const auto& s : series_) {
                 if (s.label.empty()) continue;
                 const double y = legend_box.y0 + 14 + 18 * row++;
-                out << "<rect x='" << legend_box.x0 + 8 << "' y='" << y - 9 << "' width='12' height='12' fill='" << s.colour
-                    << "'/><text x='" << legend_box.x0 + 26 << "' y='" << y + 1 << "'>" << escape(s.label) << "</text>\n";
+                out << "<rect x='" << legend_box.x0 + 8 << "' y='" << y - 9 << "' width='12' height='12' fill='"
+                    << s.colour << "'/><text x='" << legend_box.x0 + 26 << "' y='" << y + 1 << "'>" << escape(s.label)
+                    << "</text>\n";
             }
         }
         out << "</svg>\n";
@@ -299,7 +320,9 @@ private:
 
     double ty(double y) const { return logy_ ? std::log10(y) : y; }
     double px(double x) const { return left_ + (x - xlo_) / (xhi_ - xlo_) * (w_ - left_ - right_); }
-    double py(double y) const { return h_ - bottom_ - (ty(y) - ty(ylo_)) / (ty(yhi_) - ty(ylo_)) * (h_ - top_ - bottom_); }
+    double py(double y) const {
+        return h_ - bottom_ - (ty(y) - ty(ylo_)) / (ty(yhi_) - ty(ylo_)) * (h_ - top_ - bottom_);
+    }
 
     void finish_ranges() {
         double xl = std::numeric_limits<double>::infinity(), xh = -xl, yl = xl, yh = -xl;
@@ -308,7 +331,8 @@ private:
                 xl = std::min(xl, s.x[i]), xh = std::max(xh, s.x[i]);
                 if (!logy_ || s.y[i] > 0) yl = std::min(yl, s.y[i]), yh = std::max(yh, s.y[i]);
             }
-        if (!categories_.empty()) xl -= 0.6, xh += 0.6, yl = logy_ ? yl / 100 : std::min(0.0, yl), yh *= logy_ ? 5 : 1.15;
+        if (!categories_.empty())
+            xl -= 0.6, xh += 0.6, yl = logy_ ? yl / 100 : std::min(0.0, yl), yh *= logy_ ? 5 : 1.15;
         if (!fixed_x_) xlo_ = xl, xhi_ = xh;
         if (!fixed_y_) ylo_ = yl, yhi_ = yh;
         if (!(xhi_ > xlo_)) xhi_ = xlo_ + 1;
@@ -319,7 +343,8 @@ private:
             xlo_ = std::floor(xlo_ / step + 1e-9) * step, xhi_ = std::ceil(xhi_ / step - 1e-9) * step;
         }
         if (!fixed_y_ && logy_) {
-            ylo_ = std::pow(10, std::floor(std::log10(ylo_) + 1e-9)), yhi_ = std::pow(10, std::ceil(std::log10(yhi_) - 1e-9));
+            ylo_ = std::pow(10, std::floor(std::log10(ylo_) + 1e-9)),
+            yhi_ = std::pow(10, std::ceil(std::log10(yhi_) - 1e-9));
         } else if (!fixed_y_) {
             const double step = nice_step(ylo_, yhi_);
             ylo_ = std::floor(ylo_ / step + 1e-9) * step, yhi_ = std::ceil(yhi_ / step - 1e-9) * step;

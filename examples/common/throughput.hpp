@@ -16,14 +16,19 @@ public:
     /// flops_per_step: counted FLOPs of one training step; samples_per_step: samples or tokens.
     Meter(std::string name, double parameters, double flops_per_step, double samples_per_step,
           std::string unit = "samples")
-        : name_(std::move(name)), unit_(std::move(unit)), parameters_(parameters), flops_(flops_per_step),
-          samples_(samples_per_step), start_(std::chrono::steady_clock::now()) {}
+        : name_(std::move(name)),
+          unit_(std::move(unit)),
+          parameters_(parameters),
+          flops_(flops_per_step),
+          samples_(samples_per_step),
+          start_(std::chrono::steady_clock::now()) {}
 
     void step() { ++steps_; }
     /// Ends the measured time (what follows, an evaluation for instance, is not training).
     void stop() { stopped_ = seconds(); }
     double seconds() const {
-        return stopped_ >= 0 ? stopped_ : std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+        return stopped_ >= 0 ? stopped_
+                             : std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     }
     double flops() const { return flops_ * double(steps_); }
     double gflops_per_second() const { return flops() / seconds() / 1e9; }
@@ -65,8 +70,8 @@ struct Steps {
         const long done = s.step + 1, total = long(s.batches) * s.options.epochs;
         if (done == total) meter.stop();
         if (done % every == 0 || done == total)
-            std::printf("%sstep %6ld/%ld  loss %.3f  %7.0f %s/s  %5.1f GFLOP/s  ETA %5.1f s\n", prefix.c_str(), done, total, s.loss,
-                        meter.samples_per_second(), meter.unit().c_str(), meter.gflops_per_second(),
+            std::printf("%sstep %6ld/%ld  loss %.3f  %7.0f %s/s  %5.1f GFLOP/s  ETA %5.1f s\n", prefix.c_str(), done,
+                        total, s.loss, meter.samples_per_second(), meter.unit().c_str(), meter.gflops_per_second(),
                         meter.seconds() / double(done) * double(total - done));
     }
 };

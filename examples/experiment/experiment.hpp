@@ -5,8 +5,8 @@
 #pragma once
 
 #include <neuronka/data/idx.hpp>
-#include <neuronka/train/fit.hpp>
 #include <neuronka/neuronka.hpp>
+#include <neuronka/train/fit.hpp>
 
 #include <cstdint>
 #include <string>

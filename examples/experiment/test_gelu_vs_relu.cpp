@@ -35,8 +35,10 @@ TEST_CASE("one run learns, and its seed reproduces it exactly", "[smoke]") {
 
 TEST_CASE("GELU against ReLU for the Fashion-MNIST MLP, over 5 seeds", "[experiment]") {
     const Setup setup;
-    const std::vector<double> gelu = run_seeds(5, [&](std::uint64_t seed) { return experiment::test_accuracy<GELU>(seed, data(), setup); });
-    const std::vector<double> relu = run_seeds(5, [&](std::uint64_t seed) { return experiment::test_accuracy<ReLU>(seed, data(), setup); });
+    const std::vector<double> gelu =
+        run_seeds(5, [&](std::uint64_t seed) { return experiment::test_accuracy<GELU>(seed, data(), setup); });
+    const std::vector<double> relu =
+        run_seeds(5, [&](std::uint64_t seed) { return experiment::test_accuracy<ReLU>(seed, data(), setup); });
     const Comparison c = compare(gelu, relu, Pairing::by_seed);
     std::printf("test accuracy, %zu training images, %d epochs:\n  GELU %s\n  ReLU %s\n  GELU - ReLU: %s\n",
                 setup.train_images, setup.epochs, c.a.str().c_str(), c.b.str().c_str(), c.str().c_str());

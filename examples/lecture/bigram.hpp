@@ -4,8 +4,8 @@
 // one token.
 #pragma once
 
-#include <neuronka/train/fit.hpp>
 #include <neuronka/neuronka.hpp>
+#include <neuronka/train/fit.hpp>
 
 #include <cstdint>
 #include <vector>

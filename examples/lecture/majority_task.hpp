@@ -29,8 +29,10 @@ struct Majority {
                 for (int t = 0; t < length; ++t) ++count[std::size_t(s[t] = int(rng.below(digits)))];
                 int best = 0, ties = 0;
                 for (int d = 0; d < digits; ++d)
-                    if (count[std::size_t(d)] > count[std::size_t(best)]) best = d, ties = 0;
-                    else if (d != best && count[std::size_t(d)] == count[std::size_t(best)]) ++ties;
+                    if (count[std::size_t(d)] > count[std::size_t(best)])
+                        best = d, ties = 0;
+                    else if (d != best && count[std::size_t(d)] == count[std::size_t(best)])
+                        ++ties;
                 if (ties == 0) mode = best;
             }
             for (int t = 0; t < length; ++t) targets[std::size_t(b * length + t)] = mode;
@@ -43,14 +45,16 @@ constexpr int D = 32, Heads = 2, Context = 16;
 using Attend = neuronka::Residual<neuronka::LayerNorm<float, D>, neuronka::Attention<float, D, Heads>>;
 using Think = neuronka::Residual<neuronka::LayerNorm<float, D>, neuronka::Dense<float, D, 4 * D>, neuronka::GELU,
                                  neuronka::Dense<float, 4 * D, D>>;
-using MajorityModel = neuronka::Sequential<neuronka::Embedding<float, Majority::digits, D>,  // digit → vector
+using MajorityModel = neuronka::Sequential<neuronka::Embedding<float, Majority::digits, D>,   // digit → vector
                                            neuronka::PositionalEmbedding<float, Context, D>,  // + its position
                                            Attend, Think,                                     // look at all tokens
                                            neuronka::LayerNorm<float, D>,
-                                           neuronka::Dense<float, D, Majority::digits>>;      // logits per token
+                                           neuronka::Dense<float, D, Majority::digits>>;  // logits per token
 
 /// Every token may look at every other one: the question is about the whole sequence.
-inline void make_bidirectional(MajorityModel& model) { model.layer<2>().layer<1>().causal = false; }
+inline void make_bidirectional(MajorityModel& model) {
+    model.layer<2>().layer<1>().causal = false;
+}
 
 /// Trains with AdamW; returns the loss of the last step.
 struct MajorityTrainer {

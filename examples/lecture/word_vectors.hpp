@@ -52,10 +52,18 @@ inline std::vector<int> corpus(const Vocabulary& v, int sentences, neuronka::Rng
     };
     for (int i = 0; i < sentences; ++i) {
         switch (rng.below(4)) {
-            case 0: say({"the", pick("animal"), pick("verb"), "the", pick("food"), "in", "the", pick("place"), "."}); break;
-            case 1: say({pick("person"), "gives", "a", pick("food"), "to", "the", pick("animal"), "."}); break;
-            case 2: say({"a", pick("animal"), "and", "a", pick("animal"), "near", "the", pick("place"), "."}); break;
-            default: say({pick("person"), pick("verb"), "a", pick("food"), "and", "a", pick("food"), "."}); break;
+            case 0:
+                say({"the", pick("animal"), pick("verb"), "the", pick("food"), "in", "the", pick("place"), "."});
+                break;
+            case 1:
+                say({pick("person"), "gives", "a", pick("food"), "to", "the", pick("animal"), "."});
+                break;
+            case 2:
+                say({"a", pick("animal"), "and", "a", pick("animal"), "near", "the", pick("place"), "."});
+                break;
+            default:
+                say({pick("person"), pick("verb"), "a", pick("food"), "and", "a", pick("food"), "."});
+                break;
         }
     }
     return s;

@@ -16,12 +16,14 @@ namespace examples::words {
 
 /// Tokens: 0 is the word boundary '.', 1..26 are 'a'..'z'.
 inline constexpr int vocab = 27;
-inline char to_char(int token) { return token == 0 ? '.' : char('a' + token - 1); }
+inline char to_char(int token) {
+    return token == 0 ? '.' : char('a' + token - 1);
+}
 
 struct Corpus {
-    std::string source;                          // where the words came from
+    std::string source;                           // where the words came from
     std::vector<std::string> train, valid, test;  // 80 / 10 / 10 %
-    long skipped = 0;                            // words dropped because of characters outside a-z
+    long skipped = 0;                             // words dropped because of characters outside a-z
 };
 
 /// A few dozen words, so every example runs even without a word list.
@@ -45,14 +47,19 @@ inline Corpus split_words(const std::string& text, std::string source, std::uint
         word.clear(), bad = false;
     };
     for (unsigned char ch : text) {
-        if (ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r') flush();
-        else if (ch >= 'a' && ch <= 'z') word += char(ch);
-        else if (ch >= 'A' && ch <= 'Z') word += char(ch - 'A' + 'a');
-        else bad = true;
+        if (ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r')
+            flush();
+        else if (ch >= 'a' && ch <= 'z')
+            word += char(ch);
+        else if (ch >= 'A' && ch <= 'Z')
+            word += char(ch - 'A' + 'a');
+        else
+            bad = true;
     }
     flush();
-    if (all.size() < 10) throw std::invalid_argument(c.source + ": only " + std::to_string(all.size()) +
-                                                     " usable words; need at least 10");
+    if (all.size() < 10)
+        throw std::invalid_argument(c.source + ": only " + std::to_string(all.size()) +
+                                    " usable words; need at least 10");
     neuronka::Rng rng(seed);  // deterministic Fisher-Yates shuffle, then 80/10/10
     for (std::size_t i = all.size() - 1; i > 0; --i) std::swap(all[i], all[rng.below(i + 1)]);
     const std::size_t n = all.size(), a = n * 8 / 10, b = n * 9 / 10;

@@ -4,10 +4,10 @@
 // most frequent digit; and the charts place their labels and legend on free space.
 #include "count_new.hpp"
 
+#include "common/svg.hpp"
 #include "lecture/bigram.hpp"
 #include "lecture/majority_task.hpp"
 #include "lecture/reverse_task.hpp"
-#include "common/svg.hpp"
 #include "lecture/word_vectors.hpp"
 
 #include <neuronka/compose/residual.hpp>
@@ -225,7 +225,8 @@ TEST_CASE("chart labels cover neither each other nor the points, and the legend 
         REQUIRE(at != std::string::npos);
         return std::stod(rect.substr(at + name.size() + 3));
     };
-    const plot::Box legend{attribute("x"), attribute("y"), attribute("x") + attribute("width"), attribute("y") + attribute("height")};
+    const plot::Box legend{attribute("x"), attribute("y"), attribute("x") + attribute("width"),
+                           attribute("y") + attribute("height")};
     CHECK(legend.x0 < 360);  // top left: the other corner the diagonal leaves free
     CHECK(legend.y0 < 100);
 }

@@ -50,11 +50,13 @@ inline constexpr StepText steps[] = {
       "Řetěz z přednášky na jedněch datech: každý model předpovídá další písmeno a NLL na odložených datech měří, "
       "jak dobře (méně je lépe)."}},
     {"word_embeddings",
-     {"Word embeddings: words used alike get similar vectors", "Word embeddings: slova užívaná podobně mají podobné vektory"},
+     {"Word embeddings: words used alike get similar vectors",
+      "Word embeddings: slova užívaná podobně mají podobné vektory"},
      "pokročilejší: word embeddings",
      {"A word becomes a vector of numbers learned from the words around it; words used in the same places end up "
       "close together.",
-      "Slovo se stane vektorem čísel naučeným ze slov kolem něj; slova užívaná na stejných místech skončí blízko sebe."}},
+      "Slovo se stane vektorem čísel naučeným ze slov kolem něj; slova užívaná na stejných místech skončí blízko "
+      "sebe."}},
     {"attention",
      {"Attention: not all data is equally important", "Attention (pozornost): ne všechna data jsou stejně důležitá"},
      "Co je attention (pozornost)?",
@@ -73,7 +75,8 @@ inline constexpr StepText steps[] = {
      "nejpokročilejší: transformer · Trénování transformeru",
      {"A transformer of the GPT kind learns letter by letter from a text; its samples before and after training "
       "show what it learned.",
-      "Transformer typu GPT se učí písmeno po písmenu z textu; ukázky před trénováním a po něm ukazují, co se naučil."}},
+      "Transformer typu GPT se učí písmeno po písmenu z textu; ukázky před trénováním a po něm ukazují, co se "
+      "naučil."}},
     {"training_cost",
      {"What training costs: FLOPs, PF-days, memory, energy, CO2 and water",
       "Co trénování stojí: FLOPy, PF-dny, paměť, energie, CO2 a voda"},
@@ -158,7 +161,8 @@ inline const std::map<std::string_view, std::string_view>& czech() {
         {"GRU: training speed", "GRU: rychlost trénování"},
         {"transformer: training speed", "transformer: rychlost trénování"},
         {"Five models of English words: held-out NLL per character (nats; uniform guessing is ln 27 = 3.2958)",
-         "Pět modelů anglických slov: NLL na znak na odložených datech (v natech; rovnoměrné hádání dává ln 27 = 3.2958)"},
+         "Pět modelů anglických slov: NLL na znak na odložených datech (v natech; rovnoměrné hádání dává ln 27 = "
+         "3.2958)"},
         {"valid NLL", "validační NLL"},
         {"test NLL", "testovací NLL"},
         {"sampled words", "vygenerovaná slova"},
@@ -170,7 +174,8 @@ inline const std::map<std::string_view, std::string_view>& czech() {
         {"Held-out NLL per character of each model (lower is better)",
          "NLL na znak každého modelu na odložených datech (méně je lépe)"},
         // word_embeddings
-        {"Each word's nearest neighbour by cosine similarity", "Nejbližší soused každého slova podle kosinové podobnosti"},
+        {"Each word's nearest neighbour by cosine similarity",
+         "Nejbližší soused každého slova podle kosinové podobnosti"},
         {"word", "slovo"},
         {"kind", "druh"},
         {"nearest", "nejbližší"},

@@ -1,6 +1,7 @@
-// Must not compile: a float layer followed by a double one. Its twin (NEURONKA_COMPILE_FAIL_TWIN) uses float throughout.
-#include <neuronka/layers/dense.hpp>
+// Must not compile: a float layer followed by a double one. Its twin (NEURONKA_COMPILE_FAIL_TWIN) uses float
+// throughout.
 #include <neuronka/compose/sequential.hpp>
+#include <neuronka/layers/dense.hpp>
 
 int main() {
 #ifdef NEURONKA_COMPILE_FAIL_TWIN

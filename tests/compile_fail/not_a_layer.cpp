@@ -1,6 +1,6 @@
 // Must not compile: SGD is not a layer. Its twin (NEURONKA_COMPILE_FAIL_TWIN) puts a layer there and must compile.
-#include <neuronka/layers/dense.hpp>
 #include <neuronka/compose/sequential.hpp>
+#include <neuronka/layers/dense.hpp>
 #include <neuronka/train/sgd.hpp>
 
 int main() {

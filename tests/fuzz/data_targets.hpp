@@ -22,10 +22,16 @@ inline void csv(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
     neuronka::CsvOptions options;
     options.delimiter = (o & 1) ? ';' : ',';
-    options.header = (o & 2) ? neuronka::CsvHeader::present : (o & 4) ? neuronka::CsvHeader::absent : neuronka::CsvHeader::detect;
-    options.label_kind = (o & 8) ? neuronka::CsvLabel::target : (o & 16) ? neuronka::CsvLabel::none : neuronka::CsvLabel::classes;
-    if (o & 32) options.label = "label";
-    else if (o & 64) options.label_index = 0;
+    options.header = (o & 2)   ? neuronka::CsvHeader::present
+                     : (o & 4) ? neuronka::CsvHeader::absent
+                               : neuronka::CsvHeader::detect;
+    options.label_kind = (o & 8)    ? neuronka::CsvLabel::target
+                         : (o & 16) ? neuronka::CsvLabel::none
+                                    : neuronka::CsvLabel::classes;
+    if (o & 32)
+        options.label = "label";
+    else if (o & 64)
+        options.label_index = 0;
     if (o & 128) options.classes = 3;
     try {
         if (options.label_kind == neuronka::CsvLabel::none) {
@@ -49,7 +55,8 @@ inline void idx(const std::uint8_t* data, std::size_t size) {
         ::lseek(fd, 0, SEEK_SET);
         std::vector<std::size_t> sizes;
         try {
-            const auto bytes = neuronka::detail::read_idx(gzdopen(::dup(fd), "rb"), "input", dims, sizes, std::size_t(1) << 24);
+            const auto bytes =
+                neuronka::detail::read_idx(gzdopen(::dup(fd), "rb"), "input", dims, sizes, std::size_t(1) << 24);
             std::size_t total = 1;
             for (std::size_t s : sizes) total *= s;
             if (bytes.size() != total) __builtin_trap();  // the payload is always what the header says

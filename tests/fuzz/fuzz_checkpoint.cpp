@@ -12,7 +12,7 @@ using Model = neuronka::Sequential<neuronka::Dense<float, 4, 8>, neuronka::Tanh,
 using Cnn = neuronka::Sequential<neuronka::Conv2D<float, 1, 2, 3, 6, 6, 1, 1>, neuronka::ReLU,
                                  neuronka::MaxPool2D<float, 2, 6, 6, 2>, neuronka::Dropout<1, 2>,
                                  neuronka::Dense<float, 18, 3>>;
-}
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static Model model(1);

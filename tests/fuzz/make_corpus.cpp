@@ -18,13 +18,16 @@ int main(int argc, char** argv) {
     model.backward(x, Batch<float, 3>::Ones(3, 2));
     sgd.step(model), adamw.step(model);
     auto write = [&](const std::string& name, const std::vector<unsigned char>& b) {
-        std::ofstream(dir + "/" + name, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
+        std::ofstream(dir + "/" + name, std::ios::binary)
+            .write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
     };
     write("model.nkpt", checkpoint_bytes(model));
     write("model-sgd-rng.nkpt", checkpoint_bytes(model, &sgd, &rng));
     write("model-adamw-rng.nkpt", checkpoint_bytes(model, &adamw, &rng));
     // the fuzz target's CNN, with AdamW state
-    Sequential<Conv2D<float, 1, 2, 3, 6, 6, 1, 1>, ReLU, MaxPool2D<float, 2, 6, 6, 2>, Dropout<1, 2>, Dense<float, 18, 3>> cnn(1);
+    Sequential<Conv2D<float, 1, 2, 3, 6, 6, 1, 1>, ReLU, MaxPool2D<float, 2, 6, 6, 2>, Dropout<1, 2>,
+               Dense<float, 18, 3>>
+        cnn(1);
     AdamW<float> cnn_adamw;
     const Batch<float, 36> image = Batch<float, 36>::Ones(36, 2);
     cnn.forward(image);

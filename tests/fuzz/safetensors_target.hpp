@@ -3,8 +3,8 @@
 // SafetensorsError, and a rejected file must leave the model as it was.
 #pragma once
 
-#include <neuronka/neuronka.hpp>
 #include <neuronka/io/safetensors.hpp>
+#include <neuronka/neuronka.hpp>
 
 #include <cstdint>
 #include <cstdlib>

@@ -3,10 +3,10 @@
 // also runs in one process, so tests/sweep/sweep.sh can check that a sweep run through GNU parallel
 // reports exactly what the in-process experiment reports.
 // Usage: xor_sweep run HIDDEN SEED FILE | xor_sweep summarize DIR | xor_sweep in-process RUNS
+#include <neuronka/compose/sequential.hpp>
 #include <neuronka/layers/activation.hpp>
 #include <neuronka/layers/dense.hpp>
 #include <neuronka/train/experiment_files.hpp>
-#include <neuronka/compose/sequential.hpp>
 #include <neuronka/train/sgd.hpp>
 
 #include "../xor_run.hpp"
@@ -25,7 +25,8 @@ double run(int hidden, std::uint64_t seed) {
 }
 
 void report(const Results& r) {
-    for (const std::string& c : r.configurations()) std::printf("%s: %s\n", c.c_str(), r.summary(c, "mse").str().c_str());
+    for (const std::string& c : r.configurations())
+        std::printf("%s: %s\n", c.c_str(), r.summary(c, "mse").str().c_str());
     std::printf("h2 - h8: %s\n", r.compare("h2", "h8", "mse", Pairing::by_seed).str().c_str());
 }
 }  // namespace

@@ -22,9 +22,9 @@ struct GradcheckResult {
 
 /// Settings of the checker.
 struct GradcheckOptions {
-    double step = 1e-4;   ///< h of the five-point central difference (error O(h⁴))
-    double floor = 1e-4;  ///< gradients smaller than this are compared in absolute terms
-    bool inputs = true;   ///< also check d(loss)/d(input)
+    double step = 1e-4;      ///< h of the five-point central difference (error O(h⁴))
+    double floor = 1e-4;     ///< gradients smaller than this are compared in absolute terms
+    bool inputs = true;      ///< also check d(loss)/d(input)
     std::uint64_t seed = 1;  ///< seeds the random projection used as the loss
 };
 
@@ -55,8 +55,12 @@ GradcheckResult gradcheck_parameters(Model& model, LossFn&& loss, BackwardFn&& b
         const Eigen::ArrayXd analytic = p.grad;
         for (Eigen::Index i = 0; i < p.value.size(); ++i) {
             const double saved = p.value(i);
-            const double numeric =
-                detail::five_point([&](double v) { p.value(i) = v; return double(loss()); }, saved, o.step);
+            const double numeric = detail::five_point(
+                [&](double v) {
+                    p.value(i) = v;
+                    return double(loss());
+                },
+                saved, o.step);
             p.value(i) = saved;
             detail::record(result, o, analytic(i), numeric, std::string(p.name) + "[" + std::to_string(i) + "]");
         }
@@ -86,15 +90,23 @@ GradcheckResult gradcheck(L& layer, const Batch<double, L::in_size>& x, int seq_
     Batch<double, L::in_size> xp = x;
     auto loss = [&] { return (detail::forward(layer, xp, seq_len).array() * r.array()).sum(); };
     Batch<double, L::in_size> dx;
-    GradcheckResult result = gradcheck_parameters(layer, loss, [&] {
-        layer.zero_grad();
-        detail::forward(layer, x, seq_len);
-        dx = layer.backward(x, r);
-    }, o);
+    GradcheckResult result = gradcheck_parameters(
+        layer, loss,
+        [&] {
+            layer.zero_grad();
+            detail::forward(layer, x, seq_len);
+            dx = layer.backward(x, r);
+        },
+        o);
     if (o.inputs)
         for (Eigen::Index i = 0; i < xp.size(); ++i) {
             const double saved = xp(i);
-            const double numeric = detail::five_point([&](double v) { xp(i) = v; return loss(); }, saved, o.step);
+            const double numeric = detail::five_point(
+                [&](double v) {
+                    xp(i) = v;
+                    return loss();
+                },
+                saved, o.step);
             xp(i) = saved;
             detail::record(result, o, dx(i), numeric, "x[" + std::to_string(i) + "]");
         }
@@ -120,8 +132,12 @@ GradcheckResult gradcheck_loss(Loss& loss, const Z& z, const Target& target, Gra
     GradcheckResult result;
     for (Eigen::Index i = 0; i < zp.size(); ++i) {
         const double saved = zp(i);
-        const double numeric =
-            detail::five_point([&](double v) { zp(i) = v; return double(loss.forward(zp, target)); }, saved, o.step);
+        const double numeric = detail::five_point(
+            [&](double v) {
+                zp(i) = v;
+                return double(loss.forward(zp, target));
+            },
+            saved, o.step);
         zp(i) = saved;
         detail::record(result, o, analytic(i), numeric, "z[" + std::to_string(i) + "]");
     }

@@ -32,15 +32,18 @@ struct residual_sizes {
 template <class... Layers>
 class Residual {
 public:
-    using Inner = Sequential<Layers...>;  ///< f, the inner layers in data-flow order
+    using Inner = Sequential<Layers...>;              ///< f, the inner layers in data-flow order
     using scalar_type = typename Inner::scalar_type;  ///< the scalar type: float or double
-    static_assert(Inner::in_size != token_ids, "Residual: token ids cannot be added to an output; put the "
-                                               "Embedding before the Residual");
+    static_assert(Inner::in_size != token_ids,
+                  "Residual: token ids cannot be added to an output; put the "
+                  "Embedding before the Residual");
     static_assert(detail::residual_sizes<Inner::in_size, Inner::out_size>::ok);
     static constexpr int in_size = Inner::in_size;   ///< D: features of one sample (column)
     static constexpr int out_size = Inner::in_size;  ///< D again: y = x + f(x)
-    static constexpr std::size_t parameter_count = Inner::parameter_count;  ///< trainable parameters, counted from the type
-    static constexpr std::size_t parameter_tensors = Inner::parameter_tensors;  ///< parameter tensors visit_parameters() shows
+    static constexpr std::size_t parameter_count =
+        Inner::parameter_count;  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_tensors =
+        Inner::parameter_tensors;                            ///< parameter tensors visit_parameters() shows
     static constexpr bool can_predict = Inner::can_predict;  ///< whether predict() exists (every inner layer has it)
 
     /// The inner layers' parameters from `seed`.
@@ -61,10 +64,14 @@ public:
 
     /// The I-th inner layer.
     template <std::size_t I>
-    auto& layer() { return f_.template layer<I>(); }
+    auto& layer() {
+        return f_.template layer<I>();
+    }
     /// The I-th inner layer, read only.
     template <std::size_t I>
-    const auto& layer() const { return f_.template layer<I>(); }
+    const auto& layer() const {
+        return f_.template layer<I>();
+    }
 
     /// Re-initialises the parameters from `rng`.
     void init(Rng& rng) { f_.init(rng); }
@@ -84,13 +91,13 @@ public:
 
     /// The buffers of one caller of predict(), when every inner layer can predict.
     struct Workspace {
-        typename Inner::Workspace f;  ///< the inner layers' buffers
+        typename Inner::Workspace f;    ///< the inner layers' buffers
         Batch<scalar_type, in_size> y;  ///< the output, as forward computes it: D × B
     };
     /// x: D × (T·B), seq_len: T  →  y = x + f(x) in `ws`, as forward; safe to call from many threads at once.
     template <class Derived>
-        requires Inner::can_predict
-    const Batch<scalar_type, out_size>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws, int seq_len = 1) const {
+    requires Inner::can_predict const Batch<scalar_type, out_size>& predict(const Eigen::MatrixBase<Derived>& x,
+                                                                            Workspace& ws, int seq_len = 1) const {
         const Eigen::Ref<const Batch<scalar_type, in_size>> xr(x);  // an expression is evaluated once
         const auto& fx = f_.predict(xr, ws.f, seq_len);
         ws.y.resize(xr.rows(), xr.cols());
@@ -112,8 +119,8 @@ public:
     /// The fused optimiser step (see Sequential::backward_update): f's layers are updated as they
     /// go; dx = dy + fᵀ(dy) when wanted.
     template <bool WantDx, class X, class DY, class Optimizer>
-        requires(parameter_tensors != std::size_t(-1))
-    auto backward_update(const X& x, const DY& dy, Optimizer& opt, std::size_t first) {
+    requires(parameter_tensors != std::size_t(-1)) auto backward_update(const X& x, const DY& dy, Optimizer& opt,
+                                                                        std::size_t first) {
         if constexpr (WantDx) {
             const auto* dfx = f_.template backward_update<true>(x, dy, opt, first);
             dx_.noalias() = dy + *dfx;
@@ -130,7 +137,8 @@ public:
     const Batch<scalar_type, out_size>& output() const { return y_; }
     /// Gradients read as zero from now on; the next backward writes them instead of adding.
     void zero_grad() { f_.zero_grad(); }
-    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints
+    /// use.
     template <class F>
     void visit_parameters(F&& f) {
         f_.visit_parameters(f);

@@ -2,8 +2,8 @@
 /// @brief Sequential<Layers...>: layers composed in data-flow order, sizes checked at compile time.
 #pragma once
 
-#include "../layers/activation.hpp"
 #include "../core/layer.hpp"
+#include "../layers/activation.hpp"
 
 #include <tuple>
 #include <type_traits>
@@ -26,8 +26,9 @@ struct sequential_layer_sizes {
 /// The scalar type and input size of a Sequential: those of its first sized entry.
 template <class... Entries>
 struct first_sized {
-    static_assert(sizeof...(Entries) != 0, "Sequential: needs at least one sized layer (such as Dense) to know "
-                                           "its scalar type and input size");
+    static_assert(sizeof...(Entries) != 0,
+                  "Sequential: needs at least one sized layer (such as Dense) to know "
+                  "its scalar type and input size");
 };
 template <class E, class... Rest>
 struct first_sized<E, Rest...> : std::conditional_t<is_size_free<E>, first_sized<Rest...>, std::type_identity<E>> {};
@@ -60,7 +61,8 @@ constexpr std::size_t tensors_before() {
             return (std::size_t(0) + ... + std::size_t(std::tuple_element_t<I, Tuple>::parameter_tensors));
         else
             return std::size_t(-1);
-    }(std::make_index_sequence<Count>{});
+    }
+    (std::make_index_sequence<Count>{});
 }
 
 /// One Workspace per member of a tuple of layers.
@@ -95,21 +97,23 @@ class Sequential {
     using Bound = detail::bind_all<typename First::scalar_type, First::in_size, 0, Entries...>;
 
 public:
-    using scalar_type = typename First::scalar_type;  ///< the scalar type: float or double
-    using layers_type = typename Bound::type;  ///< std::tuple of the concrete layers
-    static constexpr int in_size = First::in_size;  ///< In: features of one input sample (column)
-    static constexpr int out_size = Bound::out_size;  ///< Out: features of one output sample (column)
+    using scalar_type = typename First::scalar_type;          ///< the scalar type: float or double
+    using layers_type = typename Bound::type;                 ///< std::tuple of the concrete layers
+    static constexpr int in_size = First::in_size;            ///< In: features of one input sample (column)
+    static constexpr int out_size = Bound::out_size;          ///< Out: features of one output sample (column)
     static constexpr std::size_t depth = sizeof...(Entries);  ///< the number of layers
     /// Trainable parameters, counted from the type.
     static constexpr std::size_t parameter_count = []<std::size_t... I>(std::index_sequence<I...>) {
         return (std::size_t(0) + ... + std::tuple_element_t<I, layers_type>::parameter_count);
-    }(std::make_index_sequence<depth>{});
+    }
+    (std::make_index_sequence<depth>{});
     /// Number of parameter tensors (ParamViews) the model visits, when every layer states its own.
     static constexpr std::size_t parameter_tensors = detail::tensors_before<layers_type, depth>();
     /// True when every member has the shared prediction path (predict() below).
     static constexpr bool can_predict = []<std::size_t... I>(std::index_sequence<I...>) {
         return (true && ... && detail::predicts<std::tuple_element_t<I, layers_type>>());
-    }(std::make_index_sequence<depth>{});
+    }
+    (std::make_index_sequence<depth>{});
     /// The buffers of one caller of predict(): one Workspace per member.
     using Workspace = typename std::conditional_t<can_predict, detail::member_workspaces<layers_type>,
                                                   std::type_identity<detail::NoWorkspace>>::type;
@@ -124,7 +128,8 @@ public:
     static constexpr Cost cost(int seq_len = 1) {
         return [&]<std::size_t... I>(std::index_sequence<I...>) {
             return (Cost{} + ... + std::tuple_element_t<I, layers_type>::cost(seq_len));
-        }(std::make_index_sequence<depth>{});
+        }
+        (std::make_index_sequence<depth>{});
     }
     /// Calls f(name, cost, output rows) for every layer, in data-flow order. A member that is a
     /// composite gives a heading row (rows = -1) and then its own rows, indented.
@@ -132,7 +137,8 @@ public:
     static void describe(F&& f, int seq_len = 1) {
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             (describe_one<std::tuple_element_t<I, layers_type>>(f, seq_len), ...);
-        }(std::make_index_sequence<depth>{});
+        }
+        (std::make_index_sequence<depth>{});
     }
 
     /// The name with its sizes, as summaries and messages print it.
@@ -142,21 +148,29 @@ public:
         std::string s;
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             ((s += (I ? ", " : "") + std::tuple_element_t<I, layers_type>::name()), ...);
-        }(std::make_index_sequence<depth>{});
+        }
+        (std::make_index_sequence<depth>{});
         return s;
     }
 
     /// The I-th layer, in data-flow order.
     template <std::size_t I>
-    auto& layer() { return std::get<I>(layers_); }
+    auto& layer() {
+        return std::get<I>(layers_);
+    }
     /// The I-th layer, read only.
     template <std::size_t I>
-    const auto& layer() const { return std::get<I>(layers_); }
+    const auto& layer() const {
+        return std::get<I>(layers_);
+    }
 
     /// Re-draws all parameters: Xavier for a layer followed by tanh/sigmoid/identity, He when
     /// followed by ReLU or GELU.
     void init(Rng& rng) {
-        [&]<std::size_t... I>(std::index_sequence<I...>) { (init_one<I>(rng), ...); }(std::make_index_sequence<depth>{});
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (init_one<I>(rng), ...);
+        }
+        (std::make_index_sequence<depth>{});
     }
 
     /// Training (the default) or evaluation, for every member that has a mode.
@@ -189,8 +203,7 @@ public:
      * bits as forward. x is checked as forward checks it, and the output for inf/NaN.
      */
     template <class X>
-        requires can_predict
-    const Batch<scalar_type, out_size>& predict(const X& x, Workspace& ws, int seq_len = 1) const {
+    requires can_predict const Batch<scalar_type, out_size>& predict(const X& x, Workspace& ws, int seq_len = 1) const {
         const bool entry = !detail::is_member_call();
         const Batch<scalar_type, out_size>& y = predict_from<0>(x, ws, seq_len);
         if (entry) detail::check_finite({&name, "predict"}, y, "output");
@@ -230,8 +243,8 @@ public:
     /// parameters (`opt.update_layer`), while its gradients are in cache. The input gradient a
     /// layer passes down is computed with its weights from before the update.
     template <class X, class DerivedY, class Optimizer>
-        requires(parameter_tensors != std::size_t(-1))
-    void backward_step(const X& x, const Eigen::MatrixBase<DerivedY>& dy, Optimizer& opt) {
+    requires(parameter_tensors != std::size_t(-1)) void backward_step(const X& x, const Eigen::MatrixBase<DerivedY>& dy,
+                                                                      Optimizer& opt) {
         detail::check_grad_shape({&name, "backward"}, output(), dy, out_size);
         const Eigen::Ref<const Batch<scalar_type, out_size>> dyr(dy);
         detail::check_entry_values({&name, "backward"}, dyr, "output gradient");
@@ -242,8 +255,8 @@ public:
     /// The fused step inside a composite: as backward_step, with this model's parameters numbered
     /// from `first` in the optimiser's visiting order. Returns &dx when `WantDx`, else nullptr.
     template <bool WantDx, class X, class DY, class Optimizer>
-        requires(parameter_tensors != std::size_t(-1))
-    auto backward_update(const X& x, const DY& dy, Optimizer& opt, std::size_t first) {
+    requires(parameter_tensors != std::size_t(-1)) auto backward_update(const X& x, const DY& dy, Optimizer& opt,
+                                                                        std::size_t first) {
         return backward_update_from<depth - 1, WantDx>(x, dy, opt, first);
     }
 
@@ -259,7 +272,8 @@ public:
         std::apply([](auto&... l) { (l.zero_grad(), ...); }, layers_);
     }
 
-    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints
+    /// use.
     template <class F>
     void visit_parameters(F&& f) {
         std::apply([&](auto&... l) { (l.visit_parameters(f), ...); }, layers_);
@@ -275,7 +289,8 @@ public:
     void visit_tensors(const std::string& prefix, F&& f) {
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             (detail::visit_tensors(std::get<I>(layers_), prefix + std::to_string(I) + ".", f), ...);
-        }(std::make_index_sequence<depth>{});
+        }
+        (std::make_index_sequence<depth>{});
     }
 
 private:
@@ -339,7 +354,8 @@ private:
         if constexpr (I == 0) {
             return opt.template update_layer<WantDx>(std::get<0>(layers_), at, x, dy);
         } else {
-            const auto* dx = opt.template update_layer<true>(std::get<I>(layers_), at, std::get<I - 1>(layers_).output(), dy);
+            const auto* dx =
+                opt.template update_layer<true>(std::get<I>(layers_), at, std::get<I - 1>(layers_).output(), dy);
             return backward_update_from<I - 1, WantDx>(x, *dx, opt, first);
         }
     }

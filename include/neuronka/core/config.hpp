@@ -52,14 +52,15 @@ namespace detail {
 inline constexpr int fixed_storage_entries = 256;
 
 template <class Scalar, int Rows, int Cols>
-using Storage = std::conditional_t<(std::size_t(Rows) * std::size_t(Cols) <= fixed_storage_entries),
-                                   Eigen::Matrix<Scalar, Rows, Cols>, Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>;
+using Storage =
+    std::conditional_t<(std::size_t(Rows) * std::size_t(Cols) <= fixed_storage_entries),
+                       Eigen::Matrix<Scalar, Rows, Cols>, Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>;
 
 /// Throws std::invalid_argument: "<where>: <what> has <actual> <unit>, expected <expected>. <hint>"
-[[noreturn]] inline void throw_size(const std::string& where, const char* what, long long actual,
-                                    const char* unit, long long expected, const char* hint = nullptr) {
-    std::string m = where + ": " + what + " has " + std::to_string(actual) + " " + unit + ", expected " +
-                    std::to_string(expected);
+[[noreturn]] inline void throw_size(const std::string& where, const char* what, long long actual, const char* unit,
+                                    long long expected, const char* hint = nullptr) {
+    std::string m =
+        where + ": " + what + " has " + std::to_string(actual) + " " + unit + ", expected " + std::to_string(expected);
     if (hint) m += std::string(". Hint: ") + hint;
     throw std::invalid_argument(m);
 }
@@ -86,7 +87,9 @@ struct MemberScope {
 };
 
 /// True when the current layer call is made by a composite for one of its members.
-inline bool is_member_call() noexcept { return composite_depth > 0; }
+inline bool is_member_call() noexcept {
+    return composite_depth > 0;
+}
 
 /// Throws std::domain_error: "<where>: <what> has a non-finite value (<value>) at row r, column c. Hint: <hint>"
 [[noreturn]] NEURONKA_COLD inline void throw_non_finite_at(const std::string& where, const char* what, double value,
@@ -112,7 +115,7 @@ NonFinite first_non_finite(const Eigen::MatrixBase<Derived>& x) {
 /// Only the search is compiled per matrix type; the message is built by one function.
 template <class Derived>
 [[noreturn]] NEURONKA_COLD void throw_non_finite(const std::string& where, const char* what,
-                                                const Eigen::MatrixBase<Derived>& x, const char* hint) {
+                                                 const Eigen::MatrixBase<Derived>& x, const char* hint) {
     const NonFinite at = first_non_finite(x);
     throw_non_finite_at(where, what, at.value, at.row, at.col, hint);
 }
@@ -124,7 +127,8 @@ template <class Derived>
 template <class Derived>
 bool all_finite(const Eigen::MatrixBase<Derived>& x) {
     using Scalar = typename Derived::Scalar;
-    if constexpr (bool(Derived::Flags & Eigen::DirectAccessBit) && !Derived::IsRowMajor && Derived::InnerStrideAtCompileTime == 1) {
+    if constexpr (bool(Derived::Flags & Eigen::DirectAccessBit) && !Derived::IsRowMajor &&
+                  Derived::InnerStrideAtCompileTime == 1) {
         if (x.outerStride() == x.rows()) {
             const Eigen::Map<const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>> all(x.derived().data(), x.size());
             return std::isfinite((all.array() * Scalar(0)).sum());
@@ -156,7 +160,8 @@ void check_entry_values(Where where, const Eigen::MatrixBase<Derived>& x, const 
 template <class Derived>
 void check_shape(Where where, const Eigen::MatrixBase<Derived>& x, long long rows) {
     if (x.rows() != rows)
-        throw_size(where.str(), "input", x.rows(), "rows", rows, "one sample per column: pass a features x batch matrix");
+        throw_size(where.str(), "input", x.rows(), "rows", rows,
+                   "one sample per column: pass a features x batch matrix");
     if (x.cols() == 0)
         throw std::invalid_argument(where.str() + ": input batch is empty (0 columns). Hint: pass at least one sample");
 }
@@ -218,13 +223,13 @@ void check_backward(Where where, const Eigen::MatrixBase<DerivedX>& x, long long
 /// fixed context, such as PositionalEmbedding) and a whole number of sequences in `columns`.
 inline void check_sequence(Where where, Eigen::Index columns, int seq_len, int context) {
     if (seq_len < 1 || seq_len > context)
-        throw std::invalid_argument(where.str() + ": sequence length is " + std::to_string(seq_len) +
-                                    ", expected 1.." + std::to_string(context) +
+        throw std::invalid_argument(where.str() + ": sequence length is " + std::to_string(seq_len) + ", expected 1.." +
+                                    std::to_string(context) +
                                     ". Hint: sequences may be shorter than the context, not longer");
     if (columns == 0 || columns % seq_len != 0)
         throw std::invalid_argument(where.str() + ": " + std::to_string(columns) +
-                                    " columns is not a whole number of sequences of length " +
-                                    std::to_string(seq_len) + ". Hint: the layout is Dim x (T*B)");
+                                    " columns is not a whole number of sequences of length " + std::to_string(seq_len) +
+                                    ". Hint: the layout is Dim x (T*B)");
 }
 
 /// As above, for a layer that takes sequences of any length (a recurrent layer).

@@ -89,7 +89,7 @@ TensorLayout layout(const M& m, Order order, std::initializer_list<std::int64_t>
 /// checkpoints and safetensors files name it by `name`, prefixed with its place in the model.
 template <class Scalar>
 struct ParamView {
-    const char* name;                                           ///< PyTorch's name for it: "weight", "bias", "weight_ih_l0", ...
+    const char* name;  ///< PyTorch's name for it: "weight", "bias", "weight_ih_l0", ...
     Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>> value;  ///< parameter
     Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>> grad;   ///< d(loss)/d(parameter), accumulated
     TensorLayout layout;                                        ///< how PyTorch lays it out
@@ -115,7 +115,8 @@ auto parameter(const char* name, P& value, G& grad, Order order = Order::by_colu
                std::initializer_list<std::int64_t> shape = {}) {
     using Scalar = typename P::Scalar;
     NEURONKA_ASSERT(value.size() == grad.size(), "parameter: a gradient of the parameter's size");
-    return ParamView<Scalar>{name, {value.data(), value.size()}, {grad.data(), grad.size()}, detail::layout(value, order, shape)};
+    return ParamView<Scalar>{
+        name, {value.data(), value.size()}, {grad.data(), grad.size()}, detail::layout(value, order, shape)};
 }
 
 /// For a layer's visit_buffers: the untrained state `value` under PyTorch's `name`, laid out as
@@ -169,8 +170,14 @@ namespace detail {
 template <class Scalar>
 TensorView<Scalar> tensor_view(std::string name, typename TensorView<Scalar>::Kind kind, Scalar* data,
                                const TensorLayout& l, std::int64_t* counter = nullptr) {
-    return {std::move(name), std::vector<std::int64_t>(l.shape.begin(), l.shape.begin() + l.dims), kind, data,
-            l.rows, l.cols, l.by_rows, counter};
+    return {std::move(name),
+            std::vector<std::int64_t>(l.shape.begin(), l.shape.begin() + l.dims),
+            kind,
+            data,
+            l.rows,
+            l.cols,
+            l.by_rows,
+            counter};
 }
 
 /// Calls `f` with every tensor of `layer`, its name prefixed by `prefix`: a composite's
@@ -187,8 +194,10 @@ void visit_tensors(L& layer, const std::string& prefix, F&& f) {
             f(tensor_view<Scalar>(prefix + p.name, View::Kind::parameter, p.value.data(), p.layout));
         });
         visit_buffers(layer, [&](BufferView<Scalar> b) {
-            if (b.counter) f(tensor_view<Scalar>(prefix + b.name, View::Kind::counter, nullptr, b.layout, b.counter));
-            else f(tensor_view<Scalar>(prefix + b.name, View::Kind::buffer, b.value.data(), b.layout));
+            if (b.counter)
+                f(tensor_view<Scalar>(prefix + b.name, View::Kind::counter, nullptr, b.layout, b.counter));
+            else
+                f(tensor_view<Scalar>(prefix + b.name, View::Kind::buffer, b.value.data(), b.layout));
         });
     }
 }
@@ -204,7 +213,9 @@ constexpr bool predicts() {
     if constexpr (requires { L::can_predict; })
         return L::can_predict;
     else
-        return requires { typename L::Workspace; };
+        return requires {
+            typename L::Workspace;
+        };
 }
 }  // namespace detail
 
@@ -287,14 +298,16 @@ concept Layer = requires(L& layer, const L& const_layer, const detail::layer_inp
     layer.zero_grad();
     layer.init(rng);
     layer.visit_parameters(visitor);
-} && std::default_initializable<L> && std::constructible_from<L, std::uint64_t>;
+}
+&&std::default_initializable<L>&& std::constructible_from<L, std::uint64_t>;
 
 /// Several models seen as one for an optimiser or gradient clipping: `auto all = join(table, mlp);
 /// opt.step(all);` visits the parameters of each in turn. Holds references only.
 template <class... Models>
 struct Joined {
     std::tuple<Models&...> models;  ///< the models, by reference
-    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints
+    /// use.
     template <class F>
     void visit_parameters(F&& f) {
         std::apply([&](auto&... m) { (m.visit_parameters(f), ...); }, models);
@@ -317,8 +330,8 @@ void check_finite_gradients(Model& model, long step) {
     std::size_t index = 0;
     model.visit_parameters([&](auto p) {
         if (!detail::all_finite(p.grad.matrix()))
-            throw std::domain_error("step " + std::to_string(step) + ": the gradient of parameter " + std::to_string(index) +
-                                    " (" + p.name + ", " + std::to_string(p.grad.size()) +
+            throw std::domain_error("step " + std::to_string(step) + ": the gradient of parameter " +
+                                    std::to_string(index) + " (" + p.name + ", " + std::to_string(p.grad.size()) +
                                     " values) is not finite. Hint: lower the learning rate or clip gradients");
         ++index;
     });
@@ -341,12 +354,16 @@ void backward_parameters(L& layer, const X& x, const DY& dy) {
     const std::string what = "the output of layer " + std::to_string(index) + " (" + layer + ")";
     std::string hint;
     if (bad_parameter)
-        hint.append("its parameter ").append(bad_parameter).append(" has ").append(std::to_string(bad_count))
+        hint.append("its parameter ")
+            .append(bad_parameter)
+            .append(" has ")
+            .append(std::to_string(bad_count))
             .append(bad_count > 1 ? " non-finite values" : " non-finite value")
             .append(": training diverged; lower the learning rate or clip gradients");
     else
-        hint = "its input was finite and its parameters are: the values overflowed; lower the learning rate, clip "
-               "gradients or normalise the inputs";
+        hint =
+            "its input was finite and its parameters are: the values overflowed; lower the learning rate, clip "
+            "gradients or normalise the inputs";
     throw_non_finite_at(where, what.c_str(), at.value, at.row, at.col, hint.c_str());
 }
 
@@ -375,7 +392,8 @@ void locate_non_finite(const std::string& where, Tuple& members) {
             throw_member_non_finite(where, i, m);
         };
         (one(std::get<I>(members), I), ...);
-    }(std::make_index_sequence<std::tuple_size_v<Tuple>>{});
+    }
+    (std::make_index_sequence<std::tuple_size_v<Tuple>>{});
 }
 }  // namespace detail
 
@@ -388,6 +406,8 @@ struct bind_layer {
 
 /// True for entries that need a scalar type and size from their neighbours (activations).
 template <class Entry>
-inline constexpr bool is_size_free = !requires { Entry::out_size; };
+inline constexpr bool is_size_free = !requires {
+    Entry::out_size;
+};
 
 }  // namespace neuronka

@@ -35,7 +35,9 @@ inline void set_threads(int n) {
 }
 
 /// The thread count set by set_threads (1 unless changed).
-inline int threads() { return detail::thread_count(); }
+inline int threads() {
+    return detail::thread_count();
+}
 
 namespace detail {
 /// NEURONKA_THREADS=n in the environment starts a program that includes this header with n threads:

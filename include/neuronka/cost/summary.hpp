@@ -16,12 +16,12 @@ enum class Optimizer { sgd, sgd_momentum, adamw };
 
 /// Numbers of one training step at `batch` samples (sequences, for sequence models, of `seq_len`).
 struct StepCost {
-    Cost per_sample;             ///< per sample (per token for sequence models)
-    double samples = 0;          ///< samples (tokens) in the step
-    double parameter_bytes = 0;  ///< the parameters
-    double gradient_bytes = 0;   ///< their gradients
-    double optimizer_bytes = 0;  ///< the optimiser's state (momentum, moments)
-    double activation_bytes = 0; ///< what forward keeps for backward
+    Cost per_sample;              ///< per sample (per token for sequence models)
+    double samples = 0;           ///< samples (tokens) in the step
+    double parameter_bytes = 0;   ///< the parameters
+    double gradient_bytes = 0;    ///< their gradients
+    double optimizer_bytes = 0;   ///< the optimiser's state (momentum, moments)
+    double activation_bytes = 0;  ///< what forward keeps for backward
     /// FLOPs of the forward pass.
     double forward_flops() const { return per_sample.forward_flops * samples; }
     /// FLOPs of the backward pass.
@@ -74,8 +74,10 @@ template <class Model>
 void summary(std::ostream& out, double batch, int seq_len = 1, Optimizer opt = Optimizer::sgd) {
     const double samples = batch * seq_len;
     char cols_buf[40];
-    if (seq_len > 1) std::snprintf(cols_buf, sizeof cols_buf, "%d*%ld", seq_len, long(batch));
-    else std::snprintf(cols_buf, sizeof cols_buf, "%ld", long(batch));
+    if (seq_len > 1)
+        std::snprintf(cols_buf, sizeof cols_buf, "%d*%ld", seq_len, long(batch));
+    else
+        std::snprintf(cols_buf, sizeof cols_buf, "%ld", long(batch));
     const std::string cols = cols_buf;
     char line[256];
     std::snprintf(line, sizeof line, "%-52s %-14s %12s %12s %12s\n", "layer", "output", "parameters", "forward FLOPs",
@@ -89,7 +91,8 @@ void summary(std::ostream& out, double batch, int seq_len = 1, Optimizer opt = O
         char shape[48];
         std::snprintf(shape, sizeof shape, "(%d, %s)", rows, cols.c_str());
         std::snprintf(line, sizeof line, "%-52s %-14s %12.0f %12s %12s\n", name.c_str(), shape, c.parameters,
-                      detail::human(c.forward_flops * samples, "").c_str(), detail::bytes(c.activation_bytes * samples).c_str());
+                      detail::human(c.forward_flops * samples, "").c_str(),
+                      detail::bytes(c.activation_bytes * samples).c_str());
         out << line;
     };
     if constexpr (requires { Model::describe(row, seq_len); })
@@ -97,12 +100,14 @@ void summary(std::ostream& out, double batch, int seq_len = 1, Optimizer opt = O
     else
         row(Model::name(), Model::cost(seq_len), Model::out_size);
     const StepCost s = step_cost<Model>(batch, seq_len, opt);
-    const char* opt_name = opt == Optimizer::adamw ? "AdamW" : opt == Optimizer::sgd_momentum ? "SGD + momentum" : "SGD";
+    const char* opt_name = opt == Optimizer::adamw          ? "AdamW"
+                           : opt == Optimizer::sgd_momentum ? "SGD + momentum"
+                                                            : "SGD";
     out << std::string(106, '-') << "\n";
     std::snprintf(line, sizeof line, "parameters: %.0f (%s); gradients %s; %s state %s; activations %s; total %s\n",
-                  s.per_sample.parameters, detail::bytes(s.parameter_bytes).c_str(), detail::bytes(s.gradient_bytes).c_str(),
-                  opt_name, detail::bytes(s.optimizer_bytes).c_str(), detail::bytes(s.activation_bytes).c_str(),
-                  detail::bytes(s.total_bytes()).c_str());
+                  s.per_sample.parameters, detail::bytes(s.parameter_bytes).c_str(),
+                  detail::bytes(s.gradient_bytes).c_str(), opt_name, detail::bytes(s.optimizer_bytes).c_str(),
+                  detail::bytes(s.activation_bytes).c_str(), detail::bytes(s.total_bytes()).c_str());
     out << line;
     std::snprintf(line, sizeof line, "one training step (%.0f %s): forward %s, backward %s, total %s\n", samples,
                   seq_len > 1 ? "tokens" : "samples", detail::human(s.forward_flops(), "FLOPs").c_str(),

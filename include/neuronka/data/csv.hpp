@@ -40,12 +40,12 @@ enum class CsvLabel {
 
 /// How read_csv() reads a file.
 struct CsvOptions {
-    char delimiter = ',';                ///< between cells (not a quote or a line break)
-    CsvHeader header = CsvHeader::detect;  ///< whether the first line names the columns
-    std::string label = {};              ///< the label column by its name in the header, or
-    int label_index = -1;                ///< by its 0-based index; with neither, the last column
-    CsvLabel label_kind = CsvLabel::classes;  ///< what the label column holds
-    int classes = 0;                     ///< class indices must be below this (0: the largest + 1)
+    char delimiter = ',';                          ///< between cells (not a quote or a line break)
+    CsvHeader header = CsvHeader::detect;          ///< whether the first line names the columns
+    std::string label = {};                        ///< the label column by its name in the header, or
+    int label_index = -1;                          ///< by its 0-based index; with neither, the last column
+    CsvLabel label_kind = CsvLabel::classes;       ///< what the label column holds
+    int classes = 0;                               ///< class indices must be below this (0: the largest + 1)
     std::size_t max_bytes = std::size_t(1) << 30;  ///< larger files are refused before reading
 };
 
@@ -67,13 +67,16 @@ void csv_records(std::string_view text, char delimiter, const std::string& sourc
     for (std::size_t i = 0; i < text.size(); ++i) {
         const char ch = text[i];
         if (quoted) {
-            if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"') cells.back() += '"', ++i;
-            else if (ch == '"') quoted = false;
+            if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"')
+                cells.back() += '"', ++i;
+            else if (ch == '"')
+                quoted = false;
             else {
                 if (ch == '\n') ++line;
                 cells.back() += ch;
             }
-        } else if (ch == '"' && std::all_of(cells.back().begin(), cells.back().end(), [](char c) { return c == ' '; })) {
+        } else if (ch == '"' &&
+                   std::all_of(cells.back().begin(), cells.back().end(), [](char c) { return c == ' '; })) {
             cells.back().clear();
             quoted = was_quoted = true, quote_line = line, quote_column = cells.size();
         } else if (ch == delimiter) {
@@ -109,15 +112,16 @@ inline bool csv_number(std::string_view cell, double& value) {
 
 /// Parses CSV `text` into a Dataset with Features feature columns; `source` names it in messages.
 template <class Scalar, int Features>
-Dataset<Scalar, Features> parse_csv(std::string_view text, const CsvOptions& o = {}, const std::string& source = "CSV text") {
+Dataset<Scalar, Features> parse_csv(std::string_view text, const CsvOptions& o = {},
+                                    const std::string& source = "CSV text") {
     static_assert(Features > 0, "parse_csv<Scalar, Features>: Features must be positive");
     if (o.delimiter == '"' || o.delimiter == '\n' || o.delimiter == '\r')
         throw std::invalid_argument("parse_csv: the delimiter cannot be a quote or a line break");
     const bool has_label = o.label_kind != CsvLabel::none;
-    std::vector<std::string> names;       // the header's cells, if there is one
-    std::size_t columns = 0, label = 0;   // label: the label column's index
+    std::vector<std::string> names;      // the header's cells, if there is one
+    std::size_t columns = 0, label = 0;  // label: the label column's index
     std::size_t first_line = 0, rows = 0;
-    std::vector<double> values;           // Features per sample
+    std::vector<double> values;  // Features per sample
     std::vector<std::string> label_cells;
     std::vector<std::size_t> label_lines;
     auto where = [&](std::size_t line, std::size_t column) {
@@ -130,7 +134,8 @@ Dataset<Scalar, Features> parse_csv(std::string_view text, const CsvOptions& o =
         if (!has_label) return;
         if (!o.label.empty()) {
             if (names.empty())
-                throw DataError(source + ": the label column is named '" + o.label + "' but the file has no header line");
+                throw DataError(source + ": the label column is named '" + o.label +
+                                "' but the file has no header line");
             const auto it = std::find(names.begin(), names.end(), o.label);
             if (it == names.end()) {
                 std::string all;
@@ -140,8 +145,8 @@ Dataset<Scalar, Features> parse_csv(std::string_view text, const CsvOptions& o =
             label = std::size_t(it - names.begin());
         } else if (o.label_index >= 0) {
             if (std::size_t(o.label_index) >= columns)
-                throw DataError(source + ": label_index " + std::to_string(o.label_index) + " is out of range: the file has " +
-                                std::to_string(columns) + " columns");
+                throw DataError(source + ": label_index " + std::to_string(o.label_index) +
+                                " is out of range: the file has " + std::to_string(columns) + " columns");
             label = std::size_t(o.label_index);
         } else {
             label = columns - 1;
@@ -151,8 +156,9 @@ Dataset<Scalar, Features> parse_csv(std::string_view text, const CsvOptions& o =
         if (columns == 0) {  // the first record: the header, or the first sample
             columns = cells.size(), first_line = line;
             if (columns != std::size_t(Features) + (has_label ? 1 : 0))
-                throw DataError(source + ":" + std::to_string(line) + ": " + std::to_string(columns) + " columns, expected " +
-                                std::to_string(Features) + " features" + (has_label ? " and a label" : "") +
+                throw DataError(source + ":" + std::to_string(line) + ": " + std::to_string(columns) +
+                                " columns, expected " + std::to_string(Features) + " features" +
+                                (has_label ? " and a label" : "") +
                                 ". Hint: the data set's Features must match the file");
             bool header = o.header == CsvHeader::present || !o.label.empty();
             if (o.header == CsvHeader::detect && !header) {
@@ -162,7 +168,8 @@ Dataset<Scalar, Features> parse_csv(std::string_view text, const CsvOptions& o =
                     header = (!has_label || c != label) && !detail::csv_number(cells[c], v);
             }
             if (header && o.header == CsvHeader::absent)
-                throw DataError(source + ": a label column named '" + o.label + "' needs a header line, but header is absent");
+                throw DataError(source + ": a label column named '" + o.label +
+                                "' needs a header line, but header is absent");
             if (header) {
                 for (const auto& c : cells) names.emplace_back(detail::trim(c));
                 resolve_label();
@@ -171,26 +178,28 @@ Dataset<Scalar, Features> parse_csv(std::string_view text, const CsvOptions& o =
             resolve_label();
         }
         if (cells.size() != columns)
-            throw DataError(source + ":" + std::to_string(line) + ": " + std::to_string(cells.size()) + " columns, expected " +
-                            std::to_string(columns) + " as on line " + std::to_string(first_line) +
-                            ". Hint: a cell holding the delimiter must be quoted");
+            throw DataError(source + ":" + std::to_string(line) + ": " + std::to_string(cells.size()) +
+                            " columns, expected " + std::to_string(columns) + " as on line " +
+                            std::to_string(first_line) + ". Hint: a cell holding the delimiter must be quoted");
         for (std::size_t c = 0; c < columns; ++c) {
             if (has_label && c == label) {
                 label_cells.emplace_back(detail::trim(cells[c]));
                 label_lines.push_back(line);
-                if (label_cells.back().empty()) throw DataError(where(line, c) + "the label is empty (" + column_name(c) + ")");
+                if (label_cells.back().empty())
+                    throw DataError(where(line, c) + "the label is empty (" + column_name(c) + ")");
                 continue;
             }
             double v;
             if (!detail::csv_number(cells[c], v)) {
                 const std::string_view cell = detail::trim(cells[c]);
-                throw DataError(where(line, c) + (cell.empty() ? std::string("empty cell (a missing value?)")
-                                                               : "'" + std::string(cell.substr(0, 40)) + "' is not a finite number") +
+                throw DataError(where(line, c) +
+                                (cell.empty() ? std::string("empty cell (a missing value?)")
+                                              : "'" + std::string(cell.substr(0, 40)) + "' is not a finite number") +
                                 " in " + column_name(c) + ". Hint: feature columns hold numbers");
             }
             if (!std::isfinite(double(Scalar(v))))
-                throw DataError(where(line, c) + std::string(detail::trim(cells[c])) + " is out of the range of the scalar type in " +
-                                column_name(c));
+                throw DataError(where(line, c) + std::string(detail::trim(cells[c])) +
+                                " is out of the range of the scalar type in " + column_name(c));
             values.push_back(v);
         }
         ++rows;
@@ -217,19 +226,24 @@ Dataset<Scalar, Features> parse_csv(std::string_view text, const CsvOptions& o =
         for (std::size_t i = 0; i < rows && numeric; ++i) {
             double v = 0;
             numeric = detail::csv_number(label_cells[i], v);
-            if (numeric && v == std::floor(v) && std::abs(v) <= 1e9) indices[i] = int(v);
-            else if (numeric && fraction == rows) fraction = i;
+            if (numeric && v == std::floor(v) && std::abs(v) <= 1e9)
+                indices[i] = int(v);
+            else if (numeric && fraction == rows)
+                fraction = i;
         }
         if (numeric && fraction < rows)
-            throw DataError(where(label_lines[fraction], label) + "class label '" + label_cells[fraction].substr(0, 40) +
-                            "' is not a whole number in " + column_name(label) +
-                            ". Hint: labels are class indices or names; a value to predict is a target (label_kind = CsvLabel::target)");
+            throw DataError(where(label_lines[fraction], label) + "class label '" +
+                            label_cells[fraction].substr(0, 40) + "' is not a whole number in " + column_name(label) +
+                            ". Hint: labels are class indices or names; a value to predict is a target (label_kind = "
+                            "CsvLabel::target)");
         if (numeric) {
             int largest = 0;
             for (std::size_t i = 0; i < rows; ++i) {
                 if (indices[i] < 0 || (o.classes > 0 && indices[i] >= o.classes))
-                    throw DataError(where(label_lines[i], label) + "class " + std::to_string(indices[i]) + " is out of range [0, " +
-                                    (o.classes > 0 ? std::to_string(o.classes) : std::string("...")) + ") in " + column_name(label));
+                    throw DataError(where(label_lines[i], label) + "class " + std::to_string(indices[i]) +
+                                    " is out of range [0, " +
+                                    (o.classes > 0 ? std::to_string(o.classes) : std::string("...")) + ") in " +
+                                    column_name(label));
                 largest = std::max(largest, indices[i]);
             }
             d.classes = o.classes > 0 ? o.classes : largest + 1;
@@ -237,8 +251,8 @@ Dataset<Scalar, Features> parse_csv(std::string_view text, const CsvOptions& o =
             std::map<std::string, int> ids;
             for (const auto& s : label_cells) ids.emplace(s, 0);
             if (o.classes > 0 && ids.size() > std::size_t(o.classes))
-                throw DataError(source + ": " + column_name(label) + " names " + std::to_string(ids.size()) + " classes, expected at most " +
-                                std::to_string(o.classes));
+                throw DataError(source + ": " + column_name(label) + " names " + std::to_string(ids.size()) +
+                                " classes, expected at most " + std::to_string(o.classes));
             for (auto& [name, id] : ids) id = int(d.class_names.size()), d.class_names.push_back(name);
             for (std::size_t i = 0; i < rows; ++i) indices[i] = ids.at(label_cells[i]);
             d.classes = o.classes > 0 ? o.classes : int(ids.size());
@@ -256,7 +270,8 @@ Dataset<Scalar, Features> read_csv(const std::string& path, const CsvOptions& o 
     const std::streamoff size = in.tellg();
     if (size < 0) throw DataError(path + ": cannot determine the file's size");
     if (std::uint64_t(size) > o.max_bytes)
-        throw DataError(path + ": " + std::to_string(size) + " bytes, more than max_bytes = " + std::to_string(o.max_bytes));
+        throw DataError(path + ": " + std::to_string(size) +
+                        " bytes, more than max_bytes = " + std::to_string(o.max_bytes));
     std::string text(static_cast<std::size_t>(size), '\0');
     in.seekg(0);
     in.read(text.data(), size);

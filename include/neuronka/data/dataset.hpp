@@ -54,11 +54,14 @@ struct Dataset {
     void check(const char* where = "Dataset") const {
         const std::string w(where);
         if (x.rows() != Features)
-            throw DataError(w + ": samples have " + std::to_string(x.rows()) + " features, expected " + std::to_string(Features));
+            throw DataError(w + ": samples have " + std::to_string(x.rows()) + " features, expected " +
+                            std::to_string(Features));
         if (has_labels() && labels.size() != size())
-            throw DataError(w + ": " + std::to_string(labels.size()) + " labels for " + std::to_string(size()) + " samples");
+            throw DataError(w + ": " + std::to_string(labels.size()) + " labels for " + std::to_string(size()) +
+                            " samples");
         if (has_targets() && std::size_t(targets.cols()) != size())
-            throw DataError(w + ": " + std::to_string(targets.cols()) + " target columns for " + std::to_string(size()) + " samples");
+            throw DataError(w + ": " + std::to_string(targets.cols()) + " target columns for " +
+                            std::to_string(size()) + " samples");
         for (std::size_t i = 0; i < labels.size(); ++i)
             if (labels[i] < 0 || labels[i] >= classes)
                 throw DataError(w + ": label " + std::to_string(labels[i]) + " of sample " + std::to_string(i) +
@@ -75,8 +78,9 @@ struct Dataset {
         for (std::size_t j = 0; j < indices.size(); ++j) {
             const std::size_t i = indices[j];
             if (i >= size())
-                throw std::out_of_range("Dataset::subset: index " + std::to_string(i) + " at position " + std::to_string(j) +
-                                        " is out of range (" + std::to_string(size()) + " samples)");
+                throw std::out_of_range("Dataset::subset: index " + std::to_string(i) + " at position " +
+                                        std::to_string(j) + " is out of range (" + std::to_string(size()) +
+                                        " samples)");
             out.x.col(Eigen::Index(j)) = x.col(Eigen::Index(i));
             if (has_labels()) out.labels[j] = labels[i];
             if (has_targets()) out.targets.col(Eigen::Index(j)) = targets.col(Eigen::Index(i));
@@ -91,10 +95,11 @@ struct Dataset {
     /// one of each part) as the validation part: returns {train, validation}.
     std::pair<Dataset, Dataset> split(double validation_fraction, std::uint64_t seed) const {
         if (!(validation_fraction > 0 && validation_fraction < 1))
-            throw std::invalid_argument("Dataset::split: validation_fraction is " + detail::format_value(validation_fraction) +
-                                        ", expected a value in (0, 1)");
+            throw std::invalid_argument("Dataset::split: validation_fraction is " +
+                                        detail::format_value(validation_fraction) + ", expected a value in (0, 1)");
         if (size() < 2)
-            throw std::invalid_argument("Dataset::split: " + std::to_string(size()) + " samples cannot be split; need at least 2");
+            throw std::invalid_argument("Dataset::split: " + std::to_string(size()) +
+                                        " samples cannot be split; need at least 2");
         const std::vector<std::size_t> order = shuffled_order(size(), seed);
         std::size_t n_valid = std::size_t(validation_fraction * double(size()));
         n_valid = std::min(std::max<std::size_t>(n_valid, 1), size() - 1);
@@ -135,8 +140,8 @@ public:
         const std::size_t N = data.size(), tail = remainder == Remainder::keep ? N % B_ : 0;
         count_ = N / B_ + (tail ? 1 : 0);
         if (count_ == 0)
-            throw std::invalid_argument("Batches: " + std::to_string(N) + " samples make no full batch of " + std::to_string(B_) +
-                                        ". Hint: use Remainder::keep or a smaller batch size");
+            throw std::invalid_argument("Batches: " + std::to_string(N) + " samples make no full batch of " +
+                                        std::to_string(B_) + ". Hint: use Remainder::keep or a smaller batch size");
         for (int k = 0; k < 2; ++k) {  // k = 0: full batches, 1: the last, smaller one
             const Eigen::Index n = Eigen::Index(k == 0 ? B_ : tail);
             x_[k].resize(Features, n);
@@ -180,16 +185,15 @@ public:
     /// Batches per epoch.
     std::size_t count() const { return count_; }
     /// Samples per epoch (fewer than the data set's with Remainder::drop).
-    std::size_t samples_per_epoch() const {
-        return std::min(count_ * B_, data_->size());
-    }
+    std::size_t samples_per_epoch() const { return std::min(count_ * B_, data_->size()); }
     /// Samples per full batch.
     int batch_size() const { return int(B_); }
 
 private:
     static std::size_t check_batch_size(const Data& data, int batch_size) {
         if (batch_size < 1)
-            throw std::invalid_argument("Batches: batch size is " + std::to_string(batch_size) + ", expected at least 1");
+            throw std::invalid_argument("Batches: batch size is " + std::to_string(batch_size) +
+                                        ", expected at least 1");
         if (data.size() == 0) throw std::invalid_argument("Batches: the data set is empty");
         return std::size_t(batch_size);
     }

@@ -9,8 +9,8 @@
 
 #include <zlib.h>
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -20,9 +20,9 @@ namespace neuronka {
 
 /// Images of an IDX file: `count` images of `rows × cols` bytes, image-major, row-major inside.
 struct IdxImages {
-    std::size_t count = 0;  ///< images
-    std::size_t rows = 0;   ///< pixel rows of each
-    std::size_t cols = 0;   ///< pixel columns of each
+    std::size_t count = 0;             ///< images
+    std::size_t rows = 0;              ///< pixel rows of each
+    std::size_t cols = 0;              ///< pixel columns of each
     std::vector<std::uint8_t> pixels;  ///< count × rows × cols bytes, image after image, row-major
 };
 
@@ -31,7 +31,8 @@ namespace detail {
 /// Reads an IDX stream of unsigned bytes with `dims` dimensions (gzip or plain) from `file`, which
 /// it closes; `path` names it in messages. Returns the payload, which must have exactly the product
 /// of the `sizes` in bytes.
-inline std::vector<std::uint8_t> read_idx(gzFile file, const std::string& path, int dims, std::vector<std::size_t>& sizes,
+inline std::vector<std::uint8_t> read_idx(gzFile file, const std::string& path, int dims,
+                                          std::vector<std::size_t>& sizes,
                                           std::size_t max_bytes = std::size_t(1) << 31) {
     std::unique_ptr<gzFile_s, int (*)(gzFile)> f(file, gzclose);
     if (!f) throw DataError(path + ": cannot open the file");
@@ -47,7 +48,8 @@ inline std::vector<std::uint8_t> read_idx(gzFile file, const std::string& path, 
     if (magic[0] != 0 || magic[1] != 0)
         throw DataError(path + ": not an IDX file (the magic number must start with two zero bytes)");
     if (magic[2] != 0x08)
-        throw DataError(path + ": element type 0x" + std::to_string(magic[2]) + " is not supported, expected 0x08 (unsigned byte)");
+        throw DataError(path + ": element type 0x" + std::to_string(magic[2]) +
+                        " is not supported, expected 0x08 (unsigned byte)");
     if (magic[3] != dims)
         throw DataError(path + ": has " + std::to_string(magic[3]) + " dimensions, expected " + std::to_string(dims) +
                         (dims == 1 ? " (a label file)" : " (an image file)"));
@@ -59,7 +61,8 @@ inline std::vector<std::uint8_t> read_idx(gzFile file, const std::string& path, 
         const std::size_t n = (std::size_t(b[0]) << 24) | (std::size_t(b[1]) << 16) | (std::size_t(b[2]) << 8) | b[3];
         if (n == 0) throw DataError(path + ": dimension " + std::to_string(d) + " is 0");
         if (n > max_bytes / total)
-            throw DataError(path + ": dimensions describe more than " + std::to_string(max_bytes) + " bytes (corrupted header?)");
+            throw DataError(path + ": dimensions describe more than " + std::to_string(max_bytes) +
+                            " bytes (corrupted header?)");
         total *= n;
         sizes.push_back(n);
     }
@@ -78,7 +81,8 @@ inline std::vector<std::uint8_t> read_idx(gzFile file, const std::string& path, 
     }
     unsigned char extra;
     if (gzread(f.get(), &extra, 1) != 0)
-        throw DataError(path + ": file is over-long: more data after the " + std::to_string(total) + " bytes the header announces");
+        throw DataError(path + ": file is over-long: more data after the " + std::to_string(total) +
+                        " bytes the header announces");
     return data;
 }
 
@@ -121,18 +125,21 @@ Batch<Scalar, Features> to_batch(const IdxImages& im, std::size_t first, std::si
                                     ") are out of range (" + std::to_string(im.count) + " images)");
     Batch<Scalar, Features> x(Features, Eigen::Index(n));
     for (std::size_t i = 0; i < n; ++i)
-        for (int p = 0; p < Features; ++p) x(p, Eigen::Index(i)) = Scalar(im.pixels[(first + i) * Features + std::size_t(p)]) / Scalar(255);
+        for (int p = 0; p < Features; ++p)
+            x(p, Eigen::Index(i)) = Scalar(im.pixels[(first + i) * Features + std::size_t(p)]) / Scalar(255);
     return x;
 }
 
 /// An IDX image file and its label file as a Dataset: one image per column, rows × cols = Features
 /// pixels scaled to [0, 1], and labels in [0, classes). The counts must match.
 template <class Scalar, int Features>
-Dataset<Scalar, Features> read_idx_dataset(const std::string& images_path, const std::string& labels_path, int classes) {
+Dataset<Scalar, Features> read_idx_dataset(const std::string& images_path, const std::string& labels_path,
+                                           int classes) {
     const IdxImages im = read_idx_images(images_path);
     if (im.rows * im.cols != std::size_t(Features))
-        throw DataError(images_path + ": images of " + std::to_string(im.rows) + " x " + std::to_string(im.cols) + " = " +
-                        std::to_string(im.rows * im.cols) + " pixels, expected Features = " + std::to_string(Features));
+        throw DataError(images_path + ": images of " + std::to_string(im.rows) + " x " + std::to_string(im.cols) +
+                        " = " + std::to_string(im.rows * im.cols) +
+                        " pixels, expected Features = " + std::to_string(Features));
     Dataset<Scalar, Features> d;
     d.labels = read_idx_labels(labels_path, classes);
     if (d.labels.size() != im.count)

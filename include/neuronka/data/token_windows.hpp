@@ -31,10 +31,12 @@ class TokenWindows {
 public:
     /// `tokens`: the stream; `context`: C, the tokens a window holds. Needs C + 1 tokens or more.
     TokenWindows(std::span<const int> tokens, int context) : tokens_(tokens), C_(std::size_t(context)) {
-        if (context < 1) throw std::invalid_argument("TokenWindows: context is " + std::to_string(context) + ", expected >= 1");
+        if (context < 1)
+            throw std::invalid_argument("TokenWindows: context is " + std::to_string(context) + ", expected >= 1");
         if (tokens.size() < C_ + 1)
-            throw std::invalid_argument("TokenWindows: " + std::to_string(tokens.size()) + " tokens are too few for windows of " +
-                                        std::to_string(context) + "; need at least " + std::to_string(C_ + 1) + " (a window and its targets)");
+            throw std::invalid_argument("TokenWindows: " + std::to_string(tokens.size()) +
+                                        " tokens are too few for windows of " + std::to_string(context) +
+                                        "; need at least " + std::to_string(C_ + 1) + " (a window and its targets)");
     }
 
     /// B windows at starts drawn uniformly from [0, N − C], every start whose window and targets
@@ -89,8 +91,9 @@ public:
             throw std::invalid_argument("TokenBatches: batch_size is " + std::to_string(batch_size) +
                                         ", expected >= 1 (windows per batch)");
         if (steps < 1)
-            throw std::invalid_argument("TokenBatches: steps per epoch is 0, expected >= 1. Hint: a stream of tokens has no "
-                                        "natural epoch; say how many batches make one (FitOptions::steps_per_epoch)");
+            throw std::invalid_argument(
+                "TokenBatches: steps per epoch is 0, expected >= 1. Hint: a stream of tokens has no "
+                "natural epoch; say how many batches make one (FitOptions::steps_per_epoch)");
         ids_.resize(std::size_t(B_) * std::size_t(windows.context())), targets_.resize(ids_.size());
     }
     /// Rewinds the epoch (the draws continue).

@@ -54,7 +54,7 @@ void write_atomically(const std::string& path, const std::vector<unsigned char>&
         fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (fd < 0 && (errno != EEXIST || attempt == 100))
             throw Error(path + ": cannot create a temporary file next to it: " + std::strerror(errno) +
-                                  "; the previous file is unchanged");
+                        "; the previous file is unchanged");
     }
     auto fail = [&](const char* step) {
         const std::string reason = std::strerror(errno);
@@ -89,7 +89,7 @@ void write_atomically(const std::string& path, const std::vector<unsigned char>&
     if (dfd >= 0) ::close(dfd);
     if (!synced)
         throw Error(path + ": the new file is complete and in place, but syncing its directory " + dir +
-                              " failed: " + reason + "; after a power loss the path may still hold the previous file");
+                    " failed: " + reason + "; after a power loss the path may still hold the previous file");
 #else
     // Without POSIX: a rename does not replace an existing file everywhere, so the previous file
     // is moved aside first and moved back if the new one cannot take its place.
@@ -125,7 +125,7 @@ std::vector<unsigned char> read_file(const std::string& path, std::uint64_t limi
     if (size < 0) throw Error(path + ": cannot determine the file's size");
     if (std::uint64_t(size) > limit)
         throw Error(path + ": file has " + std::to_string(size) + " bytes, more than the " + std::to_string(limit) +
-                              " this model's " + what + " can have (is it over-long, or for another model?)");
+                    " this model's " + what + " can have (is it over-long, or for another model?)");
     std::vector<unsigned char> bytes(static_cast<std::size_t>(size));
     in.seekg(0);
     in.read(reinterpret_cast<char*>(bytes.data()), size);

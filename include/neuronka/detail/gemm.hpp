@@ -46,14 +46,17 @@ decltype(auto) fixed_rows(M& m) {
         return (m);
     } else if constexpr (Rows == 1) {  // a row: Eigen stores 1 × n matrices row-major; packed, so it vectorises
         static_assert(!Plain::IsRowMajor, "fixed_rows: a batch is column-major");
-        using Row = std::conditional_t<read_only, const Eigen::Matrix<S, 1, Eigen::Dynamic>, Eigen::Matrix<S, 1, Eigen::Dynamic>>;
+        using Row = std::conditional_t<read_only, const Eigen::Matrix<S, 1, Eigen::Dynamic>,
+                                       Eigen::Matrix<S, 1, Eigen::Dynamic>>;
         NEURONKA_ASSERT(m.rows() == 1 && (m.cols() <= 1 || m.outerStride() == 1), "fixed_rows: a packed row");
         return Eigen::Map<Row>(m.data(), 1, m.cols());
     } else {
         static_assert(!Plain::IsRowMajor, "fixed_rows: a batch is column-major");
-        using Fixed = std::conditional_t<read_only, const Eigen::Matrix<S, Rows, Eigen::Dynamic>, Eigen::Matrix<S, Rows, Eigen::Dynamic>>;
+        using Fixed = std::conditional_t<read_only, const Eigen::Matrix<S, Rows, Eigen::Dynamic>,
+                                         Eigen::Matrix<S, Rows, Eigen::Dynamic>>;
         NEURONKA_ASSERT(m.rows() == Rows, "fixed_rows: rows");
-        return Eigen::Map<Fixed, Eigen::Unaligned, Eigen::OuterStride<>>(m.data(), Rows, m.cols(), Eigen::OuterStride<>(m.outerStride()));
+        return Eigen::Map<Fixed, Eigen::Unaligned, Eigen::OuterStride<>>(m.data(), Rows, m.cols(),
+                                                                         Eigen::OuterStride<>(m.outerStride()));
     }
 }
 
@@ -71,8 +74,8 @@ struct operand<Eigen::Transpose<X>> {
 
 template <class Scalar, bool Small = false>
 class Gemm {
-    using Blocking =
-        Eigen::internal::gemm_blocking_space<Eigen::ColMajor, Scalar, Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::Dynamic, 1, false>;
+    using Blocking = Eigen::internal::gemm_blocking_space<Eigen::ColMajor, Scalar, Scalar, Eigen::Dynamic,
+                                                          Eigen::Dynamic, Eigen::Dynamic, 1, false>;
 
 public:
     Gemm() = default;
@@ -139,9 +142,9 @@ private:
     // transpose; a row-major c is computed as cᵀ = op(b)ᵀ op(a)ᵀ), handed to kernel().
     template <bool TransA, bool TransB, class C, class A, class B>
     void dynamic(C& c, const A& a, const B& b, Scalar alpha, bool accumulate) {
-        static_assert(A::InnerStrideAtCompileTime == 1 && B::InnerStrideAtCompileTime == 1 &&
-                          C::InnerStrideAtCompileTime == 1,
-                      "Gemm: operands need unit inner stride");
+        static_assert(
+            A::InnerStrideAtCompileTime == 1 && B::InnerStrideAtCompileTime == 1 && C::InnerStrideAtCompileTime == 1,
+            "Gemm: operands need unit inner stride");
         if constexpr (C::IsRowMajor) {
             auto ct = c.transpose();
             dynamic<!TransB, !TransA>(ct, b, a, alpha, accumulate);
@@ -160,18 +163,20 @@ private:
     // summed over a large batch), along the depth, each slice into its own buffer, added to c in
     // slice order. The result depends only on T.
     template <bool TransA, bool TransB>
-    void blocked(View& c, const ConstView& a, const ConstView& b, Scalar alpha, Eigen::Index m, Eigen::Index n, Eigen::Index k) {
+    void blocked(View& c, const ConstView& a, const ConstView& b, Scalar alpha, Eigen::Index m, Eigen::Index n,
+                 Eigen::Index k) {
         const long long work = (long long)m * n * k;
         const int threads = work < parallel_product_flops * 2 ? 1 : thread_count();
         Split split = Split::none;
         Eigen::Index length = 1;
         if (threads > 1) {
-            if (std::max(m, n) >= 32) split = n >= m ? Split::columns : Split::rows, length = std::max(m, n);
-            else if (k >= 512) split = Split::depth, length = k;
+            if (std::max(m, n) >= 32)
+                split = n >= m ? Split::columns : Split::rows, length = std::max(m, n);
+            else if (k >= 512)
+                split = Split::depth, length = k;
         }
-        const int tasks = split == Split::none
-                              ? 1
-                              : int(std::min<long long>({threads, length / 16, work / parallel_product_flops}));
+        const int tasks =
+            split == Split::none ? 1 : int(std::min<long long>({threads, length / 16, work / parallel_product_flops}));
         Workspace& ws = ws_;
         if (tasks != ws.tasks || split != ws.split || m != ws.m || n != ws.n || k != ws.k) {
             ws.blocks.clear();
@@ -179,7 +184,8 @@ private:
             for (int t = 0; t < tasks; ++t) {
                 const auto [begin, end] = slice(long(length), tasks, t, 16);
                 const Eigen::Index len = std::max<Eigen::Index>(1, Eigen::Index(end - begin));
-                ws.blocks.push_back(std::make_unique<Blocking>(split == Split::rows ? len : m, split == Split::columns ? len : n,
+                ws.blocks.push_back(std::make_unique<Blocking>(split == Split::rows ? len : m,
+                                                               split == Split::columns ? len : n,
                                                                split == Split::depth ? len : k, 1, true));
                 ws.blocks.back()->allocateAll();
                 if (split == Split::depth && t > 0) ws.partials.emplace_back(m, n);
@@ -194,9 +200,12 @@ private:
             const auto [begin, end] = slice(long(length), tasks, t, 16);
             if (begin >= end) return;
             Blocking& blocking = *ws.blocks[std::size_t(t)];
-            if (split == Split::columns) run<TransA, TransB>(c, a, b, alpha, 0, begin, 0, m, end - begin, k, blocking);
-            else if (split == Split::rows) run<TransA, TransB>(c, a, b, alpha, begin, 0, 0, end - begin, n, k, blocking);
-            else if (t == 0) run<TransA, TransB>(c, a, b, alpha, 0, 0, begin, m, n, end - begin, blocking);
+            if (split == Split::columns)
+                run<TransA, TransB>(c, a, b, alpha, 0, begin, 0, m, end - begin, k, blocking);
+            else if (split == Split::rows)
+                run<TransA, TransB>(c, a, b, alpha, begin, 0, 0, end - begin, n, k, blocking);
+            else if (t == 0)
+                run<TransA, TransB>(c, a, b, alpha, 0, 0, begin, m, n, end - begin, blocking);
             else {
                 Partial& part = ws.partials[std::size_t(t - 1)];
                 part.setZero();
@@ -210,8 +219,8 @@ private:
 
     // c[i0 : i0 + m, j0 : j0 + n] += alpha · op(a)[i0 : i0 + m, p0 : p0 + k] · op(b)[p0 : p0 + k, j0 : j0 + n]
     template <bool TransA, bool TransB>
-    static void run(View& c, const ConstView& a, const ConstView& b, Scalar alpha, Eigen::Index i0, Eigen::Index j0, Eigen::Index p0,
-                    Eigen::Index m, Eigen::Index n, Eigen::Index k, Blocking& blocking) {
+    static void run(View& c, const ConstView& a, const ConstView& b, Scalar alpha, Eigen::Index i0, Eigen::Index j0,
+                    Eigen::Index p0, Eigen::Index m, Eigen::Index n, Eigen::Index k, Blocking& blocking) {
         using namespace Eigen;
         // A transposed column-major operand is read as row-major.
         constexpr int order_a = TransA ? RowMajor : ColMajor;
@@ -221,8 +230,8 @@ private:
         auto at = [](int order, Index r, Index j, Index ld) { return order == ColMajor ? r + j * ld : r * ld + j; };
         internal::general_matrix_matrix_product<Index, Scalar, order_a, false, Scalar, order_b, false, order_c, 1>::run(
             m, n, k, a.data() + at(order_a, i0, p0, a.outerStride()), a.outerStride(),
-            b.data() + at(order_b, p0, j0, b.outerStride()), b.outerStride(), c.data() + at(order_c, i0, j0, c.outerStride()), 1,
-            c.outerStride(), alpha, blocking, nullptr);
+            b.data() + at(order_b, p0, j0, b.outerStride()), b.outerStride(),
+            c.data() + at(order_c, i0, j0, c.outerStride()), 1, c.outerStride(), alpha, blocking, nullptr);
     }
 
     // The products of a small layer: its weight (or weight gradient) is fixed-size, and fixes the
@@ -241,7 +250,7 @@ private:
             small<TransA, TransB>(c, a, b, accumulate);
         } else {
             auto&& cf = fixed_rows<M>(c);
-            small<TransA, TransB>(cf, fixed_rows<TransA ? K : M>(a), fixed_rows<TransB ? N : K>(b), accumulate);
+            small<TransA, TransB>(cf, fixed_rows < TransA ? K : M > (a), fixed_rows < TransB ? N : K > (b), accumulate);
         }
     }
 
@@ -336,8 +345,10 @@ void Gemm<Scalar, Small>::kernel(View c, ConstView a, ConstView b, Scalar alpha,
     if (m * n * k <= small_product_flops) {
         if (!accumulate) c.setZero();
         if (alpha != Scalar(1)) {  // only the fused weight update scales (c += alpha · a bᵀ)
-            if constexpr (!TransA && TransB) c.noalias() += alpha * a * b.transpose();
-            else NEURONKA_ASSERT(false, "Gemm::kernel: alpha with this transposition");
+            if constexpr (!TransA && TransB)
+                c.noalias() += alpha * a * b.transpose();
+            else
+                NEURONKA_ASSERT(false, "Gemm::kernel: alpha with this transposition");
             return;
         }
         if constexpr (!TransA && TransB) {
@@ -355,7 +366,8 @@ void Gemm<Scalar, Small>::kernel(View c, ConstView a, ConstView b, Scalar alpha,
         return;
     }
     if constexpr (!TransB) {
-        if (n == 1 && alpha == Scalar(1)) {  // one column (a batch of one): Eigen's matrix-vector kernel, which packs nothing
+        if (n == 1 &&
+            alpha == Scalar(1)) {  // one column (a batch of one): Eigen's matrix-vector kernel, which packs nothing
             auto y = c.col(0);
             const auto x = b.col(0);
             if constexpr (TransA)
@@ -372,11 +384,15 @@ void Gemm<Scalar, Small>::kernel(View c, ConstView a, ConstView b, Scalar alpha,
 }  // namespace neuronka::detail
 
 /// The instantiations neuronka::compiled holds (src/compiled_*.cpp), declared extern below with NEURONKA_COMPILED.
-#define NEURONKA_DETAIL_INSTANTIATE_GEMM(prefix, Scalar)                                                         \
-    prefix template void neuronka::detail::Gemm<Scalar, false>::kernel<false, false>(View, ConstView, ConstView, Scalar, bool); \
-    prefix template void neuronka::detail::Gemm<Scalar, false>::kernel<false, true>(View, ConstView, ConstView, Scalar, bool);  \
-    prefix template void neuronka::detail::Gemm<Scalar, false>::kernel<true, false>(View, ConstView, ConstView, Scalar, bool);  \
-    prefix template void neuronka::detail::Gemm<Scalar, false>::kernel<true, true>(View, ConstView, ConstView, Scalar, bool);
+#define NEURONKA_DETAIL_INSTANTIATE_GEMM(prefix, Scalar)                                                               \
+    prefix template void neuronka::detail::Gemm<Scalar, false>::kernel<false, false>(View, ConstView, ConstView,       \
+                                                                                     Scalar, bool);                    \
+    prefix template void neuronka::detail::Gemm<Scalar, false>::kernel<false, true>(View, ConstView, ConstView,        \
+                                                                                    Scalar, bool);                     \
+    prefix template void neuronka::detail::Gemm<Scalar, false>::kernel<true, false>(View, ConstView, ConstView,        \
+                                                                                    Scalar, bool);                     \
+    prefix template void neuronka::detail::Gemm<Scalar, false>::kernel<true, true>(View, ConstView, ConstView, Scalar, \
+                                                                                   bool);
 #ifdef NEURONKA_COMPILED
 NEURONKA_DETAIL_INSTANTIATE_GEMM(extern, float)
 NEURONKA_DETAIL_INSTANTIATE_GEMM(extern, double)

@@ -31,7 +31,8 @@
 #ifdef NEURONKA_COMPILED
 #define NEURONKA_DETAIL_CAT2(a, b) a##b
 #define NEURONKA_DETAIL_CAT(a, b) NEURONKA_DETAIL_CAT2(a, b)
-#define NEURONKA_DETAIL_COMPILED_ABI NEURONKA_DETAIL_CAT(compiled_part_built_with_EIGEN_MAX_ALIGN_BYTES_, EIGEN_MAX_ALIGN_BYTES)
+#define NEURONKA_DETAIL_COMPILED_ABI \
+    NEURONKA_DETAIL_CAT(compiled_part_built_with_EIGEN_MAX_ALIGN_BYTES_, EIGEN_MAX_ALIGN_BYTES)
 namespace neuronka::detail {
 extern const int NEURONKA_DETAIL_COMPILED_ABI;  // defined by src/compiled_*.cpp
 [[gnu::used]] static const int* const compiled_part_abi_check = &NEURONKA_DETAIL_COMPILED_ABI;

@@ -27,7 +27,9 @@ struct Parallelism {
 inline Parallelism parallelism;
 
 /// Threads a region may use, counting the caller (1: everything runs on the calling thread).
-inline int thread_count() { return parallelism.threads.load(std::memory_order_relaxed); }
+inline int thread_count() {
+    return parallelism.threads.load(std::memory_order_relaxed);
+}
 
 /// Runs call(context, t) for every t in [0, tasks): on the pool when there is one, else in order on
 /// the calling thread. The one body every region goes through, however many kinds a program has.
@@ -40,7 +42,8 @@ inline void run_tasks(int tasks, void (*call)(void*, int), void* context) {
 /// Runs f(t) for every t in [0, tasks), as run_tasks; starting it allocates nothing.
 template <class F>
 void run_tasks(int tasks, F& f) {
-    run_tasks(tasks, [](void* context, int t) { (*static_cast<F*>(context))(t); }, &f);
+    run_tasks(
+        tasks, [](void* context, int t) { (*static_cast<F*>(context))(t); }, &f);
 }
 
 /// Splits [0, n) into `tasks` ranges, each a multiple of `align` except the last: range t.
@@ -75,7 +78,9 @@ struct Slices {
 };
 
 /// The slices of [0, n) for the current thread count: parallel_tasks of them.
-inline Slices slices(long n, long min_per_task, long align = 16) { return {n, parallel_tasks(n, min_per_task), align}; }
+inline Slices slices(long n, long min_per_task, long align = 16) {
+    return {n, parallel_tasks(n, min_per_task), align};
+}
 
 /// Runs f(task, begin, end) for the slices of [0, n) (parallel_tasks of them, begin a multiple of
 /// align), on the pool when there is more than one.
@@ -87,7 +92,8 @@ void parallel_slices(long n, long min_per_task, F&& f, long align = 16) {
 /// Runs f(begin, end) over the slices of [0, n), as parallel_slices.
 template <class F>
 void parallel_for(long n, long min_per_task, F&& f, long align = 16) {
-    parallel_slices(n, min_per_task, [&](int, long b, long e) { f(b, e); }, align);
+    parallel_slices(
+        n, min_per_task, [&](int, long b, long e) { f(b, e); }, align);
 }
 
 /// Element-wise work per slice when a loop over columns runs in parallel: about 32 thousand

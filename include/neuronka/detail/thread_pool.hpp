@@ -51,7 +51,8 @@ public:
     /// and returns when all have finished. When the pool is busy the caller runs every task itself, in order.
     template <class F>
     void run(int tasks, F& f) {
-        run(tasks, [](void* context, int t) { (*static_cast<F*>(context))(t); }, &f);
+        run(
+            tasks, [](void* context, int t) { (*static_cast<F*>(context))(t); }, &f);
     }
 
     /// run, with the task as a function and its context: the one body every region goes through,
@@ -113,7 +114,8 @@ private:
 
     void work(int index, std::uint64_t seen) {
         for (;;) {
-            for (int spin = 0; spin < spin_limit && generation_.load(std::memory_order_acquire) == seen; ++spin) pause();
+            for (int spin = 0; spin < spin_limit && generation_.load(std::memory_order_acquire) == seen; ++spin)
+                pause();
             void (*call)(void*, int);
             void* context;
             int tasks;

@@ -11,8 +11,8 @@
 #pragma once
 
 #include "../core/layer.hpp"
-#include "serialize.hpp"
 #include "../version.hpp"
+#include "serialize.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -39,7 +39,8 @@ public:
 template <class Model>
 std::vector<TensorView<typename Model::scalar_type>> state_tensors(Model& model) {
     std::vector<TensorView<typename Model::scalar_type>> tensors;
-    detail::visit_tensors(model, "", [&](TensorView<typename Model::scalar_type> t) { tensors.push_back(std::move(t)); });
+    detail::visit_tensors(model, "",
+                          [&](TensorView<typename Model::scalar_type> t) { tensors.push_back(std::move(t)); });
     return tensors;
 }
 
@@ -75,13 +76,18 @@ inline void write_le(std::vector<unsigned char>& out, std::uint64_t v, int bytes
 inline double from_f16(std::uint16_t h) {
     const int exponent = (h >> 10) & 31, mantissa = h & 1023;
     double v;
-    if (exponent == 0) v = std::ldexp(double(mantissa), -24);
-    else if (exponent == 31) v = mantissa ? std::numeric_limits<double>::quiet_NaN() : std::numeric_limits<double>::infinity();
-    else v = std::ldexp(double(mantissa + 1024), exponent - 25);
+    if (exponent == 0)
+        v = std::ldexp(double(mantissa), -24);
+    else if (exponent == 31)
+        v = mantissa ? std::numeric_limits<double>::quiet_NaN() : std::numeric_limits<double>::infinity();
+    else
+        v = std::ldexp(double(mantissa + 1024), exponent - 25);
     return (h & 0x8000) ? -v : v;
 }
 /// bfloat16 (BF16): the upper half of a float.
-inline double from_bf16(std::uint16_t h) { return double(std::bit_cast<float>(std::uint32_t(h) << 16)); }
+inline double from_bf16(std::uint16_t h) {
+    return double(std::bit_cast<float>(std::uint32_t(h) << 16));
+}
 
 /// Value `i` of a tensor stored as `dtype` at `p`, as a double.
 inline double value(const Dtype& dtype, const unsigned char* p, std::uint64_t i) {
@@ -114,10 +120,12 @@ inline std::vector<Entry> parse_header(const std::vector<unsigned char>& bytes, 
         throw SafetensorsError(source + ": " + what + " (at byte offset " + std::to_string(offset) + ")");
     };
     if (bytes.size() < 8)
-        fail("file is truncated: expected at least 8 bytes (the header length), found " + std::to_string(bytes.size()), 0);
+        fail("file is truncated: expected at least 8 bytes (the header length), found " + std::to_string(bytes.size()),
+             0);
     const std::uint64_t n = read_le(bytes.data(), 8);
     if (n > max_header_bytes || n > bytes.size() - 8)
-        fail("header length: expected at most " + std::to_string(std::min<std::uint64_t>(max_header_bytes, bytes.size() - 8)) +
+        fail("header length: expected at most " +
+                 std::to_string(std::min<std::uint64_t>(max_header_bytes, bytes.size() - 8)) +
                  " bytes (the format's limit and what the file holds), found " + std::to_string(n) +
                  ". Hint: is this a safetensors file?",
              0);
@@ -129,7 +137,8 @@ inline std::vector<Entry> parse_header(const std::vector<unsigned char>& bytes, 
     try {
         header = Json::parse(text, text + n, [&](int depth, Json::parse_event_t event, Json& parsed) {
             if (depth == 1 && event == Json::parse_event_t::key && !names.insert(parsed.get<std::string>()).second)
-                throw SafetensorsError(source + ": header: expected each name once, found \"" + parsed.get<std::string>() + "\" twice");
+                throw SafetensorsError(source + ": header: expected each name once, found \"" +
+                                       parsed.get<std::string>() + "\" twice");
             return true;
         });
     } catch (const Json::parse_error& e) {
@@ -142,7 +151,8 @@ inline std::vector<Entry> parse_header(const std::vector<unsigned char>& bytes, 
     std::vector<Entry> entries;
     for (const auto& [name, info] : header.items()) {
         if (name == "__metadata__") {
-            if (!info.is_object()) fail(std::string("__metadata__: expected an object of strings, found a ") + info.type_name(), 8);
+            if (!info.is_object())
+                fail(std::string("__metadata__: expected an object of strings, found a ") + info.type_name(), 8);
             for (const auto& [key, text_value] : info.items()) {
                 if (!text_value.is_string())
                     fail("__metadata__ \"" + key + "\": expected a string, found a " + text_value.type_name(), 8);
@@ -153,15 +163,19 @@ inline std::vector<Entry> parse_header(const std::vector<unsigned char>& bytes, 
         const std::string where = "tensor \"" + name + "\"";
         if (!info.is_object() || info.size() != 3 || !info.contains("dtype") || !info.contains("shape") ||
             !info.contains("data_offsets"))
-            fail(where + ": expected an object with exactly \"dtype\", \"shape\" and \"data_offsets\", found " + info.dump(), 8);
+            fail(where + ": expected an object with exactly \"dtype\", \"shape\" and \"data_offsets\", found " +
+                     info.dump(),
+                 8);
         const auto& dtype_field = info["dtype"];
         const auto& shape_field = info["shape"];
         const auto& offsets_field = info["data_offsets"];
         if (!dtype_field.is_string()) fail(where + ": dtype: expected a string, found " + dtype_field.dump(), 8);
         Entry e{name, dtype(dtype_field.get<std::string>()), {}, 0, 0};
-        if (!shape_field.is_array()) fail(where + ": shape: expected an array of sizes, found " + shape_field.dump(), 8);
+        if (!shape_field.is_array())
+            fail(where + ": shape: expected an array of sizes, found " + shape_field.dump(), 8);
         for (const auto& d : shape_field) {
-            if (!d.is_number_unsigned() || d.get<std::uint64_t>() > std::uint64_t(std::numeric_limits<std::int64_t>::max()))
+            if (!d.is_number_unsigned() ||
+                d.get<std::uint64_t>() > std::uint64_t(std::numeric_limits<std::int64_t>::max()))
                 fail(where + ": shape: expected non-negative integers, found " + shape_field.dump(), 8);
             e.shape.push_back(std::int64_t(d.get<std::uint64_t>()));
         }
@@ -179,19 +193,20 @@ inline std::vector<Entry> parse_header(const std::vector<unsigned char>& bytes, 
     // The byte ranges, in order, must tile the data: no gap, no overlap, nothing after the last.
     std::vector<const Entry*> order;
     for (const auto& e : entries) order.push_back(&e);
-    std::sort(order.begin(), order.end(), [](const Entry* a, const Entry* b) { return std::pair(a->begin, a->end) < std::pair(b->begin, b->end); });
+    std::sort(order.begin(), order.end(),
+              [](const Entry* a, const Entry* b) { return std::pair(a->begin, a->end) < std::pair(b->begin, b->end); });
     std::uint64_t covered = 0;
     for (const Entry* e : order) {
         if (e->begin != covered)
             fail("tensor \"" + e->name + "\": data_offsets: expected its data to begin at " + std::to_string(covered) +
-                     (e->begin < covered ? " (it overlaps the tensor before it)" : " (there is a gap before it)") + ", found " +
-                     std::to_string(e->begin),
+                     (e->begin < covered ? " (it overlaps the tensor before it)" : " (there is a gap before it)") +
+                     ", found " + std::to_string(e->begin),
                  data_start + e->begin);
         covered = e->end;
     }
     if (covered != bytes.size() - data_start)
-        fail("data: expected the tensors to cover all " + std::to_string(bytes.size() - data_start) + " bytes, they cover " +
-                 std::to_string(covered) + " (the file has bytes no tensor owns)",
+        fail("data: expected the tensors to cover all " + std::to_string(bytes.size() - data_start) +
+                 " bytes, they cover " + std::to_string(covered) + " (the file has bytes no tensor owns)",
              data_start + covered);
     return entries;
 }
@@ -206,20 +221,23 @@ std::vector<unsigned char> safetensors_bytes(Model& model) {
     using View = TensorView<Scalar>;
     const std::vector<View> tensors = state_tensors(model);
     nlohmann::ordered_json header;
-    header["__metadata__"] = {{"format", "pt"},
-                              {"neuronka.model", Model::name()},
-                              {"neuronka.version", std::to_string(NEURONKA_VERSION_MAJOR) + "." +
-                                                       std::to_string(NEURONKA_VERSION_MINOR) + "." +
-                                                       std::to_string(NEURONKA_VERSION_PATCH)}};
+    header["__metadata__"] = {
+        {"format", "pt"},
+        {"neuronka.model", Model::name()},
+        {"neuronka.version", std::to_string(NEURONKA_VERSION_MAJOR) + "." + std::to_string(NEURONKA_VERSION_MINOR) +
+                                 "." + std::to_string(NEURONKA_VERSION_PATCH)}};
     std::uint64_t offset = 0;
     for (const View& t : tensors) {
         if (header.contains(t.name))
-            throw SafetensorsError(Model::name() + ": two tensors are named \"" + t.name +
-                                   "\". Hint: each tensor of a layer needs its own name in visit_parameters and visit_buffers, and a "
-                                   "composite its own visit_tensors(prefix, f) giving each member a prefix (docs/layer-concept.md)");
+            throw SafetensorsError(
+                Model::name() + ": two tensors are named \"" + t.name +
+                "\". Hint: each tensor of a layer needs its own name in visit_parameters and visit_buffers, and a "
+                "composite its own visit_tensors(prefix, f) giving each member a prefix (docs/layer-concept.md)");
         const bool counter = t.kind == View::Kind::counter;
         const std::uint64_t n = std::uint64_t(t.size()) * (counter ? 8 : sizeof(Scalar));
-        header[t.name] = {{"dtype", counter ? "I64" : st::dtype_of<Scalar>()}, {"shape", t.shape}, {"data_offsets", {offset, offset + n}}};
+        header[t.name] = {{"dtype", counter ? "I64" : st::dtype_of<Scalar>()},
+                          {"shape", t.shape},
+                          {"data_offsets", {offset, offset + n}}};
         offset += n;
     }
     std::string json = header.dump();
@@ -235,8 +253,10 @@ std::vector<unsigned char> safetensors_bytes(Model& model) {
         }
         for (std::int64_t i = 0; i < t.size(); ++i) {
             const Scalar v = t.data[t.storage_index(i)];
-            if constexpr (sizeof(Scalar) == 8) st::write_le(bytes, std::bit_cast<std::uint64_t>(v), 8);
-            else st::write_le(bytes, std::bit_cast<std::uint32_t>(v), 4);
+            if constexpr (sizeof(Scalar) == 8)
+                st::write_le(bytes, std::bit_cast<std::uint64_t>(v), 8);
+            else
+                st::write_le(bytes, std::bit_cast<std::uint32_t>(v), 4);
         }
     }
     return bytes;
@@ -280,8 +300,9 @@ std::map<std::string, std::string> load_safetensors_bytes(Model& model, const st
             if (counter) continue;  // PyTorch itself accepts a state_dict without num_batches_tracked
             std::string held;
             for (std::size_t i = 0; i < entries.size() && i < 8; ++i) held += (i ? ", " : "") + entries[i].name;
-            throw SafetensorsError(source + ": tensor \"" + t.name + "\" (" + st::shape_string(t.shape) + ") is missing; the file holds " +
-                                   std::to_string(entries.size()) + " tensors (" + held + (entries.size() > 8 ? ", ..." : "") +
+            throw SafetensorsError(source + ": tensor \"" + t.name + "\" (" + st::shape_string(t.shape) +
+                                   ") is missing; the file holds " + std::to_string(entries.size()) + " tensors (" +
+                                   held + (entries.size() > 8 ? ", ..." : "") +
                                    "). Hint: names follow PyTorch's state_dict of the same layers (docs/interop.md)");
         }
         const st::Entry& e = *found->second;
@@ -291,12 +312,14 @@ std::map<std::string, std::string> load_safetensors_bytes(Model& model, const st
         };
         const bool known = e.dtype.bytes != 0;
         if (counter ? e.dtype.name != "I64" : (!known || e.dtype.name == "I64"))
-            fail(std::string("dtype: expected ") + (counter ? "I64" : "F32, F64, F16 or BF16") + ", found " + e.dtype.name);
-        if (e.shape != t.shape) fail("shape: expected " + st::shape_string(t.shape) + ", found " + st::shape_string(e.shape));
+            fail(std::string("dtype: expected ") + (counter ? "I64" : "F32, F64, F16 or BF16") + ", found " +
+                 e.dtype.name);
+        if (e.shape != t.shape)
+            fail("shape: expected " + st::shape_string(t.shape) + ", found " + st::shape_string(e.shape));
         const std::uint64_t count = std::uint64_t(t.size());
         if (e.end - e.begin != count * e.dtype.bytes)
-            fail("data_offsets: expected " + std::to_string(count * e.dtype.bytes) + " bytes (" + std::to_string(count) + " " +
-                 e.dtype.name + " values), found " + std::to_string(e.end - e.begin));
+            fail("data_offsets: expected " + std::to_string(count * e.dtype.bytes) + " bytes (" +
+                 std::to_string(count) + " " + e.dtype.name + " values), found " + std::to_string(e.end - e.begin));
         const unsigned char* p = bytes.data() + data_start + e.begin;
         if (counter) {
             counters[k] = std::int64_t(st::read_le(p, 8));
@@ -312,9 +335,10 @@ std::map<std::string, std::string> load_safetensors_bytes(Model& model, const st
     }
     for (const auto& e : entries)
         if (!expected_names.count(e.name))
-            throw SafetensorsError(source + ": the file holds tensor \"" + e.name + "\" " + st::shape_string(e.shape) + ", which " +
-                                   Model::name() + " does not have (it has " + std::to_string(tensors.size()) +
-                                   " tensors). Hint: is the file for another model? state_tensors(model) lists the expected names");
+            throw SafetensorsError(
+                source + ": the file holds tensor \"" + e.name + "\" " + st::shape_string(e.shape) + ", which " +
+                Model::name() + " does not have (it has " + std::to_string(tensors.size()) +
+                " tensors). Hint: is the file for another model? state_tensors(model) lists the expected names");
 
     // Everything is valid: commit.
     for (std::size_t k = 0; k < tensors.size(); ++k) {

@@ -8,10 +8,10 @@
 /// over the target, so a crash during a save leaves the previous checkpoint intact.
 #pragma once
 
-#include "../detail/atomic_file.hpp"
-#include "../detail/crc32.hpp"
 #include "../core/layer.hpp"
 #include "../core/random.hpp"
+#include "../detail/atomic_file.hpp"
+#include "../detail/crc32.hpp"
 
 #include <bit>
 #include <cmath>
@@ -46,8 +46,8 @@ inline constexpr std::uint64_t max_string = 1 << 16;
 template <class Model>
 struct CheckpointTensors {
     using Scalar = typename Model::scalar_type;
-    std::vector<ParamView<Scalar>> params;    ///< model.visit_parameters order
-    std::vector<BufferView<Scalar>> buffers;  ///< the model's visit_buffers order, counters left out
+    std::vector<ParamView<Scalar>> params;               ///< model.visit_parameters order
+    std::vector<BufferView<Scalar>> buffers;             ///< the model's visit_buffers order, counters left out
     std::vector<std::string> param_names, buffer_names;  ///< their full names
 
     explicit CheckpointTensors(Model& model) {
@@ -56,8 +56,10 @@ struct CheckpointTensors {
             if (!b.counter) buffers.push_back(b);
         });
         visit_tensors(model, "", [&](TensorView<Scalar> t) {
-            if (t.kind == TensorView<Scalar>::Kind::parameter) param_names.push_back(std::move(t.name));
-            else if (t.kind == TensorView<Scalar>::Kind::buffer) buffer_names.push_back(std::move(t.name));
+            if (t.kind == TensorView<Scalar>::Kind::parameter)
+                param_names.push_back(std::move(t.name));
+            else if (t.kind == TensorView<Scalar>::Kind::buffer)
+                buffer_names.push_back(std::move(t.name));
         });
         NEURONKA_ASSERT(param_names.size() == params.size() && buffer_names.size() == buffers.size(),
                         "checkpoint: visit_tensors and visit_parameters/visit_buffers disagree");
@@ -86,8 +88,10 @@ struct Writer {
     void values(const Scalar* p, std::size_t n) {
         u64(n);
         for (std::size_t i = 0; i < n; ++i) {
-            if constexpr (sizeof(Scalar) == 4) u32(std::bit_cast<std::uint32_t>(p[i]));
-            else u64(std::bit_cast<std::uint64_t>(p[i]));
+            if constexpr (sizeof(Scalar) == 4)
+                u32(std::bit_cast<std::uint32_t>(p[i]));
+            else
+                u64(std::bit_cast<std::uint64_t>(p[i]));
         }
     }
 };
@@ -124,7 +128,8 @@ struct Reader {
         const std::size_t at = pos;
         const std::uint64_t n = u64(what);
         if (n > max_string)
-            pos = at, fail(std::string(what) + " has length " + std::to_string(n) + ", expected at most " + std::to_string(max_string));
+            pos = at, fail(std::string(what) + " has length " + std::to_string(n) + ", expected at most " +
+                           std::to_string(max_string));
         need(n, what);
         std::string s(data.begin() + long(pos), data.begin() + long(pos + n));
         pos += n;
@@ -134,33 +139,39 @@ struct Reader {
     void expect_str(const std::string& expected, const char* what) {
         const std::size_t at = pos;
         const std::string found = str(what);
-        if (found != expected) pos = at, fail(std::string(what) + ": expected \"" + expected + "\", found \"" + found + "\"");
+        if (found != expected)
+            pos = at, fail(std::string(what) + ": expected \"" + expected + "\", found \"" + found + "\"");
     }
     /// A block of values whose count must be `expected` (checked before anything is allocated).
     template <class Scalar>
     std::vector<Scalar> values(std::uint64_t expected, const char* what, bool check_finite) {
         const std::size_t at = pos;
         const std::uint64_t n = u64(what);
-        if (n != expected) pos = at, fail(std::string(what) + ": expected " + std::to_string(expected) + " values, found " + std::to_string(n));
+        if (n != expected)
+            pos = at,
+            fail(std::string(what) + ": expected " + std::to_string(expected) + " values, found " + std::to_string(n));
         need(n * sizeof(Scalar), what);
         std::vector<Scalar> v(n);
         for (auto& x : v) {
-            if constexpr (sizeof(Scalar) == 4) x = std::bit_cast<Scalar>(u32(what));
-            else x = std::bit_cast<Scalar>(u64(what));
+            if constexpr (sizeof(Scalar) == 4)
+                x = std::bit_cast<Scalar>(u32(what));
+            else
+                x = std::bit_cast<Scalar>(u64(what));
             if (check_finite && !std::isfinite(x))
-                pos -= sizeof(Scalar), fail(std::string(what) + ": expected a finite value, found " + std::to_string(x));
+                pos -= sizeof(Scalar),
+                    fail(std::string(what) + ": expected a finite value, found " + std::to_string(x));
         }
         return v;
     }
 };
-
 
 /// No optimiser: the model (and generator) only.
 struct NoOptimizer {
     static constexpr const char* kind = "none";
     std::size_t steps() const { return 0; }
     void set_steps(std::size_t) {}
-    template <class F> void visit_state(F&&) {}
+    template <class F>
+    void visit_state(F&&) {}
 };
 
 }  // namespace detail
@@ -173,7 +184,8 @@ std::vector<unsigned char> checkpoint_bytes(Model& model, Opt* opt = nullptr, co
     w.bytes.insert(w.bytes.end(), std::begin(detail::checkpoint_magic), std::end(detail::checkpoint_magic));
     w.u32(detail::checkpoint_version);
     const detail::CheckpointTensors<Model> t(model);
-    w.u32((opt ? detail::has_optimizer : 0) | (rng ? detail::has_rng : 0) | (t.buffers.empty() ? 0 : detail::has_buffers));
+    w.u32((opt ? detail::has_optimizer : 0) | (rng ? detail::has_rng : 0) |
+          (t.buffers.empty() ? 0 : detail::has_buffers));
     w.str(Model::name());
     w.str(detail::scalar_name<Scalar>());
     w.u64(t.params.size());
@@ -204,20 +216,19 @@ std::vector<unsigned char> checkpoint_bytes(Model& model, Opt* opt = nullptr, co
 /// Saves `model` atomically to `path`: the path holds the previous file or the complete new one.
 /// The argument order is that of save_safetensors(): the model, then where it goes.
 template <class Model>
-    requires(!std::is_convertible_v<Model&, const std::string&>)
-void save(Model& model, const std::string& path) {
+requires(!std::is_convertible_v<Model&, const std::string&>) void save(Model& model, const std::string& path) {
     detail::write_atomically<CheckpointError>(path, checkpoint_bytes(model));
 }
 /// Saves `model`, the optimiser's state and the generator, so that training can resume exactly.
 template <class Model, class Opt>
-    requires(!std::is_convertible_v<Model&, const std::string&>)
-void save(Model& model, const std::string& path, Opt& opt, const Rng& rng) {
+requires(!std::is_convertible_v<Model&, const std::string&>) void save(Model& model, const std::string& path, Opt& opt,
+                                                                       const Rng& rng) {
     detail::write_atomically<CheckpointError>(path, checkpoint_bytes(model, &opt, &rng));
 }
 /// The earlier argument order, path first: still works, and will be removed in a later version.
 template <class Model>
-[[deprecated("neuronka: write save(model, path), model first as in save_safetensors()")]] void save(const std::string& path,
-                                                                                                    Model& model) {
+[[deprecated("neuronka: write save(model, path), model first as in save_safetensors()")]] void save(
+    const std::string& path, Model& model) {
     save(model, path);
 }
 /// The earlier argument order, path first: still works, and will be removed in a later version.
@@ -240,7 +251,8 @@ void load_bytes(const std::vector<unsigned char>& bytes, const std::string& sour
         for (int i = 0; i < 8; ++i) {
             const unsigned char c = bytes[std::size_t(i)];
             const char hex[] = "0123456789abcdef";
-            found += c >= 32 && c < 127 && c != '\\' && c != '"' ? std::string(1, char(c)) : std::string("\\x") + hex[c >> 4] + hex[c & 15];
+            found += c >= 32 && c < 127 && c != '\\' && c != '"' ? std::string(1, char(c))
+                                                                 : std::string("\\x") + hex[c >> 4] + hex[c & 15];
         }
         r.fail("not a neuronka checkpoint: wrong magic, expected \"NRNKCKPT\", found \"" + found + "\"");
     }
@@ -248,36 +260,42 @@ void load_bytes(const std::vector<unsigned char>& bytes, const std::string& sour
     const std::uint32_t version = r.u32("format version");
     if (version < detail::oldest_checkpoint_version || version > detail::checkpoint_version)
         r.pos -= 4, r.fail("unknown format version " + std::to_string(version) + ", expected " +
-                           std::to_string(detail::oldest_checkpoint_version) + " to " + std::to_string(detail::checkpoint_version));
+                           std::to_string(detail::oldest_checkpoint_version) + " to " +
+                           std::to_string(detail::checkpoint_version));
     const std::uint32_t flags = r.u32("flags");
     constexpr std::size_t flags_at = 12;
     if (flags & ~(detail::has_optimizer | detail::has_rng | detail::has_buffers))
-        r.pos = flags_at, r.fail("unknown flags: expected a sum of 1 (optimiser state), 2 (generator) and 4 (buffers), found " +
-                                 std::to_string(flags));
+        r.pos = flags_at,
+        r.fail("unknown flags: expected a sum of 1 (optimiser state), 2 (generator) and 4 (buffers), found " +
+               std::to_string(flags));
     detail::CheckpointTensors<Model> tensors(model);
     auto& params = tensors.params;
     auto& buffers = tensors.buffers;
     if (bool(flags & detail::has_buffers) != !buffers.empty())
-        r.pos = flags_at, r.fail(buffers.empty() ? "the checkpoint holds buffers (running statistics), but the model has none"
-                                           : "the checkpoint holds no buffers, but the model has " +
-                                                 std::to_string(buffers.size()) + " (running statistics)");
+        r.pos = flags_at,
+        r.fail(buffers.empty() ? "the checkpoint holds buffers (running statistics), but the model has none"
+                               : "the checkpoint holds no buffers, but the model has " +
+                                     std::to_string(buffers.size()) + " (running statistics)");
     r.expect_str(Model::name(), "model description");
     r.expect_str(detail::scalar_name<Scalar>(), "scalar type");
 
     // The model's parameters: the checkpoint must list the same ones, of the same sizes (and from
     // version 2 the same names).
     auto name = [&](const std::string& expected, const char* what) {
-        if (version >= 2) r.expect_str(expected, what);
-        else r.str(what);
+        if (version >= 2)
+            r.expect_str(expected, what);
+        else
+            r.str(what);
     };
     const std::size_t at = r.pos;
     const std::uint64_t count = r.u64("parameter count");
-    if (count != params.size()) r.pos = at, r.fail("expected " + std::to_string(params.size()) + " parameters, found " + std::to_string(count));
+    if (count != params.size())
+        r.pos = at, r.fail("expected " + std::to_string(params.size()) + " parameters, found " + std::to_string(count));
     std::vector<std::vector<Scalar>> values;
     for (std::size_t i = 0; i < params.size(); ++i) {
         name(tensors.param_names[i], "parameter name");
-        values.push_back(r.template values<Scalar>(std::uint64_t(params[i].value.size()), tensors.param_names[i].c_str(),
-                                                   o.check_finite));
+        values.push_back(r.template values<Scalar>(std::uint64_t(params[i].value.size()),
+                                                   tensors.param_names[i].c_str(), o.check_finite));
     }
     // The model's buffers (running statistics), when it has any: same names and sizes.
     std::vector<std::vector<Scalar>> buffer_values;
@@ -285,7 +303,8 @@ void load_bytes(const std::vector<unsigned char>& bytes, const std::string& sour
         const std::size_t buffers_at = r.pos;
         const std::uint64_t stored = r.u64("buffer count");
         if (stored != buffers.size())
-            r.pos = buffers_at, r.fail("expected " + std::to_string(buffers.size()) + " buffers, found " + std::to_string(stored));
+            r.pos = buffers_at,
+            r.fail("expected " + std::to_string(buffers.size()) + " buffers, found " + std::to_string(stored));
         for (std::size_t i = 0; i < buffers.size(); ++i) {
             name(tensors.buffer_names[i], "buffer name");
             buffer_values.push_back(r.template values<Scalar>(std::uint64_t(buffers[i].value.size()),
@@ -297,35 +316,43 @@ void load_bytes(const std::vector<unsigned char>& bytes, const std::string& sour
     std::size_t steps = 0;
     std::vector<std::vector<Array>> state;
     if (stored_opt) {
-        if (opt) r.expect_str(Opt::kind, "optimiser kind");
-        else r.str("optimiser kind");
+        if (opt)
+            r.expect_str(Opt::kind, "optimiser kind");
+        else
+            r.str("optimiser kind");
         steps = std::size_t(r.u64("optimiser step count"));
         const std::uint64_t groups = r.u64("optimiser state groups");
         std::size_t expected_groups = 0;
         if (opt) opt->visit_state([&](auto&) { ++expected_groups; });
         if (opt && groups != expected_groups)
-            r.pos -= 8, r.fail("optimiser state: expected " + std::to_string(expected_groups) + " groups, found " + std::to_string(groups));
-        if (groups > 16) r.pos -= 8, r.fail("optimiser state: expected at most 16 groups, found " + std::to_string(groups));
+            r.pos -= 8, r.fail("optimiser state: expected " + std::to_string(expected_groups) + " groups, found " +
+                               std::to_string(groups));
+        if (groups > 16)
+            r.pos -= 8, r.fail("optimiser state: expected at most 16 groups, found " + std::to_string(groups));
         for (std::uint64_t g = 0; g < groups; ++g) {
             const std::uint64_t arrays = r.u64("optimiser state arrays");
             if (arrays != 0 && arrays != params.size())
-                r.pos -= 8, r.fail("optimiser state has " + std::to_string(arrays) + " arrays, expected 0 or " + std::to_string(params.size()));
+                r.pos -= 8, r.fail("optimiser state has " + std::to_string(arrays) + " arrays, expected 0 or " +
+                                   std::to_string(params.size()));
             state.emplace_back();
             for (std::uint64_t a = 0; a < arrays; ++a) {
-                const std::vector<Scalar> v = r.template values<Scalar>(std::uint64_t(params[a].value.size()), "optimiser state", o.check_finite);
+                const std::vector<Scalar> v =
+                    r.template values<Scalar>(std::uint64_t(params[a].value.size()), "optimiser state", o.check_finite);
                 state.back().push_back(Eigen::Map<const Array>(v.data(), Eigen::Index(v.size())));
             }
         }
     } else if (opt) {
-        r.pos = flags_at, r.fail("the caller asked for optimiser state: expected flag 1 set, found flags " + std::to_string(flags) +
-                                 ". Hint: the file was saved without an optimiser; load the model alone");
+        r.pos = flags_at,
+        r.fail("the caller asked for optimiser state: expected flag 1 set, found flags " + std::to_string(flags) +
+               ". Hint: the file was saved without an optimiser; load the model alone");
     }
     std::uint64_t rng_state[4] = {};
     if (flags & detail::has_rng) {
         for (auto& s : rng_state) s = r.u64("generator state");
     } else if (rng) {
-        r.pos = flags_at, r.fail("the caller asked for the generator state: expected flag 2 set, found flags " + std::to_string(flags) +
-                                 ". Hint: the file was saved without a generator; load the model alone");
+        r.pos = flags_at,
+        r.fail("the caller asked for the generator state: expected flag 2 set, found flags " + std::to_string(flags) +
+               ". Hint: the file was saved without a generator; load the model alone");
     }
     if (bytes.size() - r.pos != 4) {
         if (bytes.size() - r.pos < 4) r.need(4, "checksum");
@@ -333,11 +360,12 @@ void load_bytes(const std::vector<unsigned char>& bytes, const std::string& sour
     }
     const std::uint32_t stored = r.u32("checksum"), computed = detail::crc32(bytes.data(), bytes.size() - 4);
     if (stored != computed)
-        r.pos -= 4, r.fail("checksum mismatch: stored " + std::to_string(stored) + ", computed " + std::to_string(computed) +
-                           " (the file is corrupted)");
+        r.pos -= 4, r.fail("checksum mismatch: stored " + std::to_string(stored) + ", computed " +
+                           std::to_string(computed) + " (the file is corrupted)");
 
     // Everything is valid: commit.
-    for (std::size_t i = 0; i < params.size(); ++i) std::copy(values[i].begin(), values[i].end(), params[i].value.begin());
+    for (std::size_t i = 0; i < params.size(); ++i)
+        std::copy(values[i].begin(), values[i].end(), params[i].value.begin());
     for (std::size_t i = 0; i < buffers.size(); ++i)
         std::copy(buffer_values[i].begin(), buffer_values[i].end(), buffers[i].value.begin());
     if (opt) {
@@ -360,8 +388,8 @@ std::size_t model_size(Model& model) {
 /// scalar type); nothing is changed unless the whole file is valid. The argument order is that of
 /// load_safetensors(): the model, then where it comes from.
 template <class Model>
-    requires(!std::is_convertible_v<Model&, const std::string&>)
-void load(Model& model, const std::string& path, LoadOptions o = {}) {
+requires(!std::is_convertible_v<Model&, const std::string&>) void load(Model& model, const std::string& path,
+                                                                       LoadOptions o = {}) {
     const std::uint64_t limit = checkpoint_bytes(model).size() + (std::uint64_t(1) << 20) +
                                 3 * sizeof(typename Model::scalar_type) * std::uint64_t(model_size(model));
     load_bytes(detail::read_file<CheckpointError>(path, limit, "checkpoint"), path, model,
@@ -369,8 +397,8 @@ void load(Model& model, const std::string& path, LoadOptions o = {}) {
 }
 /// Loads `model`, the optimiser's state and the generator from `path` (saved by the matching save()).
 template <class Model, class Opt>
-    requires(!std::is_convertible_v<Model&, const std::string&>)
-void load(Model& model, const std::string& path, Opt& opt, Rng& rng, LoadOptions o = {}) {
+requires(!std::is_convertible_v<Model&, const std::string&>) void load(Model& model, const std::string& path, Opt& opt,
+                                                                       Rng& rng, LoadOptions o = {}) {
     const std::uint64_t limit = checkpoint_bytes(model).size() + (std::uint64_t(1) << 20) +
                                 3 * sizeof(typename Model::scalar_type) * std::uint64_t(model_size(model));
     load_bytes(detail::read_file<CheckpointError>(path, limit, "checkpoint"), path, model, &opt, &rng, o);

@@ -6,8 +6,8 @@
 /// the layer before it; on its own, `Activation<Scalar, D, Tanh>` is a layer.
 #pragma once
 
-#include "../detail/parallel.hpp"
 #include "../core/layer.hpp"
+#include "../detail/parallel.hpp"
 
 #include <cmath>
 #include <numbers>
@@ -20,7 +20,7 @@ namespace detail {
 /// (a Batch, a Map or Ref of one); such an operand can be read as one flat run of values (checked
 /// at run time: a block of rows has gaps).
 template <class Derived>
-inline constexpr bool is_contiguous = bool(Eigen::internal::traits<Derived>::Flags & Eigen::DirectAccessBit) &&
+inline constexpr bool is_contiguous = bool(Eigen::internal::traits<Derived>::Flags& Eigen::DirectAccessBit) &&
                                       !bool(Derived::IsRowMajor) && Derived::InnerStrideAtCompileTime == 1;
 
 /// y = Fn(x) over n values (y may be x), cut into slices for the threads of set_threads. Working on
@@ -50,9 +50,13 @@ void activation_backward(const Scalar* x, const Scalar* y, const Scalar* dy, Sca
 struct Identity {
     static constexpr const char* name = "Identity";  ///< the name shown in summaries and messages
     /// The activation: y = f(x), element by element.
-    template <class X> static auto f(const X& x) { return x; }
+    template <class X>
+    static auto f(const X& x) {
+        return x;
+    }
     /// Its derivative dy/dx, from x and y = f(x).
-    template <class X, class Y> static auto df(const X& x, const Y&) {
+    template <class X, class Y>
+    static auto df(const X& x, const Y&) {
         return x.unaryExpr([](typename X::Scalar) { return typename X::Scalar(1); });
     }
 };
@@ -63,18 +67,28 @@ struct Identity {
 struct Flatten {
     static constexpr const char* name = "Flatten";  ///< the name shown in summaries and messages
     /// The activation: y = f(x), element by element.
-    template <class X> static auto f(const X& x) { return x; }
+    template <class X>
+    static auto f(const X& x) {
+        return x;
+    }
     /// Its derivative dy/dx, from x and y = f(x).
-    template <class X, class Y> static auto df(const X& x, const Y& y) { return Identity::df(x, y); }
+    template <class X, class Y>
+    static auto df(const X& x, const Y& y) {
+        return Identity::df(x, y);
+    }
 };
 
 /// y = max(x, 0); dy/dx = 1 where x > 0, else 0
 struct ReLU {
     static constexpr const char* name = "ReLU";  ///< the name shown in summaries and messages
     /// The activation: y = f(x), element by element.
-    template <class X> static auto f(const X& x) { return x.max(0); }
+    template <class X>
+    static auto f(const X& x) {
+        return x.max(0);
+    }
     /// Its derivative dy/dx, from x and y = f(x).
-    template <class X, class Y> static auto df(const X& x, const Y&) {
+    template <class X, class Y>
+    static auto df(const X& x, const Y&) {
         using Scalar = typename X::Scalar;
         return (x > Scalar(0)).template cast<Scalar>();
     }
@@ -84,18 +98,30 @@ struct ReLU {
 struct Tanh {
     static constexpr const char* name = "Tanh";  ///< the name shown in summaries and messages
     /// The activation: y = f(x), element by element.
-    template <class X> static auto f(const X& x) { return x.tanh(); }
+    template <class X>
+    static auto f(const X& x) {
+        return x.tanh();
+    }
     /// Its derivative dy/dx, from x and y = f(x).
-    template <class X, class Y> static auto df(const X&, const Y& y) { return 1 - y.square(); }
+    template <class X, class Y>
+    static auto df(const X&, const Y& y) {
+        return 1 - y.square();
+    }
 };
 
 /// y = 1 / (1 + e^(-x)); dy/dx = y (1 - y)
 struct Sigmoid {
     static constexpr const char* name = "Sigmoid";  ///< the name shown in summaries and messages
     /// The activation: y = f(x), element by element.
-    template <class X> static auto f(const X& x) { return x.logistic(); }
+    template <class X>
+    static auto f(const X& x) {
+        return x.logistic();
+    }
     /// Its derivative dy/dx, from x and y = f(x).
-    template <class X, class Y> static auto df(const X&, const Y& y) { return y * (1 - y); }
+    template <class X, class Y>
+    static auto df(const X&, const Y& y) {
+        return y * (1 - y);
+    }
 };
 
 /// y = ½ x (1 + tanh(u)), u = √(2/π) (x + 0.044715 x³)
@@ -103,13 +129,15 @@ struct Sigmoid {
 struct GELU {
     static constexpr const char* name = "GELU";  ///< the name shown in summaries and messages
     /// The activation: y = f(x), element by element.
-    template <class X> static auto f(const X& x) {
+    template <class X>
+    static auto f(const X& x) {
         using Scalar = typename X::Scalar;
         const Scalar c = Scalar(std::numbers::sqrt2 * std::numbers::inv_sqrtpi), k = Scalar(0.044715);
         return Scalar(0.5) * x * (1 + (c * (x + k * x.cube())).tanh());
     }
     /// Its derivative dy/dx, from x and y = f(x).
-    template <class X, class Y> static auto df(const X& x, const Y&) {
+    template <class X, class Y>
+    static auto df(const X& x, const Y&) {
         using Scalar = typename X::Scalar;
         const Scalar c = Scalar(std::numbers::sqrt2 * std::numbers::inv_sqrtpi), k = Scalar(0.044715);
         const auto t = (c * (x + k * x.cube())).tanh();
@@ -121,10 +149,10 @@ struct GELU {
 template <class Scalar, int D, class Fn>
 struct Activation {
     static_assert(D > 0, "Activation<Scalar, D, Fn>: D must be positive");
-    using scalar_type = Scalar;  ///< the scalar type: float or double
-    static constexpr int in_size = D;  ///< In: features of one input sample (column)
-    static constexpr int out_size = D;  ///< Out: features of one output sample (column)
-    static constexpr std::size_t parameter_count = 0;  ///< trainable parameters, counted from the type
+    using scalar_type = Scalar;                          ///< the scalar type: float or double
+    static constexpr int in_size = D;                    ///< In: features of one input sample (column)
+    static constexpr int out_size = D;                   ///< Out: features of one output sample (column)
+    static constexpr std::size_t parameter_count = 0;    ///< trainable parameters, counted from the type
     static constexpr std::size_t parameter_tensors = 0;  ///< parameter tensors visit_parameters() shows
 
     /// No parameters: the seed is accepted as every layer's constructor takes one.
@@ -138,7 +166,8 @@ struct Activation {
     /// No parameters: no gradients.
     void zero_grad() {}
     /// No parameters: `f` is never called.
-    template <class F> void visit_parameters(F&&) {}
+    template <class F>
+    void visit_parameters(F&&) {}
 
     /// x: D × B  →  y: D × B
     template <class Derived>
@@ -173,7 +202,8 @@ struct Activation {
             } else {  // blocks of taller matrices: column by column
                 for (Eigen::Index j = 0; j < x.cols(); ++j)
                     detail::activation_backward<Fn, Eigen::Unaligned>(x.derived().data() + j * sx, y_.data() + j * D,
-                                                                      dy.derived().data() + j * sdy, dx_.data() + j * D, D);
+                                                                      dy.derived().data() + j * sdy, dx_.data() + j * D,
+                                                                      D);
             }
         } else {  // an expression: evaluated by Eigen, on this thread
             dx_.array() = dy.array() * Fn::df(x.array(), y_.array());
@@ -210,7 +240,10 @@ private:
 
 /// In a Sequential, an activation tag takes the scalar type and size of what comes before it.
 template <class Fn, class Scalar, int In>
-    requires requires { Fn::name; Fn::f(Eigen::Array<Scalar, 1, 1>{}); }
+requires requires {
+    Fn::name;
+    Fn::f(Eigen::Array<Scalar, 1, 1>{});
+}
 struct bind_layer<Fn, Scalar, In> {
     using type = Activation<Scalar, In, Fn>;  ///< the concrete layer
 };

@@ -61,11 +61,11 @@ template <class Scalar, int Dim, int Heads>
 struct Attention {
     static_assert(Dim > 0 && Heads > 0 && Dim % Heads == 0,
                   "Attention<Scalar, Dim, Heads>: Dim must be a positive multiple of Heads");
-    using scalar_type = Scalar;  ///< the scalar type: float or double
-    static constexpr int in_size = Dim;           ///< In: features of one token (column)
-    static constexpr int out_size = Dim;          ///< Out: the same
-    static constexpr int heads = Heads;           ///< H, attention heads
-    static constexpr int head_size = Dim / Heads; ///< hd, features per head
+    using scalar_type = Scalar;                                            ///< the scalar type: float or double
+    static constexpr int in_size = Dim;                                    ///< In: features of one token (column)
+    static constexpr int out_size = Dim;                                   ///< Out: the same
+    static constexpr int heads = Heads;                                    ///< H, attention heads
+    static constexpr int head_size = Dim / Heads;                          ///< hd, features per head
     using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;  ///< a dynamic matrix
 
     /// Queries, keys and values in one product: rows [0, D) queries, [D, 2D) keys, [2D, 3D) values;
@@ -73,8 +73,11 @@ struct Attention {
     Dense<Scalar, Dim, 3 * Dim> qkv;
     Dense<Scalar, Dim, Dim> proj;  ///< the output projection
     bool causal = true;            ///< each token sees only itself and the tokens before it
-    static constexpr std::size_t parameter_count = decltype(qkv)::parameter_count + decltype(proj)::parameter_count;  ///< trainable parameters, counted from the type
-    static constexpr std::size_t parameter_tensors = 4;  ///< parameter tensors visit_parameters() shows: qkv W, b; proj W, b
+    static constexpr std::size_t parameter_count =
+        decltype(qkv)::parameter_count +
+        decltype(proj)::parameter_count;  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_tensors =
+        4;  ///< parameter tensors visit_parameters() shows: qkv W, b; proj W, b
 
     /// Weights from `seed`; causal unless `is_causal` is false.
     explicit Attention(std::uint64_t seed = 0, bool is_causal = true) : causal(is_causal) {
@@ -112,8 +115,8 @@ struct Attention {
     struct Workspace {
         typename Dense<Scalar, Dim, 3 * Dim>::Workspace qkv;  ///< the qkv product's buffers
         typename Dense<Scalar, Dim, Dim>::Workspace proj;     ///< the projection's
-        Matrix P;              ///< the attention probabilities, T × (T·H·B)
-        Batch<Scalar, Dim> O;  ///< the heads' outputs before the projection, D × (T·B)
+        Matrix P;                                             ///< the attention probabilities, T × (T·H·B)
+        Batch<Scalar, Dim> O;                                 ///< the heads' outputs before the projection, D × (T·B)
     };
     /// x: D × (T·B), seq_len: T  →  y: D × (T·B) in `ws`, as forward; reads the weights only, so
     /// threads may predict with one layer at once, each with its own Workspace.
@@ -164,16 +167,20 @@ private:
         P_all.resize(Tn, Tn * Heads * B);
         O.resize(Dim, TB);
         // each (sequence, head) is independent: with set_threads, slices of them run at once
-        detail::parallel_for(B * Heads, pairs_per_task(Tn), [&](long first, long last) {
-            detail::AttentionHeads<Scalar>::forward(qkv_out, Tn, Heads, causal, first, last, P_all, O);
-        }, 1);
+        detail::parallel_for(
+            B * Heads, pairs_per_task(Tn),
+            [&](long first, long last) {
+                detail::AttentionHeads<Scalar>::forward(qkv_out, Tn, Heads, causal, first, last, P_all, O);
+            },
+            1);
     }
 
     // The backward pass; `through_proj(O, dy)` and `through_qkv(x, dqkv)` run the two projections'
     // backward (and, for the fused step, their updates) and return their input gradients.
     template <class DerivedX, class DerivedY, class Proj, class Qkv>
-    const Batch<Scalar, Dim>* backward_through(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
-                                          Proj&& through_proj, Qkv&& through_qkv) {
+    const Batch<Scalar, Dim>* backward_through(const Eigen::MatrixBase<DerivedX>& x,
+                                               const Eigen::MatrixBase<DerivedY>& dy, Proj&& through_proj,
+                                               Qkv&& through_qkv) {
         detail::check_backward({&name, "backward"}, x, Dim, dy, Dim, O_.cols());
         const Eigen::Index TB = x.cols(), Tn = T_, B = TB / Tn;
         const Batch<Scalar, 3 * Dim>& qkv_out = qkv.output();
@@ -192,13 +199,13 @@ private:
     }
 
 public:
-
     /// Attention of the last forward for sequence b, head h: (t, s) = weight of key s for query t.
     auto probabilities(Eigen::Index b, int h) const {
         if (b < 0 || b * T_ >= O_.cols() || h < 0 || h >= Heads)
             throw std::invalid_argument(name() + "::probabilities: sequence " + std::to_string(b) + ", head " +
-                                        std::to_string(h) + " is out of range (" + std::to_string(O_.cols() / std::max(T_, 1)) +
-                                        " sequences, " + std::to_string(Heads) + " heads). Hint: call forward first");
+                                        std::to_string(h) + " is out of range (" +
+                                        std::to_string(O_.cols() / std::max(T_, 1)) + " sequences, " +
+                                        std::to_string(Heads) + " heads). Hint: call forward first");
         return P_.block(0, (b * Heads + h) * T_, T_, T_).transpose();
     }
     /// T of the last forward.
@@ -211,7 +218,8 @@ public:
         qkv.zero_grad();
         proj.zero_grad();
     }
-    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints
+    /// use.
     template <class F>
     void visit_parameters(F&& f) {
         qkv.visit_parameters(f);
@@ -228,13 +236,14 @@ private:
     // (sequence, head) pairs per slice with set_threads: each slice does at least a quarter of a
     // million multiply-adds (a pair does 2·T·T·hd forward).
     static long pairs_per_task(Eigen::Index T) {
-        return std::max<long>(1, long(detail::parallel_product_flops / std::max<long long>(1, 2LL * T * T * head_size)));
+        return std::max<long>(1,
+                              long(detail::parallel_product_flops / std::max<long long>(1, 2LL * T * T * head_size)));
     }
 
     int T_ = 0;
     Matrix P_;                // T × (T·H·B): per (sequence, head) a T × T block, column t = query t's distribution
     std::vector<Matrix> dP_;  // T × T scratch per slice of (sequence, head) pairs: dP, then dS
-    Batch<Scalar, Dim> O_;         // D × TB: heads' outputs, stacked
+    Batch<Scalar, Dim> O_;    // D × TB: heads' outputs, stacked
     Batch<Scalar, 3 * Dim> dqkv_;  // 3D × TB
 };
 
@@ -298,7 +307,8 @@ void AttentionHeads<Scalar>::backward(const Matrix& qkv_out, const Matrix& P_all
 }  // namespace neuronka
 
 /// The instantiations neuronka::compiled holds (src/compiled_*.cpp), declared extern below with NEURONKA_COMPILED.
-#define NEURONKA_DETAIL_INSTANTIATE_ATTENTION(prefix, Scalar) prefix template struct neuronka::detail::AttentionHeads<Scalar>;
+#define NEURONKA_DETAIL_INSTANTIATE_ATTENTION(prefix, Scalar) \
+    prefix template struct neuronka::detail::AttentionHeads<Scalar>;
 #ifdef NEURONKA_COMPILED
 NEURONKA_DETAIL_INSTANTIATE_ATTENTION(extern, float)
 NEURONKA_DETAIL_INSTANTIATE_ATTENTION(extern, double)

@@ -38,15 +38,22 @@ struct BatchNormLayer {
     std::int64_t batches_tracked = 0;                    // training forwards so far (PyTorch's num_batches_tracked)
 
     explicit BatchNormLayer(std::uint64_t = 0)
-        : gamma(Channels), beta(Channels), running_mean(Channels), running_var(Channels), dgamma(Channels),
-          dbeta(Channels), mean_(Channels), rstd_(Channels) {
+        : gamma(Channels),
+          beta(Channels),
+          running_mean(Channels),
+          running_var(Channels),
+          dgamma(Channels),
+          dbeta(Channels),
+          mean_(Channels),
+          rstd_(Channels) {
         reset();
     }
     /// Per sample: y and dx (x̂ is recomputed from the cached per-channel statistics).
     static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, 2.0 * in_size * sizeof(Scalar)}; }
     static std::string name() {
         if constexpr (Images)
-            return "BatchNorm2D<C=" + std::to_string(Channels) + ",H=" + std::to_string(Height) + ",W=" + std::to_string(Width) + ">";
+            return "BatchNorm2D<C=" + std::to_string(Channels) + ",H=" + std::to_string(Height) +
+                   ",W=" + std::to_string(Width) + ">";
         else
             return "BatchNorm<D=" + std::to_string(Channels) + ">";
     }
@@ -64,14 +71,15 @@ struct BatchNormLayer {
         const double n = double(B) * spatial;
         if (mode_ == Mode::training && n < 2)
             throw std::invalid_argument(name() + "::forward: a batch of " + std::to_string(B) + " sample(s) of " +
-                                        std::to_string(spatial) + " value(s) per channel, expected at least 2 values. "
+                                        std::to_string(spatial) +
+                                        " value(s) per channel, expected at least 2 values. "
                                         "Hint: batch statistics need a batch; use Mode::evaluation for single samples");
         y_.resize(in_size, B);
         for (int c = 0; c < Channels; ++c) {
             auto xc = xr.middleRows(c * spatial, spatial).array();  // S × B: channel c
             Scalar mu, rstd;
             if (mode_ == Mode::training) {
-                mu = Scalar(xc.sum() / Scalar(n));                               // μ
+                mu = Scalar(xc.sum() / Scalar(n));                                // μ
                 const Scalar var = Scalar((xc - mu).square().sum() / Scalar(n));  // σ², biased
                 rstd = Scalar(1) / std::sqrt(var + eps);
                 running_mean(c) = (1 - momentum) * running_mean(c) + momentum * mu;
@@ -100,14 +108,16 @@ struct BatchNormLayer {
         ws.y.resize(in_size, xr.cols());
         for (int c = 0; c < Channels; ++c) {
             const Scalar mu = running_mean(c), rstd = Scalar(1) / std::sqrt(running_var(c) + eps);
-            ws.y.middleRows(c * spatial, spatial).array() = (xr.middleRows(c * spatial, spatial).array() - mu) * (rstd * gamma(c)) + beta(c);
+            ws.y.middleRows(c * spatial, spatial).array() =
+                (xr.middleRows(c * spatial, spatial).array() - mu) * (rstd * gamma(c)) + beta(c);
         }
         return ws.y;
     }
 
     /// x: (C·S) × B (given to forward), dy: (C·S) × B  →  dx: (C·S) × B.  dγ, dβ accumulate.
     template <class DerivedX, class DerivedY>
-    const Batch<Scalar, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+    const Batch<Scalar, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x,
+                                           const Eigen::MatrixBase<DerivedY>& dy) {
         detail::check_backward({&name, "backward"}, x, in_size, dy, out_size, y_.cols());
         const Eigen::Ref<const Batch<Scalar, in_size>> xr(x);
         const Eigen::Ref<const Batch<Scalar, out_size>> dyr(dy);
@@ -117,10 +127,11 @@ struct BatchNormLayer {
             const auto xhat = (xr.middleRows(c * spatial, spatial).array() - mean_(c)) * rstd_(c);  // S × B
             const auto g = dyr.middleRows(c * spatial, spatial).array();
             const Scalar sum_g = g.sum(), sum_gx = (g * xhat).sum();
-            dbeta(c) += sum_g;   // y = γ x̂ + β: dβ = Σ dy
-            dgamma(c) += sum_gx;  //               dγ = Σ dy ⊙ x̂
+            dbeta(c) += sum_g;                    // y = γ x̂ + β: dβ = Σ dy
+            dgamma(c) += sum_gx;                  //               dγ = Σ dy ⊙ x̂
             if (forward_mode_ == Mode::training)  // x̂ depends on x also through μ and σ² of the batch
-                dx_.middleRows(c * spatial, spatial).array() = (gamma(c) * rstd_(c) / n) * (n * g - sum_g - xhat * sum_gx);
+                dx_.middleRows(c * spatial, spatial).array() =
+                    (gamma(c) * rstd_(c) / n) * (n * g - sum_g - xhat * sum_gx);
             else  // running statistics are constants
                 dx_.middleRows(c * spatial, spatial).array() = (gamma(c) * rstd_(c)) * g;
         }
@@ -150,9 +161,9 @@ private:
         zero_grad();
     }
     Mode mode_ = Mode::training, forward_mode_ = Mode::training;
-    Vector<Scalar, Channels> dgamma, dbeta;    // C
-    Vector<Scalar, Channels> mean_, rstd_;     // C: the statistics the last forward used
-    Batch<Scalar, in_size> y_, dx_;            // (C·S) × B
+    Vector<Scalar, Channels> dgamma, dbeta;  // C
+    Vector<Scalar, Channels> mean_, rstd_;   // C: the statistics the last forward used
+    Batch<Scalar, in_size> y_, dx_;          // (C·S) × B
 };
 }  // namespace detail
 

@@ -8,8 +8,8 @@
 /// Q = OH·OW output positions per image, CKK = Cin·K·K values in one patch.
 #pragma once
 
-#include "../detail/gemm.hpp"
 #include "../core/layer.hpp"
+#include "../detail/gemm.hpp"
 
 namespace neuronka {
 
@@ -40,14 +40,15 @@ struct Conv2D {
     using scalar_type = Scalar;  ///< the scalar type: float or double
     static constexpr int out_height = (Height + 2 * Padding - Kernel) / Stride + 1;  ///< OH
     static constexpr int out_width = (Width + 2 * Padding - Kernel) / Stride + 1;    ///< OW
-    static constexpr int positions = out_height * out_width;                        ///< Q
-    static constexpr int patch = InChannels * Kernel * Kernel;                      ///< CKK
+    static constexpr int positions = out_height * out_width;                         ///< Q
+    static constexpr int patch = InChannels * Kernel * Kernel;                       ///< CKK
     /// With set_threads, a batch's images are spread over the threads in slices of at least this
     /// many (each slice copies at least 32 K values in im2col).
     static constexpr long images_per_task = std::max<long>(1, (1L << 15) / (long(positions) * patch));
     static constexpr int in_size = InChannels * Height * Width;  ///< In: features of one input sample (column)
-    static constexpr int out_size = OutChannels * positions;  ///< Out: features of one output sample (column)
-    static constexpr std::size_t parameter_count = std::size_t(OutChannels) * patch + OutChannels;  ///< trainable parameters, counted from the type
+    static constexpr int out_size = OutChannels * positions;     ///< Out: features of one output sample (column)
+    static constexpr std::size_t parameter_count =
+        std::size_t(OutChannels) * patch + OutChannels;  ///< trainable parameters, counted from the type
     static constexpr std::size_t parameter_tensors = 2;  ///< parameter tensors visit_parameters() shows: W, b
 
     /// Cout × CKK: row o is filter o, column c·K·K + kh·K + kw (PyTorch's weight (Cout, Cin, K, K)).
@@ -55,7 +56,8 @@ struct Conv2D {
     Vector<Scalar, OutChannels> b;  ///< the biases, Cout
 
     /// He-uniform filters and zero biases from `seed` (see init()).
-    explicit Conv2D(std::uint64_t seed = 0) : W(OutChannels, patch), b(OutChannels), dW_(OutChannels, patch), db_(OutChannels) {
+    explicit Conv2D(std::uint64_t seed = 0)
+        : W(OutChannels, patch), b(OutChannels), dW_(OutChannels, patch), db_(OutChannels) {
         Rng rng(seed);
         init(rng);
     }
@@ -91,8 +93,8 @@ struct Conv2D {
     using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;  ///< a dynamic matrix
     /// The buffers of one caller of predict().
     struct Workspace {
-        Matrix patches;   ///< the im2col patches, (Q·B) × CKK
-        Matrix gemm_out;  ///< the product, (Q·B) × Cout
+        Matrix patches;             ///< the im2col patches, (Q·B) × CKK
+        Matrix gemm_out;            ///< the product, (Q·B) × Cout
         Batch<Scalar, out_size> y;  ///< the output, as forward computes it: (Cout·Q) × B
         detail::Gemm<Scalar> gemm;  ///< the product's workspace
     };
@@ -105,7 +107,8 @@ struct Conv2D {
 
     /// x: (Cin·H·W) × B (given to forward), dy: (Cout·OH·OW) × B  →  dx: (Cin·H·W) × B. dW, db accumulate.
     template <class DerivedX, class DerivedY>
-    const Batch<Scalar, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+    const Batch<Scalar, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x,
+                                           const Eigen::MatrixBase<DerivedY>& dy) {
         backward_parameters(x, dy);
         dpatches_.resize(positions * x.cols(), patch);
         dx_gemm_.set(dpatches_, gemm_out_, W);  // dpatches = dY · W: (Q·B) × CKK
@@ -118,15 +121,18 @@ struct Conv2D {
     template <class DerivedX, class DerivedY>
     void backward_parameters(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
         detail::check_backward({&name, "backward"}, x, in_size, dy, out_size, y_.cols());
-        detail::parallel_for(x.cols(), images_per_task, [&](long first, long last) {
-            for (Eigen::Index n = first; n < last; ++n)  // dY(n·Q + q, o) = dy(o·Q + q, n), in the forward's buffer
-                for (int o = 0; o < OutChannels; ++o)
-                    gemm_out_.col(o).template segment<positions>(n * positions) =
-                        dy.col(n).template segment<positions>(o * positions);
-        }, 1);
+        detail::parallel_for(
+            x.cols(), images_per_task,
+            [&](long first, long last) {
+                for (Eigen::Index n = first; n < last; ++n)  // dY(n·Q + q, o) = dy(o·Q + q, n), in the forward's buffer
+                    for (int o = 0; o < OutChannels; ++o)
+                        gemm_out_.col(o).template segment<positions>(n * positions) =
+                            dy.col(n).template segment<positions>(o * positions);
+            },
+            1);
         materialise_grad();
         dW_gemm_.add(dW_, gemm_out_.transpose(), patches_);  // dW += dYᵀ · patches
-        db_ += gemm_out_.colwise().sum().transpose();         // db += Σ_{n, q} dY
+        db_ += gemm_out_.colwise().sum().transpose();        // db += Σ_{n, q} dY
     }
 
     /// The output of the last forward.
@@ -134,12 +140,14 @@ struct Conv2D {
     /// Bytes of the buffers that grow with the batch, as they are now: after a training step at
     /// batch B, B · cost().activation_bytes (a test holds the two to each other).
     std::size_t buffer_bytes() const {
-        return sizeof(Scalar) * std::size_t(patches_.size() + dpatches_.size() + gemm_out_.size() + y_.size() + dx_.size());
+        return sizeof(Scalar) *
+               std::size_t(patches_.size() + dpatches_.size() + gemm_out_.size() + y_.size() + dx_.size());
     }
     /// Gradients read as zero from now on; the next backward writes them instead of adding.
     void zero_grad() { grad_zero_ = true; }
 
-    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints
+    /// use.
     template <class F>
     void visit_parameters(F&& f) {
         materialise_grad();
@@ -151,7 +159,8 @@ private:
     /// y = W ∗ x + b through im2col and one product (forward and predict).
     template <class Derived>
     const Batch<Scalar, out_size>& convolve(const Eigen::MatrixBase<Derived>& x, Matrix& patches, Matrix& gemm_out,
-                                            Batch<Scalar, out_size>& y, detail::Gemm<Scalar>& gemm, const char* method) const {
+                                            Batch<Scalar, out_size>& y, detail::Gemm<Scalar>& gemm,
+                                            const char* method) const {
         detail::check_shape({&name, method}, x, in_size);
         const Eigen::Ref<const Batch<Scalar, in_size>> xr(x);  // an expression is evaluated once
         detail::check_entry_values({&name, method}, xr);
@@ -161,12 +170,15 @@ private:
         gemm_out.resize(positions * B, OutChannels);
         gemm.set(gemm_out, patches, W.transpose());  // Y = patches · Wᵀ: (Q·B) × Cout
         y.resize(out_size, B);
-        detail::parallel_for(B, images_per_task, [&](long first, long last) {
-            for (Eigen::Index n = first; n < last; ++n)  // y(o·Q + q, n) = Y(n·Q + q, o) + b(o)
-                for (int o = 0; o < OutChannels; ++o)
-                    y.col(n).template segment<positions>(o * positions) =
-                        gemm_out.col(o).template segment<positions>(n * positions).array() + b(o);
-        }, 1);
+        detail::parallel_for(
+            B, images_per_task,
+            [&](long first, long last) {
+                for (Eigen::Index n = first; n < last; ++n)  // y(o·Q + q, n) = Y(n·Q + q, o) + b(o)
+                    for (int o = 0; o < OutChannels; ++o)
+                        y.col(n).template segment<positions>(o * positions) =
+                            gemm_out.col(o).template segment<positions>(n * positions).array() + b(o);
+            },
+            1);
         return y;
     }
 
@@ -180,7 +192,8 @@ private:
     /// Images are independent: with set_threads, slices of the batch run at once (as in col2im).
     template <class X>
     static void im2col(const X& x, Matrix& patches) {
-        detail::parallel_for(x.cols(), images_per_task, [&](long first, long last) { im2col(x, patches, first, last); }, 1);
+        detail::parallel_for(
+            x.cols(), images_per_task, [&](long first, long last) { im2col(x, patches, first, last); }, 1);
     }
     template <class X>
     static void im2col(const X& x, Matrix& patches, Eigen::Index first, Eigen::Index last) {
@@ -208,7 +221,8 @@ private:
 
     /// The transpose of im2col: dx(c·H·W + ih·W + iw, n) += dpatches(n·Q + q, c·K·K + kh·K + kw).
     void col2im() {
-        detail::parallel_for(dx_.cols(), images_per_task, [&](long first, long last) { col2im(first, last); }, 1);
+        detail::parallel_for(
+            dx_.cols(), images_per_task, [&](long first, long last) { col2im(first, last); }, 1);
     }
     void col2im(Eigen::Index first, Eigen::Index last) {
         for (int c = 0; c < InChannels; ++c)
@@ -231,12 +245,12 @@ private:
     }
 
     Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> dW_;  // Cout × CKK
-    Vector<Scalar, OutChannels> db_;                          // Cout
-    bool grad_zero_ = true;                                   // zero_grad() was called and no backward since
-    Matrix patches_, dpatches_;  // (Q·B) × CKK
-    Matrix gemm_out_;            // (Q·B) × Cout: Y in forward, then dY in backward
-    Batch<Scalar, out_size> y_;  // (Cout·Q) × B
-    Batch<Scalar, in_size> dx_;  // (Cin·H·W) × B
+    Vector<Scalar, OutChannels> db_;                            // Cout
+    bool grad_zero_ = true;                                     // zero_grad() was called and no backward since
+    Matrix patches_, dpatches_;                                 // (Q·B) × CKK
+    Matrix gemm_out_;                                           // (Q·B) × Cout: Y in forward, then dY in backward
+    Batch<Scalar, out_size> y_;                                 // (Cout·Q) × B
+    Batch<Scalar, in_size> dx_;                                 // (Cin·H·W) × B
     detail::Gemm<Scalar> fwd_, dW_gemm_, dx_gemm_;
 };
 

@@ -2,8 +2,8 @@
 /// @brief Dense<Scalar, In, Out>: a fully connected layer, y = W x + b.
 #pragma once
 
-#include "../detail/gemm.hpp"
 #include "../core/layer.hpp"
+#include "../detail/gemm.hpp"
 
 namespace neuronka {
 
@@ -19,16 +19,20 @@ namespace neuronka {
  */
 template <class Scalar, int In, int Out>
 struct Dense {
-    static_assert(In > 0 && Out > 0, "Dense<Scalar, In, Out>: In and Out must both be positive (a layer with no inputs "
-                                     "or no outputs has nothing to compute)");
+    static_assert(In > 0 && Out > 0,
+                  "Dense<Scalar, In, Out>: In and Out must both be positive (a layer with no inputs "
+                  "or no outputs has nothing to compute)");
     static_assert(std::is_floating_point_v<Scalar>, "Dense<Scalar, In, Out>: Scalar must be float or double");
 
-    using scalar_type = Scalar;  ///< the scalar type: float or double
-    static constexpr int in_size = In;  ///< In: features of one input sample (column)
+    using scalar_type = Scalar;           ///< the scalar type: float or double
+    static constexpr int in_size = In;    ///< In: features of one input sample (column)
     static constexpr int out_size = Out;  ///< Out: features of one output sample (column)
-    static constexpr std::size_t parameter_count = std::size_t(In) * Out + Out;  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_count =
+        std::size_t(In) * Out + Out;                     ///< trainable parameters, counted from the type
     static constexpr std::size_t parameter_tensors = 2;  ///< parameter tensors visit_parameters() shows: W, b
-    static constexpr bool small = In * Out <= detail::fixed_storage_entries;  ///< W fits in registers or L1 (In·Out ≤ 256): fixed-size, unrolled products, no blocked-GEMM workspace
+    static constexpr bool small =
+        In * Out <= detail::fixed_storage_entries;  ///< W fits in registers or L1 (In·Out ≤ 256): fixed-size, unrolled
+                                                    ///< products, no blocked-GEMM workspace
 
     /// The weights' type: fixed-size for a small layer (unrolled products), else dynamic.
     using Weights = detail::Storage<Scalar, Out, In>;
@@ -67,7 +71,7 @@ struct Dense {
 
     /// The buffers of one caller of predict().
     struct Workspace {
-        Batch<Scalar, Out> y;  ///< the output, as forward computes it: Out × B
+        Batch<Scalar, Out> y;              ///< the output, as forward computes it: Out × B
         detail::Gemm<Scalar, small> gemm;  ///< the product's workspace
         Batch<Scalar, In> x;               ///< a small layer's copy of a strided input (see packed())
     };
@@ -82,7 +86,7 @@ struct Dense {
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, In>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
         return checked_backward(x, dy, [&](const auto& xr, const auto& dyr) -> const Batch<Scalar, In>& {
-            accumulate_gradients(xr, dyr);          // dW += dy xᵀ, db += Σ dy
+            accumulate_gradients(xr, dyr);  // dW += dy xᵀ, db += Σ dy
             dx_.resize(In, xr.cols());
             dx_gemm_.set(dx_, W.transpose(), dyr);  // dx = Wᵀ dy
             return dx_;
@@ -109,8 +113,8 @@ struct Dense {
                 dx_gemm_.set(dx_, W.transpose(), dyr);  // dx = Wᵀ dy, before W moves
             }
             const Scalar keep = Scalar(1) - learning_rate * weight_decay;
-            if (weight_decay > Scalar(0)) W *= keep, b *= keep;      // decoupled weight decay
-            dW_gemm_.add_scaled_outer(W, dyr, xr, -learning_rate);   // W −= η dy xᵀ
+            if (weight_decay > Scalar(0)) W *= keep, b *= keep;     // decoupled weight decay
+            dW_gemm_.add_scaled_outer(W, dyr, xr, -learning_rate);  // W −= η dy xᵀ
             b.noalias() -= learning_rate * detail::fixed_rows<rows<Out>>(dyr).rowwise().sum();  // b −= η Σ dy
             return want_dx ? &dx_ : nullptr;
         });
@@ -130,12 +134,13 @@ struct Dense {
     /// Gradients read as zero from now on; the next backward writes them instead of adding.
     void zero_grad() { grad_zero_ = true; }
 
-    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints
+    /// use.
     template <class F>
     void visit_parameters(F&& f) {
         materialise_grad();
         f(parameter("weight", W, dW_, Order::by_rows));  // as PyTorch's nn.Linear: (Out, In)
-        f(parameter("bias", b, db_));                     // (Out)
+        f(parameter("bias", b, db_));                    // (Out)
     }
 
 private:
@@ -146,7 +151,8 @@ private:
     /// y = W x + b (forward and predict).
     template <class Derived>
     const Batch<Scalar, Out>& affine(const Eigen::MatrixBase<Derived>& x, Batch<Scalar, Out>& y,
-                                     detail::Gemm<Scalar, small>& gemm, Batch<Scalar, In>& x_copy, const char* method) const {
+                                     detail::Gemm<Scalar, small>& gemm, Batch<Scalar, In>& x_copy,
+                                     const char* method) const {
         static_assert(Derived::RowsAtCompileTime == Eigen::Dynamic || Derived::RowsAtCompileTime == In,
                       "Dense::forward: the input's compile-time row count differs from In");
         detail::check_shape({&name, method}, x, In);
@@ -154,7 +160,7 @@ private:
         const Eigen::Ref<const Batch<Scalar, In>> xr = packed(x_given, x_copy);
         detail::check_entry_values({&name, method}, xr);
         y.resize(Out, xr.cols());
-        gemm.set(y, W, xr);                              // y = W x
+        gemm.set(y, W, xr);                               // y = W x
         detail::fixed_rows<rows<Out>>(y).colwise() += b;  // y += b
         return y;
     }
@@ -162,7 +168,8 @@ private:
     /// The preamble every backward shares: x and dy checked against the layer, each evaluated once
     /// (an expression is not recomputed), then handed to `body` as In × B and Out × B views.
     template <class DerivedX, class DerivedY, class Body>
-    decltype(auto) checked_backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy, Body&& body) {
+    decltype(auto) checked_backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
+                                    Body&& body) {
         detail::check_shape({&name, "backward"}, x, In);
         detail::check_grad_shape({&name, "backward"}, x, dy, Out);
         const Eigen::Ref<const Batch<Scalar, In>> x_given(x);
@@ -191,7 +198,7 @@ private:
     void accumulate_gradients(const XR& xr, const DYR& dyr) {
         detail::check_entry_values({&name, "backward"}, dyr, "output gradient");
         if (!grad_zero_) {
-            dW_gemm_.add(dW_, dyr, xr.transpose());  // dW += dy xᵀ
+            dW_gemm_.add(dW_, dyr, xr.transpose());                     // dW += dy xᵀ
             db_ += detail::fixed_rows<rows<Out>>(dyr).rowwise().sum();  // db += Σ_columns dy
         } else {
             dW_gemm_.set(dW_, dyr, xr.transpose());  // dW = dy xᵀ: one pass fewer than zeroing and adding
@@ -203,11 +210,11 @@ private:
     void materialise_grad() {
         if (grad_zero_) dW_.setZero(), db_.setZero(), grad_zero_ = false;
     }
-    Weights dW_;  // Out × In
-    Biases db_;   // Out
-    bool grad_zero_ = true;           // zero_grad() was called and no backward since
-    Batch<Scalar, Out> y_;  // Out × B
-    Batch<Scalar, In> dx_;  // In × B
+    Weights dW_;                  // Out × In
+    Biases db_;                   // Out
+    bool grad_zero_ = true;       // zero_grad() was called and no backward since
+    Batch<Scalar, Out> y_;        // Out × B
+    Batch<Scalar, In> dx_;        // In × B
     Batch<Scalar, In> x_copy_;    // In × B: a small layer's packed copy of a strided x (packed())
     Batch<Scalar, Out> dy_copy_;  // Out × B: the same for dy
     detail::Gemm<Scalar, small> fwd_, dW_gemm_, dx_gemm_;

@@ -26,12 +26,12 @@ struct DropoutLayer {
     static_assert(Den > 0 && Num >= 0 && Num < Den,
                   "Dropout<Num, Den>: the probability of dropping a value is Num / Den, 0 <= Num < Den");
     static constexpr double P = double(Num) / double(Den);  ///< the probability of dropping a value
-    using scalar_type = Scalar;  ///< the scalar type: float or double
-    static constexpr int in_size = D;  ///< In: features of one input sample (column)
-    static constexpr int out_size = D;  ///< Out: features of one output sample (column)
-    static constexpr std::size_t parameter_count = 0;  ///< trainable parameters, counted from the type
-    static constexpr std::size_t parameter_tensors = 0;  ///< parameter tensors visit_parameters() shows
-    static constexpr double probability = P;  ///< the same, by name
+    using scalar_type = Scalar;                             ///< the scalar type: float or double
+    static constexpr int in_size = D;                       ///< In: features of one input sample (column)
+    static constexpr int out_size = D;                      ///< Out: features of one output sample (column)
+    static constexpr std::size_t parameter_count = 0;       ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_tensors = 0;     ///< parameter tensors visit_parameters() shows
+    static constexpr double probability = P;                ///< the same, by name
 
     /// Masks drawn from `seed`.
     explicit DropoutLayer(std::uint64_t seed = 0) : rng_(seed) {}
@@ -49,8 +49,10 @@ struct DropoutLayer {
     Mode mode() const { return mode_; }
     /// Gradients read as zero from now on; the next backward writes them instead of adding.
     void zero_grad() {}
-    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
-    template <class F> void visit_parameters(F&&) {}
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints
+    /// use.
+    template <class F>
+    void visit_parameters(F&&) {}
 
     /// x: D × B  →  y: D × B
     template <class Derived>

@@ -16,11 +16,13 @@ namespace neuronka {
 template <class Scalar, int Vocab, int Dim>
 struct Embedding {
     static_assert(Vocab > 0 && Dim > 0, "Embedding<Scalar, Vocab, Dim>: Vocab and Dim must be positive");
-    using scalar_type = Scalar;  ///< the scalar type: float or double
+    using scalar_type = Scalar;               ///< the scalar type: float or double
     static constexpr int vocab_size = Vocab;  ///< V, the number of token ids
-    static constexpr int in_size = token_ids;  ///< In: features of one input sample (column): its input is token ids, so it can only come first
+    static constexpr int in_size =
+        token_ids;  ///< In: features of one input sample (column): its input is token ids, so it can only come first
     static constexpr int out_size = Dim;  ///< Out: features of one output sample (column)
-    static constexpr std::size_t parameter_count = std::size_t(Vocab) * Dim;  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_count =
+        std::size_t(Vocab) * Dim;                        ///< trainable parameters, counted from the type
     static constexpr std::size_t parameter_tensors = 1;  ///< parameter tensors visit_parameters() shows
 
     detail::Storage<Scalar, Dim, Vocab> E;   ///< the vectors, Dim × Vocab: column t is token t's
@@ -34,7 +36,9 @@ struct Embedding {
     /// FLOPs and memory for a batch of `B` samples (docs/layer-concept.md).
     static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, double(Dim) * sizeof(Scalar)}; }
     /// The name with its sizes, as summaries and messages print it.
-    static std::string name() { return "Embedding<Vocab=" + std::to_string(Vocab) + ",Dim=" + std::to_string(Dim) + ">"; }
+    static std::string name() {
+        return "Embedding<Vocab=" + std::to_string(Vocab) + ",Dim=" + std::to_string(Dim) + ">";
+    }
     /// Re-initialises the parameters from `rng`.
     void init(Rng& rng) {
         initialise(E, rng, Init::xavier);
@@ -50,14 +54,17 @@ struct Embedding {
     };
     /// ids: T·B token ids  →  y: Dim × (T·B) in `ws`; reads E only, so threads may predict with one
     /// layer at once, each with its own Workspace.
-    const Batch<Scalar, Dim>& predict(std::span<const int> ids, Workspace& ws) const { return look_up(ids, ws.y, "predict"); }
+    const Batch<Scalar, Dim>& predict(std::span<const int> ids, Workspace& ws) const {
+        return look_up(ids, ws.y, "predict");
+    }
 
     /// ids: T·B (given to forward), dy: Dim × (T·B).  dE(:, ids[i]) += dy(:, i); ids have no gradient.
     template <class Derived>
     void backward(std::span<const int> ids, const Eigen::MatrixBase<Derived>& dy) {
         check_ids(ids, "backward");
         if (dy.rows() != Dim)
-            detail::throw_size(name() + "::backward", "output gradient", dy.rows(), "rows", Dim, "dy must be Dim x (number of ids)");
+            detail::throw_size(name() + "::backward", "output gradient", dy.rows(), "rows", Dim,
+                               "dy must be Dim x (number of ids)");
         if (dy.cols() != Eigen::Index(ids.size()))
             detail::throw_size(name() + "::backward", "output gradient", dy.cols(), "columns", Eigen::Index(ids.size()),
                                "dy must be Dim x (number of ids)");
@@ -68,7 +75,8 @@ struct Embedding {
     const Batch<Scalar, Dim>& output() const { return y_; }
     /// Gradients read as zero from now on; the next backward writes them instead of adding.
     void zero_grad() { dE.setZero(); }
-    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints
+    /// use.
     template <class F>
     void visit_parameters(F&& f) {
         f(parameter("weight", E, dE, Order::by_columns, {Vocab, Dim}));  // as nn.Embedding: (Vocab, Dim)
@@ -82,7 +90,8 @@ private:
         return y;
     }
     void check_ids(std::span<const int> ids, const char* method) const {
-        if (ids.empty()) throw std::invalid_argument(name() + "::" + method + ": no token ids. Hint: pass at least one");
+        if (ids.empty())
+            throw std::invalid_argument(name() + "::" + method + ": no token ids. Hint: pass at least one");
         for (std::size_t i = 0; i < ids.size(); ++i)
             if (ids[i] < 0 || ids[i] >= Vocab)
                 throw std::invalid_argument(name() + "::" + method + ": token id " + std::to_string(ids[i]) +
@@ -96,11 +105,12 @@ private:
 template <class Scalar, int Context, int Dim>
 struct PositionalEmbedding {
     static_assert(Context > 0 && Dim > 0, "PositionalEmbedding<Scalar, Context, Dim>: sizes must be positive");
-    using scalar_type = Scalar;  ///< the scalar type: float or double
+    using scalar_type = Scalar;              ///< the scalar type: float or double
     static constexpr int context = Context;  ///< the longest sequence
     static constexpr int in_size = Dim;      ///< In: features of one token (column)
     static constexpr int out_size = Dim;     ///< Out: the same
-    static constexpr std::size_t parameter_count = std::size_t(Context) * Dim;  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_count =
+        std::size_t(Context) * Dim;                      ///< trainable parameters, counted from the type
     static constexpr std::size_t parameter_tensors = 1;  ///< parameter tensors visit_parameters() shows
 
     detail::Storage<Scalar, Dim, Context> P;   ///< the position vectors, Dim × Context: column t is position t's
@@ -155,7 +165,8 @@ struct PositionalEmbedding {
     const Batch<Scalar, Dim>& output() const { return y_; }
     /// Gradients read as zero from now on; the next backward writes them instead of adding.
     void zero_grad() { dP.setZero(); }
-    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints
+    /// use.
     template <class F>
     void visit_parameters(F&& f) {
         f(parameter("weight", P, dP, Order::by_columns, {Context, Dim}));  // as nn.Embedding: (Context, Dim)
@@ -168,7 +179,8 @@ private:
         detail::check_input({&name, method}, x, Dim);
         detail::check_sequence({&name, method}, x.cols(), seq_len, Context);
         y.resize(Dim, x.cols());
-        for (Eigen::Index c = 0; c < x.cols(); c += seq_len) y.middleCols(c, seq_len) = x.middleCols(c, seq_len) + P.leftCols(seq_len);
+        for (Eigen::Index c = 0; c < x.cols(); c += seq_len)
+            y.middleCols(c, seq_len) = x.middleCols(c, seq_len) + P.leftCols(seq_len);
         return y;
     }
     int T_ = 1;

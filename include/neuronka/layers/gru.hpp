@@ -21,7 +21,7 @@ auto time_step(M& m, Eigen::Index t, Eigen::Index seq_len) {
     using Plain = Eigen::Matrix<typename M::Scalar, M::RowsAtCompileTime, Eigen::Dynamic>;
     using Mapped = std::conditional_t<std::is_const_v<M>, const Plain, Plain>;
     return Eigen::Map<Mapped, 0, Eigen::OuterStride<>>(m.data() + t * m.outerStride(), m.rows(), m.cols() / seq_len,
-                                                      Eigen::OuterStride<>(seq_len * m.outerStride()));
+                                                       Eigen::OuterStride<>(seq_len * m.outerStride()));
 }
 }  // namespace detail
 
@@ -43,17 +43,19 @@ template <class Scalar, int In, int Hidden>
 struct GRU {
     static_assert(In > 0 && Hidden > 0, "GRU<Scalar, In, Hidden>: In and Hidden must both be positive");
     static_assert(std::is_floating_point_v<Scalar>, "GRU<Scalar, In, Hidden>: Scalar must be float or double");
-    using scalar_type = Scalar;  ///< the scalar type: float or double
+    using scalar_type = Scalar;              ///< the scalar type: float or double
     static constexpr int in_size = In;       ///< In: features of one token (column)
     static constexpr int out_size = Hidden;  ///< Hd: the hidden state per token
     static constexpr int G = 3 * Hidden;     ///< rows of the three gates (reset, update, new)
-    static constexpr std::size_t parameter_count = std::size_t(G) * (In + Hidden) + 2 * std::size_t(G);  ///< trainable parameters, counted from the type
-    static constexpr std::size_t parameter_tensors = 4;  ///< parameter tensors visit_parameters() shows: W_ih, W_hh, b_ih, b_hh
+    static constexpr std::size_t parameter_count =
+        std::size_t(G) * (In + Hidden) + 2 * std::size_t(G);  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_tensors =
+        4;  ///< parameter tensors visit_parameters() shows: W_ih, W_hh, b_ih, b_hh
 
-    detail::Storage<Scalar, G, In> W_ih;      ///< input weights, 3Hd × In
-    detail::Storage<Scalar, G, Hidden> W_hh;  ///< recurrent weights, 3Hd × Hd
-    Vector<Scalar, G> b_ih;                   ///< input biases, 3Hd
-    Vector<Scalar, G> b_hh;                   ///< recurrent biases, 3Hd
+    detail::Storage<Scalar, G, In> W_ih;       ///< input weights, 3Hd × In
+    detail::Storage<Scalar, G, Hidden> W_hh;   ///< recurrent weights, 3Hd × Hd
+    Vector<Scalar, G> b_ih;                    ///< input biases, 3Hd
+    Vector<Scalar, G> b_hh;                    ///< recurrent biases, 3Hd
     detail::Storage<Scalar, G, In> dW_ih;      ///< gradient of W_ih, accumulated
     detail::Storage<Scalar, G, Hidden> dW_hh;  ///< gradient of W_hh
     Vector<Scalar, G> db_ih;                   ///< gradient of b_ih
@@ -123,7 +125,8 @@ struct GRU {
         dh_.setZero(Hidden, TB / Tn);  // d(loss)/d(state), carried from step t + 1 back to step t
         for (Eigen::Index t = Tn - 1; t >= 0; --t) {
             const auto g = detail::time_step(std::as_const(gates_), t, Tn);
-            const auto r = g.topRows(Hidden).array(), z = g.middleRows(Hidden, Hidden).array(), n = g.bottomRows(Hidden).array();
+            const auto r = g.topRows(Hidden).array(), z = g.middleRows(Hidden, Hidden).array(),
+                       n = g.bottomRows(Hidden).array();
             const auto h = detail::time_step(std::as_const(h_prev_), t, Tn).array();
             const auto ghn = detail::time_step(std::as_const(ghn_), t, Tn).array();
             auto dgh = detail::time_step(dgh_, t, Tn);  // 3Hd × B: gradient of gh = W_hh h + b_hh
@@ -149,7 +152,8 @@ struct GRU {
         db_ih.head(2 * Hidden) += dgh_.topRows(2 * Hidden).rowwise().sum();
         db_ih.tail(Hidden) += dan_.rowwise().sum();
         dx_.resize(In, TB);
-        dx_.noalias() = W_ih.topRows(2 * Hidden).transpose() * dgh_.topRows(2 * Hidden);  // dx = W_ihᵀ [da_r; da_z; da_n]
+        dx_.noalias() =
+            W_ih.topRows(2 * Hidden).transpose() * dgh_.topRows(2 * Hidden);  // dx = W_ihᵀ [da_r; da_z; da_n]
         dx_.noalias() += W_ih.bottomRows(Hidden).transpose() * dan_;
         return dx_;
     }
@@ -159,10 +163,9 @@ struct GRU {
     /// The sequence length of the last forward.
     int sequence_length() const { return T_; }
     /// Gradients read as zero from now on; the next backward writes them instead of adding.
-    void zero_grad() {
-        dW_ih.setZero(), dW_hh.setZero(), db_ih.setZero(), db_hh.setZero();
-    }
-    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
+    void zero_grad() { dW_ih.setZero(), dW_hh.setZero(), db_ih.setZero(), db_hh.setZero(); }
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints
+    /// use.
     template <class F>
     void visit_parameters(F&& f) {
         f(parameter("weight_ih_l0", W_ih, dW_ih, Order::by_rows));  // as PyTorch's nn.GRU: (3·Hidden, In)
@@ -182,8 +185,9 @@ private:
 
     // The recurrence over T steps of B sequences (forward and predict); gates, h_prev and ghn are
     // what backward needs.
-    const Batch<Scalar, Hidden>& recur(const Eigen::Ref<const Batch<Scalar, In>>& xr, int seq_len, Batch<Scalar, G>& gates,
-                                       Batch<Scalar, Hidden>& h_prev, Batch<Scalar, Hidden>& ghn, Batch<Scalar, Hidden>& y,
+    const Batch<Scalar, Hidden>& recur(const Eigen::Ref<const Batch<Scalar, In>>& xr, int seq_len,
+                                       Batch<Scalar, G>& gates, Batch<Scalar, Hidden>& h_prev,
+                                       Batch<Scalar, Hidden>& ghn, Batch<Scalar, Hidden>& y,
                                        Batch<Scalar, G>& gh) const {
         const Eigen::Index TB = xr.cols(), Tn = seq_len;
         gates.resize(G, TB), h_prev.resize(Hidden, TB), ghn.resize(Hidden, TB), y.resize(Hidden, TB);
@@ -199,11 +203,12 @@ private:
             gh.noalias() = W_hh * h;  // gh = W_hh h + b_hh
             gh.colwise() += b_hh;
             auto g = detail::time_step(gates, t, Tn);  // 3Hd × B, holding W_ih x + b_ih
-            auto r = g.topRows(Hidden).array(), z = g.middleRows(Hidden, Hidden).array(), n = g.bottomRows(Hidden).array();
-            r = (r + gh.topRows(Hidden).array()).logistic();               // r = σ(…)
-            z = (z + gh.middleRows(Hidden, Hidden).array()).logistic();    // z = σ(…)
-            detail::time_step(ghn, t, Tn) = gh.bottomRows(Hidden);         // W_hn h + b_hn, kept for backward
-            n = (n + r * gh.bottomRows(Hidden).array()).tanh();            // n = tanh(… + r ⊙ (W_hn h + b_hn))
+            auto r = g.topRows(Hidden).array(), z = g.middleRows(Hidden, Hidden).array(),
+                 n = g.bottomRows(Hidden).array();
+            r = (r + gh.topRows(Hidden).array()).logistic();             // r = σ(…)
+            z = (z + gh.middleRows(Hidden, Hidden).array()).logistic();  // z = σ(…)
+            detail::time_step(ghn, t, Tn) = gh.bottomRows(Hidden);       // W_hn h + b_hn, kept for backward
+            n = (n + r * gh.bottomRows(Hidden).array()).tanh();          // n = tanh(… + r ⊙ (W_hn h + b_hn))
             detail::time_step(y, t, Tn) = ((1 - z) * n + z * h.array()).matrix();  // h' = (1 − z) n + z h
         }
         return y;

@@ -2,8 +2,8 @@
 /// @brief LayerNorm<Scalar, Dim>: normalise each column to zero mean and unit variance, then scale and shift.
 #pragma once
 
-#include "../detail/parallel.hpp"
 #include "../core/layer.hpp"
+#include "../detail/parallel.hpp"
 
 #include <cmath>
 
@@ -20,12 +20,13 @@ namespace neuronka {
 template <class Scalar, int Dim>
 struct LayerNorm {
     static_assert(Dim > 1, "LayerNorm<Scalar, Dim>: Dim must be at least 2 (one feature normalises to 0)");
-    using scalar_type = Scalar;  ///< the scalar type: float or double
-    static constexpr int in_size = Dim;  ///< In: features of one input sample (column)
+    using scalar_type = Scalar;           ///< the scalar type: float or double
+    static constexpr int in_size = Dim;   ///< In: features of one input sample (column)
     static constexpr int out_size = Dim;  ///< Out: features of one output sample (column)
-    static constexpr std::size_t parameter_count = 2 * std::size_t(Dim);  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_count =
+        2 * std::size_t(Dim);                            ///< trainable parameters, counted from the type
     static constexpr std::size_t parameter_tensors = 2;  ///< parameter tensors visit_parameters() shows: gamma, beta
-    static constexpr Scalar eps = Scalar(1e-5);  ///< added to the variance, as PyTorch's default
+    static constexpr Scalar eps = Scalar(1e-5);          ///< added to the variance, as PyTorch's default
 
     Vector<Scalar, Dim> gamma;   ///< the scale, Dim
     Vector<Scalar, Dim> beta;    ///< the shift, Dim
@@ -49,7 +50,7 @@ struct LayerNorm {
 
     /// The buffers of one caller of predict().
     struct Workspace {
-        Batch<Scalar, Dim> y;                                 ///< the output, as forward computes it: Dim × B
+        Batch<Scalar, Dim> y;                           ///< the output, as forward computes it: Dim × B
         Eigen::Matrix<Scalar, Eigen::Dynamic, 1> mean;  ///< each column's mean, B
         Eigen::Matrix<Scalar, Eigen::Dynamic, 1> rstd;  ///< each column's 1 / standard deviation, B
     };
@@ -103,7 +104,8 @@ struct LayerNorm {
         dgamma.setZero();
         dbeta.setZero();
     }
-    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints
+    /// use.
     template <class F>
     void visit_parameters(F&& f) {
         f(parameter("weight", gamma, dgamma));  // as PyTorch's nn.LayerNorm: γ (Dim)
@@ -136,8 +138,8 @@ private:
         beta.setZero();
         zero_grad();
     }
-    Batch<Scalar, Dim> y_, dx_;                     // Dim × B
-    Batch<Scalar, Dim> partial_;                    // Dim × 2·slices: each slice's dγ, dβ (threads only)
+    Batch<Scalar, Dim> y_, dx_;                             // Dim × B
+    Batch<Scalar, Dim> partial_;                            // Dim × 2·slices: each slice's dγ, dβ (threads only)
     Eigen::Matrix<Scalar, Eigen::Dynamic, 1> mean_, rstd_;  // B
 };
 

@@ -16,10 +16,11 @@ namespace neuronka {
  */
 template <class Scalar, int In, class Act = Identity>
 struct Neuron {
-    using scalar_type = Scalar;  ///< the scalar type: float or double
+    using scalar_type = Scalar;         ///< the scalar type: float or double
     static constexpr int in_size = In;  ///< In: features of one input sample (column)
     static constexpr int out_size = 1;  ///< Out: features of one output sample (column)
-    static constexpr std::size_t parameter_count = std::size_t(In) + 1;  ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_count =
+        std::size_t(In) + 1;                             ///< trainable parameters, counted from the type
     static constexpr std::size_t parameter_tensors = 2;  ///< parameter tensors visit_parameters() shows: w, b
 
     /// Weights and bias drawn from `seed` (see init()).
@@ -30,7 +31,8 @@ struct Neuron {
 
     /// FLOPs and memory for a batch of `B` samples (docs/layer-concept.md).
     static constexpr Cost cost(int = 1) {
-        return Dense<Scalar, In, 1>::cost() + (std::is_same_v<Act, Identity> ? Cost{} : Activation<Scalar, 1, Act>::cost());
+        return Dense<Scalar, In, 1>::cost() +
+               (std::is_same_v<Act, Identity> ? Cost{} : Activation<Scalar, 1, Act>::cost());
     }
     /// The name with its sizes, as summaries and messages print it.
     static std::string name() { return "Neuron<In=" + std::to_string(In) + "," + Act::name + ">"; }
@@ -126,7 +128,8 @@ struct Neuron {
     /// Gradients read as zero from now on; the next backward writes them instead of adding.
     void zero_grad() { sum_.zero_grad(); }
 
-    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints use.
+    /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints
+    /// use.
     template <class F>
     void visit_parameters(F&& f) {
         sum_.visit_parameters(f);  // as PyTorch's nn.Linear(In, 1): weight (the lecture's w), bias (b)

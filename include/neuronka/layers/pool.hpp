@@ -30,7 +30,8 @@ struct PoolShape {
     explicit PoolShape(std::uint64_t = 0) {}
     void init(Rng&) {}
     void zero_grad() {}
-    template <class F> void visit_parameters(F&&) {}
+    template <class F>
+    void visit_parameters(F&&) {}
 
     static std::string sizes() {
         return "<C=" + std::to_string(Channels) + ",H=" + std::to_string(Height) + ",W=" + std::to_string(Width) +
@@ -81,7 +82,8 @@ struct MaxPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, St
 
     /// x: (C·H·W) × B (given to forward), dy: (C·OH·OW) × B  →  dx: (C·H·W) × B
     template <class DerivedX, class DerivedY>
-    const Batch<Scalar, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+    const Batch<Scalar, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x,
+                                           const Eigen::MatrixBase<DerivedY>& dy) {
         detail::check_backward({&name, "backward"}, x, in_size, dy, out_size, y_.cols());
         dx_.setZero(in_size, x.cols());
         for (Eigen::Index n = 0; n < x.cols(); ++n)
@@ -155,7 +157,8 @@ struct AvgPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, St
 
     /// x: (C·H·W) × B (given to forward), dy: (C·OH·OW) × B  →  dx: (C·H·W) × B
     template <class DerivedX, class DerivedY>
-    const Batch<Scalar, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+    const Batch<Scalar, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x,
+                                           const Eigen::MatrixBase<DerivedY>& dy) {
         detail::check_backward({&name, "backward"}, x, in_size, dy, out_size, y_.cols());
         dx_.setZero(in_size, x.cols());
         for (Eigen::Index n = 0; n < x.cols(); ++n)

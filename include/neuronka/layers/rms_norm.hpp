@@ -30,14 +30,14 @@ struct RMSNorm {
     static_assert(std::is_floating_point_v<Scalar>, "RMSNorm<Scalar, Dim>: Scalar must be float or double");
 
     // --- the required contract: sizes, parameters, name, cost ---
-    using scalar_type = Scalar;                                        ///< float or double
-    static constexpr int in_size = Dim;                                ///< features of one input column
-    static constexpr int out_size = Dim;                               ///< features of one output column
+    using scalar_type = Scalar;                                       ///< float or double
+    static constexpr int in_size = Dim;                               ///< features of one input column
+    static constexpr int out_size = Dim;                              ///< features of one output column
     static constexpr std::size_t parameter_count = std::size_t(Dim);  ///< the gain g
-    static constexpr std::size_t parameter_tensors = 1;                ///< ParamViews visit_parameters() gives: weight
+    static constexpr std::size_t parameter_tensors = 1;               ///< ParamViews visit_parameters() gives: weight
 
-    Vector<Scalar, Dim> g;   ///< the gain, Dim (PyTorch's `weight`)
-    Vector<Scalar, Dim> dg;  ///< its gradient, accumulated
+    Vector<Scalar, Dim> g;      ///< the gain, Dim (PyTorch's `weight`)
+    Vector<Scalar, Dim> dg;     ///< its gradient, accumulated
     Scalar eps = Scalar(1e-6);  ///< added to mean(x²); PyTorch's `eps` (set it to match another value)
 
     /// g = 1 (no randomness: the seed is accepted because every layer's constructor takes one).
@@ -107,7 +107,7 @@ private:
         y.resize(Dim, x.cols()), r.resize(x.cols());
         for (Eigen::Index c = 0; c < x.cols(); ++c) {
             r(c) = Scalar(1) / std::sqrt(x.col(c).squaredNorm() / Scalar(Dim) + eps);  // r = 1 / √(mean(x²) + ε)
-            y.col(c) = (x.col(c).array() * r(c) * g.array()).matrix();                  // y = g ⊙ x · r
+            y.col(c) = (x.col(c).array() * r(c) * g.array()).matrix();                 // y = g ⊙ x · r
         }
         return y;
     }
@@ -117,7 +117,7 @@ private:
         zero_grad();
     }
 
-    Batch<Scalar, Dim> y_, dx_;                  // Dim × B
+    Batch<Scalar, Dim> y_, dx_;                   // Dim × B
     Eigen::Matrix<Scalar, Eigen::Dynamic, 1> r_;  // B: each column's 1 / rms
 };
 

@@ -24,9 +24,9 @@ int sample_token(const Eigen::MatrixBase<Derived>& logits, const SamplingOptions
     const Eigen::Index V = logits.size();
     if (V == 0) throw std::invalid_argument("sample_token: no logits");
     if (!(o.temperature >= 0) || o.top_k < 0 || o.top_k > V)
-        throw std::invalid_argument("sample_token: temperature is " + detail::format_value(o.temperature) + " and top_k " +
-                                    std::to_string(o.top_k) + ", expected temperature >= 0 and 0 <= top_k <= " +
-                                    std::to_string(V));
+        throw std::invalid_argument("sample_token: temperature is " + detail::format_value(o.temperature) +
+                                    " and top_k " + std::to_string(o.top_k) +
+                                    ", expected temperature >= 0 and 0 <= top_k <= " + std::to_string(V));
     if (!logits.allFinite()) throw std::domain_error("sample_token: the logits are not finite");
     Eigen::Index best;
     logits.maxCoeff(&best);
@@ -53,7 +53,8 @@ int sample_token(const Eigen::MatrixBase<Derived>& logits, const SamplingOptions
  */
 template <class Model>
 std::vector<int> generate(Model& model, std::span<const int> prompt, int count, const SamplingOptions& o, Rng& rng) {
-    if (prompt.empty()) throw std::invalid_argument("generate: the prompt is empty. Hint: start with a token such as a separator");
+    if (prompt.empty())
+        throw std::invalid_argument("generate: the prompt is empty. Hint: start with a token such as a separator");
     std::vector<int> ids(prompt.begin(), prompt.end());
     for (int n = 0; n < count; ++n) {
         const int len = int(std::min<std::size_t>(ids.size(), std::size_t(Model::context)));

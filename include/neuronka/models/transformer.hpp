@@ -6,13 +6,13 @@
 /// D × (T·B) with each sequence's columns together (see docs/layer-concept.md).
 #pragma once
 
+#include "../compose/residual.hpp"
+#include "../compose/sequential.hpp"
 #include "../layers/activation.hpp"
 #include "../layers/attention.hpp"
 #include "../layers/dense.hpp"
 #include "../layers/embedding.hpp"
 #include "../layers/layer_norm.hpp"
-#include "../compose/residual.hpp"
-#include "../compose/sequential.hpp"
 
 #include <utility>
 
@@ -20,8 +20,9 @@ namespace neuronka {
 
 namespace detail {
 template <class Scalar, int Dim, int Heads, int Hidden>
-using BlockLayers = Sequential<Residual<LayerNorm<Scalar, Dim>, Attention<Scalar, Dim, Heads>>,
-                               Residual<LayerNorm<Scalar, Dim>, Dense<Scalar, Dim, Hidden>, GELU, Dense<Scalar, Hidden, Dim>>>;
+using BlockLayers =
+    Sequential<Residual<LayerNorm<Scalar, Dim>, Attention<Scalar, Dim, Heads>>,
+               Residual<LayerNorm<Scalar, Dim>, Dense<Scalar, Dim, Hidden>, GELU, Dense<Scalar, Hidden, Dim>>>;
 }  // namespace detail
 
 /**
@@ -126,7 +127,8 @@ struct Transformer
         const Block* b = nullptr;
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             ((int(I) == l ? void(b = &this->template layer<I + 2>()) : void()), ...);
-        }(std::make_index_sequence<std::size_t(Layers)>{});
+        }
+        (std::make_index_sequence<std::size_t(Layers)>{});
         return *b;
     }
     /// Attention of block l (after forward): see Attention::probabilities.

@@ -2,8 +2,8 @@
 /// @brief AdamW, gradient clipping by global norm, and learning-rate schedules.
 #pragma once
 
-#include "../detail/parallel.hpp"
 #include "../core/layer.hpp"
+#include "../detail/parallel.hpp"
 
 #include <cmath>
 #include <numbers>
@@ -51,7 +51,8 @@ public:
     template <class Model>
     void step(Model& model) {
         ++t_;
-        const Scalar c1 = Scalar(1) - std::pow(opt_.beta1, Scalar(t_)), c2 = Scalar(1) - std::pow(opt_.beta2, Scalar(t_));
+        const Scalar c1 = Scalar(1) - std::pow(opt_.beta1, Scalar(t_)),
+                     c2 = Scalar(1) - std::pow(opt_.beta2, Scalar(t_));
         std::size_t i = 0;
         model.visit_parameters([&](ParamView<Scalar> p) { update(i++, p, c1, c2); });
         if (i != m_.size())
@@ -108,9 +109,9 @@ void AdamW<Scalar>::update(std::size_t i, ParamView<Scalar>& p, Scalar c1, Scala
         const auto grad = p.grad.segment(b, e - b);
         auto m = m_[i].segment(b, e - b), v = v_[i].segment(b, e - b);
         if (opt_.weight_decay > Scalar(0)) value *= Scalar(1) - lr * opt_.weight_decay;  // p ← p − η λ p
-        m = opt_.beta1 * m + (Scalar(1) - opt_.beta1) * grad;                          // m ← β₁ m + (1 − β₁) g
-        v = opt_.beta2 * v + (Scalar(1) - opt_.beta2) * grad.square();                 // v ← β₂ v + (1 − β₂) g²
-        value -= lr * (m / c1) / ((v / c2).sqrt() + opt_.eps);                    // p ← p − η m̂ / (√v̂ + ε)
+        m = opt_.beta1 * m + (Scalar(1) - opt_.beta1) * grad;           // m ← β₁ m + (1 − β₁) g
+        v = opt_.beta2 * v + (Scalar(1) - opt_.beta2) * grad.square();  // v ← β₂ v + (1 − β₂) g²
+        value -= lr * (m / c1) / ((v / c2).sqrt() + opt_.eps);          // p ← p − η m̂ / (√v̂ + ε)
     });
 }
 
@@ -125,7 +126,9 @@ double gradient_norm(Model& model) {
 /// Scales all gradients so that their global L2 norm is at most `max_norm`; returns the norm before.
 template <class Model>
 double clip_gradient_norm(Model& model, double max_norm) {
-    if (!(max_norm > 0)) throw std::invalid_argument("clip_gradient_norm: max_norm is " + detail::format_value(max_norm) + ", expected > 0");
+    if (!(max_norm > 0))
+        throw std::invalid_argument("clip_gradient_norm: max_norm is " + detail::format_value(max_norm) +
+                                    ", expected > 0");
     const double norm = gradient_norm(model);
     if (!std::isfinite(norm))
         throw std::domain_error("clip_gradient_norm: the gradient norm is " + detail::format_value(norm) +
@@ -148,10 +151,11 @@ struct LearningRateSchedule {
     /// Warm-up to `peak` over `warmup` steps, cosine decay to `floor` at `total`; bad values throw.
     static LearningRateSchedule warmup_cosine(double peak, long warmup, long total, double floor = 0) {
         if (!(peak > 0) || warmup < 0 || total <= warmup || floor < 0 || floor > peak)
-            throw std::invalid_argument("LearningRateSchedule::warmup_cosine: expected peak > 0, 0 <= warmup < total, "
-                                        "0 <= floor <= peak; got peak " + detail::format_value(peak) + ", warmup " +
-                                        std::to_string(warmup) + ", total " + std::to_string(total) + ", floor " +
-                                        detail::format_value(floor));
+            throw std::invalid_argument(
+                "LearningRateSchedule::warmup_cosine: expected peak > 0, 0 <= warmup < total, "
+                "0 <= floor <= peak; got peak " +
+                detail::format_value(peak) + ", warmup " + std::to_string(warmup) + ", total " + std::to_string(total) +
+                ", floor " + detail::format_value(floor));
         return {peak, floor, warmup, total};
     }
     /// The rate at step s = 0, 1, 2, ...

@@ -33,7 +33,8 @@ namespace detail {
 inline double incomplete_beta(double a, double b, double x) {
     if (x <= 0) return 0;
     if (x >= 1) return 1;
-    const double log_front = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
+    const double log_front =
+        std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
     if (x > (a + 1) / (a + b + 2)) return 1 - incomplete_beta(b, a, 1 - x);
     constexpr double tiny = 1e-300;
     double c = 1, d = 1 - (a + b) * x / (a + 1);
@@ -58,14 +59,16 @@ inline double incomplete_beta(double a, double b, double x) {
 
 /// P(T ≤ t) for Student's t with `dof` degrees of freedom (dof > 0, not necessarily whole).
 inline double student_t_cdf(double t, double dof) {
-    if (!(dof > 0)) throw std::invalid_argument("student_t_cdf: " + std::to_string(dof) + " degrees of freedom; expected > 0");
+    if (!(dof > 0))
+        throw std::invalid_argument("student_t_cdf: " + std::to_string(dof) + " degrees of freedom; expected > 0");
     const double tail = 0.5 * detail::incomplete_beta(dof / 2, 0.5, dof / (dof + t * t));  // P(T > |t|)
     return t >= 0 ? 1 - tail : tail;
 }
 
 /// The t with P(T ≤ t) = p, for 0 < p < 1 (bisection on student_t_cdf, to 1e-12).
 inline double student_t_quantile(double p, double dof) {
-    if (!(p > 0 && p < 1)) throw std::invalid_argument("student_t_quantile: p = " + std::to_string(p) + "; expected 0 < p < 1");
+    if (!(p > 0 && p < 1))
+        throw std::invalid_argument("student_t_quantile: p = " + std::to_string(p) + "; expected 0 < p < 1");
     double lo = -1, hi = 1;
     while (student_t_cdf(lo, dof) > p) lo *= 2;
     while (student_t_cdf(hi, dof) < p) hi *= 2;
@@ -78,19 +81,19 @@ inline double student_t_quantile(double p, double dof) {
 
 /// Mean, spread and confidence interval of one configuration's results over its runs.
 struct Summary {
-    std::size_t runs = 0;   ///< how many results
-    double mean = 0;        ///< their mean
-    double sd = 0;          ///< sample standard deviation (n − 1)
-    double ci_low = 0;      ///< the confidence interval of the mean (Student's t): lower end
-    double ci_high = 0;     ///< upper end
+    std::size_t runs = 0;      ///< how many results
+    double mean = 0;           ///< their mean
+    double sd = 0;             ///< sample standard deviation (n − 1)
+    double ci_low = 0;         ///< the confidence interval of the mean (Student's t): lower end
+    double ci_high = 0;        ///< upper end
     double confidence = 0.95;  ///< the interval's confidence level
     /// Half the interval's width: the ± of str().
     double half_width() const { return (ci_high - ci_low) / 2; }
     /// "0.8712 ± 0.0043 (95 % CI, 5 runs, sd 0.0035)"
     std::string str(int digits = 4) const {
         char buf[128];
-        std::snprintf(buf, sizeof buf, "%.*f ± %.*f (%.0f %% CI, %zu runs, sd %.*f)", digits, mean, digits, half_width(),
-                      100 * confidence, runs, digits, sd);
+        std::snprintf(buf, sizeof buf, "%.*f ± %.*f (%.0f %% CI, %zu runs, sd %.*f)", digits, mean, digits,
+                      half_width(), 100 * confidence, runs, digits, sd);
         return buf;
     }
 };
@@ -136,21 +139,23 @@ enum class Verdict { first_higher, second_higher, no_difference };
 
 /// The verdict in words: "first higher", "second higher", "no significant difference".
 inline const char* to_string(Verdict v) {
-    return v == Verdict::first_higher ? "first higher" : v == Verdict::second_higher ? "second higher" : "no significant difference";
+    return v == Verdict::first_higher    ? "first higher"
+           : v == Verdict::second_higher ? "second higher"
+                                         : "no significant difference";
 }
 
 /// The comparison of configuration A (first) with B (second).
 struct Comparison {
-    Summary a;  ///< the first configuration's summary
-    Summary b;  ///< the second's
+    Summary a;                               ///< the first configuration's summary
+    Summary b;                               ///< the second's
     Pairing pairing = Pairing::independent;  ///< which test was used
-    double difference = 0;  ///< mean(A) − mean(B)
-    double ci_low = 0;      ///< confidence interval of the difference: lower end
-    double ci_high = 0;     ///< upper end
-    double t = 0;           ///< the t statistic
-    double dof = 0;         ///< degrees of freedom (Welch–Satterthwaite when independent)
-    double p_value = 1;     ///< two-sided
-    double alpha = 0.05;    ///< significance level: 1 − the confidence
+    double difference = 0;                   ///< mean(A) − mean(B)
+    double ci_low = 0;                       ///< confidence interval of the difference: lower end
+    double ci_high = 0;                      ///< upper end
+    double t = 0;                            ///< the t statistic
+    double dof = 0;                          ///< degrees of freedom (Welch–Satterthwaite when independent)
+    double p_value = 1;                      ///< two-sided
+    double alpha = 0.05;                     ///< significance level: 1 − the confidence
 
     /// first_higher or second_higher when p < alpha, else no_difference.
     Verdict verdict() const {
@@ -160,8 +165,8 @@ struct Comparison {
     /// "A − B = 0.0123 (95 % CI 0.0051 .. 0.0195), t = 4.02, 4.0 dof, paired by seed, p = 0.016: first higher"
     std::string str(int digits = 4) const {
         char buf[256];
-        std::snprintf(buf, sizeof buf, "A - B = %.*f (%.0f %% CI %.*f .. %.*f), t = %.2f, %.1f dof, %s, p = %.3g: %s", digits,
-                      difference, 100 * (1 - alpha), digits, ci_low, digits, ci_high, t, dof,
+        std::snprintf(buf, sizeof buf, "A - B = %.*f (%.0f %% CI %.*f .. %.*f), t = %.2f, %.1f dof, %s, p = %.3g: %s",
+                      digits, difference, 100 * (1 - alpha), digits, ci_low, digits, ci_high, t, dof,
                       pairing == Pairing::by_seed ? "paired by seed" : "Welch", p_value, to_string(verdict()));
         return buf;
     }
@@ -197,8 +202,7 @@ inline Comparison compare(std::span<const double> a, std::span<const double> b, 
     } else {
         const double va = c.a.sd * c.a.sd / double(a.size()), vb = c.b.sd * c.b.sd / double(b.size());
         se = std::sqrt(va + vb);
-        c.dof = se > 0 ? (va + vb) * (va + vb) /
-                             (va * va / (double(a.size()) - 1) + vb * vb / (double(b.size()) - 1))
+        c.dof = se > 0 ? (va + vb) * (va + vb) / (va * va / (double(a.size()) - 1) + vb * vb / (double(b.size()) - 1))
                        : double(a.size() + b.size() - 2);
     }
     if (se > 0) {

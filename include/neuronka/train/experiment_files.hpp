@@ -38,10 +38,10 @@ namespace neuronka {
 
 /// What one run measured.
 struct RunResult {
-    std::string configuration = {};                        ///< which configuration ran (no comma, quote or line break)
-    std::uint64_t seed = 0;                                ///< the seed all its randomness came from
+    std::string configuration = {};  ///< which configuration ran (no comma, quote or line break)
+    std::uint64_t seed = 0;          ///< the seed all its randomness came from
     std::vector<std::pair<std::string, double>> metrics = {};  ///< name (same rule) and value
-    std::string source = {};                               ///< the file it was read from (read_results fills it)
+    std::string source = {};                                   ///< the file it was read from (read_results fills it)
 };
 
 namespace detail {
@@ -61,7 +61,8 @@ inline std::string result_csv(const RunResult& r) {
         detail::check_result_name(name, "metric name");
         if (!std::isfinite(value))
             throw std::invalid_argument("write_result: metric " + name + " of run " + r.configuration + " is " +
-                                        detail::format_value(value) + ". Hint: a diverged run is a result to look into, not to average");
+                                        detail::format_value(value) +
+                                        ". Hint: a diverged run is a result to look into, not to average");
         char buf[32];
         std::snprintf(buf, sizeof buf, "%.17g", value);  // round-trips: the summary sees the very double
         out += r.configuration + ',' + std::to_string(r.seed) + ',' + name + ',' + buf + '\n';
@@ -117,10 +118,11 @@ public:
         std::vector<std::pair<std::uint64_t, double>> v;
         for (const RunResult& r : runs_) {
             if (r.configuration != configuration) continue;
-            const auto it = std::find_if(r.metrics.begin(), r.metrics.end(), [&](const auto& m) { return m.first == metric; });
+            const auto it =
+                std::find_if(r.metrics.begin(), r.metrics.end(), [&](const auto& m) { return m.first == metric; });
             if (it == r.metrics.end())
-                throw DataError(r.source + ": run " + configuration + " seed " + std::to_string(r.seed) + " has no metric '" +
-                                metric + "'");
+                throw DataError(r.source + ": run " + configuration + " seed " + std::to_string(r.seed) +
+                                " has no metric '" + metric + "'");
             v.emplace_back(r.seed, it->second);
         }
         if (v.empty()) throw DataError("no runs of configuration '" + configuration + "'" + known());
@@ -183,13 +185,16 @@ inline std::vector<RunResult> parse_results(std::string_view text, const std::st
             start = comma + 1;
         }
         const std::string where = source + ":" + std::to_string(number) + ": ";
-        if (cells.size() != 4) throw DataError(where + std::to_string(cells.size()) + " cells, expected 4: configuration,seed,metric,value");
+        if (cells.size() != 4)
+            throw DataError(where + std::to_string(cells.size()) +
+                            " cells, expected 4: configuration,seed,metric,value");
         std::uint64_t seed = 0;
         double value = 0;
         const auto [se, sec] = std::from_chars(cells[1].data(), cells[1].data() + cells[1].size(), seed);
         if (sec != std::errc() || se != cells[1].data() + cells[1].size() || cells[1].empty())
             throw DataError(where + "seed '" + cells[1] + "' is not a non-negative integer");
-        if (!detail::csv_number(cells[3], value)) throw DataError(where + "value '" + cells[3] + "' is not a finite number");
+        if (!detail::csv_number(cells[3], value))
+            throw DataError(where + "value '" + cells[3] + "' is not a finite number");
         if (cells[0].empty() || cells[2].empty()) throw DataError(where + "empty configuration or metric name");
         if (runs.empty() || runs.back().configuration != cells[0] || runs.back().seed != seed)
             runs.push_back({cells[0], seed, {}, source});

@@ -1,12 +1,12 @@
 /// @file
 /// @brief An optional training loop over a Dataset or a stream of tokens (TokenWindows): fit() runs
-/// epochs of mini-batches, evaluates a validation set, and returns a History (loss, accuracy, learning rate and samples/s per epoch,
-/// writable as CSV). Callbacks add a progress line, early stopping, a learning-rate schedule and
+/// epochs of mini-batches, evaluates a validation set, and returns a History (loss, accuracy, learning rate and
+/// samples/s per epoch, writable as CSV). Callbacks add a progress line, early stopping, a learning-rate schedule and
 /// checkpoints that keep the best model.
 ///
 /// fit() is made only of public calls (Batches or TokenBatches, zero_grad, forward, the loss,
-/// backward, clipping, the optimiser's step): the explicit loop of docs/tutorial-neuron.md stays the core of neuronka, and
-/// fit() is that loop written once.
+/// backward, clipping, the optimiser's step): the explicit loop of docs/tutorial-neuron.md stays the core of neuronka,
+/// and fit() is that loop written once.
 ///
 /// @code
 /// History h = fit(model, loss, optimiser, train, valid, {.epochs = 20, .batch_size = 64, .seed = 1},
@@ -17,12 +17,12 @@
 /// @endcode
 #pragma once
 
-#include "adamw.hpp"
 #include "../data/dataset.hpp"
+#include "../data/token_windows.hpp"
+#include "adamw.hpp"
 #include "fit_callbacks.hpp"
 #include "history.hpp"
 #include "metrics.hpp"
-#include "../data/token_windows.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -37,50 +37,54 @@ namespace neuronka {
 
 /// How fit() trains.
 struct FitOptions {
-    int epochs = 10;                          ///< at most this many (a callback may stop earlier)
-    int batch_size = 32;                      ///< samples per step (windows per step on tokens)
-    std::uint64_t seed = 1;                   ///< the batch order of every epoch
-    double clip_norm = 0;                     ///< > 0: gradients clipped to this global L2 norm
-    Remainder remainder = Remainder::drop;    ///< the last samples that do not fill a batch
-    std::size_t steps_per_epoch = 0;          ///< a stream of tokens (TokenWindows): batches per epoch
+    int epochs = 10;                        ///< at most this many (a callback may stop earlier)
+    int batch_size = 32;                    ///< samples per step (windows per step on tokens)
+    std::uint64_t seed = 1;                 ///< the batch order of every epoch
+    double clip_norm = 0;                   ///< > 0: gradients clipped to this global L2 norm
+    Remainder remainder = Remainder::drop;  ///< the last samples that do not fill a batch
+    std::size_t steps_per_epoch = 0;        ///< a stream of tokens (TokenWindows): batches per epoch
 };
 
 /// What fit() shows its callbacks. A callback may change the optimiser (its learning rate), read the
 /// history, and set `stop` to end training after the current epoch.
 template <class Model, class Optimizer>
 struct FitState {
-    Model& model;                   ///< the model being trained
-    Optimizer& optimizer;           ///< its optimiser (a callback may change its learning rate)
-    const FitOptions& options;      ///< what fit() was given
-    History& history;               ///< the epochs so far
-    int epoch = 0;                  ///< the current epoch, 1-based
-    long step = 0;                  ///< optimiser steps taken before the current batch (0-based)
-    std::size_t batch = 0;          ///< batches done in this epoch
-    std::size_t batches = 0;        ///< batches per epoch
-    double loss = 0;                ///< the last batch's loss
-    double epoch_loss = 0;          ///< mean loss of this epoch's batches so far
-    double training_seconds = 0;    ///< time spent in training steps so far
-    std::size_t samples = 0;        ///< training samples seen so far
-    double learning_rate = NAN;     ///< the rate the optimiser uses
-    bool stop = false;              ///< set by a callback: end after this epoch
+    Model& model;                 ///< the model being trained
+    Optimizer& optimizer;         ///< its optimiser (a callback may change its learning rate)
+    const FitOptions& options;    ///< what fit() was given
+    History& history;             ///< the epochs so far
+    int epoch = 0;                ///< the current epoch, 1-based
+    long step = 0;                ///< optimiser steps taken before the current batch (0-based)
+    std::size_t batch = 0;        ///< batches done in this epoch
+    std::size_t batches = 0;      ///< batches per epoch
+    double loss = 0;              ///< the last batch's loss
+    double epoch_loss = 0;        ///< mean loss of this epoch's batches so far
+    double training_seconds = 0;  ///< time spent in training steps so far
+    std::size_t samples = 0;      ///< training samples seen so far
+    double learning_rate = NAN;   ///< the rate the optimiser uses
+    bool stop = false;            ///< set by a callback: end after this epoch
 };
 
 namespace detail {
 
 template <class Opt>
 double current_learning_rate(const Opt& opt) {
-    if constexpr (requires { opt.options().learning_rate; }) return double(opt.options().learning_rate);
-    else return NAN;
+    if constexpr (requires { opt.options().learning_rate; })
+        return double(opt.options().learning_rate);
+    else
+        return NAN;
 }
 
 /// @cond internal
 // Calls each callback's hook if it has one.
-#define NEURONKA_FIT_HOOK(hook)                                                  \
-    template <class State, class... C>                                           \
-    void call_##hook(State& s, C&... callbacks) {                                \
-        ((void)[&] {                                                             \
-            if constexpr (requires { callbacks.hook(s); }) callbacks.hook(s);    \
-        }(), ...);                                                               \
+#define NEURONKA_FIT_HOOK(hook)                                                   \
+    template <class State, class... C>                                            \
+    void call_##hook(State& s, C&... callbacks) {                                 \
+        (                                                                         \
+            (void)[&] {                                                           \
+                if constexpr (requires { callbacks.hook(s); }) callbacks.hook(s); \
+            }(),                                                                  \
+            ...);                                                                 \
     }
 NEURONKA_FIT_HOOK(on_fit_begin)
 NEURONKA_FIT_HOOK(on_batch_begin)
@@ -92,40 +96,55 @@ NEURONKA_FIT_HOOK(on_fit_end)
 
 /// A loss that takes class labels (SoftmaxCrossEntropy), not targets.
 template <class Loss, class Z>
-concept label_loss = requires(Loss& loss, const Z& z, std::span<const int> labels) { loss.forward(z, labels); };
+concept label_loss = requires(Loss& loss, const Z& z, std::span<const int> labels) {
+    loss.forward(z, labels);
+};
 
 /// The loss of the current batch against its labels (classification losses) or targets.
 template <class Loss, class Z, class Source>
 double batch_loss(Loss& loss, const Z& z, const Source& batches) {
     if constexpr (label_loss<Loss, Z>) {
         if (batches.labels().empty())
-            throw std::invalid_argument("fit: the loss takes class labels, but the data set has none. Hint: set Dataset::labels");
+            throw std::invalid_argument(
+                "fit: the loss takes class labels, but the data set has none. Hint: set Dataset::labels");
         return double(loss.forward(z, batches.labels()));
     } else if constexpr (requires { batches.targets(); }) {
         if (batches.targets().size() == 0)
-            throw std::invalid_argument("fit: the loss takes targets, but the data set has none. Hint: set Dataset::targets");
+            throw std::invalid_argument(
+                "fit: the loss takes targets, but the data set has none. Hint: set Dataset::targets");
         return double(loss.forward(z, batches.targets()));
     } else {
-        static_assert(label_loss<Loss, Z>, "fit: a stream of tokens has next-token labels: train it with a loss taking "
-                                           "class labels (SoftmaxCrossEntropy)");
+        static_assert(label_loss<Loss, Z>,
+                      "fit: a stream of tokens has next-token labels: train it with a loss taking "
+                      "class labels (SoftmaxCrossEntropy)");
         return 0;
     }
 }
 
 /// A batch's input and its sequence length: Features × b samples of length 1, or B windows of C tokens.
 template <class Scalar, int F>
-const Batch<Scalar, F>& batch_input(const Batches<Scalar, F>& b) { return b.x(); }
-inline std::span<const int> batch_input(const TokenBatches& b) { return b.ids(); }
+const Batch<Scalar, F>& batch_input(const Batches<Scalar, F>& b) {
+    return b.x();
+}
+inline std::span<const int> batch_input(const TokenBatches& b) {
+    return b.ids();
+}
 template <class Scalar, int F>
-int batch_seq_len(const Batches<Scalar, F>&) { return 1; }
-inline int batch_seq_len(const TokenBatches& b) { return b.context(); }
+int batch_seq_len(const Batches<Scalar, F>&) {
+    return 1;
+}
+inline int batch_seq_len(const TokenBatches& b) {
+    return b.context();
+}
 
 /// The model's output in evaluation mode: through predict() and the caller's workspace where the
 /// model has them, so the training buffers keep their size; else through forward.
 template <class Model, class X, class Workspace>
 decltype(auto) evaluation_output(Model& model, const X& x, int seq_len, Workspace& ws) {
-    if constexpr (predicts<Model>()) return predict(std::as_const(model), x, ws, seq_len);
-    else return forward(model, x, seq_len);
+    if constexpr (predicts<Model>())
+        return predict(std::as_const(model), x, ws, seq_len);
+    else
+        return forward(model, x, seq_len);
 }
 template <class Model, bool = predicts<Model>()>
 struct evaluation_workspace_of {
@@ -194,9 +213,11 @@ std::pair<double, double> evaluate(Model& model, const Loss& prototype, const To
 template <class Model, class Loss, class Optimizer, class Source, class Validation, class... Callbacks>
 History fit_batches(Model& model, Loss& loss, Optimizer& optimizer, Source& batches, const Validation* validation,
                     const FitOptions& options, Callbacks&... callbacks) {
-    if (options.epochs < 0) throw std::invalid_argument("fit: epochs is " + std::to_string(options.epochs) + ", expected >= 0");
+    if (options.epochs < 0)
+        throw std::invalid_argument("fit: epochs is " + std::to_string(options.epochs) + ", expected >= 0");
     if (options.clip_norm < 0 || !std::isfinite(options.clip_norm))
-        throw std::invalid_argument("fit: clip_norm is " + detail::format_value(options.clip_norm) + ", expected >= 0 (0: no clipping)");
+        throw std::invalid_argument("fit: clip_norm is " + detail::format_value(options.clip_norm) +
+                                    ", expected >= 0 (0: no clipping)");
     using Z = Batch<typename Model::scalar_type, Model::out_size>;
     History history;
     FitState<Model, Optimizer> s{model, optimizer, options, history};
@@ -280,7 +301,8 @@ History fit(Model& model, Loss& loss, Optimizer& optimizer, const Dataset<Scalar
 template <class Model, class Loss, class Optimizer, class Scalar, int Features, class... Callbacks>
 History fit(Model& model, Loss& loss, Optimizer& optimizer, const Dataset<Scalar, Features>& train,
             const FitOptions& options, Callbacks&&... callbacks) {
-    return fit(model, loss, optimizer, train, static_cast<const Dataset<Scalar, Features>*>(nullptr), options, callbacks...);
+    return fit(model, loss, optimizer, train, static_cast<const Dataset<Scalar, Features>*>(nullptr), options,
+               callbacks...);
 }
 
 /// Trains a language model on a stream of tokens: every epoch is options.steps_per_epoch batches of

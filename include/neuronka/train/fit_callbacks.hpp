@@ -4,9 +4,9 @@
 /// on_batch_begin, on_batch_end, on_epoch_end and on_fit_end taking the FitState.
 #pragma once
 
+#include "../io/serialize.hpp"
 #include "adamw.hpp"
 #include "history.hpp"
-#include "../io/serialize.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -33,14 +33,15 @@ struct ScheduleLearningRate {
 /// Ends training when the validation loss (the training loss without validation) has not improved
 /// by more than `min_delta` for `patience` epochs.
 struct EarlyStopping {
-    int patience = 5;    ///< epochs without improvement before stopping
-    double min_delta = 0;  ///< a smaller decrease of the loss is no improvement
-    int best_epoch = 0;  ///< filled in: the epoch with the best loss
+    int patience = 5;                                       ///< epochs without improvement before stopping
+    double min_delta = 0;                                   ///< a smaller decrease of the loss is no improvement
+    int best_epoch = 0;                                     ///< filled in: the epoch with the best loss
     double best = std::numeric_limits<double>::infinity();  ///< filled in: that loss
     /// Checks the settings and forgets an earlier fit.
     template <class S>
     void on_fit_begin(S&) {
-        if (patience < 1) throw std::invalid_argument("EarlyStopping: patience is " + std::to_string(patience) + ", expected >= 1");
+        if (patience < 1)
+            throw std::invalid_argument("EarlyStopping: patience is " + std::to_string(patience) + ", expected >= 1");
         best_epoch = 0, best = std::numeric_limits<double>::infinity();
     }
     /// Records an improvement, or stops after `patience` epochs without one.
@@ -48,8 +49,10 @@ struct EarlyStopping {
     void on_epoch_end(S& s) {
         const EpochRecord& e = s.history.epochs.back();
         const double l = std::isnan(e.valid_loss) ? e.train_loss : e.valid_loss;
-        if (l < best - min_delta) best = l, best_epoch = e.epoch;
-        else if (e.epoch - best_epoch >= patience) s.stop = true;
+        if (l < best - min_delta)
+            best = l, best_epoch = e.epoch;
+        else if (e.epoch - best_epoch >= patience)
+            s.stop = true;
     }
 };
 
@@ -64,7 +67,8 @@ struct Checkpoints {
     /// Checks the settings and forgets an earlier fit.
     template <class S>
     void on_fit_begin(S&) {
-        if (every < 1) throw std::invalid_argument("Checkpoints: every is " + std::to_string(every) + ", expected >= 1");
+        if (every < 1)
+            throw std::invalid_argument("Checkpoints: every is " + std::to_string(every) + ", expected >= 1");
         best_epoch = 0;
     }
     /// Saves the latest model when due, and the best one when this epoch is the best.
@@ -80,7 +84,8 @@ struct Checkpoints {
     /// Saves the final model to `path` if the last epoch was not a multiple of `every`.
     template <class S>
     void on_fit_end(S& s) {
-        if (!path.empty() && !s.history.epochs.empty() && s.history.epochs.back().epoch % every != 0) save(s.model, path);
+        if (!path.empty() && !s.history.epochs.empty() && s.history.epochs.back().epoch % every != 0)
+            save(s.model, path);
     }
 };
 
@@ -100,9 +105,9 @@ public:
     explicit ProgressLine(std::FILE* out = stdout, Style style = Style::automatic, double redraw_seconds = 0.1)
         : out(out), style(style), redraw_seconds(redraw_seconds) {}
 
-    std::FILE* out;          ///< the stream written to
-    Style style;             ///< terminal or plain lines
-    double redraw_seconds;   ///< least time between two redraws on a terminal
+    std::FILE* out;         ///< the stream written to
+    Style style;            ///< terminal or plain lines
+    double redraw_seconds;  ///< least time between two redraws on a terminal
 
     /// Decides between the redrawn line and plain lines.
     template <class S>
@@ -133,9 +138,11 @@ public:
         std::string line = "epoch " + std::to_string(e.epoch) + "/" + std::to_string(s.options.epochs);
         char buf[96];
         std::snprintf(buf, sizeof buf, "  loss %.4f", e.train_loss), line += buf;
-        if (!std::isnan(e.train_accuracy)) std::snprintf(buf, sizeof buf, "  accuracy %.2f%%", 100 * e.train_accuracy), line += buf;
+        if (!std::isnan(e.train_accuracy))
+            std::snprintf(buf, sizeof buf, "  accuracy %.2f%%", 100 * e.train_accuracy), line += buf;
         if (!std::isnan(e.valid_loss)) std::snprintf(buf, sizeof buf, "  valid loss %.4f", e.valid_loss), line += buf;
-        if (!std::isnan(e.valid_accuracy)) std::snprintf(buf, sizeof buf, "  valid accuracy %.2f%%", 100 * e.valid_accuracy), line += buf;
+        if (!std::isnan(e.valid_accuracy))
+            std::snprintf(buf, sizeof buf, "  valid accuracy %.2f%%", 100 * e.valid_accuracy), line += buf;
         std::snprintf(buf, sizeof buf, "  %.0f samples/s  %.1f s", e.samples_per_second, e.seconds), line += buf;
         std::fprintf(out, "%s%s\n", terminal_ ? "\r\033[K" : "", line.c_str());
         std::fflush(out);

@@ -15,14 +15,14 @@ namespace neuronka {
 
 /// One epoch of fit(). Values that do not apply (no validation set, no class labels) are NaN.
 struct EpochRecord {
-    int epoch = 0;                 ///< 1, 2, ...
-    double train_loss = 0;         ///< mean of the batch losses, weighted by batch size
-    double train_accuracy = NAN;   ///< on the training batches, as they were trained (classification)
-    double valid_loss = NAN;       ///< on the whole validation set, in evaluation mode
-    double valid_accuracy = NAN;   ///< (classification)
-    double learning_rate = NAN;    ///< at the epoch's last step
-    double samples_per_second = 0; ///< training samples over training time (validation excluded)
-    double seconds = 0;            ///< since fit() started, at the epoch's end
+    int epoch = 0;                  ///< 1, 2, ...
+    double train_loss = 0;          ///< mean of the batch losses, weighted by batch size
+    double train_accuracy = NAN;    ///< on the training batches, as they were trained (classification)
+    double valid_loss = NAN;        ///< on the whole validation set, in evaluation mode
+    double valid_accuracy = NAN;    ///< (classification)
+    double learning_rate = NAN;     ///< at the epoch's last step
+    double samples_per_second = 0;  ///< training samples over training time (validation excluded)
+    double seconds = 0;             ///< since fit() started, at the epoch's end
 };
 
 /// What fit() measured, epoch by epoch.
@@ -42,7 +42,8 @@ struct History {
 
     /// A header line and one line per epoch; a value that does not apply is an empty cell.
     std::string csv() const {
-        std::string out = "epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,learning_rate,samples_per_second,seconds\n";
+        std::string out =
+            "epoch,train_loss,train_accuracy,valid_loss,valid_accuracy,learning_rate,samples_per_second,seconds\n";
         auto cell = [&](double v) {
             out += ',';
             if (std::isnan(v)) return;

@@ -5,8 +5,8 @@
 /// returns d(mean)/d(prediction), so layers never divide by the batch size.
 #pragma once
 
-#include "../detail/parallel.hpp"
 #include "../core/config.hpp"
+#include "../detail/parallel.hpp"
 
 #include <cmath>
 #include <span>
@@ -40,7 +40,8 @@ struct MeanSquaredError {
     template <class DY, class DT>
     Scalar forward(const Eigen::MatrixBase<DY>& y, const Eigen::MatrixBase<DT>& t) {
         detail::check_shape({&loss_name, "forward"}, y, Out);
-        detail::check_same_shape("MeanSquaredError::forward", "target", t, y, "target must have the prediction's shape");
+        detail::check_same_shape("MeanSquaredError::forward", "target", t, y,
+                                 "target must have the prediction's shape");
         dy_.resize(Out, y.cols());
         dy_ = y - t;  // the error, kept for backward
         scaled_ = false;
@@ -54,7 +55,7 @@ struct MeanSquaredError {
     }
 
 private:
-    Batch<Scalar, Out> dy_;      // y − t, then (after backward) the gradient
+    Batch<Scalar, Out> dy_;  // y − t, then (after backward) the gradient
     bool scaled_ = false;
 };
 
@@ -88,7 +89,7 @@ struct SoftmaxCrossEntropy {
                 const Scalar m = z.col(b).maxCoeff();
                 p_.col(b).array() = (z.col(b).array() - m).exp();
                 const Scalar s = p_.col(b).sum();
-                p_.col(b) /= s;                                      // softmax
+                p_.col(b) /= s;                                            // softmax
                 nll_(b) = std::log(s) + m - z(labels[std::size_t(b)], b);  // log Σ e^z - z_label
                 labels_[std::size_t(b)] = labels[std::size_t(b)];
             }
@@ -103,16 +104,16 @@ struct SoftmaxCrossEntropy {
     const Batch<Scalar, Out>& backward() {
         if (!done_) {
             for (Eigen::Index b = 0; b < p_.cols(); ++b) p_(labels_[std::size_t(b)], b) -= Scalar(1);  // p − onehot
-            p_ /= Scalar(p_.cols());                                                                // / B
+            p_ /= Scalar(p_.cols());                                                                   // / B
             done_ = true;
         }
         return p_;
     }
 
 private:
-    Batch<Scalar, Out> p_;            // softmax of the last forward, then (after backward) the gradient
+    Batch<Scalar, Out> p_;                          // softmax of the last forward, then (after backward) the gradient
     Eigen::Matrix<Scalar, Eigen::Dynamic, 1> nll_;  // B: each column's −log p(label)
-    std::vector<int> labels_;  // B
+    std::vector<int> labels_;                       // B
     bool done_ = false;
 };
 
@@ -128,11 +129,15 @@ struct BinaryCrossEntropyWithLogits {
     template <class DZ, class DT>
     Scalar forward(const Eigen::MatrixBase<DZ>& z, const Eigen::MatrixBase<DT>& t) {
         detail::check_shape({&loss_name, "forward"}, z, Out);
-        detail::check_same_shape("BinaryCrossEntropyWithLogits::forward", "target", t, z, "target must have the logits' shape");
+        detail::check_same_shape("BinaryCrossEntropyWithLogits::forward", "target", t, z,
+                                 "target must have the logits' shape");
         if (!((t.array() >= Scalar(0)) && (t.array() <= Scalar(1))).all())
-            throw std::invalid_argument("BinaryCrossEntropyWithLogits::forward: a target lies outside [0, 1] "
-                                        "(or is NaN). Hint: targets are probabilities");
-        const Scalar loss = (z.array().max(Scalar(0)) - z.array() * t.array() + (-z.array().abs()).exp().log1p()).sum() / Scalar(z.size());
+            throw std::invalid_argument(
+                "BinaryCrossEntropyWithLogits::forward: a target lies outside [0, 1] "
+                "(or is NaN). Hint: targets are probabilities");
+        const Scalar loss =
+            (z.array().max(Scalar(0)) - z.array() * t.array() + (-z.array().abs()).exp().log1p()).sum() /
+            Scalar(z.size());
         dz_.resize(Out, z.cols());
         dz_.array() = z.array().logistic() - t.array(), scaled_ = false;  // σ(z) − t, scaled in backward
         return detail::check_finite_loss(name, loss, z);

@@ -23,7 +23,8 @@ void check_labels(const char* where, const Eigen::MatrixBase<Derived>& scores, s
     if (scores.cols() != Eigen::Index(labels.size()))
         throw_size(where, "labels", Eigen::Index(labels.size()), "entries", scores.cols(),
                    "pass one label per column (sample) of the scores");
-    if (scores.cols() == 0) throw std::invalid_argument(std::string(where) + ": no samples. Hint: pass at least one column");
+    if (scores.cols() == 0)
+        throw std::invalid_argument(std::string(where) + ": no samples. Hint: pass at least one column");
     for (std::size_t i = 0; i < labels.size(); ++i)
         if (labels[i] < 0 || labels[i] >= scores.rows())
             throw std::invalid_argument(std::string(where) + ": label " + std::to_string(labels[i]) + " at sample " +
@@ -155,7 +156,9 @@ double binary_accuracy(const Eigen::MatrixBase<DerivedZ>& logits, const Eigen::M
 }
 
 /// e^(mean NLL): the number of equally likely choices the model is as unsure as.
-inline double perplexity(double mean_nll_nats) { return std::exp(mean_nll_nats); }
+inline double perplexity(double mean_nll_nats) {
+    return std::exp(mean_nll_nats);
+}
 
 /// Mean over every entry of (y − t)²: y and t of one shape.
 template <class DerivedY, class DerivedT>

@@ -14,7 +14,7 @@ template <class Scalar>
 struct SGDOptions {
     Scalar learning_rate = Scalar(0.01);  ///< η > 0
     Scalar momentum = Scalar(0);          ///< μ in [0, 1)
-    bool nesterov = false;      ///< Nesterov momentum (needs μ > 0)
+    bool nesterov = false;                ///< Nesterov momentum (needs μ > 0)
     Scalar weight_decay = Scalar(0);      ///< λ ≥ 0, decoupled: applied to the parameter, not the gradient
 };
 
@@ -86,8 +86,10 @@ public:
             if constexpr (requires { layer.backward_sgd(x, dy, Scalar(), Scalar(), WantDx); }) {
                 if (opt_.momentum == Scalar(0) && layer.gradients_are_zero()) {
                     const auto* dx = layer.backward_sgd(x, dy, opt_.learning_rate, opt_.weight_decay, WantDx);
-                    if constexpr (WantDx) return dx;
-                    else return nullptr;
+                    if constexpr (WantDx)
+                        return dx;
+                    else
+                        return nullptr;
                 }
             }
             auto update_parameters = [&] {
@@ -130,7 +132,9 @@ private:
     void prepare_velocity(Model& model) {
         if (opt_.momentum == Scalar(0)) return;
         if (velocity_.empty())
-            model.visit_parameters([&](ParamView<Scalar> p) { velocity_.push_back(Eigen::Array<Scalar, Eigen::Dynamic, 1>::Zero(p.value.size())); });
+            model.visit_parameters([&](ParamView<Scalar> p) {
+                velocity_.push_back(Eigen::Array<Scalar, Eigen::Dynamic, 1>::Zero(p.value.size()));
+            });
         else
             check_parameter_count(Model::parameter_tensors);
     }
@@ -149,7 +153,8 @@ private:
         };
         if (!(opt_.learning_rate > Scalar(0)) || !std::isfinite(opt_.learning_rate))
             bad("learning_rate", opt_.learning_rate, "expected a finite value > 0");
-        if (!(opt_.momentum >= Scalar(0) && opt_.momentum < Scalar(1))) bad("momentum", opt_.momentum, "expected 0 <= momentum < 1");
+        if (!(opt_.momentum >= Scalar(0) && opt_.momentum < Scalar(1)))
+            bad("momentum", opt_.momentum, "expected 0 <= momentum < 1");
         if (!(opt_.weight_decay >= Scalar(0)) || !std::isfinite(opt_.weight_decay))
             bad("weight_decay", opt_.weight_decay, "expected a finite value >= 0");
         if (opt_.nesterov && opt_.momentum == Scalar(0))
@@ -177,8 +182,8 @@ void SGD<Scalar>::update(std::size_t i, ParamView<Scalar>& p) {
     auto& v = velocity_[i];
     if (v.size() != p.value.size())
         throw std::invalid_argument("SGD::step: parameter " + std::to_string(i) + " (" + p.name + ") has " +
-                                    std::to_string(p.value.size()) + " elements, expected " +
-                                    std::to_string(v.size()) + ". Hint: use one optimiser per model");
+                                    std::to_string(p.value.size()) + " elements, expected " + std::to_string(v.size()) +
+                                    ". Hint: use one optimiser per model");
     v = mu * v + p.grad;  // v ← μ v + g
     if (opt_.nesterov)
         p.value -= lr * (p.grad + mu * v);  // p ← p − η (g + μ v)
