@@ -9,7 +9,7 @@ if [ -z "$format" ]; then
   echo "format.sh: clang-format is missing (Debian: apt-get install clang-format)" >&2
   exit 1
 fi
-mapfile -t files < <(git ls-files '*.hpp' '*.cpp' '*.h' '*.cc')
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.hpp' '*.cpp' '*.h' '*.cc')
 if [ "${1:-}" = "--check" ]; then
   bad=()
   for f in "${files[@]}"; do

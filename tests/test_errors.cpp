@@ -14,6 +14,7 @@ struct InvariantBroken : std::logic_error {
 #include <neuronka/layers/activation.hpp>
 #include <neuronka/layers/dense.hpp>
 #include <neuronka/layers/embedding.hpp>
+#include <neuronka/train/gradients.hpp>
 #include <neuronka/train/loss.hpp>
 #include <neuronka/train/sgd.hpp>
 

@@ -10,6 +10,7 @@
 #include <neuronka/layers/dense.hpp>
 #include <neuronka/layers/dropout.hpp>
 #include <neuronka/layers/embedding.hpp>
+#include <neuronka/train/adamw.hpp>
 #include <neuronka/train/experiment.hpp>
 #include <neuronka/train/experiment_files.hpp>
 #include <neuronka/train/fit.hpp>

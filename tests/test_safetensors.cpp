@@ -324,6 +324,15 @@ struct TwoSameNames {  // a model whose visit_parameters repeats a name
         f(parameter("a", a, da));
     }
 };
+struct NoLayout {  // a model that builds its ParamView by hand, without parameter(): no layout
+    using scalar_type = float;
+    Eigen::ArrayXf a = Eigen::ArrayXf::Ones(2), da = Eigen::ArrayXf::Zero(2);
+    static std::string name() { return "NoLayout"; }
+    template <class F>
+    void visit_parameters(F&& f) {
+        f(ParamView<float>{"a", {a.data(), 2}, {da.data(), 2}, {}});
+    }
+};
 }  // namespace
 
 TEST_CASE("bad safetensors files are rejected naming the tensor, expected and found; the model is untouched",
@@ -493,6 +502,12 @@ TEST_CASE("bad safetensors files are rejected naming the tensor, expected and fo
         CHECK_THROWS_WITH(
             save_safetensors(m, path),
             Contains("TwoSameNames: two tensors are named \"a\". Hint: each tensor of a layer needs its own name"));
+    }
+    SECTION("a tensor declared without its layout is refused, naming it") {
+        NoLayout m;
+        CHECK_THROWS_WITH(save_safetensors(m, path),
+                          Contains("NoLayout: parameter \"a\" has 2 values but a layout of 0. Hint: declare it with "
+                                   "parameter(name, value, grad)"));
     }
 }
 

@@ -31,8 +31,10 @@
 
 #include "train/adamw.hpp"
 #include "train/experiment.hpp"
+#include "train/gradients.hpp"
 #include "train/loss.hpp"
 #include "train/metrics.hpp"
+#include "train/schedule.hpp"
 #include "train/sgd.hpp"
 
 #include "io/serialize.hpp"

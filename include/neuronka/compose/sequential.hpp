@@ -73,6 +73,37 @@ struct member_workspaces<std::tuple<L...>> {
     using type = std::tuple<typename L::Workspace...>;
 };
 
+/// False for every type: a static_assert that fails only when its template is instantiated.
+template <class>
+inline constexpr bool dependent_false = false;
+
+/// Fails to compile, naming `layer_without_predict` in the compiler's message, for a member that
+/// lacks the inference capability.
+template <class layer_without_predict>
+struct member_can_predict {
+    static_assert(dependent_false<layer_without_predict>,
+                  "predict: a layer of this model has no inference capability (a nested Workspace and "
+                  "predict(x, ws) const, docs/layer-concept.md): see layer_without_predict in this message; "
+                  "give it those members, or call forward after set_mode(Mode::evaluation)");
+    static constexpr bool ok = false;
+};
+
+/// For the capability message: every member of a composite that lacks the capability, searched
+/// into nested composites, so that the message names the innermost layer that lacks it.
+template <class L>
+constexpr bool check_members_predict() {
+    if constexpr (predicts<L>()) {
+        return true;
+    } else if constexpr (requires { typename L::layers_type; }) {
+        return []<std::size_t... I>(std::index_sequence<I...>) {
+            return (true && ... && check_members_predict<std::tuple_element_t<I, typename L::layers_type>>());
+        }
+        (std::make_index_sequence<std::tuple_size_v<typename L::layers_type>>{});
+    } else {
+        return member_can_predict<L>::ok;
+    }
+}
+
 template <class L>
 inline constexpr bool prefers_he = false;
 template <class Scalar, int D>
@@ -184,10 +215,10 @@ public:
     /// output went bad. Called by a composite, only sizes are checked.
     template <class X>
     const Batch<scalar_type, out_size>& forward(const X& x, int seq_len = 1) {
-        const bool entry = !detail::is_member_call();
+        const bool entry = !is_member_call();
         const auto& x1 = detail::forward(std::get<0>(layers_), x, seq_len);  // checks the data where it enters
         if constexpr (depth > 1) {
-            detail::MemberScope members;
+            MemberScope members;
             forward_from<1>(x1, seq_len);
         }
         if (entry && !detail::all_finite(output())) locate_non_finite(name() + "::forward");
@@ -203,11 +234,17 @@ public:
      * bits as forward. x is checked as forward checks it, and the output for inf/NaN.
      */
     template <class X>
-    requires can_predict const Batch<scalar_type, out_size>& predict(const X& x, Workspace& ws, int seq_len = 1) const {
-        const bool entry = !detail::is_member_call();
-        const Batch<scalar_type, out_size>& y = predict_from<0>(x, ws, seq_len);
-        if (entry) detail::check_finite({&name, "predict"}, y, "output");
-        return y;
+    const Batch<scalar_type, out_size>& predict(const X& x, Workspace& ws, int seq_len = 1) const {
+        if constexpr (can_predict) {
+            const bool entry = !is_member_call();
+            const Batch<scalar_type, out_size>& y = predict_from<0>(x, ws, seq_len);
+            if (entry) check_finite({&name, "predict"}, y, "output");
+            return y;
+        } else {  // does not compile: the message names the layer that lacks the capability
+            static_assert(detail::check_members_predict<Sequential>(),
+                          "predict: every layer of the model needs the inference capability");
+            return output();
+        }
     }
 
     /// x: as given to the last forward, dy: Out × (T·B)  →  dx: In × (T·B) (nothing for token
@@ -215,10 +252,10 @@ public:
     /// writes them).
     template <class X, class DerivedY>
     decltype(auto) backward(const X& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        detail::check_grad_shape({&name, "backward"}, output(), dy, out_size);
+        check_grad_shape({&name, "backward"}, output(), dy, out_size);
         const Eigen::Ref<const Batch<scalar_type, out_size>> dyr(dy);  // an expression is evaluated once
-        detail::check_entry_values({&name, "backward"}, dyr, "output gradient");
-        detail::MemberScope members;
+        check_entry_values({&name, "backward"}, dyr, "output gradient");
+        MemberScope members;
         return backward_from<depth - 1>(x, dyr);
     }
 
@@ -226,10 +263,10 @@ public:
     /// when it can (Dense can). This is the call for a training step.
     template <class X, class DerivedY>
     void backward_parameters(const X& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        detail::check_grad_shape({&name, "backward"}, output(), dy, out_size);
+        check_grad_shape({&name, "backward"}, output(), dy, out_size);
         const Eigen::Ref<const Batch<scalar_type, out_size>> dyr(dy);
-        detail::check_entry_values({&name, "backward"}, dyr, "output gradient");
-        detail::MemberScope members;
+        check_entry_values({&name, "backward"}, dyr, "output gradient");
+        MemberScope members;
         if constexpr (depth == 1) {
             detail::backward_parameters(std::get<0>(layers_), x, dyr);
         } else {
@@ -245,10 +282,10 @@ public:
     template <class X, class DerivedY, class Optimizer>
     requires(parameter_tensors != std::size_t(-1)) void backward_step(const X& x, const Eigen::MatrixBase<DerivedY>& dy,
                                                                       Optimizer& opt) {
-        detail::check_grad_shape({&name, "backward"}, output(), dy, out_size);
+        check_grad_shape({&name, "backward"}, output(), dy, out_size);
         const Eigen::Ref<const Batch<scalar_type, out_size>> dyr(dy);
-        detail::check_entry_values({&name, "backward"}, dyr, "output gradient");
-        detail::MemberScope members;
+        check_entry_values({&name, "backward"}, dyr, "output gradient");
+        MemberScope members;
         backward_update<false>(x, dyr, opt, 0);
     }
 
@@ -300,7 +337,7 @@ private:
         if constexpr (I + 1 == depth) {
             return y;
         } else {
-            detail::MemberScope members;  // the first layer checked the data where it entered
+            MemberScope members;  // the first layer checked the data where it entered
             return predict_from<I + 1>(y, ws, seq_len);
         }
     }

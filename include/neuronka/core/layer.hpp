@@ -191,6 +191,11 @@ void visit_tensors(L& layer, const std::string& prefix, F&& f) {
         layer.visit_tensors(prefix, f);
     } else {
         layer.visit_parameters([&](ParamView<Scalar> p) {
+            if (p.layout.rows * p.layout.cols != std::int64_t(p.value.size()) || p.layout.dims == 0)
+                throw std::invalid_argument(L::name() + ": parameter \"" + prefix + p.name + "\" has " +
+                                            std::to_string(p.value.size()) + " values but a layout of " +
+                                            std::to_string(p.layout.rows * p.layout.cols) +
+                                            ". Hint: declare it with parameter(name, value, grad) in visit_parameters");
             f(tensor_view<Scalar>(prefix + p.name, View::Kind::parameter, p.value.data(), p.layout));
         });
         visit_buffers(layer, [&](BufferView<Scalar> b) {
@@ -321,20 +326,6 @@ struct Joined {
 template <class... Models>
 Joined<Models...> join(Models&... models) {
     return {{models...}};
-}
-
-/// Throws std::domain_error naming the step and the first parameter (in visiting order) whose
-/// gradient is not finite; call it after backward to stop training at the first sign of divergence.
-template <class Model>
-void check_finite_gradients(Model& model, long step) {
-    std::size_t index = 0;
-    model.visit_parameters([&](auto p) {
-        if (!detail::all_finite(p.grad.matrix()))
-            throw std::domain_error("step " + std::to_string(step) + ": the gradient of parameter " +
-                                    std::to_string(index) + " (" + p.name + ", " + std::to_string(p.grad.size()) +
-                                    " values) is not finite. Hint: lower the learning rate or clip gradients");
-        ++index;
-    });
 }
 
 namespace detail {

@@ -188,7 +188,7 @@ struct Activation {
     /// x: D × B, dy: D × B  →  dx: D × B
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, D>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        detail::check_backward({&name, "backward"}, x, D, dy, D, y_.cols());
+        check_backward({&name, "backward"}, x, D, dy, D, y_.cols());
         dx_.resize(D, x.cols());
         if constexpr (std::is_same_v<DerivedX, Batch<Scalar, D>> && std::is_same_v<DerivedY, Batch<Scalar, D>>) {
             // D × B in Eigen's own aligned storage: one flat run of D·B values
@@ -217,7 +217,7 @@ struct Activation {
 private:
     template <class Derived>
     static const Batch<Scalar, D>& apply(const Eigen::MatrixBase<Derived>& x, Batch<Scalar, D>& y, const char* method) {
-        detail::check_input({&name, method}, x, D);
+        check_input({&name, method}, x, D);
         y.resize(D, x.cols());
         if constexpr (std::is_same_v<Derived, Batch<Scalar, D>>) {  // Eigen's own aligned storage, no gaps
             detail::activation_forward<Fn, Eigen::AlignedMax>(x.derived().data(), y.data(), x.size());

@@ -106,7 +106,7 @@ struct Attention {
     const Batch<Scalar, Dim>& forward(const Eigen::MatrixBase<Derived>& x, int seq_len) {
         check_sequences(x, seq_len, "forward");
         T_ = seq_len;
-        detail::MemberScope members;  // x is checked; the projections need not check it again
+        MemberScope members;  // x is checked; the projections need not check it again
         attend(qkv.forward(x), seq_len, P_, O_);
         return proj.forward(O_);
     }
@@ -123,7 +123,7 @@ struct Attention {
     template <class Derived>
     const Batch<Scalar, Dim>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws, int seq_len) const {
         check_sequences(x, seq_len, "predict");
-        detail::MemberScope members;
+        MemberScope members;
         attend(qkv.predict(x, ws.qkv), seq_len, ws.P, ws.O);
         return proj.predict(ws.O, ws.proj);
     }
@@ -157,8 +157,8 @@ struct Attention {
 private:
     template <class Derived>
     static void check_sequences(const Eigen::MatrixBase<Derived>& x, int seq_len, const char* method) {
-        detail::check_input({&name, method}, x, Dim);
-        detail::check_sequence({&name, method}, x.cols(), seq_len);
+        check_input({&name, method}, x, Dim);
+        check_sequence({&name, method}, x.cols(), seq_len);
     }
 
     // P and O from the projections [Q; K; V] of T·B tokens (forward and predict)
@@ -181,10 +181,10 @@ private:
     const Batch<Scalar, Dim>* backward_through(const Eigen::MatrixBase<DerivedX>& x,
                                                const Eigen::MatrixBase<DerivedY>& dy, Proj&& through_proj,
                                                Qkv&& through_qkv) {
-        detail::check_backward({&name, "backward"}, x, Dim, dy, Dim, O_.cols());
+        check_backward({&name, "backward"}, x, Dim, dy, Dim, O_.cols());
         const Eigen::Index TB = x.cols(), Tn = T_, B = TB / Tn;
         const Batch<Scalar, 3 * Dim>& qkv_out = qkv.output();
-        detail::MemberScope members;
+        MemberScope members;
         // forward: y = Wo O + bo
         const Batch<Scalar, Dim>& dO = *through_proj(O_, dy);
         dqkv_.resize(3 * Dim, TB);

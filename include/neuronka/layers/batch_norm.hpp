@@ -11,12 +11,12 @@
 
 namespace neuronka {
 
-namespace detail {
 /**
- * @brief Training: μ, σ² = the mean and (biased) variance of a channel's n values in the batch,
- * x̂ = (x − μ) / √(σ² + ε), y = γ x̂ + β; the running statistics move by momentum m = 0.1:
- * mean ← (1 − m) mean + m μ, var ← (1 − m) var + m σ² n / (n − 1) (the unbiased variance, as PyTorch).
- * Evaluation: x̂ = (x − mean) / √(var + ε) with the running statistics, which do not move.
+ * @brief Batch normalisation, the one layer behind BatchNorm (features) and BatchNorm2D (channels of
+ * images; `Images` says which, for the name). Training: μ, σ² = the mean and (biased) variance of a channel's n values
+ * in the batch, x̂ = (x − μ) / √(σ² + ε), y = γ x̂ + β; the running statistics move by momentum m = 0.1: mean ← (1 − m)
+ * mean + m μ, var ← (1 − m) var + m σ² n / (n − 1) (the unbiased variance, as PyTorch). Evaluation: x̂ = (x − mean) /
+ * √(var + ε) with the running statistics, which do not move.
  *
  * γ and β are parameters (visited as "weight", "bias"); the running mean and variance are not, and
  * are visited by `visit_buffers` so that checkpoints keep them.
@@ -25,18 +25,22 @@ template <class Scalar, int Channels, int Height, int Width, bool Images>
 struct BatchNormLayer {
     static_assert(std::is_floating_point_v<Scalar>, "BatchNorm: Scalar must be float or double");
     static_assert(Channels > 0 && Height > 0 && Width > 0, "BatchNorm: sizes must be positive");
-    static constexpr int spatial = Height * Width;  ///< S
-    using scalar_type = Scalar;
-    static constexpr int in_size = Channels * spatial;
-    static constexpr int out_size = in_size;
-    static constexpr std::size_t parameter_count = 2 * std::size_t(Channels);
-    static constexpr std::size_t parameter_tensors = 2;  // gamma, beta
-    static constexpr Scalar eps = Scalar(1e-5), momentum = Scalar(0.1);
+    static constexpr int spatial = Height * Width;                             ///< S
+    using scalar_type = Scalar;                                                ///< float or double
+    static constexpr int in_size = Channels * spatial;                         ///< C·S features of one sample
+    static constexpr int out_size = in_size;                                   ///< the same
+    static constexpr std::size_t parameter_count = 2 * std::size_t(Channels);  ///< γ and β
+    static constexpr std::size_t parameter_tensors = 2;                        ///< ParamViews: weight (γ), bias (β)
+    static constexpr Scalar eps = Scalar(1e-5);                                ///< added to the variance, as PyTorch
+    static constexpr Scalar momentum = Scalar(0.1);  ///< of the running statistics, as PyTorch
 
-    Vector<Scalar, Channels> gamma, beta;                // C: scale and shift
-    Vector<Scalar, Channels> running_mean, running_var;  // C: not trained, used in evaluation
-    std::int64_t batches_tracked = 0;                    // training forwards so far (PyTorch's num_batches_tracked)
+    Vector<Scalar, Channels> gamma;         ///< C: the scale γ (PyTorch's weight)
+    Vector<Scalar, Channels> beta;          ///< C: the shift β (PyTorch's bias)
+    Vector<Scalar, Channels> running_mean;  ///< C: not trained, used in evaluation
+    Vector<Scalar, Channels> running_var;   ///< C: not trained, used in evaluation
+    std::int64_t batches_tracked = 0;       ///< training forwards so far (PyTorch's num_batches_tracked)
 
+    /// γ = 1, β = 0, running mean 0 and variance 1 (the seed is accepted as every layer's constructor takes one).
     explicit BatchNormLayer(std::uint64_t = 0)
         : gamma(Channels),
           beta(Channels),
@@ -50,6 +54,7 @@ struct BatchNormLayer {
     }
     /// Per sample: y and dx (x̂ is recomputed from the cached per-channel statistics).
     static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, 2.0 * in_size * sizeof(Scalar)}; }
+    /// The name with its sizes, as summaries and messages print it.
     static std::string name() {
         if constexpr (Images)
             return "BatchNorm2D<C=" + std::to_string(Channels) + ",H=" + std::to_string(Height) +
@@ -59,13 +64,15 @@ struct BatchNormLayer {
     }
     /// γ = 1, β = 0, running mean 0 and variance 1 (a fresh layer, as PyTorch).
     void init(Rng&) { reset(); }
+    /// Training (batch statistics, the running ones move) or evaluation (the running statistics).
     void set_mode(Mode mode) { mode_ = mode; }
+    /// The mode set last.
     Mode mode() const { return mode_; }
 
     /// x: (C·S) × B  →  y: (C·S) × B
     template <class Derived>
     const Batch<Scalar, in_size>& forward(const Eigen::MatrixBase<Derived>& x) {
-        detail::check_input({&name, "forward"}, x, in_size);
+        check_input({&name, "forward"}, x, in_size);
         const Eigen::Ref<const Batch<Scalar, in_size>> xr(x);  // an expression is evaluated once
         const Eigen::Index B = xr.cols();
         const double n = double(B) * spatial;
@@ -97,13 +104,13 @@ struct BatchNormLayer {
 
     /// The buffer of one caller of predict().
     struct Workspace {
-        Batch<Scalar, in_size> y;  // (C·S) × B
+        Batch<Scalar, in_size> y;  ///< the output: (C·S) × B
     };
     /// x: (C·S) × B  →  y: (C·S) × B in `ws`, normalised with the running statistics, as forward in
     /// evaluation mode (prediction is evaluation, whatever the mode); thread-safe, changes nothing.
     template <class Derived>
     const Batch<Scalar, in_size>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
-        detail::check_input({&name, "predict"}, x, in_size);
+        check_input({&name, "predict"}, x, in_size);
         const Eigen::Ref<const Batch<Scalar, in_size>> xr(x);
         ws.y.resize(in_size, xr.cols());
         for (int c = 0; c < Channels; ++c) {
@@ -118,7 +125,7 @@ struct BatchNormLayer {
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x,
                                            const Eigen::MatrixBase<DerivedY>& dy) {
-        detail::check_backward({&name, "backward"}, x, in_size, dy, out_size, y_.cols());
+        check_backward({&name, "backward"}, x, in_size, dy, out_size, y_.cols());
         const Eigen::Ref<const Batch<Scalar, in_size>> xr(x);
         const Eigen::Ref<const Batch<Scalar, out_size>> dyr(dy);
         const Scalar n = Scalar(xr.cols()) * spatial;
@@ -138,10 +145,13 @@ struct BatchNormLayer {
         return dx_;
     }
 
+    /// The output of the last forward.
     const Batch<Scalar, out_size>& output() const { return y_; }
     /// Bytes of the buffers that grow with the batch, as they are now (see Conv2D::buffer_bytes).
     std::size_t buffer_bytes() const { return sizeof(Scalar) * std::size_t(y_.size() + dx_.size()); }
+    /// Gradients read as zero from now on.
     void zero_grad() { dgamma.setZero(), dbeta.setZero(); }
+    /// γ and β, declared once under PyTorch's names.
     template <class F>
     void visit_parameters(F&& f) {
         f(parameter("weight", gamma, dgamma));  // as PyTorch's nn.BatchNorm1d/2d: (C)
@@ -165,14 +175,13 @@ private:
     Vector<Scalar, Channels> mean_, rstd_;   // C: the statistics the last forward used
     Batch<Scalar, in_size> y_, dx_;          // (C·S) × B
 };
-}  // namespace detail
 
 /// Batch normalisation of `Features` features (PyTorch's nn.BatchNorm1d on N × Features).
 template <class Scalar, int Features>
-using BatchNorm = detail::BatchNormLayer<Scalar, Features, 1, 1, false>;
+using BatchNorm = BatchNormLayer<Scalar, Features, 1, 1, false>;
 
 /// Batch normalisation of the channels of Height × Width images (PyTorch's nn.BatchNorm2d).
 template <class Scalar, int Channels, int Height, int Width>
-using BatchNorm2D = detail::BatchNormLayer<Scalar, Channels, Height, Width, true>;
+using BatchNorm2D = BatchNormLayer<Scalar, Channels, Height, Width, true>;
 
 }  // namespace neuronka

@@ -120,7 +120,7 @@ struct Conv2D {
     /// Like backward, without dx (for the first layer of a model).
     template <class DerivedX, class DerivedY>
     void backward_parameters(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        detail::check_backward({&name, "backward"}, x, in_size, dy, out_size, y_.cols());
+        check_backward({&name, "backward"}, x, in_size, dy, out_size, y_.cols());
         detail::parallel_for(
             x.cols(), images_per_task,
             [&](long first, long last) {
@@ -161,9 +161,9 @@ private:
     const Batch<Scalar, out_size>& convolve(const Eigen::MatrixBase<Derived>& x, Matrix& patches, Matrix& gemm_out,
                                             Batch<Scalar, out_size>& y, detail::Gemm<Scalar>& gemm,
                                             const char* method) const {
-        detail::check_shape({&name, method}, x, in_size);
+        check_shape({&name, method}, x, in_size);
         const Eigen::Ref<const Batch<Scalar, in_size>> xr(x);  // an expression is evaluated once
-        detail::check_entry_values({&name, method}, xr);
+        check_entry_values({&name, method}, xr);
         const Eigen::Index B = xr.cols();
         patches.resize(positions * B, patch);
         im2col(xr, patches);

@@ -155,10 +155,10 @@ private:
                                      const char* method) const {
         static_assert(Derived::RowsAtCompileTime == Eigen::Dynamic || Derived::RowsAtCompileTime == In,
                       "Dense::forward: the input's compile-time row count differs from In");
-        detail::check_shape({&name, method}, x, In);
+        check_shape({&name, method}, x, In);
         const Eigen::Ref<const Batch<Scalar, In>> x_given(x);  // an expression is evaluated once, then checked and used
         const Eigen::Ref<const Batch<Scalar, In>> xr = packed(x_given, x_copy);
-        detail::check_entry_values({&name, method}, xr);
+        check_entry_values({&name, method}, xr);
         y.resize(Out, xr.cols());
         gemm.set(y, W, xr);                               // y = W x
         detail::fixed_rows<rows<Out>>(y).colwise() += b;  // y += b
@@ -170,8 +170,8 @@ private:
     template <class DerivedX, class DerivedY, class Body>
     decltype(auto) checked_backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
                                     Body&& body) {
-        detail::check_shape({&name, "backward"}, x, In);
-        detail::check_grad_shape({&name, "backward"}, x, dy, Out);
+        check_shape({&name, "backward"}, x, In);
+        check_grad_shape({&name, "backward"}, x, dy, Out);
         const Eigen::Ref<const Batch<Scalar, In>> x_given(x);
         const Eigen::Ref<const Batch<Scalar, Out>> dy_given(dy);
         const Eigen::Ref<const Batch<Scalar, In>> xr = packed(x_given, x_copy_);
@@ -196,7 +196,7 @@ private:
     /// xr: In × B, dyr: Out × B.  dW += dy xᵀ, db += Σ dy (written, not added, after zero_grad()).
     template <class XR, class DYR>
     void accumulate_gradients(const XR& xr, const DYR& dyr) {
-        detail::check_entry_values({&name, "backward"}, dyr, "output gradient");
+        check_entry_values({&name, "backward"}, dyr, "output gradient");
         if (!grad_zero_) {
             dW_gemm_.add(dW_, dyr, xr.transpose());                     // dW += dy xᵀ
             db_ += detail::fixed_rows<rows<Out>>(dyr).rowwise().sum();  // db += Σ_columns dy

@@ -57,7 +57,7 @@ struct DropoutLayer {
     /// x: D × B  →  y: D × B
     template <class Derived>
     const Batch<Scalar, D>& forward(const Eigen::MatrixBase<Derived>& x) {
-        detail::check_input({&name, "forward"}, x, D);
+        check_input({&name, "forward"}, x, D);
         if (mode_ == Mode::evaluation) return y_ = x, y_;
         mask_.resize(D, x.cols());
         const Scalar keep = Scalar(1.0 / (1.0 - P));
@@ -74,14 +74,14 @@ struct DropoutLayer {
     /// x: D × B  →  y = x in `ws` (prediction is evaluation: nothing is dropped); thread-safe.
     template <class Derived>
     const Batch<Scalar, D>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
-        detail::check_input({&name, "predict"}, x, D);
+        check_input({&name, "predict"}, x, D);
         return ws.y = x, ws.y;
     }
 
     /// x: D × B (given to forward), dy: D × B  →  dx: D × B
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, D>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        detail::check_backward({&name, "backward"}, x, D, dy, D, y_.cols());
+        check_backward({&name, "backward"}, x, D, dy, D, y_.cols());
         if (mode_ == Mode::evaluation) return dx_ = dy, dx_;
         dx_ = dy.cwiseProduct(mask_);
         return dx_;

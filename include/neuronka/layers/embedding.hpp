@@ -155,7 +155,7 @@ struct PositionalEmbedding {
     /// x: Dim × (T·B) (given to forward), dy: Dim × (T·B)  →  dx = dy.  dP(:, t) += Σ_b dy(:, b·T + t)
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, Dim>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        detail::check_backward({&name, "backward"}, x, Dim, dy, Dim, y_.cols());
+        check_backward({&name, "backward"}, x, Dim, dy, Dim, y_.cols());
         dx_ = dy;  // forward: y = x + P[t], so dx = dy
         for (Eigen::Index c = 0; c < dx_.cols(); c += T_) dP.leftCols(T_) += dx_.middleCols(c, T_);
         return dx_;
@@ -176,8 +176,8 @@ private:
     template <class Derived>
     const Batch<Scalar, Dim>& add_positions(const Eigen::MatrixBase<Derived>& x, int seq_len, Batch<Scalar, Dim>& y,
                                             const char* method) const {
-        detail::check_input({&name, method}, x, Dim);
-        detail::check_sequence({&name, method}, x.cols(), seq_len, Context);
+        check_input({&name, method}, x, Dim);
+        check_sequence({&name, method}, x.cols(), seq_len, Context);
         y.resize(Dim, x.cols());
         for (Eigen::Index c = 0; c < x.cols(); c += seq_len)
             y.middleCols(c, seq_len) = x.middleCols(c, seq_len) + P.leftCols(seq_len);

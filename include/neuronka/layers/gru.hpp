@@ -90,7 +90,7 @@ struct GRU {
     const Batch<Scalar, Hidden>& forward(const Eigen::MatrixBase<Derived>& x, int seq_len) {
         check_shapes(x, seq_len, "forward");
         const Eigen::Ref<const Batch<Scalar, In>> xr(x);  // an expression is evaluated once, then checked and used
-        detail::check_entry_values({&name, "forward"}, xr);
+        check_entry_values({&name, "forward"}, xr);
         T_ = seq_len;
         return recur(xr, seq_len, gates_, h_prev_, ghn_, y_, gh_);
     }
@@ -109,7 +109,7 @@ struct GRU {
     const Batch<Scalar, Hidden>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws, int seq_len) const {
         check_shapes(x, seq_len, "predict");
         const Eigen::Ref<const Batch<Scalar, In>> xr(x);
-        detail::check_entry_values({&name, "predict"}, xr);
+        check_entry_values({&name, "predict"}, xr);
         return recur(xr, seq_len, ws.gates, ws.h_prev, ws.ghn, ws.y, ws.gh);
     }
 
@@ -117,7 +117,7 @@ struct GRU {
     /// dx: In × (T·B). Backpropagation through time; all four parameters' gradients accumulate.
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, In>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        detail::check_backward({&name, "backward"}, x, In, dy, Hidden, y_.cols());
+        check_backward({&name, "backward"}, x, In, dy, Hidden, y_.cols());
         const Eigen::Ref<const Batch<Scalar, In>> xr(x);
         const Eigen::Ref<const Batch<Scalar, Hidden>> dyr(dy);
         const Eigen::Index TB = xr.cols(), Tn = T_;
@@ -179,8 +179,8 @@ private:
     static void check_shapes(const Eigen::MatrixBase<Derived>& x, int seq_len, const char* method) {
         static_assert(Derived::RowsAtCompileTime == Eigen::Dynamic || Derived::RowsAtCompileTime == In,
                       "GRU: the input's compile-time row count differs from In");
-        detail::check_shape({&name, method}, x, In);
-        detail::check_sequence({&name, method}, x.cols(), seq_len);
+        check_shape({&name, method}, x, In);
+        check_sequence({&name, method}, x.cols(), seq_len);
     }
 
     // The recurrence over T steps of B sequences (forward and predict); gates, h_prev and ghn are

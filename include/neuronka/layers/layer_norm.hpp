@@ -64,7 +64,7 @@ struct LayerNorm {
     /// x: Dim × B (given to forward), dy: Dim × B  →  dx: Dim × B.  dγ, dβ accumulate.
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, Dim>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        detail::check_backward({&name, "backward"}, x, Dim, dy, Dim, y_.cols());
+        check_backward({&name, "backward"}, x, Dim, dy, Dim, y_.cols());
         const Eigen::Index B = x.cols();
         dx_.resize(Dim, B);
         // columns [first, last): dx, and their dγ, dβ added to the given sums
@@ -118,7 +118,7 @@ private:
     const Batch<Scalar, Dim>& normalise(const Eigen::MatrixBase<Derived>& x, Batch<Scalar, Dim>& y,
                                         Eigen::Matrix<Scalar, Eigen::Dynamic, 1>& mean,
                                         Eigen::Matrix<Scalar, Eigen::Dynamic, 1>& rstd, const char* method) const {
-        detail::check_input({&name, method}, x, Dim);
+        check_input({&name, method}, x, Dim);
         const Eigen::Index B = x.cols();
         y.resize(Dim, B), mean.resize(B), rstd.resize(B);
         detail::parallel_columns(B, Dim, [&](long first, long last) {

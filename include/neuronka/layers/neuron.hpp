@@ -58,7 +58,7 @@ struct Neuron {
             return sum_.forward(x);
         else {
             const auto& z = sum_.forward(x);  // checks x where it enters
-            detail::MemberScope member;
+            MemberScope member;
             return act_.forward(z);
         }
     }
@@ -75,7 +75,7 @@ struct Neuron {
         if constexpr (std::is_same_v<Act, Identity>) {
             return z;
         } else {
-            detail::MemberScope member;
+            MemberScope member;
             return act_.predict(z, ws.act);
         }
     }
@@ -86,7 +86,7 @@ struct Neuron {
         if constexpr (std::is_same_v<Act, Identity>)
             return sum_.backward(x, dy);
         else {
-            detail::MemberScope member;
+            MemberScope member;
             return sum_.backward(x, act_.backward(sum_.output(), dy));
         }
     }
@@ -97,7 +97,7 @@ struct Neuron {
         if constexpr (std::is_same_v<Act, Identity>)
             sum_.backward_parameters(x, dy);
         else {
-            detail::MemberScope member;
+            MemberScope member;
             sum_.backward_parameters(x, act_.backward(sum_.output(), dy));
         }
     }
@@ -106,13 +106,13 @@ struct Neuron {
     template <class DerivedX, class DerivedY, class Optimizer>
     void backward_step(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy, Optimizer& opt) {
         if constexpr (std::is_same_v<Act, Identity>) {
-            detail::check_grad_shape({&name, "backward"}, sum_.output(), dy, 1);
+            check_grad_shape({&name, "backward"}, sum_.output(), dy, 1);
             const Eigen::Ref<const Batch<Scalar, 1>> dyr(dy);  // an expression is evaluated once
-            detail::check_entry_values({&name, "backward"}, dyr, "output gradient");
+            check_entry_values({&name, "backward"}, dyr, "output gradient");
             opt.template update_layer<false>(sum_, 0, x, dyr);
         } else {
             const auto& dz = act_.backward(sum_.output(), dy);  // checks dy where it enters
-            detail::MemberScope member;
+            MemberScope member;
             opt.template update_layer<false>(sum_, 0, x, dz);
         }
     }

@@ -84,7 +84,7 @@ struct MaxPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, St
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x,
                                            const Eigen::MatrixBase<DerivedY>& dy) {
-        detail::check_backward({&name, "backward"}, x, in_size, dy, out_size, y_.cols());
+        check_backward({&name, "backward"}, x, in_size, dy, out_size, y_.cols());
         dx_.setZero(in_size, x.cols());
         for (Eigen::Index n = 0; n < x.cols(); ++n)
             for (int o = 0; o < out_size; ++o) dx_(argmax_[std::size_t(n * out_size + o)], n) += dy(o, n);
@@ -103,7 +103,7 @@ private:
     template <class Derived>
     static const Batch<Scalar, out_size>& pool(const Eigen::MatrixBase<Derived>& x, Batch<Scalar, out_size>& y,
                                                std::vector<int>* argmax, const char* method) {
-        detail::check_input({&name, method}, x, in_size);
+        check_input({&name, method}, x, in_size);
         const Eigen::Ref<const Batch<Scalar, in_size>> xr(x);  // an expression is evaluated once
         const Eigen::Index B = xr.cols();
         y.resize(out_size, B);
@@ -159,7 +159,7 @@ struct AvgPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, St
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x,
                                            const Eigen::MatrixBase<DerivedY>& dy) {
-        detail::check_backward({&name, "backward"}, x, in_size, dy, out_size, y_.cols());
+        check_backward({&name, "backward"}, x, in_size, dy, out_size, y_.cols());
         dx_.setZero(in_size, x.cols());
         for (Eigen::Index n = 0; n < x.cols(); ++n)
             Shape::for_each_window([&](int o, int first) {
@@ -181,7 +181,7 @@ private:
     template <class Derived>
     static const Batch<Scalar, out_size>& pool(const Eigen::MatrixBase<Derived>& x, Batch<Scalar, out_size>& y,
                                                const char* method) {
-        detail::check_input({&name, method}, x, in_size);
+        check_input({&name, method}, x, in_size);
         const Eigen::Ref<const Batch<Scalar, in_size>> xr(x);  // an expression is evaluated once
         y.resize(out_size, xr.cols());
         for (Eigen::Index n = 0; n < xr.cols(); ++n)

@@ -1,9 +1,11 @@
 /// @file
-/// @brief AdamW, gradient clipping by global norm, and learning-rate schedules.
+/// @brief AdamW (decoupled weight decay, bias correction). Includes train/gradients.hpp and train/schedule.hpp.
 #pragma once
 
 #include "../core/layer.hpp"
 #include "../detail/parallel.hpp"
+#include "gradients.hpp"  // gradient_norm, clip_gradient_norm (included here since 0.2)
+#include "schedule.hpp"   // LearningRateSchedule (included here since 0.2)
 
 #include <cmath>
 #include <numbers>
@@ -114,59 +116,6 @@ void AdamW<Scalar>::update(std::size_t i, ParamView<Scalar>& p, Scalar c1, Scala
         value -= lr * (m / c1) / ((v / c2).sqrt() + opt_.eps);          // p ← p − η m̂ / (√v̂ + ε)
     });
 }
-
-/// The global L2 norm of all gradients of `model`.
-template <class Model>
-double gradient_norm(Model& model) {
-    double sum = 0;
-    model.visit_parameters([&](auto p) { sum += double(p.grad.matrix().squaredNorm()); });
-    return std::sqrt(sum);
-}
-
-/// Scales all gradients so that their global L2 norm is at most `max_norm`; returns the norm before.
-template <class Model>
-double clip_gradient_norm(Model& model, double max_norm) {
-    if (!(max_norm > 0))
-        throw std::invalid_argument("clip_gradient_norm: max_norm is " + detail::format_value(max_norm) +
-                                    ", expected > 0");
-    const double norm = gradient_norm(model);
-    if (!std::isfinite(norm))
-        throw std::domain_error("clip_gradient_norm: the gradient norm is " + detail::format_value(norm) +
-                                ". Hint: a loss or an input was not finite, or training diverged");
-    if (norm > max_norm)
-        model.visit_parameters([&](auto p) { p.grad *= typename decltype(p.grad)::Scalar(max_norm / norm); });
-    return norm;
-}
-
-/// Linear warm-up from 0 to `peak` over `warmup` steps, then cosine decay to `floor` at `total`
-/// steps (and `floor` after). `constant(lr)` keeps one rate.
-struct LearningRateSchedule {
-    double peak = 1e-3;  ///< the rate after warm-up
-    double floor = 0;    ///< the rate at `total` steps and after
-    long warmup = 0;     ///< steps of linear warm-up
-    long total = 0;      ///< steps of the whole schedule (0: a constant rate)
-
-    /// The rate `lr` at every step.
-    static LearningRateSchedule constant(double lr) { return {lr, lr, 0, 0}; }
-    /// Warm-up to `peak` over `warmup` steps, cosine decay to `floor` at `total`; bad values throw.
-    static LearningRateSchedule warmup_cosine(double peak, long warmup, long total, double floor = 0) {
-        if (!(peak > 0) || warmup < 0 || total <= warmup || floor < 0 || floor > peak)
-            throw std::invalid_argument(
-                "LearningRateSchedule::warmup_cosine: expected peak > 0, 0 <= warmup < total, "
-                "0 <= floor <= peak; got peak " +
-                detail::format_value(peak) + ", warmup " + std::to_string(warmup) + ", total " + std::to_string(total) +
-                ", floor " + detail::format_value(floor));
-        return {peak, floor, warmup, total};
-    }
-    /// The rate at step s = 0, 1, 2, ...
-    double operator()(long s) const {
-        if (total == 0) return peak;
-        if (s < warmup) return peak * double(s + 1) / double(warmup);
-        if (s >= total) return floor;
-        const double progress = double(s - warmup) / double(total - warmup);
-        return floor + (peak - floor) * 0.5 * (1 + std::cos(std::numbers::pi * progress));
-    }
-};
 
 }  // namespace neuronka
 

@@ -19,8 +19,8 @@
 
 #include "../data/dataset.hpp"
 #include "../data/token_windows.hpp"
-#include "adamw.hpp"
 #include "fit_callbacks.hpp"
+#include "gradients.hpp"
 #include "history.hpp"
 #include "metrics.hpp"
 

@@ -5,8 +5,8 @@
 #pragma once
 
 #include "../io/serialize.hpp"
-#include "adamw.hpp"
 #include "history.hpp"
+#include "schedule.hpp"
 
 #include <cmath>
 #include <cstdio>
