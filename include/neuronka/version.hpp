@@ -3,7 +3,7 @@
 #pragma once
 
 #define NEURONKA_VERSION_MAJOR 0  ///< incompatible changes
-#define NEURONKA_VERSION_MINOR 3  ///< additions
+#define NEURONKA_VERSION_MINOR 4  ///< additions
 #define NEURONKA_VERSION_PATCH 0  ///< fixes
 
 namespace neuronka {
