@@ -1,11 +1,12 @@
 // The lecture's chain on one data set: statistics → neural network → word embeddings → transformer.
-// Four character-level next-character models of English words, each printed with its held-out
+// Six character-level next-character models of English words, each printed with its held-out
 // negative log-likelihood per character and words it invents:
 //   1. counting bigram: P(next | previous) from counts, add-one smoothing
 //   2. neural bigram: one layer trained by SGD, which converges to what counting gives
 //   3. embeddings + MLP: a learned vector per character, three characters of context
 //   4. GRU: a recurrent state carried along up to 16 previous characters
-//   5. transformer: attention over up to 16 previous characters
+//   5. LSTM: a recurrent state and a cell carried along the same characters
+//   6. transformer: attention over up to 16 previous characters
 // Options: --data FILE (any text; default /usr/share/dict/words), --scale S (training length,
 // default 1), --out DIR. Writes language_models.svg (NLL per model).
 #include "common/cli.hpp"
@@ -255,17 +256,23 @@ int main(int argc, char** argv) {
         rows.push_back({"4. GRU (hidden 128)", Recurrent::parameter_count, window_nll(*gru, valid, C),
                         window_nll(*gru, test, C), window_samples(*gru, C, sampling, sample_rng)});
 
-        // ---- 5. transformer ----------------------------------------------------------------------
+        // ---- 5. LSTM: a state and a cell carried along the characters read so far -----------------
+        using Memory = Sequential<Embedding<float, V, 32>, LSTM<float, 32, 112>, Dense<float, 112, V>>;
+        auto lstm = std::make_unique<Memory>(9);
+        train_windows(*lstm, train, steps(2000), C, 10, "lm-lstm", "LSTM", args.path("runs.tsv"), page);
+        rows.push_back({"5. LSTM (hidden 112)", Memory::parameter_count, window_nll(*lstm, valid, C),
+                        window_nll(*lstm, test, C), window_samples(*lstm, C, sampling, sample_rng)});
+
+        // ---- 6. transformer ----------------------------------------------------------------------
         using GPT = Transformer<float, V, C, 64, 4, 2>;
         auto gpt = std::make_unique<GPT>(7);
         train_windows(*gpt, train, steps(2000), C, 8, "lm-transformer", "transformer", args.path("runs.tsv"), page);
-        rows.push_back({"5. transformer (2 layers, d 64)", GPT::parameter_count, window_nll(*gpt, valid, C),
+        rows.push_back({"6. transformer (2 layers, d 64)", GPT::parameter_count, window_nll(*gpt, valid, C),
                         window_nll(*gpt, test, C), window_samples(*gpt, C, sampling, sample_rng)});
 
         std::printf("\n%-32s %10s %12s %12s  %s\n", "model", "parameters", "valid NLL", "test NLL", "sampled words");
-        page.table(
-            "Five models of English words: held-out NLL per character (nats; uniform guessing is ln 27 = 3.2958)",
-            {"model", "parameters", "valid NLL", "test NLL", "sampled words"});
+        page.table("Six models of English words: held-out NLL per character (nats; uniform guessing is ln 27 = 3.2958)",
+                   {"model", "parameters", "valid NLL", "test NLL", "sampled words"});
         for (const auto& r : rows) {
             std::printf("%-32s %10zu %12.4f %12.4f  %s\n", r.model.c_str(), r.parameters, r.valid, r.test,
                         r.samples.c_str());

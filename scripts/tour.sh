@@ -46,7 +46,7 @@ step 1 "What is a neuron? y = w*x + b, trained from random w and b (iterations 0
 step 2 "One neuron is a straight line: XOR needs a network" xor $(quick --steps 100)
 if [ $quick = 1 ]; then fashion=(--epochs 1 --train-images 3000); else fashion=(--mlp-epochs 3 --cnn-epochs 1); fi
 step 3 "Real data: Fashion-MNIST, an MLP and a CNN (3 and 1 epochs here; the full run is examples/fashion_mnist with no options)" fashion_mnist "${fashion[@]}"
-step 4 "Statistics -> word embeddings -> recurrence -> transformer: five models of English words, measured" language_models $(quick --scale 0.02)
+step 4 "Statistics -> word embeddings -> recurrence -> transformer: six models of English words, measured" language_models $(quick --scale 0.02)
 step 5 "Word embeddings: words used alike get similar vectors" word_embeddings $(quick --steps 300)
 step 6 "Attention: not all data is equally important" attention $(quick --steps 100)
 step 7 "Attention in a model you compose: which digit occurs most often?" majority $(quick --steps 100)

@@ -179,6 +179,39 @@ inline M rms_norm_backward(const M& x, const V& g, double eps, const M& dy, V& d
     return dx;
 }
 
+// One LSTM layer over B sequences of length T (column b·T + t), h₀ = c₀ = 0, gate rows i, f, g, o;
+// scalar loops, one step and one hidden unit at a time.
+template <class M, class V>
+M lstm_forward(const M& Wih, const M& Whh, const V& bih, const V& bhh, const M& x, int T) {
+    const Eigen::Index H = Whh.cols(), In = Wih.cols(), B = x.cols() / T;
+    using S = typename M::Scalar;
+    auto sigmoid = [](S a) { return S(1) / (S(1) + std::exp(-a)); };
+    M y(H, x.cols());
+    std::vector<S> h(static_cast<std::size_t>(H)), c(h), next_h(h), next_c(h);
+    for (Eigen::Index b = 0; b < B; ++b) {
+        std::fill(h.begin(), h.end(), S(0));
+        std::fill(c.begin(), c.end(), S(0));
+        for (Eigen::Index t = 0; t < T; ++t) {
+            const Eigen::Index col = b * T + t;
+            for (Eigen::Index j = 0; j < H; ++j) {
+                S a[4];
+                for (int k = 0; k < 4; ++k) {
+                    const Eigen::Index row = k * H + j;
+                    a[k] = bih(row) + bhh(row);
+                    for (Eigen::Index q = 0; q < In; ++q) a[k] += Wih(row, q) * x(q, col);
+                    for (Eigen::Index q = 0; q < H; ++q) a[k] += Whh(row, q) * h[std::size_t(q)];
+                }
+                const S i = sigmoid(a[0]), f = sigmoid(a[1]), g = std::tanh(a[2]), o = sigmoid(a[3]);
+                next_c[std::size_t(j)] = f * c[std::size_t(j)] + i * g;
+                next_h[std::size_t(j)] = o * std::tanh(next_c[std::size_t(j)]);
+            }
+            h = next_h, c = next_c;
+            for (Eigen::Index j = 0; j < H; ++j) y(j, col) = h[std::size_t(j)];
+        }
+    }
+    return y;
+}
+
 // One GRU layer over B sequences of length T (column b·T + t), h₀ = 0, gate rows r, z, n; scalar
 // loops, one step and one hidden unit at a time.
 template <class M, class V>

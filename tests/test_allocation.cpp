@@ -16,6 +16,7 @@
 #include <neuronka/layers/dropout.hpp>
 #include <neuronka/layers/embedding.hpp>
 #include <neuronka/layers/gru.hpp>
+#include <neuronka/layers/lstm.hpp>
 #include <neuronka/layers/neuron.hpp>
 #include <neuronka/layers/pool.hpp>
 #include <neuronka/layers/rms_norm.hpp>
@@ -138,8 +139,9 @@ TEST_CASE("a steady-state transformer step allocates nothing", "[allocation][tra
     }
 }
 
-TEST_CASE("a steady-state recurrent step allocates nothing", "[allocation][gru]") {
-    Sequential<Embedding<float, 7, 8>, GRU<float, 8, 16>, Dense<float, 16, 7>> model(3);
+TEMPLATE_TEST_CASE("a steady-state recurrent step allocates nothing", "[allocation][gru][lstm]", (GRU<float, 8, 16>),
+                   (LSTM<float, 8, 16>)) {
+    Sequential<Embedding<float, 7, 8>, TestType, Dense<float, 16, 7>> model(3);
     SoftmaxCrossEntropy<float, 7> ce;
     Rng rng(4);
     std::vector<int> ids(6 * 4), targets(6 * 4);  // 4 sequences of 6

@@ -1,5 +1,6 @@
-// The sequence layers and sampling: GRU against finite differences, the naive loops and PyTorch's
-// nn.GRU; a GRU that learns to carry a token along a sequence; greedy, temperature and top-k sampling.
+// The sequence layers and sampling: GRU and LSTM against finite differences, the naive loops and
+// PyTorch's nn.GRU / nn.LSTM; each learns to carry a token along a sequence; predict is forward;
+// greedy, temperature and top-k sampling.
 #include "fixture.hpp"
 #include "naive.hpp"
 #include "test_util.hpp"
@@ -10,6 +11,7 @@
 #include <neuronka/layers/dense.hpp>
 #include <neuronka/layers/embedding.hpp>
 #include <neuronka/layers/gru.hpp>
+#include <neuronka/layers/lstm.hpp>
 #include <neuronka/models/generate.hpp>
 #include <neuronka/train/adamw.hpp>
 #include <neuronka/train/loss.hpp>
@@ -147,4 +149,127 @@ TEST_CASE("sampling: greedy, temperature and top-k", "[generate]") {
     std::vector<int> sa, sb;
     for (int i = 0; i < 50; ++i) sa.push_back(sample_token(logits, {}, a)), sb.push_back(sample_token(logits, {}, b));
     CHECK(sa == sb);
+}
+
+static_assert(Layer<LSTM<float, 4, 8>> && LSTM<float, 4, 8>::parameter_count == 4 * 8 * (4 + 8) + 2 * 4 * 8);
+
+TEST_CASE("LSTM gradients match finite differences", "[lstm][gradcheck]") {
+    LSTM<double, 4, 5> lstm(3);
+    require_small(gradcheck(lstm, random_batch<4>(12, 4, -2, 2), 4));  // 3 sequences of 4 steps
+    require_small(gradcheck(lstm, random_batch<4>(3, 5, -2, 2), 1));   // 3 sequences of one step
+    Sequential<Embedding<double, 6, 4>, LSTM<double, 4, 5>, Dense<double, 5, 6>> model(7);
+    const std::vector<int> ids = random_ids(10, 6, 8), labels = random_ids(10, 6, 9);
+    SoftmaxCrossEntropy<double, 6> ce;
+    require_small(gradcheck_parameters(
+        model, [&] { return ce.forward(model.forward(ids, 5), labels); },
+        [&] {
+            model.zero_grad();
+            ce.forward(model.forward(ids, 5), labels);
+            model.backward(ids, ce.backward());
+        }));
+}
+
+TEMPLATE_TEST_CASE("LSTM matches the naive loops, reads left to right and keeps sequences apart", "[lstm][reference]",
+                   float, double) {
+    using T = TestType;
+    const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
+    LSTM<T, 3, 4> lstm(11);
+    const Batch<T, 3> x = random_batch<3, T>(15, 12, -2, 2);  // 3 sequences of 5
+    using M = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+    using V = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+    const M expected = naive::lstm_forward<M, V>(lstm.W_ih, lstm.W_hh, lstm.b_ih, lstm.b_hh, M(x), 5);
+    const Batch<T, 4> y = lstm.forward(x, 5);
+    CHECK((y - expected).cwiseAbs().maxCoeff() < tol);
+
+    Batch<T, 3> changed = x;
+    changed.col(5 + 3).setConstant(T(1.5));  // step 3 of sequence 1
+    const Batch<T, 4> y2 = lstm.forward(changed, 5);
+    CHECK(y2.leftCols(5) == y.leftCols(5));            // sequence 0 does not see it
+    CHECK(y2.rightCols(5) == y.rightCols(5));          // nor does sequence 2
+    CHECK(y2.middleCols(5, 3) == y.middleCols(5, 3));  // nor do the earlier steps of sequence 1
+    CHECK(y2.col(5 + 4) != y.col(5 + 4));              // the later step does
+
+    CHECK_THROWS_WITH(lstm.forward(x, 4), Catch::Matchers::Contains("LSTM<In=3,Hidden=4>::forward: 15 columns is not "
+                                                                    "a whole number of sequences of length 4"));
+    CHECK_THROWS_WITH(lstm.forward(M::Ones(2, 5), 5), Catch::Matchers::Contains("input has 2 rows, expected 3"));
+}
+
+TEST_CASE("LSTM matches PyTorch's nn.LSTM", "[lstm][fixture]") {
+    const Fixture f = read_fixture(NEURONKA_FIXTURE_DIR "/lstm_fixture.txt");
+    REQUIRE(f.header == std::vector<int>{1, 5, 6, 7, 3});
+    LSTM<double, 5, 6> lstm;
+    const int T = 7;
+    const Eigen::Map<const Batch<double, 5>> x(f.get("x").data(), 5, 21);
+    const Eigen::Map<const Batch<double, 6>> R(f.get("R").data(), 6, 21);
+    const char* names[] = {"W_ih", "W_hh", "b_ih", "b_hh"};  // the fixture's names
+    const char* torch_names[] = {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"};
+    std::size_t k = 0;
+    lstm.visit_parameters([&](ParamView<double> p) {
+        REQUIRE(std::string(p.name) == torch_names[k]);
+        const auto& values = f.get(std::string("param ") + names[k++]);
+        REQUIRE(std::size_t(p.value.size()) == values.size());
+        std::copy(values.begin(), values.end(), p.value.begin());
+    });
+    lstm.zero_grad();
+    const Batch<double, 6>& y = lstm.forward(x, T);
+    const double loss = (y.array() * R.array()).sum();
+    const Batch<double, 5>& dx = lstm.backward(x, R);
+    CHECK(std::abs(loss - f.get("loss")[0]) / std::abs(f.get("loss")[0]) < 1e-10);
+    CHECK(max_relative_difference(y.data(), f.get("y")) < 1e-10);
+    CHECK(max_relative_difference(dx.data(), f.get("dx")) < 1e-10);
+    k = 0;
+    lstm.visit_parameters([&](ParamView<double> p) {
+        INFO("gradient of " << names[k]);
+        CHECK(max_relative_difference(p.grad.data(), f.get(std::string("grad ") + names[k++])) < 1e-10);
+    });
+}
+
+TEST_CASE("an LSTM carries what it read, predicts what forward computes, and names its tensors as PyTorch",
+          "[lstm][learning]") {
+    // At every step the target is the sequence's first token: only a state carried along the
+    // sequence can know it. Chance is 1 in 4.
+    constexpr int V = 4, T = 6, B = 32;
+    using Model = Sequential<Embedding<float, V, 8>, LSTM<float, 8, 24>, Dense<float, 24, V>>;
+    Model model(5);
+    SoftmaxCrossEntropy<float, V> ce;
+    AdamW<float> opt({.learning_rate = 1e-2f, .weight_decay = 0});
+    Rng rng(6);
+    std::vector<int> ids(T * B), targets(T * B);
+    auto draw = [&] {
+        for (int b = 0; b < B; ++b)
+            for (int t = 0; t < T; ++t) {
+                ids[std::size_t(b * T + t)] = int(rng.below(V));
+                targets[std::size_t(b * T + t)] = ids[std::size_t(b * T)];
+            }
+    };
+    for (int s = 0; s < 300; ++s) {
+        draw();
+        model.zero_grad();
+        ce.forward(model.forward(ids, T), targets);
+        model.backward(ids, ce.backward());
+        opt.step(model);
+    }
+    long right = 0, total = 0;  // the last step, five tokens after the one it recalls
+    for (int trial = 0; trial < 20; ++trial) {
+        draw();
+        const auto& logits = model.forward(ids, T);
+        for (int b = 0; b < B; ++b) {
+            Eigen::Index best;
+            logits.col(b * T + T - 1).maxCoeff(&best);
+            right += best == targets[std::size_t(b * T)], ++total;
+        }
+    }
+    const double accuracy = double(right) / double(total);
+    INFO("held-out accuracy at the last step " << accuracy);
+    CHECK(accuracy >= 0.95);
+
+    const Batch<float, V> trained = model.forward(ids, T);
+    typename Model::Workspace ws;
+    CHECK(std::as_const(model).predict(ids, ws, T) == trained);
+
+    std::vector<std::string> names;
+    detail::visit_tensors(model, "",
+                          [&](TensorView<float> t) { names.push_back(t.name + " " + std::to_string(t.size())); });
+    CHECK(names == std::vector<std::string>{"0.weight 32", "1.weight_ih_l0 768", "1.weight_hh_l0 2304",
+                                            "1.bias_ih_l0 96", "1.bias_hh_l0 96", "2.weight 96", "2.bias 4"});
 }

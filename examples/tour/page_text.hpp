@@ -42,8 +42,8 @@ inline constexpr StepText steps[] = {
       "Trénování opakuje jeden krok, iteraci za iterací, nad 60 000 označenými obrázky; počítá se přesnost na "
       "10 000 obrázcích, které model nikdy neviděl."}},
     {"language_models",
-     {"Statistics, word embeddings, recurrence, transformer: five models of English words",
-      "Statistika, word embeddings, rekurence, transformer: pět modelů anglických slov"},
+     {"Statistics, word embeddings, recurrence, transformer: six models of English words",
+      "Statistika, word embeddings, rekurence, transformer: šest modelů anglických slov"},
      "Jak se trénuje AI: statistika / pravděpodobnost → word embeddings → transformer",
      {"The lecture's chain on one data set: each model predicts the next letter, and the held-out NLL measures "
       "how well (lower is better).",
@@ -159,9 +159,10 @@ inline const std::map<std::string_view, std::string_view>& czech() {
         // language_models
         {"words (train / validation / test)", "slova (trénovací / validační / testovací)"},
         {"GRU: training speed", "GRU: rychlost trénování"},
+        {"LSTM: training speed", "LSTM: rychlost trénování"},
         {"transformer: training speed", "transformer: rychlost trénování"},
-        {"Five models of English words: held-out NLL per character (nats; uniform guessing is ln 27 = 3.2958)",
-         "Pět modelů anglických slov: NLL na znak na odložených datech (v natech; rovnoměrné hádání dává ln 27 = "
+        {"Six models of English words: held-out NLL per character (nats; uniform guessing is ln 27 = 3.2958)",
+         "Šest modelů anglických slov: NLL na znak na odložených datech (v natech; rovnoměrné hádání dává ln 27 = "
          "3.2958)"},
         {"valid NLL", "validační NLL"},
         {"test NLL", "testovací NLL"},
@@ -170,7 +171,8 @@ inline const std::map<std::string_view, std::string_view>& czech() {
         {"2. neural bigram (1 layer, SGD)", "2. neuronový bigram (1 vrstva, SGD)"},
         {"3. embeddings + MLP (3 chars)", "3. embeddingy + MLP (3 znaky)"},
         {"4. GRU (hidden 128)", "4. GRU (skrytý stav 128)"},
-        {"5. transformer (2 layers, d 64)", "5. transformer (2 vrstvy, d 64)"},
+        {"5. LSTM (hidden 112)", "5. LSTM (skrytý stav 112)"},
+        {"6. transformer (2 layers, d 64)", "6. transformer (2 vrstvy, d 64)"},
         {"Held-out NLL per character of each model (lower is better)",
          "NLL na znak každého modelu na odložených datech (méně je lépe)"},
         // word_embeddings

@@ -19,6 +19,7 @@
 #include "layers/embedding.hpp"
 #include "layers/gru.hpp"
 #include "layers/layer_norm.hpp"
+#include "layers/lstm.hpp"
 #include "layers/neuron.hpp"
 #include "layers/pool.hpp"
 #include "layers/rms_norm.hpp"

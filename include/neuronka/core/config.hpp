@@ -43,6 +43,17 @@ inline constexpr int token_ids = -2;
 /// composites pass it to their members (`set_mode`).
 enum class Mode { training, evaluation };
 
+/// For sequence layers: step t of every sequence of a D × (T·B) batch (column b·T + t is step t of
+/// sequence b): the D × B matrix of columns t, T + t, 2T + t, …,
+/// a view with outer stride T·D (no copy).
+template <class M>
+auto time_step(M& m, Eigen::Index t, Eigen::Index seq_len) {
+    using Plain = Eigen::Matrix<typename M::Scalar, M::RowsAtCompileTime, Eigen::Dynamic>;
+    using Mapped = std::conditional_t<std::is_const_v<M>, const Plain, Plain>;
+    return Eigen::Map<Mapped, 0, Eigen::OuterStride<>>(m.data() + t * m.outerStride(), m.rows(), m.cols() / seq_len,
+                                                       Eigen::OuterStride<>(seq_len * m.outerStride()));
+}
+
 namespace detail {
 
 /// Weight matrices of at most this many entries are fixed-size (Dense's `small`): their products

@@ -13,18 +13,6 @@
 
 namespace neuronka {
 
-namespace detail {
-/// Step t of every sequence of a D × (T·B) batch: the D × B matrix of columns t, T + t, 2T + t, …,
-/// a view with outer stride T·D (no copy).
-template <class M>
-auto time_step(M& m, Eigen::Index t, Eigen::Index seq_len) {
-    using Plain = Eigen::Matrix<typename M::Scalar, M::RowsAtCompileTime, Eigen::Dynamic>;
-    using Mapped = std::conditional_t<std::is_const_v<M>, const Plain, Plain>;
-    return Eigen::Map<Mapped, 0, Eigen::OuterStride<>>(m.data() + t * m.outerStride(), m.rows(), m.cols() / seq_len,
-                                                       Eigen::OuterStride<>(seq_len * m.outerStride()));
-}
-}  // namespace detail
-
 /**
  * @brief Gated recurrent unit: a state h of Hidden features is carried along each sequence,
  * starting at h₀ = 0; at step t, with x the input and h the previous state,
@@ -124,14 +112,14 @@ struct GRU {
         dgh_.resize(G, TB), dan_.resize(Hidden, TB);
         dh_.setZero(Hidden, TB / Tn);  // d(loss)/d(state), carried from step t + 1 back to step t
         for (Eigen::Index t = Tn - 1; t >= 0; --t) {
-            const auto g = detail::time_step(std::as_const(gates_), t, Tn);
+            const auto g = time_step(std::as_const(gates_), t, Tn);
             const auto r = g.topRows(Hidden).array(), z = g.middleRows(Hidden, Hidden).array(),
                        n = g.bottomRows(Hidden).array();
-            const auto h = detail::time_step(std::as_const(h_prev_), t, Tn).array();
-            const auto ghn = detail::time_step(std::as_const(ghn_), t, Tn).array();
-            auto dgh = detail::time_step(dgh_, t, Tn);  // 3Hd × B: gradient of gh = W_hh h + b_hh
-            auto dan = detail::time_step(dan_, t, Tn);  // Hd × B: gradient of n's argument
-            dh_ += detail::time_step(dyr, t, Tn);       // h' is an output and the next step's state
+            const auto h = time_step(std::as_const(h_prev_), t, Tn).array();
+            const auto ghn = time_step(std::as_const(ghn_), t, Tn).array();
+            auto dgh = time_step(dgh_, t, Tn);  // 3Hd × B: gradient of gh = W_hh h + b_hh
+            auto dan = time_step(dan_, t, Tn);  // Hd × B: gradient of n's argument
+            dh_ += time_step(dyr, t, Tn);       // h' is an output and the next step's state
             // h' = (1 − z) n + z h  →  dn = dh' (1 − z), dz = dh' (h − n), dh = dh' z (+ through gh below)
             // n = tanh(a_n)  →  da_n = dn (1 − n²);  z = σ(a_z)  →  da_z = dz z (1 − z)
             dan = (dh_.array() * (1 - z) * (1 - n.square())).matrix();
@@ -195,21 +183,21 @@ private:
         gates.noalias() = W_ih * xr;  // W_ih x for every step at once; becomes [r; z; n] below
         gates.colwise() += b_ih;
         for (Eigen::Index t = 0; t < Tn; ++t) {
-            auto h = detail::time_step(h_prev, t, Tn);  // Hd × B: the state before step t
+            auto h = time_step(h_prev, t, Tn);  // Hd × B: the state before step t
             if (t == 0)
                 h.setZero();  // h₀ = 0
             else
-                h = detail::time_step(y, t - 1, Tn);
+                h = time_step(y, t - 1, Tn);
             gh.noalias() = W_hh * h;  // gh = W_hh h + b_hh
             gh.colwise() += b_hh;
-            auto g = detail::time_step(gates, t, Tn);  // 3Hd × B, holding W_ih x + b_ih
+            auto g = time_step(gates, t, Tn);  // 3Hd × B, holding W_ih x + b_ih
             auto r = g.topRows(Hidden).array(), z = g.middleRows(Hidden, Hidden).array(),
                  n = g.bottomRows(Hidden).array();
-            r = (r + gh.topRows(Hidden).array()).logistic();             // r = σ(…)
-            z = (z + gh.middleRows(Hidden, Hidden).array()).logistic();  // z = σ(…)
-            detail::time_step(ghn, t, Tn) = gh.bottomRows(Hidden);       // W_hn h + b_hn, kept for backward
-            n = (n + r * gh.bottomRows(Hidden).array()).tanh();          // n = tanh(… + r ⊙ (W_hn h + b_hn))
-            detail::time_step(y, t, Tn) = ((1 - z) * n + z * h.array()).matrix();  // h' = (1 − z) n + z h
+            r = (r + gh.topRows(Hidden).array()).logistic();               // r = σ(…)
+            z = (z + gh.middleRows(Hidden, Hidden).array()).logistic();    // z = σ(…)
+            time_step(ghn, t, Tn) = gh.bottomRows(Hidden);                 // W_hn h + b_hn, kept for backward
+            n = (n + r * gh.bottomRows(Hidden).array()).tanh();            // n = tanh(… + r ⊙ (W_hn h + b_hn))
+            time_step(y, t, Tn) = ((1 - z) * n + z * h.array()).matrix();  // h' = (1 − z) n + z h
         }
         return y;
     }
