@@ -27,7 +27,9 @@ if [ -n "${NEURONKA_TOUR_BIN:-}" ]; then
 else
   scripts/deps.sh
   cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DNEURONKA_BUILD_TESTS=OFF -DNEURONKA_BUILD_BENCH=OFF >/dev/null
-  cmake --build build/release -j"$jobs"
+  # the programs the tour runs, and nothing else (not quickstart, not the portable compiled part)
+  cmake --build build/release -j"$jobs" --target neuron xor fashion_mnist language_models word_embeddings \
+        attention majority tiny_gpt training_cost tour_page
   bin=build/release/examples
 fi
 mkdir -p "$out"

@@ -6,7 +6,10 @@
 ///   T  sequence length; a batch of sequences is D × (T·B), each sequence's columns together
 ///   In input features of a layer, Out output features, D both when they are equal
 ///   V  vocabulary size, H attention heads, hd = D / H features per head, Hd recurrent state
+///   F  the width of a transformer block's MLP (TransformerBlock's FeedForward)
 ///   TB the T·B columns of a batch of sequences
+///   C, Cin, Cout image channels; Y × X an image's height × width in pixels; OY × OX after a
+///      convolution or pooling, Q = OY·OX; K a kernel's side; `stride` and `pad` written out
 /// Each letter has one meaning; the scalar type is the template parameter `Scalar`.
 #pragma once
 

@@ -2,9 +2,9 @@
 /// @brief BatchNorm (features) and BatchNorm2D (channels of images): batch statistics in training,
 /// running statistics in evaluation, as PyTorch's nn.BatchNorm1d and nn.BatchNorm2d.
 ///
-/// Shapes: C channels (features), S = H·W values per channel in one sample (S = 1 for features),
-/// B samples. A batch is (C·S) × B, channel-major (conv2d.hpp): channel c is rows c·S … c·S + S − 1.
-/// Each channel is normalised over its n = B·S values.
+/// Shapes: C channels (features), Y·X values per channel in one sample (Y × X the image, 1 × 1 for
+/// features), B samples. A batch is (C·Y·X) × B, channel-major (conv2d.hpp): channel c is rows
+/// c·Y·X … (c + 1)·Y·X − 1. Each channel is normalised over its n = B·Y·X values.
 #pragma once
 
 #include "../core/layer.hpp"
@@ -25,10 +25,10 @@ template <class Scalar, int Channels, int Height, int Width, bool Images>
 struct BatchNormLayer {
     static_assert(std::is_floating_point_v<Scalar>, "BatchNorm: Scalar must be float or double");
     static_assert(Channels > 0 && Height > 0 && Width > 0, "BatchNorm: sizes must be positive");
-    static constexpr int spatial = Height * Width;                             ///< S
-    using scalar_type = Scalar;                                                ///< float or double
-    static constexpr int in_size = Channels * spatial;                         ///< C·S features of one sample
-    static constexpr int out_size = in_size;                                   ///< the same
+    static constexpr int spatial = Height * Width;      ///< Y·X: values per channel in one sample
+    using scalar_type = Scalar;                         ///< float or double
+    static constexpr int in_size = Channels * spatial;  ///< C·Y·X features of one sample
+    static constexpr int out_size = in_size;            ///< the same
     static constexpr std::size_t parameter_count = 2 * std::size_t(Channels);  ///< γ and β
     static constexpr std::size_t parameter_tensors = 2;                        ///< ParamViews: weight (γ), bias (β)
     static constexpr Scalar eps = Scalar(1e-5);                                ///< added to the variance, as PyTorch
@@ -69,7 +69,7 @@ struct BatchNormLayer {
     /// The mode set last.
     Mode mode() const { return mode_; }
 
-    /// x: (C·S) × B  →  y: (C·S) × B
+    /// x: (C·Y·X) × B  →  y: (C·Y·X) × B
     template <class Derived>
     const Batch<Scalar, in_size>& forward(const Eigen::MatrixBase<Derived>& x) {
         check_input({&name, "forward"}, x, in_size);
@@ -83,7 +83,7 @@ struct BatchNormLayer {
                                         "Hint: batch statistics need a batch; use Mode::evaluation for single samples");
         y_.resize(in_size, B);
         for (int c = 0; c < Channels; ++c) {
-            auto xc = xr.middleRows(c * spatial, spatial).array();  // S × B: channel c
+            auto xc = xr.middleRows(c * spatial, spatial).array();  // Y·X × B: channel c
             Scalar mu, rstd;
             if (mode_ == Mode::training) {
                 mu = Scalar(xc.sum() / Scalar(n));                                // μ
@@ -104,9 +104,9 @@ struct BatchNormLayer {
 
     /// The buffer of one caller of predict().
     struct Workspace {
-        Batch<Scalar, in_size> y;  ///< the output: (C·S) × B
+        Batch<Scalar, in_size> y;  ///< the output: (C·Y·X) × B
     };
-    /// x: (C·S) × B  →  y: (C·S) × B in `ws`, normalised with the running statistics, as forward in
+    /// x: (C·Y·X) × B  →  y: (C·Y·X) × B in `ws`, normalised with the running statistics, as forward in
     /// evaluation mode (prediction is evaluation, whatever the mode); thread-safe, changes nothing.
     template <class Derived>
     const Batch<Scalar, in_size>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
@@ -121,7 +121,7 @@ struct BatchNormLayer {
         return ws.y;
     }
 
-    /// x: (C·S) × B (given to forward), dy: (C·S) × B  →  dx: (C·S) × B.  dγ, dβ accumulate.
+    /// x: (C·Y·X) × B (given to forward), dy: (C·Y·X) × B  →  dx: (C·Y·X) × B.  dγ, dβ accumulate.
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x,
                                            const Eigen::MatrixBase<DerivedY>& dy) {
@@ -131,7 +131,7 @@ struct BatchNormLayer {
         const Scalar n = Scalar(xr.cols()) * spatial;
         dx_.resize(in_size, xr.cols());
         for (int c = 0; c < Channels; ++c) {
-            const auto xhat = (xr.middleRows(c * spatial, spatial).array() - mean_(c)) * rstd_(c);  // S × B
+            const auto xhat = (xr.middleRows(c * spatial, spatial).array() - mean_(c)) * rstd_(c);  // Y·X × B
             const auto g = dyr.middleRows(c * spatial, spatial).array();
             const Scalar sum_g = g.sum(), sum_gx = (g * xhat).sum();
             dbeta(c) += sum_g;                    // y = γ x̂ + β: dβ = Σ dy
@@ -173,7 +173,7 @@ private:
     Mode mode_ = Mode::training, forward_mode_ = Mode::training;
     Vector<Scalar, Channels> dgamma, dbeta;  // C
     Vector<Scalar, Channels> mean_, rstd_;   // C: the statistics the last forward used
-    Batch<Scalar, in_size> y_, dx_;          // (C·S) × B
+    Batch<Scalar, in_size> y_, dx_;          // (C·Y·X) × B
 };
 
 /// Batch normalisation of `Features` features (PyTorch's nn.BatchNorm1d on N × Features).

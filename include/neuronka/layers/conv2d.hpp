@@ -1,11 +1,12 @@
 /// @file
 /// @brief Conv2D: a 2-D convolution (cross-correlation, as in PyTorch) over images stored one per column.
 ///
-/// Image layout: one image per column, flattened channel-major (c, h, w): row `c·H·W + h·W + w` is
-/// pixel (h, w) of channel c, exactly as PyTorch flattens an NCHW tensor, so a batch of B images
-/// of C channels is (C·H·W) × B and weights and activations compare one to one with PyTorch's.
-/// Shapes: Cin, Cout channels, K kernel side, S stride, P zero padding, OH × OW the output size,
-/// Q = OH·OW output positions per image, CKK = Cin·K·K values in one patch.
+/// Image layout: one image per column, flattened channel-major (c, y, x): row `c·Y·X + y·X + x` is
+/// pixel (y, x) of channel c, exactly as PyTorch flattens an NCHW tensor, so a batch of B images
+/// of C channels is (C·Y·X) × B and weights and activations compare one to one with PyTorch's.
+/// Shapes (docs/layer-concept.md): Cin, Cout channels, Y × X the input image (Height × Width), K kernel
+/// side, `stride` and `pad` the template's Stride and Padding, OY × OX the output size, Q = OY·OX
+/// output positions per image, CKK = Cin·K·K values in one patch.
 #pragma once
 
 #include "../core/layer.hpp"
@@ -14,8 +15,8 @@
 namespace neuronka {
 
 /**
- * @brief y[o, oh, ow] = b[o] + Σ_{c, kh, kw} W[o, c, kh, kw] · x[c, oh·S − P + kh, ow·S − P + kw]
- * (zero outside the image), with OH = (H + 2P − K) / S + 1 (rounded down, as PyTorch does).
+ * @brief y[o, oy, ox] = b[o] + Σ_{c, ky, kx} W[o, c, ky, kx] · x[c, oy·stride − pad + ky, ox·stride − pad + kx]
+ * (zero outside the image), with OY = (Y + 2·pad − K) / stride + 1 (rounded down, as PyTorch does).
  *
  * Computed as one GEMM over the whole batch: the patches of every image are gathered into a
  * (Q·B) × CKK matrix (im2col), multiplied by Wᵀ, and the result is scattered into channel-major
@@ -24,7 +25,7 @@ namespace neuronka {
  * @tparam InChannels, OutChannels  Cin, Cout
  * @tparam Kernel  K: the kernel is K × K
  * @tparam Height, Width  the input image size (compile-time, so output sizes are known from the type)
- * @tparam Stride, Padding  S ≥ 1 and P ≥ 0 (zero padding on every side)
+ * @tparam Stride, Padding  stride ≥ 1 and pad ≥ 0 (zero padding on every side)
  */
 template <class Scalar, int InChannels, int OutChannels, int Kernel, int Height, int Width, int Stride = 1,
           int Padding = 0>
@@ -38,8 +39,8 @@ struct Conv2D {
     static_assert(Padding < Kernel, "Conv2D: Padding must be smaller than Kernel (a window would see only padding)");
 
     using scalar_type = Scalar;  ///< the scalar type: float or double
-    static constexpr int out_height = (Height + 2 * Padding - Kernel) / Stride + 1;  ///< OH
-    static constexpr int out_width = (Width + 2 * Padding - Kernel) / Stride + 1;    ///< OW
+    static constexpr int out_height = (Height + 2 * Padding - Kernel) / Stride + 1;  ///< OY
+    static constexpr int out_width = (Width + 2 * Padding - Kernel) / Stride + 1;    ///< OX
     static constexpr int positions = out_height * out_width;                         ///< Q
     static constexpr int patch = InChannels * Kernel * Kernel;                       ///< CKK
     /// With set_threads, a batch's images are spread over the threads in slices of at least this
@@ -84,7 +85,7 @@ struct Conv2D {
         zero_grad();
     }
 
-    /// x: (Cin·H·W) × B  →  y: (Cout·OH·OW) × B
+    /// x: (Cin·Y·X) × B  →  y: (Cout·OY·OX) × B
     template <class Derived>
     const Batch<Scalar, out_size>& forward(const Eigen::MatrixBase<Derived>& x) {
         return convolve(x, patches_, gemm_out_, y_, fwd_, "forward");
@@ -98,14 +99,14 @@ struct Conv2D {
         Batch<Scalar, out_size> y;  ///< the output, as forward computes it: (Cout·Q) × B
         detail::Gemm<Scalar> gemm;  ///< the product's workspace
     };
-    /// x: (Cin·H·W) × B  →  y: (Cout·OH·OW) × B in `ws`, as forward computes it; reads the
+    /// x: (Cin·Y·X) × B  →  y: (Cout·OY·OX) × B in `ws`, as forward computes it; reads the
     /// parameters only, so threads may predict with one layer at once, each with its own Workspace.
     template <class Derived>
     const Batch<Scalar, out_size>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
         return convolve(x, ws.patches, ws.gemm_out, ws.y, ws.gemm, "predict");
     }
 
-    /// x: (Cin·H·W) × B (given to forward), dy: (Cout·OH·OW) × B  →  dx: (Cin·H·W) × B. dW, db accumulate.
+    /// x: (Cin·Y·X) × B (given to forward), dy: (Cout·OY·OX) × B  →  dx: (Cin·Y·X) × B. dW, db accumulate.
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x,
                                            const Eigen::MatrixBase<DerivedY>& dy) {
@@ -187,8 +188,8 @@ private:
         if (grad_zero_) dW_.setZero(), db_.setZero(), grad_zero_ = false;
     }
 
-    /// patches(n·Q + oh·OW + ow, c·K·K + kh·K + kw) = x(c·H·W + ih·W + iw, n), ih = oh·S − P + kh,
-    /// iw = ow·S − P + kw, or 0 where (ih, iw) is padding.
+    /// patches(n·Q + oy·OX + ox, c·K·K + ky·K + kx) = x(c·Y·X + iy·X + ix, n), iy = oy·stride − pad + ky,
+    /// ix = ox·stride − pad + kx, or 0 where (iy, ix) is padding.
     /// Images are independent: with set_threads, slices of the batch run at once (as in col2im).
     template <class X>
     static void im2col(const X& x, Matrix& patches) {
@@ -219,7 +220,7 @@ private:
                 }
     }
 
-    /// The transpose of im2col: dx(c·H·W + ih·W + iw, n) += dpatches(n·Q + q, c·K·K + kh·K + kw).
+    /// The transpose of im2col: dx(c·Y·X + iy·X + ix, n) += dpatches(n·Q + q, c·K·K + ky·K + kx).
     void col2im() {
         detail::parallel_for(
             dx_.cols(), images_per_task, [&](long first, long last) { col2im(first, last); }, 1);
@@ -250,7 +251,7 @@ private:
     Matrix patches_, dpatches_;                                 // (Q·B) × CKK
     Matrix gemm_out_;                                           // (Q·B) × Cout: Y in forward, then dY in backward
     Batch<Scalar, out_size> y_;                                 // (Cout·Q) × B
-    Batch<Scalar, in_size> dx_;                                 // (Cin·H·W) × B
+    Batch<Scalar, in_size> dx_;                                 // (Cin·Y·X) × B
     detail::Gemm<Scalar> fwd_, dW_gemm_, dx_gemm_;
 };
 

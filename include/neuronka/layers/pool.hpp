@@ -1,8 +1,9 @@
 /// @file
 /// @brief MaxPool2D and AvgPool2D: pooling over windows of each channel of images stored one per column.
 ///
-/// Image layout as in conv2d.hpp: (C·H·W) × B, channel-major. The window is Window × Window, moved
-/// by Stride; OH = (H − Window) / Stride + 1 (rounded down, as PyTorch does, no padding).
+/// Image layout as in conv2d.hpp: (C·Y·X) × B, channel-major. The window is Window × Window, moved
+/// by Stride; OY = (Y − Window) / Stride + 1 (rounded down, as PyTorch does, no padding), Y × X the
+/// input image (Height × Width), OY × OX the output.
 #pragma once
 
 #include "../core/layer.hpp"
@@ -20,8 +21,8 @@ struct PoolShape {
     static_assert(Window <= Height && Window <= Width, "pooling: the window is larger than the image");
 
     using scalar_type = Scalar;
-    static constexpr int out_height = (Height - Window) / Stride + 1;  ///< OH
-    static constexpr int out_width = (Width - Window) / Stride + 1;    ///< OW
+    static constexpr int out_height = (Height - Window) / Stride + 1;  ///< OY
+    static constexpr int out_width = (Width - Window) / Stride + 1;    ///< OX
     static constexpr int in_size = Channels * Height * Width;
     static constexpr int out_size = Channels * out_height * out_width;
     static constexpr std::size_t parameter_count = 0;
@@ -50,7 +51,7 @@ struct PoolShape {
 };
 }  // namespace detail
 
-/// y[c, oh, ow] = max over the window of x[c, ·, ·]; the gradient goes to the (first) maximum.
+/// y[c, oy, ox] = max over the window of x[c, ·, ·]; the gradient goes to the (first) maximum.
 template <class Scalar, int Channels, int Height, int Width, int Window, int Stride = Window>
 struct MaxPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, Stride> {
     using Shape = detail::PoolShape<Scalar, Channels, Height, Width, Window, Stride>;  ///< sizes shared by the pools
@@ -64,7 +65,7 @@ struct MaxPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, St
     /// The name with its sizes, as summaries and messages print it.
     static std::string name() { return "MaxPool2D" + Shape::sizes(); }
 
-    /// x: (C·H·W) × B  →  y: (C·OH·OW) × B
+    /// x: (C·Y·X) × B  →  y: (C·OY·OX) × B
     template <class Derived>
     const Batch<Scalar, out_size>& forward(const Eigen::MatrixBase<Derived>& x) {
         return pool(x, y_, &argmax_, "forward");
@@ -72,15 +73,15 @@ struct MaxPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, St
 
     /// The buffer of one caller of predict().
     struct Workspace {
-        Batch<Scalar, out_size> y;  ///< the output, as forward computes it: (C·OH·OW) × B
+        Batch<Scalar, out_size> y;  ///< the output, as forward computes it: (C·OY·OX) × B
     };
-    /// x: (C·H·W) × B  →  y: (C·OH·OW) × B in `ws`; safe to call from many threads at once.
+    /// x: (C·Y·X) × B  →  y: (C·OY·OX) × B in `ws`; safe to call from many threads at once.
     template <class Derived>
     const Batch<Scalar, out_size>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
         return pool(x, ws.y, nullptr, "predict");
     }
 
-    /// x: (C·H·W) × B (given to forward), dy: (C·OH·OW) × B  →  dx: (C·H·W) × B
+    /// x: (C·Y·X) × B (given to forward), dy: (C·OY·OX) × B  →  dx: (C·Y·X) × B
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x,
                                            const Eigen::MatrixBase<DerivedY>& dy) {
@@ -122,12 +123,12 @@ private:
         return y;
     }
 
-    Batch<Scalar, out_size> y_;  // (C·OH·OW) × B
-    Batch<Scalar, in_size> dx_;  // (C·H·W) × B
+    Batch<Scalar, out_size> y_;  // (C·OY·OX) × B
+    Batch<Scalar, in_size> dx_;  // (C·Y·X) × B
     std::vector<int> argmax_;    // per output of each image, the row of x that holds the maximum
 };
 
-/// y[c, oh, ow] = the mean over the window of x[c, ·, ·]; each pixel gets dy / Window².
+/// y[c, oy, ox] = the mean over the window of x[c, ·, ·]; each pixel gets dy / Window².
 template <class Scalar, int Channels, int Height, int Width, int Window, int Stride = Window>
 struct AvgPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, Stride> {
     using Shape = detail::PoolShape<Scalar, Channels, Height, Width, Window, Stride>;  ///< sizes shared by the pools
@@ -139,7 +140,7 @@ struct AvgPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, St
     /// The name with its sizes, as summaries and messages print it.
     static std::string name() { return "AvgPool2D" + Shape::sizes(); }
 
-    /// x: (C·H·W) × B  →  y: (C·OH·OW) × B
+    /// x: (C·Y·X) × B  →  y: (C·OY·OX) × B
     template <class Derived>
     const Batch<Scalar, out_size>& forward(const Eigen::MatrixBase<Derived>& x) {
         return pool(x, y_, "forward");
@@ -147,15 +148,15 @@ struct AvgPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, St
 
     /// The buffer of one caller of predict().
     struct Workspace {
-        Batch<Scalar, out_size> y;  ///< the output, as forward computes it: (C·OH·OW) × B
+        Batch<Scalar, out_size> y;  ///< the output, as forward computes it: (C·OY·OX) × B
     };
-    /// x: (C·H·W) × B  →  y: (C·OH·OW) × B in `ws`; safe to call from many threads at once.
+    /// x: (C·Y·X) × B  →  y: (C·OY·OX) × B in `ws`; safe to call from many threads at once.
     template <class Derived>
     const Batch<Scalar, out_size>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
         return pool(x, ws.y, "predict");
     }
 
-    /// x: (C·H·W) × B (given to forward), dy: (C·OH·OW) × B  →  dx: (C·H·W) × B
+    /// x: (C·Y·X) × B (given to forward), dy: (C·OY·OX) × B  →  dx: (C·Y·X) × B
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x,
                                            const Eigen::MatrixBase<DerivedY>& dy) {
@@ -193,8 +194,8 @@ private:
             });
         return y;
     }
-    Batch<Scalar, out_size> y_;  // (C·OH·OW) × B
-    Batch<Scalar, in_size> dx_;  // (C·H·W) × B
+    Batch<Scalar, out_size> y_;  // (C·OY·OX) × B
+    Batch<Scalar, in_size> dx_;  // (C·Y·X) × B
 };
 
 }  // namespace neuronka

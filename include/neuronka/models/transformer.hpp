@@ -19,31 +19,31 @@
 namespace neuronka {
 
 namespace detail {
-template <class Scalar, int Dim, int Heads, int Hidden>
-using BlockLayers =
-    Sequential<Residual<LayerNorm<Scalar, Dim>, Attention<Scalar, Dim, Heads>>,
-               Residual<LayerNorm<Scalar, Dim>, Dense<Scalar, Dim, Hidden>, GELU, Dense<Scalar, Hidden, Dim>>>;
+template <class Scalar, int Dim, int Heads, int FeedForward>
+using BlockLayers = Sequential<
+    Residual<LayerNorm<Scalar, Dim>, Attention<Scalar, Dim, Heads>>,
+    Residual<LayerNorm<Scalar, Dim>, Dense<Scalar, Dim, FeedForward>, GELU, Dense<Scalar, FeedForward, Dim>>>;
 }  // namespace detail
 
 /**
  * @brief Pre-norm block:
  *
  *     TransformerBlock = Sequential<Residual<LayerNorm, Attention>,
- *                                   Residual<LayerNorm, Dense(D → Hidden), GELU, Dense(Hidden → D)>>
+ *                                   Residual<LayerNorm, Dense(D → FeedForward), GELU, Dense(FeedForward → D)>>
  *
  * i.e. h = x + Attention(LayerNorm₁(x)), y = h + MLP(LayerNorm₂(h)). A named Sequential: the
  * accessors below name its parts.
  */
-template <class Scalar, int Dim, int Heads, int Hidden = 4 * Dim>
-struct TransformerBlock : detail::BlockLayers<Scalar, Dim, Heads, Hidden> {
-    using Base = detail::BlockLayers<Scalar, Dim, Heads, Hidden>;  ///< the composition it is
+template <class Scalar, int Dim, int Heads, int FeedForward = 4 * Dim>
+struct TransformerBlock : detail::BlockLayers<Scalar, Dim, Heads, FeedForward> {
+    using Base = detail::BlockLayers<Scalar, Dim, Heads, FeedForward>;  ///< the composition it is
     using Base::Base;
     /// Parameters from seed 0.
     TransformerBlock() : Base(0) {}
     /// The name with its sizes, as summaries and messages print it.
     static std::string name() {
         return "TransformerBlock<Dim=" + std::to_string(Dim) + ",Heads=" + std::to_string(Heads) +
-               ",Hidden=" + std::to_string(Hidden) + ">";
+               ",Hidden=" + std::to_string(FeedForward) + ">";
     }
     /// The LayerNorm before attention.
     LayerNorm<Scalar, Dim>& ln1() { return this->template layer<0>().template layer<0>(); }
@@ -53,10 +53,10 @@ struct TransformerBlock : detail::BlockLayers<Scalar, Dim, Heads, Hidden> {
     const Attention<Scalar, Dim, Heads>& attn() const { return this->template layer<0>().template layer<1>(); }
     /// The LayerNorm before the MLP.
     LayerNorm<Scalar, Dim>& ln2() { return this->template layer<1>().template layer<0>(); }
-    /// The MLP's first layer, Dim → Hidden.
-    Dense<Scalar, Dim, Hidden>& fc1() { return this->template layer<1>().template layer<1>(); }
-    /// The MLP's second layer, Hidden → Dim.
-    Dense<Scalar, Hidden, Dim>& fc2() { return this->template layer<1>().template layer<3>(); }
+    /// The MLP's first layer, Dim → FeedForward.
+    Dense<Scalar, Dim, FeedForward>& fc1() { return this->template layer<1>().template layer<1>(); }
+    /// The MLP's second layer, FeedForward → Dim.
+    Dense<Scalar, FeedForward, Dim>& fc2() { return this->template layer<1>().template layer<3>(); }
 };
 
 namespace detail {
@@ -83,21 +83,21 @@ struct transformer_layers<Scalar, Vocab, Context, Dim, Block, std::index_sequenc
  * SoftmaxCrossEntropy<Scalar, Vocab> over all positions (targets = ids shifted by one). The attention
  * blocks are causal.
  */
-template <class Scalar, int Vocab, int Context, int Dim, int Heads, int Layers, int Hidden = 4 * Dim>
+template <class Scalar, int Vocab, int Context, int Dim, int Heads, int Layers, int FeedForward = 4 * Dim>
 struct Transformer
-    : detail::transformer_layers<Scalar, Vocab, Context, Dim, TransformerBlock<Scalar, Dim, Heads, Hidden>,
+    : detail::transformer_layers<Scalar, Vocab, Context, Dim, TransformerBlock<Scalar, Dim, Heads, FeedForward>,
                                  std::make_index_sequence<std::size_t(Layers)>>::type {
     static_assert(Layers > 0, "Transformer: needs at least one block");
-    using Block = TransformerBlock<Scalar, Dim, Heads, Hidden>;  ///< one block
+    using Block = TransformerBlock<Scalar, Dim, Heads, FeedForward>;  ///< one block
     /// The composition it is: Embedding, PositionalEmbedding, the blocks, LayerNorm, the head.
     using Base = typename detail::transformer_layers<Scalar, Vocab, Context, Dim, Block,
                                                      std::make_index_sequence<std::size_t(Layers)>>::type;
-    static constexpr int vocab_size = Vocab;  ///< V, token ids
-    static constexpr int context = Context;   ///< the longest sequence
-    static constexpr int dim = Dim;           ///< D, the model width
-    static constexpr int heads = Heads;       ///< H, attention heads per block
-    static constexpr int layers = Layers;     ///< blocks
-    static constexpr int hidden = Hidden;     ///< the MLP width
+    static constexpr int vocab_size = Vocab;    ///< V, token ids
+    static constexpr int context = Context;     ///< the longest sequence
+    static constexpr int dim = Dim;             ///< D, the model width
+    static constexpr int heads = Heads;         ///< H, attention heads per block
+    static constexpr int layers = Layers;       ///< blocks
+    static constexpr int hidden = FeedForward;  ///< the MLP width
     using Base::Base;
     /// Parameters from seed 0.
     Transformer() : Base(0) {}
@@ -106,7 +106,7 @@ struct Transformer
     static std::string name() {
         return "Transformer<Vocab=" + std::to_string(Vocab) + ",Context=" + std::to_string(Context) +
                ",Dim=" + std::to_string(Dim) + ",Heads=" + std::to_string(Heads) + ",Layers=" + std::to_string(Layers) +
-               ",Hidden=" + std::to_string(Hidden) + ">";
+               ",Hidden=" + std::to_string(FeedForward) + ">";
     }
 
     /// The token embedding.
