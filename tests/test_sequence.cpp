@@ -25,12 +25,13 @@
 
 using namespace neuronka;
 
-TEST_CASE("GRU gradients match finite differences", "[gru]") {
-    GRU<double, 4, 5> gru(3);
+TEMPLATE_TEST_CASE("recurrent layers' gradients match finite differences", "[gru][lstm][gradcheck]",
+                   (GRU<double, 4, 5>), (LSTM<double, 4, 5>)) {
+    TestType gru(3);
     require_small(gradcheck(gru, random_batch<4>(12, 4, -2, 2), 4));  // 3 sequences of 4 steps
     require_small(gradcheck(gru, random_batch<4>(3, 5, -2, 2), 1));   // 3 sequences of one step
     // inside a model: token ids in, the recurrent layer, a head; the gradient of the cross-entropy
-    Sequential<Embedding<double, 6, 4>, GRU<double, 4, 5>, Dense<double, 5, 6>> model(7);
+    Sequential<Embedding<double, 6, 4>, TestType, Dense<double, 5, 6>> model(7);
     const std::vector<int> ids = random_ids(10, 6, 8), labels = random_ids(10, 6, 9);
     SoftmaxCrossEntropy<double, 6> ce;
     require_small(gradcheck_parameters(
@@ -67,41 +68,55 @@ TEST_CASE("GRU matches the naive loops, reads left to right and keeps sequences 
                       Catch::Matchers::Contains("input has 2 rows, expected 3"));
 }
 
-TEST_CASE("GRU matches PyTorch's nn.GRU", "[gru][fixture]") {
-    const Fixture f = read_fixture(NEURONKA_FIXTURE_DIR "/gru_fixture.txt");
+namespace {
+// A recurrent layer against PyTorch's module of the same kind (its fixture: In 5, Hidden 6, T 7, B 3):
+// outputs, the loss sum(y ⊙ R), dx and the four parameter gradients.
+template <class L>
+void check_recurrent_fixture(const std::string& file) {
+    const Fixture f = read_fixture(std::string(NEURONKA_FIXTURE_DIR "/") + file);
     REQUIRE(f.header == std::vector<int>{1, 5, 6, 7, 3});
-    GRU<double, 5, 6> gru;
+    L layer;
     const int T = 7;
     const Eigen::Map<const Batch<double, 5>> x(f.get("x").data(), 5, 21);
     const Eigen::Map<const Batch<double, 6>> R(f.get("R").data(), 6, 21);
     const char* names[] = {"W_ih", "W_hh", "b_ih", "b_hh"};  // the fixture's names
     const char* torch_names[] = {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"};
     std::size_t k = 0;
-    gru.visit_parameters([&](ParamView<double> p) {
+    layer.visit_parameters([&](ParamView<double> p) {
         REQUIRE(std::string(p.name) == torch_names[k]);
         const auto& values = f.get(std::string("param ") + names[k++]);
         REQUIRE(std::size_t(p.value.size()) == values.size());
         std::copy(values.begin(), values.end(), p.value.begin());
     });
-    gru.zero_grad();
-    const Batch<double, 6>& y = gru.forward(x, T);
+    layer.zero_grad();
+    const Batch<double, 6>& y = layer.forward(x, T);
     const double loss = (y.array() * R.array()).sum();
-    const Batch<double, 5>& dx = gru.backward(x, R);
+    const Batch<double, 5>& dx = layer.backward(x, R);
     CHECK(std::abs(loss - f.get("loss")[0]) / std::abs(f.get("loss")[0]) < 1e-10);
     CHECK(max_relative_difference(y.data(), f.get("y")) < 1e-10);
     CHECK(max_relative_difference(dx.data(), f.get("dx")) < 1e-10);
     k = 0;
-    gru.visit_parameters([&](ParamView<double> p) {
+    layer.visit_parameters([&](ParamView<double> p) {
         INFO("gradient of " << names[k]);
         CHECK(max_relative_difference(p.grad.data(), f.get(std::string("grad ") + names[k++])) < 1e-10);
     });
 }
+}  // namespace
 
-TEST_CASE("a GRU carries what it read: it recalls the first token of a sequence", "[learning][gru]") {
+TEST_CASE("GRU matches PyTorch's nn.GRU", "[gru][fixture]") {
+    check_recurrent_fixture<GRU<double, 5, 6>>("gru_fixture.txt");
+}
+
+TEST_CASE("LSTM matches PyTorch's nn.LSTM", "[lstm][fixture]") {
+    check_recurrent_fixture<LSTM<double, 5, 6>>("lstm_fixture.txt");
+}
+
+TEMPLATE_TEST_CASE("a recurrent layer carries what it read: it recalls the first token of a sequence",
+                   "[learning][gru][lstm]", (GRU<float, 8, 24>), (LSTM<float, 8, 24>)) {
     // At every step the target is the sequence's first token: only a state carried along the
     // sequence can know it. Chance is 1 in 4.
     constexpr int V = 4, T = 6, B = 32;
-    Sequential<Embedding<float, V, 8>, GRU<float, 8, 24>, Dense<float, 24, V>> model(5);
+    Sequential<Embedding<float, V, 8>, TestType, Dense<float, 24, V>> model(5);
     SoftmaxCrossEntropy<float, V> ce;
     AdamW<float> opt({.learning_rate = 1e-2f, .weight_decay = 0});
     Rng rng(6);
@@ -153,22 +168,6 @@ TEST_CASE("sampling: greedy, temperature and top-k", "[generate]") {
 
 static_assert(Layer<LSTM<float, 4, 8>> && LSTM<float, 4, 8>::parameter_count == 4 * 8 * (4 + 8) + 2 * 4 * 8);
 
-TEST_CASE("LSTM gradients match finite differences", "[lstm][gradcheck]") {
-    LSTM<double, 4, 5> lstm(3);
-    require_small(gradcheck(lstm, random_batch<4>(12, 4, -2, 2), 4));  // 3 sequences of 4 steps
-    require_small(gradcheck(lstm, random_batch<4>(3, 5, -2, 2), 1));   // 3 sequences of one step
-    Sequential<Embedding<double, 6, 4>, LSTM<double, 4, 5>, Dense<double, 5, 6>> model(7);
-    const std::vector<int> ids = random_ids(10, 6, 8), labels = random_ids(10, 6, 9);
-    SoftmaxCrossEntropy<double, 6> ce;
-    require_small(gradcheck_parameters(
-        model, [&] { return ce.forward(model.forward(ids, 5), labels); },
-        [&] {
-            model.zero_grad();
-            ce.forward(model.forward(ids, 5), labels);
-            model.backward(ids, ce.backward());
-        }));
-}
-
 TEMPLATE_TEST_CASE("LSTM matches the naive loops, reads left to right and keeps sequences apart", "[lstm][reference]",
                    float, double) {
     using T = TestType;
@@ -194,75 +193,11 @@ TEMPLATE_TEST_CASE("LSTM matches the naive loops, reads left to right and keeps 
     CHECK_THROWS_WITH(lstm.forward(M::Ones(2, 5), 5), Catch::Matchers::Contains("input has 2 rows, expected 3"));
 }
 
-TEST_CASE("LSTM matches PyTorch's nn.LSTM", "[lstm][fixture]") {
-    const Fixture f = read_fixture(NEURONKA_FIXTURE_DIR "/lstm_fixture.txt");
-    REQUIRE(f.header == std::vector<int>{1, 5, 6, 7, 3});
-    LSTM<double, 5, 6> lstm;
-    const int T = 7;
-    const Eigen::Map<const Batch<double, 5>> x(f.get("x").data(), 5, 21);
-    const Eigen::Map<const Batch<double, 6>> R(f.get("R").data(), 6, 21);
-    const char* names[] = {"W_ih", "W_hh", "b_ih", "b_hh"};  // the fixture's names
-    const char* torch_names[] = {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"};
-    std::size_t k = 0;
-    lstm.visit_parameters([&](ParamView<double> p) {
-        REQUIRE(std::string(p.name) == torch_names[k]);
-        const auto& values = f.get(std::string("param ") + names[k++]);
-        REQUIRE(std::size_t(p.value.size()) == values.size());
-        std::copy(values.begin(), values.end(), p.value.begin());
-    });
-    lstm.zero_grad();
-    const Batch<double, 6>& y = lstm.forward(x, T);
-    const double loss = (y.array() * R.array()).sum();
-    const Batch<double, 5>& dx = lstm.backward(x, R);
-    CHECK(std::abs(loss - f.get("loss")[0]) / std::abs(f.get("loss")[0]) < 1e-10);
-    CHECK(max_relative_difference(y.data(), f.get("y")) < 1e-10);
-    CHECK(max_relative_difference(dx.data(), f.get("dx")) < 1e-10);
-    k = 0;
-    lstm.visit_parameters([&](ParamView<double> p) {
-        INFO("gradient of " << names[k]);
-        CHECK(max_relative_difference(p.grad.data(), f.get(std::string("grad ") + names[k++])) < 1e-10);
-    });
-}
-
-TEST_CASE("an LSTM carries what it read, predicts what forward computes, and names its tensors as PyTorch",
-          "[lstm][learning]") {
-    // At every step the target is the sequence's first token: only a state carried along the
-    // sequence can know it. Chance is 1 in 4.
-    constexpr int V = 4, T = 6, B = 32;
+TEST_CASE("an LSTM predicts what forward computes, and names its tensors as PyTorch", "[lstm][predict]") {
+    constexpr int V = 4, T = 6;
     using Model = Sequential<Embedding<float, V, 8>, LSTM<float, 8, 24>, Dense<float, 24, V>>;
     Model model(5);
-    SoftmaxCrossEntropy<float, V> ce;
-    AdamW<float> opt({.learning_rate = 1e-2f, .weight_decay = 0});
-    Rng rng(6);
-    std::vector<int> ids(T * B), targets(T * B);
-    auto draw = [&] {
-        for (int b = 0; b < B; ++b)
-            for (int t = 0; t < T; ++t) {
-                ids[std::size_t(b * T + t)] = int(rng.below(V));
-                targets[std::size_t(b * T + t)] = ids[std::size_t(b * T)];
-            }
-    };
-    for (int s = 0; s < 300; ++s) {
-        draw();
-        model.zero_grad();
-        ce.forward(model.forward(ids, T), targets);
-        model.backward(ids, ce.backward());
-        opt.step(model);
-    }
-    long right = 0, total = 0;  // the last step, five tokens after the one it recalls
-    for (int trial = 0; trial < 20; ++trial) {
-        draw();
-        const auto& logits = model.forward(ids, T);
-        for (int b = 0; b < B; ++b) {
-            Eigen::Index best;
-            logits.col(b * T + T - 1).maxCoeff(&best);
-            right += best == targets[std::size_t(b * T)], ++total;
-        }
-    }
-    const double accuracy = double(right) / double(total);
-    INFO("held-out accuracy at the last step " << accuracy);
-    CHECK(accuracy >= 0.95);
-
+    const std::vector<int> ids = random_ids(T * 3, V, 6);
     const Batch<float, V> trained = model.forward(ids, T);
     typename Model::Workspace ws;
     CHECK(std::as_const(model).predict(ids, ws, T) == trained);

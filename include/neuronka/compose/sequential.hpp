@@ -73,37 +73,6 @@ struct member_workspaces<std::tuple<L...>> {
     using type = std::tuple<typename L::Workspace...>;
 };
 
-/// False for every type: a static_assert that fails only when its template is instantiated.
-template <class>
-inline constexpr bool dependent_false = false;
-
-/// Fails to compile, naming `layer_without_predict` in the compiler's message, for a member that
-/// lacks the inference capability.
-template <class layer_without_predict>
-struct member_can_predict {
-    static_assert(dependent_false<layer_without_predict>,
-                  "predict: a layer of this model has no inference capability (a nested Workspace and "
-                  "predict(x, ws) const, docs/layer-concept.md): see layer_without_predict in this message; "
-                  "give it those members, or call forward after set_mode(Mode::evaluation)");
-    static constexpr bool ok = false;
-};
-
-/// For the capability message: every member of a composite that lacks the capability, searched
-/// into nested composites, so that the message names the innermost layer that lacks it.
-template <class L>
-constexpr bool check_members_predict() {
-    if constexpr (predicts<L>()) {
-        return true;
-    } else if constexpr (requires { typename L::layers_type; }) {
-        return []<std::size_t... I>(std::index_sequence<I...>) {
-            return (true && ... && check_members_predict<std::tuple_element_t<I, typename L::layers_type>>());
-        }
-        (std::make_index_sequence<std::tuple_size_v<typename L::layers_type>>{});
-    } else {
-        return member_can_predict<L>::ok;
-    }
-}
-
 template <class L>
 inline constexpr bool prefers_he = false;
 template <class Scalar, int D>
