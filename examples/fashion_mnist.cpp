@@ -116,7 +116,7 @@ double train_and_report(const char* tag, const cli::Options& args, const char* s
     SoftmaxCrossEntropy<float, 10> ce;
     AdamW<float> opt({.learning_rate = 1e-3f, .weight_decay = 1e-4f});
     const int B = 64;
-    // Counted FLOPs per sample of a training step; backward_parameters skips the first layer's dx.
+    // Counted FLOPs per sample of a training step; the first layer computes no dx.
     using First = std::remove_cvref_t<decltype(model.template layer<0>())>;
     const double flops_per_sample = step_cost<Model>(1).flops() - First::cost().forward_flops;
     const long total_steps = long(train.size() / B) * epochs, warmup = std::min(200L, total_steps / 10);

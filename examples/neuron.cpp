@@ -44,7 +44,6 @@ int main(int argc, char** argv) {
         std::vector<double> losses, steps;
         std::vector<std::pair<float, float>> snapshots;  // (w, b) at iterations 0, 1, X
         for (int it = 0; it <= iterations; ++it) {
-            neuron.zero_grad();
             const float loss = mse.forward(neuron.forward(x), y);
             losses.push_back(loss), steps.push_back(it);
             if (it == 0 || it == 1 || it == iterations) snapshots.emplace_back(neuron.w(), neuron.b());
@@ -54,8 +53,7 @@ int main(int argc, char** argv) {
                           report::format("%.6f", loss)});
             }
             if (it == iterations) break;
-            neuron.backward(x, mse.backward());
-            opt.step(neuron);
+            opt.step(neuron, x, mse.backward());  // backward, then w and b move
         }
 
         // The best line in the least-squares sense, for comparison.

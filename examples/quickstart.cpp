@@ -12,10 +12,8 @@ int main() {
     const Batch<float, 2> x{{0, 0, 1, 1}, {0, 1, 0, 1}};  // one sample per column
     const Batch<float, 1> y{{0, 1, 1, 0}};
     for (int step = 0; step <= 300; ++step) {
-        net.zero_grad();
         const float l = loss.forward(net.forward(x), y);
-        net.backward_parameters(x, loss.backward());
-        opt.step(net);
+        opt.step(net, x, loss.backward());  // backward, each layer updated as its gradients arrive
         if (step % 100 == 0) std::printf("step %3d  loss %.4f\n", step, l);
     }
     const Batch<float, 1> p = net.forward(x).array().logistic().matrix();

@@ -19,10 +19,8 @@ double train(Model& model, const Batch<float, 2>& x, const Batch<float, 1>& t, i
     SGD<float> opt({.learning_rate = 0.2f, .momentum = 0.9f});
     float loss = 0;
     for (int s = 0; s < steps; ++s) {
-        model.zero_grad();
         loss = bce.forward(model.forward(x), t);
-        model.backward(x, bce.backward());
-        opt.step(model);
+        opt.step(model, x, bce.backward());
     }
     return loss;
 }

@@ -45,13 +45,10 @@ void check_model(Model& model, Loss& loss, const Batch<float, Model::in_size>& x
     check_steady_state([&] {
         model.zero_grad();
         loss.forward(model.forward(x), t);
-        if constexpr (requires { model.backward_parameters(x, loss.backward()); })
-            model.backward_parameters(x, loss.backward());
-        else
-            model.backward(x, loss.backward());
+        model.backward(x, loss.backward());
         opt.step(model);
     });
-    check_steady_state([&] {  // the fused step
+    check_steady_state([&] {  // the training step
         loss.forward(model.forward(x), t);
         opt.step(model, x, loss.backward());
     });
@@ -130,7 +127,7 @@ TEST_CASE("a steady-state transformer step allocates nothing", "[allocation][tra
             opt.step(model);
         });
     }
-    SECTION("SGD with momentum: the fused step") {
+    SECTION("SGD with momentum: the training step opt.step(model, x, dy)") {
         SGD<float> opt({.learning_rate = 0.01f, .momentum = 0.9f});
         check_steady_state([&] {
             ce.forward(model.forward(ids, 8), targets);
@@ -157,7 +154,7 @@ TEMPLATE_TEST_CASE("a steady-state recurrent step allocates nothing", "[allocati
             opt.step(model);
         });
     }
-    SECTION("SGD with momentum: the fused step") {
+    SECTION("SGD with momentum: the training step opt.step(model, x, dy)") {
         SGD<float> opt({.learning_rate = 0.01f, .momentum = 0.9f});
         check_steady_state([&] {
             ce.forward(model.forward(ids, 6), targets);

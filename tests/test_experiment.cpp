@@ -305,8 +305,7 @@ TEST_CASE("fit is the explicit loop written once: the same steps give the same p
         for (batches.start_epoch(); batches.next();) {
             by_hand.zero_grad();
             ce2.forward(by_hand.forward(batches.x()), batches.labels());
-            by_hand.backward_parameters(batches.x(), ce2.backward());
-            opt2.step(by_hand);
+            opt2.step(by_hand, batches.x(), ce2.backward());
         }
     CHECK(parameters_of(by_fit) == parameters_of(by_hand));
     CHECK(parameters_of(by_fit) != parameters_of(*std::make_unique<Classifier>(7)));  // it trained

@@ -1,12 +1,15 @@
 // The optimisers: SGD (plain, momentum, Nesterov, weight decay) and AdamW against their update rules
-// computed by hand, the fused step against backward + step + zero_grad, gradient clipping and the
+// computed by hand, the training step opt.step(model, x, dy) against backward + step + zero_grad, the
+// gradient sink's contract, gradient clipping and the
 // learning-rate schedules.
 #include "test_util.hpp"
 
+#include <neuronka/compose/residual.hpp>
 #include <neuronka/compose/sequential.hpp>
 #include <neuronka/core/layer.hpp>
 #include <neuronka/layers/activation.hpp>
 #include <neuronka/layers/dense.hpp>
+#include <neuronka/layers/layer_norm.hpp>
 #include <neuronka/layers/neuron.hpp>
 #include <neuronka/train/adamw.hpp>
 #include <neuronka/train/sgd.hpp>
@@ -14,6 +17,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <memory>
+#include <string>
 #include <vector>
 
 using namespace neuronka;
@@ -63,68 +68,150 @@ TEST_CASE("SGD follows its update rule", "[sgd]") {
     }
 }
 
-TEST_CASE("a fused step equals backward, step and zero_grad", "[training][fused]") {
+namespace {
+template <class Model>
+std::vector<double> values_of(Model& m) {
+    std::vector<double> v;
+    m.visit_parameters([&](ParamView<double> p) {
+        for (double a : p.value) v.push_back(a);
+    });
+    return v;
+}
+template <class Model>
+std::vector<double> gradients_of(Model& m) {
+    std::vector<double> v;
+    m.visit_parameters([&](ParamView<double> p) {
+        for (double a : p.grad) v.push_back(a);
+    });
+    return v;
+}
+template <class Model>
+void check_same_values(Model& a, Model& b, double tolerance) {
+    const auto p = values_of(a), q = values_of(b);
+    REQUIRE(p.size() == q.size());
+    for (std::size_t i = 0; i < p.size(); ++i) CHECK_THAT(p[i], Catch::Matchers::WithinAbs(q[i], tolerance));
+}
+
+// A GradientTarget that records what a backward hands it: (index, name, size) per parameter.
+struct Recorder final : GradientTarget<double> {
+    struct Entry {
+        std::size_t index;
+        std::string name;
+        Eigen::Index size;
+        bool product;
+        std::vector<double> grad;
+    };
+    std::vector<Entry> seen;
+    void product(std::size_t i, ParamView<double>& p, bool pending, ProductRef<double> op) override {
+        op(false, 1.0, pending);  // into the gradient, as accumulating does
+        seen.push_back({i, p.name, p.value.size(), true, {p.grad.begin(), p.grad.end()}});
+    }
+    void gradient(std::size_t i, ParamView<double>& p) override {
+        seen.push_back({i, p.name, p.value.size(), false, {p.grad.begin(), p.grad.end()}});
+    }
+};
+}  // namespace
+
+TEST_CASE("the training step opt.step(model, x, dy) equals backward, step and zero_grad", "[training][step]") {
     using Mlp = Sequential<Dense<double, 3, 16>, Tanh, Dense<double, 16, 16>, ReLU, Dense<double, 16, 2>>;
     const Batch<double, 3> x = random_batch<3, double>(8, 51);
     const Batch<double, 2> dy = random_batch<2, double>(8, 52);
-    auto params = [](Mlp& m) {
-        std::vector<double> v;
-        m.visit_parameters([&](ParamView<double> p) {
-            for (double a : p.value) v.push_back(a);
-        });
-        return v;
-    };
     const SGDOptions<double> settings[] = {
         {.learning_rate = 0.1},
         {.learning_rate = 0.1, .weight_decay = 0.01},
         {.learning_rate = 0.1, .momentum = 0.9},
         {.learning_rate = 0.1, .momentum = 0.9, .nesterov = true, .weight_decay = 0.01}};
     for (const auto& o : settings) {
-        Mlp fused(7), plain(7);
+        Mlp stepped(7), plain(7);
         SGD<double> a(o), b(o);
         for (int step = 0; step < 3; ++step) {
-            fused.forward(x), plain.forward(x);
-            a.step(fused, x, dy);
-            plain.backward_parameters(x, dy);
+            stepped.forward(x), plain.forward(x);
+            a.step(stepped, x, dy);
+            plain.backward(x, dy);
             b.step(plain);
             plain.zero_grad();
         }
-        const auto p = params(fused), q = params(plain);
-        REQUIRE(p.size() == q.size());
-        for (std::size_t i = 0; i < p.size(); ++i) CHECK_THAT(p[i], Catch::Matchers::WithinAbs(q[i], 1e-12));
+        check_same_values(stepped, plain, 1e-12);
+        CHECK(values_of(stepped) != values_of(*std::make_unique<Mlp>(7)));  // it trained
         CHECK(a.steps() == 3);
-        for (double g : [&] {
-                 std::vector<double> g;
-                 fused.visit_parameters([&](ParamView<double> v) {
-                     for (double e : v.grad) g.push_back(e);
-                 });
-                 return g;
-             }())
-            CHECK(g == 0);  // afterwards the gradients read as zero
+        for (double g : gradients_of(stepped)) CHECK(g == 0);  // afterwards the gradients read as zero
     }
-    SECTION("gradients accumulated before a fused step are part of it") {
-        Mlp fused(7), plain(7);
+    SECTION("AdamW") {
+        Mlp stepped(7), plain(7);
+        AdamW<double> a({.learning_rate = 0.01}), b({.learning_rate = 0.01});
+        for (int step = 0; step < 3; ++step) {
+            stepped.forward(x), plain.forward(x);
+            a.step(stepped, x, dy);
+            plain.backward(x, dy);
+            b.step(plain);
+            plain.zero_grad();
+        }
+        check_same_values(stepped, plain, 1e-15);  // the same arithmetic, parameter by parameter
+        CHECK(a.steps() == 3);
+        for (double g : gradients_of(stepped)) CHECK(g == 0);
+    }
+    SECTION("gradients accumulated before the step are part of it") {
+        Mlp stepped(7), plain(7);
         SGD<double> a({.learning_rate = 0.1}), b({.learning_rate = 0.1});
-        fused.forward(x), plain.forward(x);
-        fused.backward(x, dy), plain.backward(x, dy);  // a first batch, accumulated
-        a.step(fused, x, dy);
+        stepped.forward(x), plain.forward(x);
+        stepped.backward(x, dy), plain.backward(x, dy);  // a first batch, accumulated
+        a.step(stepped, x, dy);
         plain.backward(x, dy);
         b.step(plain);
-        const auto p = params(fused), q = params(plain);
-        for (std::size_t i = 0; i < p.size(); ++i) CHECK_THAT(p[i], Catch::Matchers::WithinAbs(q[i], 1e-12));
+        check_same_values(stepped, plain, 1e-12);
     }
     SECTION("the lecture's neuron") {
-        Neuron<double, 2> fused(3), plain(3);
+        Neuron<double, 2> stepped(3), plain(3);
         SGD<double> a({.learning_rate = 0.05}), b({.learning_rate = 0.05});
         const Batch<double, 2> x2 = random_batch<2, double>(5, 53);
         const Batch<double, 1> dy1 = random_batch<1, double>(5, 54);
-        fused.forward(x2), plain.forward(x2);
-        a.step(fused, x2, dy1);
-        plain.backward_parameters(x2, dy1);
+        stepped.forward(x2), plain.forward(x2);
+        a.step(stepped, x2, dy1);
+        plain.backward(x2, dy1);
         b.step(plain);
-        CHECK_THAT(fused.w(0), Catch::Matchers::WithinAbs(plain.w(0), 1e-14));
-        CHECK_THAT(fused.b(), Catch::Matchers::WithinAbs(plain.b(), 1e-14));
+        CHECK_THAT(stepped.w(0), Catch::Matchers::WithinAbs(plain.w(0), 1e-14));
+        CHECK_THAT(stepped.b(), Catch::Matchers::WithinAbs(plain.b(), 1e-14));
     }
+    SECTION("a layer without a sink of its own (LayerNorm) gets its update after its backward") {
+        using Normed = Sequential<Dense<double, 3, 8>, LayerNorm<double, 8>, Tanh, Dense<double, 8, 2>>;
+        Normed stepped(5), plain(5);
+        AdamW<double> a({.learning_rate = 0.01}), b({.learning_rate = 0.01});
+        for (int step = 0; step < 2; ++step) {
+            stepped.forward(x), plain.forward(x);
+            a.step(stepped, x, dy);
+            plain.backward(x, dy);
+            b.step(plain);
+            plain.zero_grad();
+        }
+        check_same_values(stepped, plain, 1e-15);
+    }
+}
+
+TEST_CASE("a backward hands every parameter to its gradient sink once, last layer first", "[training][sink]") {
+    using Model =
+        Sequential<Dense<double, 3, 4>, LayerNorm<double, 4>, Residual<Dense<double, 4, 4>, Tanh>, Dense<double, 4, 2>>;
+    Model model(3), twin(3);
+    const Batch<double, 3> x = random_batch<3, double>(5, 61);
+    const Batch<double, 2> dy = random_batch<2, double>(5, 62);
+    Recorder recorder;
+    model.forward(x), twin.forward(x);
+    CHECK(model.backward(x, dy, GradientSink<double>(recorder, 0, false)) == nullptr);
+    // the model's parameters in visiting order: 0.weight,
+    // 0.bias, 1.weight, 1.bias, 2.0.weight, 2.0.bias, 3.weight, 3.bias
+    std::vector<std::size_t> order;
+    for (const auto& e : recorder.seen) order.push_back(e.index);
+    CHECK(order == std::vector<std::size_t>{6, 7, 4, 5, 2, 3, 0, 1});
+    CHECK(recorder.seen[0].name == "weight");
+    CHECK(recorder.seen[0].size == 8);
+    CHECK(recorder.seen[0].product);   // Dense's weight comes as a product
+    CHECK(!recorder.seen[5].product);  // LayerNorm's bias as a gradient it computed
+    CHECK(recorder.seen[4].size == 4);
+    for (double g : gradients_of(model)) CHECK(g == 0);  // the sink spent them
+    // what reached the sink is the gradient backward accumulates, parameter by parameter
+    twin.backward(x, dy);
+    std::vector<std::vector<double>> expected;
+    twin.visit_parameters([&](ParamView<double> p) { expected.emplace_back(p.grad.begin(), p.grad.end()); });
+    for (const auto& e : recorder.seen) CHECK(e.grad == expected[e.index]);
 }
 
 namespace {

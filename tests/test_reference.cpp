@@ -163,23 +163,34 @@ TEMPLATE_TEST_CASE("losses match the naive formulas", "[reference][loss]", float
     }
 }
 
-TEST_CASE("backward_parameters accumulates the same gradients as backward", "[reference][sequential]") {
-    Sequential<Dense<double, 5, 7>, Tanh, Dense<double, 7, 3>, ReLU, Dense<double, 3, 2>> full(4), params_only(4);
+TEST_CASE("backward without the input gradient accumulates the same gradients as backward", "[reference][sequential]") {
+    using Mlp = Sequential<Dense<double, 5, 7>, Tanh, Dense<double, 7, 3>, ReLU, Dense<double, 3, 2>>;
+    Mlp full(4), params_only(4);
     const Batch<double, 5> x = random_batch<5, double>(9, 21);
     const Batch<double, 2> dy = random_batch<2, double>(9, 22);
     full.forward(x), params_only.forward(x);
     full.backward(x, dy);
-    params_only.backward_parameters(x, dy);
-    std::vector<double> a, b;
-    full.visit_parameters([&](ParamView<double> p) {
-        for (double g : p.grad) a.push_back(g);
-    });
-    params_only.visit_parameters([&](ParamView<double> p) {
-        for (double g : p.grad) b.push_back(g);
-    });
-    REQUIRE(a.size() == decltype(full)::parameter_count);
-    CHECK(a == b);
+    CHECK(params_only.backward(x, dy, GradientSink<double>(false)) == nullptr);  // no dx
+    auto grads = [](Mlp& m) {
+        std::vector<double> g;
+        m.visit_parameters([&](ParamView<double> p) {
+            for (double v : p.grad) g.push_back(v);
+        });
+        return g;
+    };
+    const std::vector<double> a = grads(full);
+    REQUIRE(a.size() == Mlp::parameter_count);
+    CHECK(a == grads(params_only));
     CHECK(std::any_of(a.begin(), a.end(), [](double g) { return g != 0; }));
+    SECTION("the earlier spelling, backward_parameters, still works") {
+        Mlp old(4);
+        old.forward(x);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+        old.backward_parameters(x, dy);
+#pragma GCC diagnostic pop
+        CHECK(grads(old) == a);
+    }
 }
 
 TEST_CASE("zero_grad: the next backward writes the gradients, later ones add", "[reference][gradients]") {
@@ -216,9 +227,9 @@ TEST_CASE("zero_grad: the next backward writes the gradients, later ones add", "
         for (std::size_t i = 0; i < once.size(); ++i)
             CHECK_THAT(thrice[i], Catch::Matchers::WithinAbs(3 * once[i], 1e-12));
     }
-    SECTION("backward_parameters writes after zero_grad too") {
+    SECTION("backward without the input gradient writes after zero_grad too") {
         model.zero_grad();
-        model.backward_parameters(x, dy);
+        model.backward(x, dy, GradientSink<double>(false));
         CHECK(grads() == once);
     }
 }

@@ -160,8 +160,10 @@ TEST_CASE("a product split over threads is the naive product, for every transpos
         CHECK(Eigen::MatrixXf(crow).isApprox(expected, 1e-5f));
         gemm.add(c, a, b);
         CHECK(c.isApprox(2 * expected, 1e-5f));
-        gemm.add_scaled_outer(c, a, bt, -1.0f);
+        gemm.outer(c, a, bt, -1.0f, true);  // c −= a btᵀ: the weight update by the product
         CHECK(c.isApprox(expected, 1e-5f));
+        gemm.outer(c, a, bt, 2.0f, false);  // c = 2 a btᵀ
+        CHECK(c.isApprox(2 * expected, 1e-5f));
     }
 }
 

@@ -21,10 +21,8 @@ int main() {
     for (int i = 0; i < B; ++i) y[std::size_t(i)] = i % 10;
     float loss = 0;
     for (int step = 0; step < 3; ++step) {
-        model.zero_grad();
         loss = ce.forward(model.forward(x), std::span<const int>(y));
-        model.backward_parameters(x, ce.backward());
-        opt.step(model);
+        opt.step(model, x, ce.backward());
     }
     std::printf("loss %.4f\n", loss);
 }

@@ -19,10 +19,8 @@ int main() {
     for (int i = 0; i < B * C; ++i) ids.push_back(int(rng.below(V))), targets.push_back((ids.back() + 1) % V);
     float loss = 0;
     for (int step = 0; step < 5; ++step) {
-        model->zero_grad();
         loss = ce.forward(model->forward(ids, C), targets);
-        model->backward_parameters(ids, ce.backward());
-        opt.step(*model);
+        opt.step(*model, ids, ce.backward());
     }
     const std::vector<int> prompt(ids.begin(), ids.begin() + 8);
     const std::vector<int> text = generate(*model, prompt, 16, SamplingOptions{}, rng);

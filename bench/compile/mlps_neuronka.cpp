@@ -1,6 +1,6 @@
 // Compile-time bench program (bench/compile_times.sh): four MLPs trained in one translation unit, as a
 // user writes them with neuronka: 1 -> 1 (a neuron), 2-16-16-1 tanh, 64-128-10 relu and
-// 784-256-128-10 relu, each a few SGD steps with zero_grad / forward / backward / step.
+// 784-256-128-10 relu, each a few SGD steps: forward, then opt.step(model, x, dy).
 // Its hand-written twin is mlps_eigen.cpp.
 #include <neuronka/neuronka.hpp>
 
@@ -15,10 +15,8 @@ float train(Model& model, Loss& loss, const Batch<float, Model::in_size>& x, con
     SGD<float> opt({.learning_rate = 0.01f, .momentum = 0.9f});
     float l = 0;
     for (int s = 0; s < steps; ++s) {
-        model.zero_grad();
         l = loss.forward(model.forward(x), t);
-        model.backward_parameters(x, loss.backward());
-        opt.step(model);
+        opt.step(model, x, loss.backward());
     }
     return l;
 }

@@ -69,10 +69,8 @@ struct MajorityTrainer {
 
     float step(int batch = 32) {
         task.batch(batch, rng, ids, targets);
-        model.zero_grad();
         const float loss = ce.forward(model.forward(ids, task.length), targets);
-        model.backward(ids, ce.backward());
-        opt.step(model);
+        opt.step(model, ids, ce.backward());
         return loss;
     }
     /// Share of held-out sequences whose first token names the mode.

@@ -111,23 +111,19 @@ public:
     template <class DerivedX, class DerivedY>
     const Batch<scalar_type, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x,
                                                 const Eigen::MatrixBase<DerivedY>& dy) {
-        const auto& dfx = f_.backward(x, dy);  // f checks dy's size and values
-        dx_.noalias() = dy + dfx;
-        return dx_;
+        return *backward(x, dy, GradientSink<scalar_type>());
     }
 
-    /// The fused optimiser step (see Sequential::backward_update): f's layers are updated as they
-    /// go; dx = dy + fᵀ(dy) when wanted.
-    template <bool WantDx, class X, class DY, class Optimizer>
-    requires(parameter_tensors != std::size_t(-1)) auto backward_update(const X& x, const DY& dy, Optimizer& opt,
-                                                                        std::size_t first) {
-        if constexpr (WantDx) {
-            const auto* dfx = f_.template backward_update<true>(x, dy, opt, first);
-            dx_.noalias() = dy + *dfx;
-            return static_cast<const Batch<scalar_type, in_size>*>(&dx_);
-        } else {
-            return f_.template backward_update<false>(x, dy, opt, first);
-        }
+    /// The same with a gradient sink (see GradientSink): f's layers hand their gradients to
+    /// `grads`; dx = dy + fᵀ(dy) only when `grads.input_gradient` (else nullptr).
+    template <class DerivedX, class DerivedY>
+    const Batch<scalar_type, in_size>* backward(const Eigen::MatrixBase<DerivedX>& x,
+                                                const Eigen::MatrixBase<DerivedY>& dy,
+                                                GradientSink<scalar_type> grads) {
+        const auto* dfx = f_.backward(x, dy, grads);  // f checks dy's size and values
+        if (!grads.input_gradient) return nullptr;
+        dx_.noalias() = dy + *dfx;
+        return &dx_;
     }
 
     /// Names the first inner layer whose output is not finite (for error messages).

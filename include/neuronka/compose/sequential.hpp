@@ -221,49 +221,31 @@ public:
     /// writes them).
     template <class X, class DerivedY>
     decltype(auto) backward(const X& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        const auto* dx = backward(x, dy, GradientSink<scalar_type>());
+        if constexpr (in_size != token_ids) return *dx;
+    }
+
+    /// Backward with a gradient sink (see GradientSink): from the last layer to the first, each
+    /// layer hands its parameter gradients to `grads` as soon as it has them (an optimiser's sink,
+    /// from `opt.step(model, x, dy)`, updates them while they are in cache), and the first layer
+    /// computes dx only when `grads.input_gradient`. Returns &dx, or nullptr.
+    template <class X, class DerivedY>
+    const Batch<scalar_type, in_size>* backward(const X& x, const Eigen::MatrixBase<DerivedY>& dy,
+                                                GradientSink<scalar_type> grads) {
+        NEURONKA_ASSERT(!grads.spends() || parameter_tensors != std::size_t(-1),
+                        "Sequential::backward: an optimiser's sink needs counted parameter tensors");
         check_grad_shape({&name, "backward"}, output(), dy, out_size);
         const Eigen::Ref<const Batch<scalar_type, out_size>> dyr(dy);  // an expression is evaluated once
         check_entry_values({&name, "backward"}, dyr, "output gradient");
         MemberScope members;
-        return backward_from<depth - 1>(x, dyr);
+        return backward_from<depth - 1>(x, dyr, grads);
     }
 
-    /// Like backward, but the model's input gets no gradient: the first layer skips computing dx
-    /// when it can (Dense can). This is the call for a training step.
+    /// Deprecated: `backward(x, dy, GradientSink<Scalar>(false))` (or, to train, `opt.step(model, x, dy)`).
     template <class X, class DerivedY>
-    void backward_parameters(const X& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        check_grad_shape({&name, "backward"}, output(), dy, out_size);
-        const Eigen::Ref<const Batch<scalar_type, out_size>> dyr(dy);
-        check_entry_values({&name, "backward"}, dyr, "output gradient");
-        MemberScope members;
-        if constexpr (depth == 1) {
-            detail::backward_parameters(std::get<0>(layers_), x, dyr);
-        } else {
-            const auto& d = backward_from<depth - 1, 1>(std::get<0>(layers_).output(), dyr);
-            detail::backward_parameters(std::get<0>(layers_), x, d);
-        }
-    }
-
-    /// Backward fused with an optimiser step (what `opt.step(model, x, dy)` calls): from the last
-    /// layer to the first, each layer's backward is followed at once by the update of its
-    /// parameters (`opt.update_layer`), while its gradients are in cache. The input gradient a
-    /// layer passes down is computed with its weights from before the update.
-    template <class X, class DerivedY, class Optimizer>
-    requires(parameter_tensors != std::size_t(-1)) void backward_step(const X& x, const Eigen::MatrixBase<DerivedY>& dy,
-                                                                      Optimizer& opt) {
-        check_grad_shape({&name, "backward"}, output(), dy, out_size);
-        const Eigen::Ref<const Batch<scalar_type, out_size>> dyr(dy);
-        check_entry_values({&name, "backward"}, dyr, "output gradient");
-        MemberScope members;
-        backward_update<false>(x, dyr, opt, 0);
-    }
-
-    /// The fused step inside a composite: as backward_step, with this model's parameters numbered
-    /// from `first` in the optimiser's visiting order. Returns &dx when `WantDx`, else nullptr.
-    template <bool WantDx, class X, class DY, class Optimizer>
-    requires(parameter_tensors != std::size_t(-1)) auto backward_update(const X& x, const DY& dy, Optimizer& opt,
-                                                                        std::size_t first) {
-        return backward_update_from<depth - 1, WantDx>(x, dy, opt, first);
+    [[deprecated("use opt.step(model, x, dy), or backward(x, dy, GradientSink<Scalar>(false))")]] void
+    backward_parameters(const X& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        backward(x, dy, GradientSink<scalar_type>(false));
     }
 
     /// Throws for the first layer (in data-flow order, descending into nested composites) whose
@@ -343,26 +325,17 @@ private:
         if constexpr (I + 1 < depth) forward_from<I + 1>(y, seq_len);
     }
 
-    // Back-propagates from layer I down to layer Last; x is the input of layer Last.
-    template <std::size_t I, std::size_t Last = 0, class X, class DY>
-    decltype(auto) backward_from(const X& x, const DY& dy) {
-        if constexpr (I == Last) {
-            return std::get<I>(layers_).backward(x, dy);
-        } else {
-            const auto& d = std::get<I>(layers_).backward(std::get<I - 1>(layers_).output(), dy);
-            return backward_from<I - 1, Last>(x, d);
-        }
-    }
-
-    template <std::size_t I, bool WantDx, class X, class DY, class Optimizer>
-    auto backward_update_from(const X& x, const DY& dy, Optimizer& opt, std::size_t first) {
-        const std::size_t at = first + detail::tensors_before<layers_type, I>();
+    // Back-propagates from layer I down to the first; x is the model's input. Layer I's parameters
+    // are numbered after those of the layers before it.
+    template <std::size_t I, class X, class DY>
+    const Batch<scalar_type, in_size>* backward_from(const X& x, const DY& dy, GradientSink<scalar_type> grads) {
+        constexpr std::size_t offset = detail::tensors_before<layers_type, I>();
         if constexpr (I == 0) {
-            return opt.template update_layer<WantDx>(std::get<0>(layers_), at, x, dy);
+            return detail::backward(std::get<0>(layers_), x, dy, grads.member(0, grads.input_gradient));
         } else {
-            const auto* dx =
-                opt.template update_layer<true>(std::get<I>(layers_), at, std::get<I - 1>(layers_).output(), dy);
-            return backward_update_from<I - 1, WantDx>(x, *dx, opt, first);
+            const auto* d = detail::backward(std::get<I>(layers_), std::get<I - 1>(layers_).output(), dy,
+                                             grads.member(offset, true));
+            return backward_from<I - 1>(x, *d, grads);
         }
     }
 

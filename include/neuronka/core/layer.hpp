@@ -3,6 +3,7 @@
 #pragma once
 
 #include "config.hpp"
+#include "gradient_sink.hpp"
 #include "random.hpp"
 #include "tensors.hpp"
 
@@ -151,7 +152,7 @@ void set_mode(L& layer, Mode mode) {
  *    accumulate; x is the input of the last forward, whose caches (the sequence length included) it uses;
  *  - `output()`, `zero_grad()`, `init(rng)`, `visit_parameters(f)`;
  *  - optional: `set_mode(Mode)`, `visit_buffers(f)`, `visit_tensors(f)`, `parameter_tensors`,
- *    `backward_parameters(x, dy)`, and the shared prediction path `L::Workspace` with
+ *    `backward(x, dy, GradientSink<Scalar>)`, and the shared prediction path `L::Workspace` with
  *    `predict(x, ws) const`, or `predict(x, ws, seq_len) const` for a sequence layer (reads the
  *    parameters only; many threads, one Workspace each).
  */
@@ -198,13 +199,37 @@ Joined<Models...> join(Models&... models) {
 }
 
 namespace detail {
-/// Accumulates a layer's parameter gradients, skipping its input gradient when the layer can.
-template <class L, class X, class DY>
-void backward_parameters(L& layer, const X& x, const DY& dy) {
-    if constexpr (requires { layer.backward_parameters(x, dy); })
-        layer.backward_parameters(x, dy);
+/// True when the type of `Model` numbers its parameter tensors (`parameter_tensors`), which an
+/// optimiser's GradientSink needs to number them while backward walks from the last layer.
+template <class Model>
+constexpr bool counted_parameters() {
+    if constexpr (requires { Model::parameter_tensors; })
+        return Model::parameter_tensors != std::size_t(-1);
     else
-        layer.backward(x, dy);
+        return false;
+}
+
+/// Backward of `layer` with a gradient sink: the layer's own `backward(x, dy, grads)` when it has
+/// the capability, else its `backward(x, dy)`, after which each of its parameters' gradients goes to
+/// the sink. Returns &dx, or nullptr when the sink wants none (or the input is token ids).
+template <class L, class X, class DY>
+auto backward(L& layer, const X& x, const DY& dy, GradientSink<typename L::scalar_type> grads)
+    -> const Batch<typename L::scalar_type, L::in_size>* {
+    if constexpr (requires { layer.backward(x, dy, grads); }) {
+        return layer.backward(x, dy, grads);
+    } else {
+        const Batch<typename L::scalar_type, L::in_size>* dx = nullptr;
+        if constexpr (std::is_void_v<decltype(layer.backward(x, dy))>)
+            layer.backward(x, dy);
+        else
+            dx = &layer.backward(x, dy);
+        if (grads.spends()) {
+            std::size_t i = 0;
+            layer.visit_parameters([&](ParamView<typename L::scalar_type> p) { grads.gradient(i++, p); });
+            layer.zero_grad();
+        }
+        return grads.input_gradient ? dx : nullptr;
+    }
 }
 
 /// The message of throw_member_non_finite, built once for every layer type.

@@ -111,17 +111,22 @@ public:
         }
     }
 
-    /// c += alpha · a · bᵀ: the weight update W −= η dy xᵀ done by the product itself.
+    /// c = alpha · a · bᵀ (c += ... when `add`): a weight gradient dW = dy xᵀ, or with alpha = −η
+    /// the weight update W −= η dy xᵀ done by the product itself.
     template <class C, class A, class B>
-    void add_scaled_outer(C& c, const A& a, const B& b, Scalar alpha) {
+    void outer(C& c, const A& a, const B& b, Scalar alpha, bool add) {
+        if (alpha == Scalar(1)) return product<false, true>(c, a, b, add);
         NEURONKA_ASSERT(c.rows() == a.rows() && c.cols() == b.rows() && b.cols() == a.cols(), "Gemm: sizes");
         if constexpr (Small) {  // the blocked product is never instantiated
             constexpr int M = C::RowsAtCompileTime, N = C::ColsAtCompileTime;
             auto&& af = fixed_rows<M>(a);
             auto&& bf = fixed_rows<N>(b);
-            c.noalias() += alpha * af * bf.transpose();  // Eigen's own choice of kernel; no workspace at this size
+            if (add)
+                c.noalias() += alpha * af * bf.transpose();  // Eigen's own choice of kernel; no workspace at this size
+            else
+                c.noalias() = alpha * af * bf.transpose();
         } else {
-            dynamic<false, true>(c, a, b, alpha, true);
+            dynamic<false, true>(c, a, b, alpha, add);
         }
     }
 

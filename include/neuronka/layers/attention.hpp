@@ -131,27 +131,30 @@ struct Attention {
     /// x: D × (T·B) (given to forward), dy: D × (T·B)  →  dx: D × (T·B). All weights' gradients accumulate.
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, Dim>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        return *backward_through(
-            x, dy, [&](const auto& o, const auto& d) { return &proj.backward(o, d); },
-            [&](const auto& xx, const auto& d) { return &qkv.backward(xx, d); });
+        return *backward(x, dy, GradientSink<Scalar>());
     }
 
-    /// The fused optimiser step (see Sequential::backward_update): each projection is updated
-    /// right after its backward. Parameters are numbered from `first`: qkv W, b, then proj W, b.
-    template <bool WantDx, class X, class DY, class Optimizer>
-    auto backward_update(const X& x, const DY& dy, Optimizer& opt, std::size_t first) {
-        const Batch<Scalar, Dim>* dx = backward_through(
-            x, dy, [&](const auto& o, const auto& d) { return opt.template update_layer<true>(proj, first + 2, o, d); },
-            [&](const auto& xx, const auto& d) -> const Batch<Scalar, Dim>* {
-                if constexpr (WantDx)
-                    return opt.template update_layer<true>(qkv, first, xx, d);
-                else
-                    return opt.template update_layer<false>(qkv, first, xx, d), nullptr;
-            });
-        if constexpr (WantDx)
-            return dx;
-        else
-            return nullptr;
+    /// The same with a gradient sink (see GradientSink): each projection hands its gradients to
+    /// `grads` right after its backward (qkv's weight and bias are parameters 0, 1; proj's 2, 3);
+    /// dx only when `grads.input_gradient` (else nullptr).
+    template <class DerivedX, class DerivedY>
+    const Batch<Scalar, Dim>* backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
+                                       GradientSink<Scalar> grads) {
+        check_backward({&name, "backward"}, x, Dim, dy, Dim, O_.cols());
+        const Eigen::Index TB = x.cols(), Tn = T_, B = TB / Tn;
+        const Batch<Scalar, 3 * Dim>& qkv_out = qkv.output();
+        MemberScope members;
+        // forward: y = Wo O + bo
+        const Batch<Scalar, Dim>& dO = *proj.backward(O_, dy, grads.member(2, true));
+        dqkv_.resize(3 * Dim, TB);
+        const detail::Slices slices = detail::slices(B * Heads, pairs_per_task(Tn), 1);
+        dP_.resize(std::size_t(slices.tasks));
+        slices.run([&](int task, long first, long last) {
+            Matrix& dP = dP_[std::size_t(task)];  // this slice's scratch
+            detail::AttentionHeads<Scalar>::backward(qkv_out, P_, dO, Tn, Heads, first, last, dP, dqkv_);
+        });
+        // forward: [Q; K; V] = Wqkv x + bqkv
+        return qkv.backward(x, dqkv_, grads.member(0, grads.input_gradient));
     }
 
 private:
@@ -173,29 +176,6 @@ private:
                 detail::AttentionHeads<Scalar>::forward(qkv_out, Tn, Heads, causal, first, last, P_all, O);
             },
             1);
-    }
-
-    // The backward pass; `through_proj(O, dy)` and `through_qkv(x, dqkv)` run the two projections'
-    // backward (and, for the fused step, their updates) and return their input gradients.
-    template <class DerivedX, class DerivedY, class Proj, class Qkv>
-    const Batch<Scalar, Dim>* backward_through(const Eigen::MatrixBase<DerivedX>& x,
-                                               const Eigen::MatrixBase<DerivedY>& dy, Proj&& through_proj,
-                                               Qkv&& through_qkv) {
-        check_backward({&name, "backward"}, x, Dim, dy, Dim, O_.cols());
-        const Eigen::Index TB = x.cols(), Tn = T_, B = TB / Tn;
-        const Batch<Scalar, 3 * Dim>& qkv_out = qkv.output();
-        MemberScope members;
-        // forward: y = Wo O + bo
-        const Batch<Scalar, Dim>& dO = *through_proj(O_, dy);
-        dqkv_.resize(3 * Dim, TB);
-        const detail::Slices slices = detail::slices(B * Heads, pairs_per_task(Tn), 1);
-        dP_.resize(std::size_t(slices.tasks));
-        slices.run([&](int task, long first, long last) {
-            Matrix& dP = dP_[std::size_t(task)];  // this slice's scratch
-            detail::AttentionHeads<Scalar>::backward(qkv_out, P_, dO, Tn, Heads, first, last, dP, dqkv_);
-        });
-        // forward: [Q; K; V] = Wqkv x + bqkv
-        return through_qkv(x, dqkv_);
     }
 
 public:

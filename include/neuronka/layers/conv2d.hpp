@@ -110,17 +110,14 @@ struct Conv2D {
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, in_size>& backward(const Eigen::MatrixBase<DerivedX>& x,
                                            const Eigen::MatrixBase<DerivedY>& dy) {
-        backward_parameters(x, dy);
-        dpatches_.resize(positions * x.cols(), patch);
-        dx_gemm_.set(dpatches_, gemm_out_, W);  // dpatches = dY · W: (Q·B) × CKK
-        dx_.setZero(in_size, x.cols());
-        col2im();
-        return dx_;
+        return *backward(x, dy, GradientSink<Scalar>());
     }
 
-    /// Like backward, without dx (for the first layer of a model).
+    /// The same with a gradient sink (see GradientSink): dx only when `grads.input_gradient` (else
+    /// nullptr; the first layer of a model saves that product and col2im), then dW and db go to `grads`.
     template <class DerivedX, class DerivedY>
-    void backward_parameters(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
+    const Batch<Scalar, in_size>* backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
+                                           GradientSink<Scalar> grads) {
         check_backward({&name, "backward"}, x, in_size, dy, out_size, y_.cols());
         detail::parallel_for(
             x.cols(), images_per_task,
@@ -131,9 +128,22 @@ struct Conv2D {
                             dy.col(n).template segment<positions>(o * positions);
             },
             1);
-        materialise_grad();
-        dW_gemm_.add(dW_, gemm_out_.transpose(), patches_);  // dW += dYᵀ · patches
-        db_ += gemm_out_.colwise().sum().transpose();        // db += Σ_{n, q} dY
+        if (grads.input_gradient) {  // before W can move
+            dpatches_.resize(positions * x.cols(), patch);
+            dx_gemm_.set(dpatches_, gemm_out_, W);  // dpatches = dY · W: (Q·B) × CKK
+            dx_.setZero(in_size, x.cols());
+            col2im();
+        }
+        if (grad_zero_) {                                        // written, not added: one pass fewer
+            dW_gemm_.set(dW_, gemm_out_.transpose(), patches_);  // dW = dYᵀ · patches
+            db_ = gemm_out_.colwise().sum().transpose();         // db = Σ_{n, q} dY
+        } else {
+            dW_gemm_.add(dW_, gemm_out_.transpose(), patches_);
+            db_ += gemm_out_.colwise().sum().transpose();
+        }
+        grads.gradient(0, weight_tensor()), grads.gradient(1, bias_tensor());
+        grad_zero_ = grads.spends();
+        return grads.input_gradient ? &dx_ : nullptr;
     }
 
     /// The output of the last forward.
@@ -152,11 +162,15 @@ struct Conv2D {
     template <class F>
     void visit_parameters(F&& f) {
         materialise_grad();
-        f(parameter("weight", W, dW_, Order::by_rows, {OutChannels, InChannels, Kernel, Kernel}));  // as nn.Conv2d
-        f(parameter("bias", b, db_));                                                               // (OutChannels)
+        f(weight_tensor()), f(bias_tensor());
     }
 
 private:
+    ParamView<Scalar> weight_tensor() {  // as nn.Conv2d: (OutChannels, InChannels, Kernel, Kernel)
+        return parameter("weight", W, dW_, Order::by_rows, {OutChannels, InChannels, Kernel, Kernel});
+    }
+    ParamView<Scalar> bias_tensor() { return parameter("bias", b, db_); }  // (OutChannels)
+
     /// y = W ∗ x + b through im2col and one product (forward and predict).
     template <class Derived>
     const Batch<Scalar, out_size>& convolve(const Eigen::MatrixBase<Derived>& x, Matrix& patches, Matrix& gemm_out,

@@ -85,43 +85,35 @@ struct Dense {
     /// x: In × B (the batch given to forward), dy: Out × B  →  dx: In × B.  dW, db accumulate.
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, In>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        return checked_backward(x, dy, [&](const auto& xr, const auto& dyr) -> const Batch<Scalar, In>& {
-            accumulate_gradients(xr, dyr);  // dW += dy xᵀ, db += Σ dy
-            dx_.resize(In, xr.cols());
-            dx_gemm_.set(dx_, W.transpose(), dyr);  // dx = Wᵀ dy
-            return dx_;
-        });
+        return *backward(x, dy, GradientSink<Scalar>());
     }
 
-    /// Like backward, but skips dx: for the first layer of a model, whose input needs no gradient.
+    /// The same with a gradient sink (see GradientSink): dx = Wᵀ dy only when `grads.input_gradient`
+    /// (else nullptr), computed before W can move; then dW = dy xᵀ and db = Σ dy go to `grads` as
+    /// products, which it accumulates or, for `opt.step(model, x, dy)`, turns into updates of W and
+    /// b: plain SGD computes them into W and b (W −= η dy xᵀ), so that no gradient is formed.
     template <class DerivedX, class DerivedY>
-    void backward_parameters(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        checked_backward(x, dy, [&](const auto& xr, const auto& dyr) { accumulate_gradients(xr, dyr); });
-    }
-
-    /// Backward fused with a plain SGD update (what SGD::step(model, x, dy) calls): dx = Wᵀ dy with
-    /// the current W when `want_dx`, then W ← (1 − ηλ) W − η dy xᵀ and b ← (1 − ηλ) b − η Σ dy, the
-    /// weight update done by the product itself, so that dW is never formed. Requires
-    /// gradients_are_zero(); they still are afterwards. Returns dx, or nullptr when not wanted.
-    template <class DerivedX, class DerivedY>
-    const Batch<Scalar, In>* backward_sgd(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
-                                          Scalar learning_rate, Scalar weight_decay, bool want_dx) {
-        NEURONKA_ASSERT(grad_zero_, "Dense::backward_sgd: gradients pending");
+    const Batch<Scalar, In>* backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
+                                      GradientSink<Scalar> grads) {
         return checked_backward(x, dy, [&](const auto& xr, const auto& dyr) -> const Batch<Scalar, In>* {
-            if (want_dx) {
+            check_entry_values({&name, "backward"}, dyr, "output gradient");
+            if (grads.input_gradient) {
                 dx_.resize(In, xr.cols());
-                dx_gemm_.set(dx_, W.transpose(), dyr);  // dx = Wᵀ dy, before W moves
+                dx_gemm_.set(dx_, W.transpose(), dyr);  // dx = Wᵀ dy
             }
-            const Scalar keep = Scalar(1) - learning_rate * weight_decay;
-            if (weight_decay > Scalar(0)) W *= keep, b *= keep;     // decoupled weight decay
-            dW_gemm_.add_scaled_outer(W, dyr, xr, -learning_rate);  // W −= η dy xᵀ
-            b.noalias() -= learning_rate * detail::fixed_rows<rows<Out>>(dyr).rowwise().sum();  // b −= η Σ dy
-            return want_dx ? &dx_ : nullptr;
+            const bool pending = !grad_zero_;  // else dW, db are written, not added: one pass fewer
+            grads.product(0, weight_tensor(), pending, [&](bool into_value, Scalar alpha, bool add) {
+                dW_gemm_.outer(into_value ? W : dW_, dyr, xr, alpha, add);  // (+)= α dy xᵀ
+            });
+            grads.product(1, bias_tensor(), pending, [&](bool into_value, Scalar alpha, bool add) {
+                Biases& c = into_value ? b : db_;
+                const auto sum = detail::fixed_rows<rows<Out>>(dyr).rowwise().sum();  // Σ_columns dy
+                add ? void(c.noalias() += alpha * sum) : void(c.noalias() = alpha * sum);
+            });
+            grad_zero_ = grads.spends();
+            return grads.input_gradient ? &dx_ : nullptr;
         });
     }
-
-    /// True from zero_grad() until the next backward: the gradients read as zero.
-    bool gradients_are_zero() const { return grad_zero_; }
 
     /// The output of the last forward.
     const Batch<Scalar, Out>& output() const { return y_; }
@@ -139,11 +131,13 @@ struct Dense {
     template <class F>
     void visit_parameters(F&& f) {
         materialise_grad();
-        f(parameter("weight", W, dW_, Order::by_rows));  // as PyTorch's nn.Linear: (Out, In)
-        f(parameter("bias", b, db_));                    // (Out)
+        f(weight_tensor()), f(bias_tensor());
     }
 
 private:
+    ParamView<Scalar> weight_tensor() { return parameter("weight", W, dW_, Order::by_rows); }  // nn.Linear's (Out, In)
+    ParamView<Scalar> bias_tensor() { return parameter("bias", b, db_); }                      // (Out)
+
     /// R for a small layer (its batches are seen with R rows in the bias sums), else Eigen::Dynamic.
     template <int R>
     static constexpr int rows = small ? R : Eigen::Dynamic;
@@ -191,20 +185,6 @@ private:
             }
         }
         return R(m);  // a view of what m views (Ref's copy does not copy data)
-    }
-
-    /// xr: In × B, dyr: Out × B.  dW += dy xᵀ, db += Σ dy (written, not added, after zero_grad()).
-    template <class XR, class DYR>
-    void accumulate_gradients(const XR& xr, const DYR& dyr) {
-        check_entry_values({&name, "backward"}, dyr, "output gradient");
-        if (!grad_zero_) {
-            dW_gemm_.add(dW_, dyr, xr.transpose());                     // dW += dy xᵀ
-            db_ += detail::fixed_rows<rows<Out>>(dyr).rowwise().sum();  // db += Σ_columns dy
-        } else {
-            dW_gemm_.set(dW_, dyr, xr.transpose());  // dW = dy xᵀ: one pass fewer than zeroing and adding
-            db_ = detail::fixed_rows<rows<Out>>(dyr).rowwise().sum();
-        }
-        grad_zero_ = false;
     }
 
     void materialise_grad() {

@@ -83,37 +83,20 @@ struct Neuron {
     /// x: In × B, dy: 1 × B  →  dx: In × B; dw and db accumulate.
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, In>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        if constexpr (std::is_same_v<Act, Identity>)
-            return sum_.backward(x, dy);
-        else {
-            MemberScope member;
-            return sum_.backward(x, act_.backward(sum_.output(), dy));
-        }
+        return *backward(x, dy, GradientSink<Scalar>());
     }
 
-    /// Like backward, without dx (for training on a fixed input).
+    /// The same with a gradient sink (see GradientSink): w and b go to `grads`; dx only when
+    /// `grads.input_gradient` (else nullptr).
     template <class DerivedX, class DerivedY>
-    void backward_parameters(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        if constexpr (std::is_same_v<Act, Identity>)
-            sum_.backward_parameters(x, dy);
-        else {
-            MemberScope member;
-            sum_.backward_parameters(x, act_.backward(sum_.output(), dy));
-        }
-    }
-
-    /// Backward fused with an optimiser step (see Sequential::backward_step).
-    template <class DerivedX, class DerivedY, class Optimizer>
-    void backward_step(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy, Optimizer& opt) {
+    const Batch<Scalar, In>* backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
+                                      GradientSink<Scalar> grads) {
         if constexpr (std::is_same_v<Act, Identity>) {
-            check_grad_shape({&name, "backward"}, sum_.output(), dy, 1);
-            const Eigen::Ref<const Batch<Scalar, 1>> dyr(dy);  // an expression is evaluated once
-            check_entry_values({&name, "backward"}, dyr, "output gradient");
-            opt.template update_layer<false>(sum_, 0, x, dyr);
+            return sum_.backward(x, dy, grads);
         } else {
             const auto& dz = act_.backward(sum_.output(), dy);  // checks dy where it enters
             MemberScope member;
-            opt.template update_layer<false>(sum_, 0, x, dz);
+            return sum_.backward(x, dz, grads);
         }
     }
 

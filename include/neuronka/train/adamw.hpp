@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <numbers>
+#include <utility>
 #include <vector>
 
 namespace neuronka {
@@ -53,13 +54,32 @@ public:
     template <class Model>
     void step(Model& model) {
         ++t_;
-        const Scalar c1 = Scalar(1) - std::pow(opt_.beta1, Scalar(t_)),
-                     c2 = Scalar(1) - std::pow(opt_.beta2, Scalar(t_));
+        const std::pair<Scalar, Scalar> c = corrections();
         std::size_t i = 0;
-        model.visit_parameters([&](ParamView<Scalar> p) { update(i++, p, c1, c2); });
-        if (i != m_.size())
-            throw std::invalid_argument("AdamW::step: the model has " + std::to_string(i) + " parameters, expected " +
-                                        std::to_string(m_.size()) + ". Hint: use one optimiser per model");
+        model.visit_parameters([&](ParamView<Scalar> p) { update(i++, p, c.first, c.second); });
+        check_parameter_count(i);
+    }
+
+    /// One training step: backward of `model` on (x, dy), each layer's parameters updated as soon as
+    /// their gradients arrive (see GradientSink and SGD::step(model, x, dy)); the same update as
+    /// `model.backward(x, dy); step(model); model.zero_grad();` without the model's input gradient.
+    template <class Model, class X, class DerivedY>
+    void step(Model& model, const X& x, const Eigen::MatrixBase<DerivedY>& dy) {
+        if constexpr (detail::counted_parameters<Model>()) {
+            if (m_.empty())  // moments in visiting order, before the first update (which comes last-first)
+                model.visit_parameters([&](ParamView<Scalar> p) {
+                    m_.push_back(Array::Zero(p.value.size())), v_.push_back(Array::Zero(p.value.size()));
+                });
+            else
+                check_parameter_count(Model::parameter_tensors);
+            ++t_;
+            Sink sink{*this, corrections()};
+            detail::backward(model, x, dy, GradientSink<Scalar>(sink, 0, false));
+        } else {  // parameters not numbered by the type: the same update in three passes
+            detail::backward(model, x, dy, GradientSink<Scalar>(false));
+            step(model);
+            model.zero_grad();
+        }
     }
 
     /// Steps taken (t).
@@ -76,6 +96,28 @@ public:
     }
 
 private:
+    // The bias corrections 1 − β₁ᵗ, 1 − β₂ᵗ of step t.
+    std::pair<Scalar, Scalar> corrections() const {
+        return {Scalar(1) - std::pow(opt_.beta1, Scalar(t_)), Scalar(1) - std::pow(opt_.beta2, Scalar(t_))};
+    }
+    void check_parameter_count(std::size_t count) const {
+        if (count != m_.size())
+            throw std::invalid_argument("AdamW::step: the model has " + std::to_string(count) +
+                                        " parameters, expected " + std::to_string(m_.size()) +
+                                        ". Hint: use one optimiser per model");
+    }
+    // What step(model, x, dy) hands to the layers' backward: each parameter is updated as its gradient arrives.
+    struct Sink final : GradientTarget<Scalar> {
+        AdamW& opt;
+        std::pair<Scalar, Scalar> c;
+        Sink(AdamW& o, std::pair<Scalar, Scalar> corrections) : opt(o), c(corrections) {}
+        void product(std::size_t i, ParamView<Scalar>& p, bool pending, ProductRef<Scalar> op) override {
+            op(false, Scalar(1), pending);  // g (+)= the product
+            opt.update(i, p, c.first, c.second);
+        }
+        void gradient(std::size_t i, ParamView<Scalar>& p) override { opt.update(i, p, c.first, c.second); }
+    };
+
     // The update of parameter i with the bias corrections c1, c2 of this step: one kernel per scalar
     // type, whatever the model (out of the class, so that NEURONKA_COMPILED can declare it extern).
     void update(std::size_t i, ParamView<Scalar>& p, Scalar c1, Scalar c2);

@@ -244,9 +244,20 @@ History fit_batches(Model& model, Loss& loss, Optimizer& optimizer, Source& batc
             const auto& z = forward(model, x, batch_seq_len(batches));
             s.loss = batch_loss(loss, z, batches);
             if constexpr (label_loss<Loss, Z>) correct += neuronka::count_correct(z, batches.labels());
-            backward_parameters(model, x, loss.backward());
-            if (options.clip_norm > 0) clip_gradient_norm(model, options.clip_norm);
-            optimizer.step(model);
+            const auto& dy = loss.backward();
+            if constexpr (requires { optimizer.step(model, x, dy); }) {
+                if (options.clip_norm == 0) {
+                    optimizer.step(model, x, dy);  // the training step: backward with the update
+                } else {                           // clipping needs every gradient before the first update
+                    backward(model, x, dy, GradientSink<typename Model::scalar_type>(false));
+                    clip_gradient_norm(model, options.clip_norm);
+                    optimizer.step(model);
+                }
+            } else {  // an optimiser with only step(model)
+                backward(model, x, dy, GradientSink<typename Model::scalar_type>(false));
+                if (options.clip_norm > 0) clip_gradient_norm(model, options.clip_norm);
+                optimizer.step(model);
+            }
             s.training_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
             seen += batches.size(), s.samples += batches.size();
             loss_sum += s.loss * double(batches.size());

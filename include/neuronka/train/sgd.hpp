@@ -52,60 +52,29 @@ public:
         ++steps_;
     }
 
-    /// One training step fused with backward: the same update as
-    ///
-    ///     model.backward_parameters(x, dy); step(model); model.zero_grad();
-    ///
-    /// (up to rounding), but each layer's parameters are updated right after its own backward, while
-    /// its gradients are still in cache, and with plain SGD (no momentum) a Dense layer's weights are
-    /// updated by the product itself, so that no weight gradient is formed. Gradients accumulated by
-    /// earlier backward calls are included. Afterwards the gradients read as zero. A model without
-    /// `backward_step` takes the three calls above.
+    /**
+     * @brief One training step: backward of `model` on (x, dy), each layer's parameters updated as
+     * soon as their gradients arrive (see GradientSink), from the last layer to the first, while
+     * they are in cache. The same update as
+     *
+     *     model.backward(x, dy); step(model); model.zero_grad();
+     *
+     * up to rounding, without the model's input gradient; with plain SGD (no momentum) a weight
+     * product updates the weights itself (W −= η dy xᵀ), so no weight gradient is formed. Gradients
+     * accumulated by earlier backward calls are included; afterwards the gradients read as zero.
+     * This is the call that trains: fit(), the examples and the benchmarks use it.
+     */
     template <class Model, class X, class DerivedY>
     void step(Model& model, const X& x, const Eigen::MatrixBase<DerivedY>& dy) {
-        if constexpr (requires { model.backward_step(x, dy, *this); }) {
+        if constexpr (detail::counted_parameters<Model>()) {
             prepare_velocity(model);
-            model.backward_step(x, dy, *this);
+            Sink sink{*this};
+            detail::backward(model, x, dy, GradientSink<Scalar>(sink, 0, false));
             ++steps_;
-        } else {
-            detail::backward_parameters(model, x, dy);
+        } else {  // parameters not numbered by the type: the same update in three passes
+            detail::backward(model, x, dy, GradientSink<Scalar>(false));
             step(model);
             model.zero_grad();
-        }
-    }
-
-    /// For composites (Sequential::backward_step): backward of `layer` on (x, dy), then the update
-    /// of its parameters, which are numbered from `first` in the model's visiting order. A
-    /// composite member is walked the same way, layer by layer. Returns &dx when `WantDx`, else
-    /// nullptr.
-    template <bool WantDx, class L, class X, class DY>
-    auto update_layer(L& layer, std::size_t first, const X& x, const DY& dy) {
-        if constexpr (requires { layer.template backward_update<WantDx>(x, dy, *this, first); }) {
-            return layer.template backward_update<WantDx>(x, dy, *this, first);
-        } else {
-            if constexpr (requires { layer.backward_sgd(x, dy, Scalar(), Scalar(), WantDx); }) {
-                if (opt_.momentum == Scalar(0) && layer.gradients_are_zero()) {
-                    const auto* dx = layer.backward_sgd(x, dy, opt_.learning_rate, opt_.weight_decay, WantDx);
-                    if constexpr (WantDx)
-                        return dx;
-                    else
-                        return nullptr;
-                }
-            }
-            auto update_parameters = [&] {
-                std::size_t i = first;
-                layer.visit_parameters([&](ParamView<Scalar> p) { update(i++, p); });
-                layer.zero_grad();
-            };
-            if constexpr (WantDx) {
-                const auto& dx = layer.backward(x, dy);
-                update_parameters();
-                return &dx;
-            } else {
-                detail::backward_parameters(layer, x, dy);
-                update_parameters();
-                return nullptr;
-            }
         }
     }
 
@@ -160,6 +129,24 @@ private:
         if (opt_.nesterov && opt_.momentum == Scalar(0))
             bad("momentum", opt_.momentum, "Nesterov momentum needs momentum > 0");
     }
+
+    // What step(model, x, dy) hands to the layers' backward: each parameter is updated as its
+    // gradient arrives; with plain SGD a weight product is computed into the weights, scaled by −η.
+    struct Sink final : GradientTarget<Scalar> {
+        SGD& opt;
+        explicit Sink(SGD& o) : opt(o) {}
+        void product(std::size_t i, ParamView<Scalar>& p, bool pending, ProductRef<Scalar> op) override {
+            if (opt.opt_.momentum == Scalar(0) && !pending) {
+                const Scalar lr = opt.opt_.learning_rate;
+                if (opt.opt_.weight_decay > Scalar(0)) p.value *= Scalar(1) - lr * opt.opt_.weight_decay;
+                op(true, -lr, true);  // p −= η · (the product)
+            } else {
+                op(false, Scalar(1), pending);  // g (+)= the product
+                opt.update(i, p);
+            }
+        }
+        void gradient(std::size_t i, ParamView<Scalar>& p) override { opt.update(i, p); }
+    };
 
     // The update of parameter i: one kernel per scalar type, whatever the model (out of the class,
     // so that NEURONKA_COMPILED can declare it extern).
