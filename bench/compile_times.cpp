@@ -1,5 +1,6 @@
 // Compile time of what users compile: three programs written with neuronka against the same work
-// written by hand with Eigen (bench/compile/), then every example, each one translation unit compiled
+// written by hand with Eigen (bench/compile/) and, when libtorch-dev is installed, with libtorch's
+// C++ API (*_libtorch.cpp, compiled with the same flags), then every example, each one translation unit compiled
 // as the examples are (-std=c++20 -O3 -DNDEBUG, -march=native with NEURONKA_NATIVE). The neuronka
 // programs are compiled twice: header-only, and with -DNEURONKA_COMPILED, as a program that links
 // neuronka::compiled compiles them (the examples do; the library itself is built once and not
@@ -86,30 +87,41 @@ int main(int argc, char** argv) {
         const char* what;
         const char* ours;
         const char* theirs;
+        const char* torch;
     };
     const Pair pairs[] = {
-        {"four MLPs (1-1, 2-16-16-1, 64-128-10, 784-256-128-10)", "mlps_neuronka.cpp", "mlps_eigen.cpp"},
-        {"a 2-layer GPT (d 64, 4 heads, context 64)", "gpt_neuronka.cpp", "gpt_eigen.cpp"},
-        {"a CNN (conv 5x5x16, pool, conv 5x5x32, pool, dense)", "cnn_neuronka.cpp", "cnn_eigen.cpp"},
+        {"four MLPs (1-1, 2-16-16-1, 64-128-10, 784-256-128-10)", "mlps_neuronka.cpp", "mlps_eigen.cpp",
+         "mlps_libtorch.cpp"},
+        {"a 2-layer GPT (d 64, 4 heads, context 64)", "gpt_neuronka.cpp", "gpt_eigen.cpp", "gpt_libtorch.cpp"},
+        {"a CNN (conv 5x5x16, pool, conv 5x5x32, pool, dense)", "cnn_neuronka.cpp", "cnn_eigen.cpp",
+         "cnn_libtorch.cpp"},
     };
+    const bool torch = std::strlen(NEURONKA_BENCH_TORCH) > 0;
     std::printf(
         "compile time of one translation unit: %s -std=c++20 -O3 -DNDEBUG %s, median of %d interleaved round(s)\n\n",
         NEURONKA_BENCH_COMPILER, NEURONKA_BENCH_ARCH, rounds);
     std::printf(
         "| program (one TU) | neuronka, header-only | neuronka, with neuronka::compiled | hand-written Eigen | "
-        "ratio header-only | ratio compiled |\n|---|---|---|---|---|---|\n");
+        "ratio header-only | ratio compiled |%s\n|---|---|---|---|---|---|%s\n",
+        torch ? " libtorch | ratio compiled / libtorch |" : "", torch ? "---|---|" : "");
     for (const Pair& p : pairs) {
-        std::vector<double> ours, ours_mb, compiled, compiled_mb, theirs, theirs_mb;
+        std::vector<double> ours, ours_mb, compiled, compiled_mb, theirs, theirs_mb, lt, lt_mb;
         for (int r = 0; r < rounds; ++r) {
             const Measure a = run(command(dir + "/compile/" + p.ours));
             const Measure c = run(command(dir + "/compile/" + p.ours, {"-DNEURONKA_COMPILED"}));
             const Measure b = run(command(dir + "/compile/" + p.theirs));
             ours.push_back(a.seconds), ours_mb.push_back(a.megabytes), compiled.push_back(c.seconds),
                 compiled_mb.push_back(c.megabytes), theirs.push_back(b.seconds), theirs_mb.push_back(b.megabytes);
+            if (torch) {
+                const Measure t = run(command(dir + "/compile/" + p.torch, {std::string("-I") + NEURONKA_BENCH_TORCH}));
+                lt.push_back(t.seconds), lt_mb.push_back(t.megabytes);
+            }
         }
-        std::printf("| %s | %.1f s, %.0f MB | %.1f s, %.0f MB | %.1f s, %.0f MB | %.2fx | %.2fx |\n", p.what,
+        std::printf("| %s | %.1f s, %.0f MB | %.1f s, %.0f MB | %.1f s, %.0f MB | %.2fx | %.2fx |", p.what,
                     median(ours), median(ours_mb), median(compiled), median(compiled_mb), median(theirs),
                     median(theirs_mb), median(ours) / median(theirs), median(compiled) / median(theirs));
+        if (torch) std::printf(" %.1f s, %.0f MB | %.2fx |", median(lt), median(lt_mb), median(compiled) / median(lt));
+        std::printf("\n");
         std::fflush(stdout);
     }
     if (programs_only) return 0;

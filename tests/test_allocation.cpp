@@ -28,6 +28,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <memory>
+#include <vector>
+
 using namespace neuronka;
 
 namespace {
@@ -177,6 +180,29 @@ TEST_CASE("predict with a warm workspace allocates nothing", "[allocation][predi
     Mlp::Workspace mws;
     const Batch<float, 784> one = Batch<float, 784>::Random(784, 1);
     check_steady_state([&] { mlp.predict(one, mws); });
+
+    SECTION("every layer that predicts: a transformer, recurrent layers, normalisations, the neuron") {
+        using Gpt = Transformer<float, 11, 8, 16, 2, 2>;  // Embedding, positions, LayerNorm, Attention, GELU, Residual
+        const auto gpt = std::make_unique<const Gpt>(6);
+        Gpt::Workspace gws;
+        std::vector<int> ids(8 * 3);
+        for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = int(i % 11);
+        check_steady_state([&] { gpt->predict(ids, gws, 8); });
+        using Recurrent =
+            Sequential<Embedding<float, 11, 8>, GRU<float, 8, 16>, LSTM<float, 16, 12>, Dense<float, 12, 11>>;
+        const Recurrent rnn(7);
+        Recurrent::Workspace rws;
+        check_steady_state([&] { rnn.predict(ids, rws, 8); });
+        using Normed = Sequential<Dense<float, 6, 16>, BatchNorm<float, 16>, Sigmoid, RMSNorm<float, 16>,
+                                  Residual<Dense<float, 16, 16>, ReLU>, Dense<float, 16, 1>>;
+        const Normed normed(8);
+        Normed::Workspace nws;
+        const Batch<float, 6> x6 = Batch<float, 6>::Random(6, 5);
+        check_steady_state([&] { normed.predict(x6, nws); });
+        const Neuron<float, 6, Sigmoid> neuron(9);
+        Neuron<float, 6, Sigmoid>::Workspace neuron_ws;
+        check_steady_state([&] { neuron.predict(x6, neuron_ws); });
+    }
 }
 
 namespace {
@@ -227,6 +253,13 @@ TEST_CASE("mini-batches and fit's training steps allocate nothing", "[allocation
     CHECK(counter.steps == 6);
     CHECK(counter.counts.news == 0);
     CHECK(counter.counts.eigen == 0);
+    SECTION("without clipping: each step is opt.step(model, x, dy)") {
+        CountSteps plain;
+        fit(model, ce, opt, train, valid, {.epochs = 3, .batch_size = 64}, plain);
+        CHECK(plain.steps == 6);
+        CHECK(plain.counts.news == 0);
+        CHECK(plain.counts.eigen == 0);
+    }
 }
 
 TEST_CASE("a token stream's batches and fit's training steps on it allocate nothing", "[allocation][fit][tokens]") {

@@ -10,6 +10,7 @@ struct InvariantBroken : std::logic_error {
 
 #include <neuronka/compose/sequential.hpp>
 #include <neuronka/core/layer.hpp>
+#include <neuronka/core/products.hpp>
 #include <neuronka/core/random.hpp>
 #include <neuronka/layers/activation.hpp>
 #include <neuronka/layers/dense.hpp>
@@ -185,7 +186,7 @@ TEST_CASE("a loss names the position of a non-finite prediction only when its va
 TEST_CASE("a program that defines NEURONKA_ASSERT gets neuronka's internal checks through it", "[errors][assert]") {
     // A product whose sizes disagree is an internal error (layers check user input before it): the
     // program's own NEURONKA_ASSERT reports it, here by throwing.
-    detail::Gemm<double> gemm;
+    Gemm<double> gemm;
     Eigen::MatrixXd c(2, 2), a(2, 3), b(2, 2);
     CHECK_THROWS_AS(gemm.set(c, a, b), InvariantBroken);
     CHECK_THROWS_WITH(gemm.set(c, a, b), Contains("Gemm: sizes"));

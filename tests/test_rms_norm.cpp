@@ -112,7 +112,7 @@ TEST_CASE("RMSNorm's gain is one tensor, named as PyTorch names it", "[rms_norm]
     Model saved(1), loaded(2);
     saved.layer<1>().g = random_batch<4, float>(1, 31, 0.5, 1.5);
     std::vector<std::string> names;
-    detail::visit_tensors(saved, "", [&](TensorView<float> t) { names.push_back(t.name); });
+    for (const TensorView<float>& t : state_tensors(saved)) names.push_back(t.name);
     CHECK(names == std::vector<std::string>{"0.weight", "0.bias", "1.weight", "2.weight", "2.bias"});
     const std::string path = test::temp_path("rms_norm.nkpt");
     save(saved, path);

@@ -203,8 +203,7 @@ TEST_CASE("an LSTM predicts what forward computes, and names its tensors as PyTo
     CHECK(std::as_const(model).predict(ids, ws, T) == trained);
 
     std::vector<std::string> names;
-    detail::visit_tensors(model, "",
-                          [&](TensorView<float> t) { names.push_back(t.name + " " + std::to_string(t.size())); });
+    for (const TensorView<float>& t : state_tensors(model)) names.push_back(t.name + " " + std::to_string(t.size()));
     CHECK(names == std::vector<std::string>{"0.weight 32", "1.weight_ih_l0 768", "1.weight_hh_l0 2304",
                                             "1.bias_ih_l0 96", "1.bias_hh_l0 96", "2.weight 96", "2.bias 4"});
 }

@@ -5,6 +5,7 @@
 #include "no_malloc.hpp"
 
 #include <neuronka/compose/sequential.hpp>
+#include <neuronka/core/products.hpp>
 #include <neuronka/core/threads.hpp>
 #include <neuronka/layers/activation.hpp>
 #include <neuronka/layers/conv2d.hpp>
@@ -106,7 +107,7 @@ TEST_CASE("parallel_for visits every index exactly once, in slices that depend o
         const Threads scope(n_threads);
         for (long n : {0L, 1L, 15L, 16L, 1000L, 4097L}) {
             std::vector<int> seen(std::size_t(n), 0);
-            detail::parallel_for(n, 4, [&](long b, long e) {
+            parallel_for(n, 4, [&](long b, long e) {
                 for (long i = b; i < e; ++i) ++seen[std::size_t(i)];
             });
             CHECK(std::count(seen.begin(), seen.end(), 1) == n);
@@ -145,7 +146,7 @@ TEST_CASE("a product split over threads is the naive product, for every transpos
         for (int j = 0; j < n; ++j)
             for (int i = 0; i < m; ++i)
                 for (int p = 0; p < k; ++p) expected(i, j) += a(i, p) * b(p, j);
-        detail::Gemm<float> gemm;
+        Gemm<float> gemm;
         Eigen::MatrixXf c(m, n);
         Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> crow(m, n);
         gemm.set(c, a, b);

@@ -1,9 +1,11 @@
 // Fuzz target for the checkpoint loader: any bytes must either load or throw CheckpointError —
-// never crash, read out of bounds, allocate absurdly or hang. Built with clang's libFuzzer by
+// never crash, read out of bounds, allocate absurdly or hang — and a rejected file leaves the model
+// as it was (the target aborts otherwise). Built with clang's libFuzzer by
 // scripts/fuzz.sh; without libFuzzer, driver_main.cpp replays files through the same function.
 #include <neuronka/neuronka.hpp>
 
 #include <cstdint>
+#include <cstdlib>
 #include <vector>
 
 namespace {
@@ -12,33 +14,51 @@ using Model = neuronka::Sequential<neuronka::Dense<float, 4, 8>, neuronka::Tanh,
 using Cnn = neuronka::Sequential<neuronka::Conv2D<float, 1, 2, 3, 6, 6, 1, 1>, neuronka::ReLU,
                                  neuronka::MaxPool2D<float, 2, 6, 6, 2>, neuronka::Dropout<1, 2>,
                                  neuronka::Dense<float, 18, 3>>;
+
+// The bytes of every parameter of `m`, in order (bytes, so that a NaN compares equal to itself).
+template <class M>
+std::vector<unsigned char> values(M& m) {
+    std::vector<unsigned char> v;
+    m.visit_parameters([&](neuronka::ParamView<float> p) {
+        const auto* b = reinterpret_cast<const unsigned char*>(p.value.data());
+        v.insert(v.end(), b, b + p.value.size() * sizeof(float));
+    });
+    return v;
+}
+
+// Calls `load`; if it throws CheckpointError, the model's values must be those before the call.
+template <class M, class Load>
+void load_or_reject(M& m, Load&& load) {
+    const std::vector<unsigned char> before = values(m);
+    try {
+        load();
+    } catch (const neuronka::CheckpointError&) {
+        if (values(m) != before) std::abort();  // a rejected file changed the model
+    }
+}
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static Model model(1);
+    static Cnn cnn(1);
     const std::vector<unsigned char> bytes(data, data + size);
-    try {
+    load_or_reject(model, [&] {
         neuronka::load_bytes(bytes, "input", model, static_cast<neuronka::detail::NoOptimizer*>(nullptr), nullptr,
                              {.check_finite = size % 2 == 0});
-    } catch (const neuronka::CheckpointError&) {
-    }
-    try {
+    });
+    load_or_reject(model, [&] {
         neuronka::SGD<float> sgd({.learning_rate = 0.1f, .momentum = 0.9f});
         neuronka::Rng rng;
         neuronka::load_bytes(bytes, "input", model, &sgd, &rng);
-    } catch (const neuronka::CheckpointError&) {
-    }
-    try {
+    });
+    load_or_reject(model, [&] {
         neuronka::AdamW<float> adamw;
         neuronka::Rng rng;
         neuronka::load_bytes(bytes, "input", model, &adamw, &rng);
-    } catch (const neuronka::CheckpointError&) {
-    }
-    try {
-        static Cnn cnn(1);
+    });
+    load_or_reject(cnn, [&] {
         neuronka::AdamW<float> adamw;
         neuronka::load_bytes(bytes, "input", cnn, &adamw, static_cast<neuronka::Rng*>(nullptr));
-    } catch (const neuronka::CheckpointError&) {
-    }
+    });
     return 0;
 }

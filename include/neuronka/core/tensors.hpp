@@ -178,4 +178,14 @@ void visit_tensors(L& layer, const std::string& prefix, F&& f) {
 }
 }  // namespace detail
 
+/// Every tensor of `model` in visiting order, named from the root as in PyTorch's `state_dict`
+/// (`0.weight`, `2.0.1.qkv.bias`): what checkpoints and safetensors files hold.
+template <class Model>
+std::vector<TensorView<typename Model::scalar_type>> state_tensors(Model& model) {
+    std::vector<TensorView<typename Model::scalar_type>> tensors;
+    detail::visit_tensors(model, "",
+                          [&](TensorView<typename Model::scalar_type> t) { tensors.push_back(std::move(t)); });
+    return tensors;
+}
+
 }  // namespace neuronka

@@ -35,15 +35,6 @@ public:
     using CheckpointError::CheckpointError;
 };
 
-/// Every tensor of `model` in visiting order, named from the root as in PyTorch's `state_dict`.
-template <class Model>
-std::vector<TensorView<typename Model::scalar_type>> state_tensors(Model& model) {
-    std::vector<TensorView<typename Model::scalar_type>> tensors;
-    detail::visit_tensors(model, "",
-                          [&](TensorView<typename Model::scalar_type> t) { tensors.push_back(std::move(t)); });
-    return tensors;
-}
-
 namespace detail::safetensors {
 
 inline constexpr std::uint64_t max_header_bytes = 100'000'000;  // the format's own limit

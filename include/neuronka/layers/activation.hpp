@@ -7,7 +7,7 @@
 #pragma once
 
 #include "../core/layer.hpp"
-#include "../detail/parallel.hpp"
+#include "../core/products.hpp"
 
 #include <cmath>
 #include <numbers>

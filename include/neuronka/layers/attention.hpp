@@ -6,6 +6,7 @@
 /// The derivation of the backward pass is in docs/attention.md.
 #pragma once
 
+#include "../core/products.hpp"
 #include "dense.hpp"
 #include "embedding.hpp"
 
@@ -170,7 +171,7 @@ private:
         P_all.resize(Tn, Tn * Heads * B);
         O.resize(Dim, TB);
         // each (sequence, head) is independent: with set_threads, slices of them run at once
-        detail::parallel_for(
+        parallel_for(
             B * Heads, pairs_per_task(Tn),
             [&](long first, long last) {
                 detail::AttentionHeads<Scalar>::forward(qkv_out, Tn, Heads, causal, first, last, P_all, O);

@@ -10,7 +10,7 @@
 #pragma once
 
 #include "../core/layer.hpp"
-#include "../detail/gemm.hpp"
+#include "../core/products.hpp"
 
 namespace neuronka {
 
@@ -97,7 +97,7 @@ struct Conv2D {
         Matrix patches;             ///< the im2col patches, (Q·B) × CKK
         Matrix gemm_out;            ///< the product, (Q·B) × Cout
         Batch<Scalar, out_size> y;  ///< the output, as forward computes it: (Cout·Q) × B
-        detail::Gemm<Scalar> gemm;  ///< the product's workspace
+        Gemm<Scalar> gemm;          ///< the product's workspace
     };
     /// x: (Cin·Y·X) × B  →  y: (Cout·OY·OX) × B in `ws`, as forward computes it; reads the
     /// parameters only, so threads may predict with one layer at once, each with its own Workspace.
@@ -119,7 +119,7 @@ struct Conv2D {
     const Batch<Scalar, in_size>* backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
                                            GradientSink<Scalar> grads) {
         check_backward({&name, "backward"}, x, in_size, dy, out_size, y_.cols());
-        detail::parallel_for(
+        parallel_for(
             x.cols(), images_per_task,
             [&](long first, long last) {
                 for (Eigen::Index n = first; n < last; ++n)  // dY(n·Q + q, o) = dy(o·Q + q, n), in the forward's buffer
@@ -174,8 +174,7 @@ private:
     /// y = W ∗ x + b through im2col and one product (forward and predict).
     template <class Derived>
     const Batch<Scalar, out_size>& convolve(const Eigen::MatrixBase<Derived>& x, Matrix& patches, Matrix& gemm_out,
-                                            Batch<Scalar, out_size>& y, detail::Gemm<Scalar>& gemm,
-                                            const char* method) const {
+                                            Batch<Scalar, out_size>& y, Gemm<Scalar>& gemm, const char* method) const {
         check_shape({&name, method}, x, in_size);
         const Eigen::Ref<const Batch<Scalar, in_size>> xr(x);  // an expression is evaluated once
         check_entry_values({&name, method}, xr);
@@ -185,7 +184,7 @@ private:
         gemm_out.resize(positions * B, OutChannels);
         gemm.set(gemm_out, patches, W.transpose());  // Y = patches · Wᵀ: (Q·B) × Cout
         y.resize(out_size, B);
-        detail::parallel_for(
+        parallel_for(
             B, images_per_task,
             [&](long first, long last) {
                 for (Eigen::Index n = first; n < last; ++n)  // y(o·Q + q, n) = Y(n·Q + q, o) + b(o)
@@ -207,7 +206,7 @@ private:
     /// Images are independent: with set_threads, slices of the batch run at once (as in col2im).
     template <class X>
     static void im2col(const X& x, Matrix& patches) {
-        detail::parallel_for(
+        parallel_for(
             x.cols(), images_per_task, [&](long first, long last) { im2col(x, patches, first, last); }, 1);
     }
     template <class X>
@@ -236,7 +235,7 @@ private:
 
     /// The transpose of im2col: dx(c·Y·X + iy·X + ix, n) += dpatches(n·Q + q, c·K·K + ky·K + kx).
     void col2im() {
-        detail::parallel_for(
+        parallel_for(
             dx_.cols(), images_per_task, [&](long first, long last) { col2im(first, last); }, 1);
     }
     void col2im(Eigen::Index first, Eigen::Index last) {
@@ -266,7 +265,7 @@ private:
     Matrix gemm_out_;                                           // (Q·B) × Cout: Y in forward, then dY in backward
     Batch<Scalar, out_size> y_;                                 // (Cout·Q) × B
     Batch<Scalar, in_size> dx_;                                 // (Cin·Y·X) × B
-    detail::Gemm<Scalar> fwd_, dW_gemm_, dx_gemm_;
+    Gemm<Scalar> fwd_, dW_gemm_, dx_gemm_;
 };
 
 }  // namespace neuronka

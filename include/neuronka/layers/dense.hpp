@@ -3,7 +3,7 @@
 #pragma once
 
 #include "../core/layer.hpp"
-#include "../detail/gemm.hpp"
+#include "../core/products.hpp"
 
 namespace neuronka {
 
@@ -35,7 +35,7 @@ struct Dense {
                                                     ///< products, no blocked-GEMM workspace
 
     /// The weights' type: fixed-size for a small layer (unrolled products), else dynamic.
-    using Weights = detail::Storage<Scalar, Out, In>;
+    using Weights = Storage<Scalar, Out, In>;
     /// The biases' type: fixed-size for a small layer, else dynamic.
     using Biases = std::conditional_t<small, Eigen::Matrix<Scalar, Out, 1>, Vector<Scalar, Out>>;
 
@@ -71,9 +71,9 @@ struct Dense {
 
     /// The buffers of one caller of predict().
     struct Workspace {
-        Batch<Scalar, Out> y;              ///< the output, as forward computes it: Out × B
-        detail::Gemm<Scalar, small> gemm;  ///< the product's workspace
-        Batch<Scalar, In> x;               ///< a small layer's copy of a strided input (see packed())
+        Batch<Scalar, Out> y;      ///< the output, as forward computes it: Out × B
+        Gemm<Scalar, small> gemm;  ///< the product's workspace
+        Batch<Scalar, In> x;       ///< a small layer's copy of a strided input (see packed())
     };
     /// x: In × B  →  y: Out × B in `ws`, as forward computes it. Reads the parameters only, so any
     /// number of threads may predict with one layer at once, each with its own Workspace.
@@ -145,8 +145,7 @@ private:
     /// y = W x + b (forward and predict).
     template <class Derived>
     const Batch<Scalar, Out>& affine(const Eigen::MatrixBase<Derived>& x, Batch<Scalar, Out>& y,
-                                     detail::Gemm<Scalar, small>& gemm, Batch<Scalar, In>& x_copy,
-                                     const char* method) const {
+                                     Gemm<Scalar, small>& gemm, Batch<Scalar, In>& x_copy, const char* method) const {
         static_assert(Derived::RowsAtCompileTime == Eigen::Dynamic || Derived::RowsAtCompileTime == In,
                       "Dense::forward: the input's compile-time row count differs from In");
         check_shape({&name, method}, x, In);
@@ -197,7 +196,7 @@ private:
     Batch<Scalar, In> dx_;        // In × B
     Batch<Scalar, In> x_copy_;    // In × B: a small layer's packed copy of a strided x (packed())
     Batch<Scalar, Out> dy_copy_;  // Out × B: the same for dy
-    detail::Gemm<Scalar, small> fwd_, dW_gemm_, dx_gemm_;
+    Gemm<Scalar, small> fwd_, dW_gemm_, dx_gemm_;
 };
 
 }  // namespace neuronka

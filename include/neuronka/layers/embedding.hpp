@@ -7,6 +7,7 @@
 #pragma once
 
 #include "../core/layer.hpp"
+#include "../core/products.hpp"
 
 #include <span>
 
@@ -25,8 +26,8 @@ struct Embedding {
         std::size_t(Vocab) * Dim;                        ///< trainable parameters, counted from the type
     static constexpr std::size_t parameter_tensors = 1;  ///< parameter tensors visit_parameters() shows
 
-    detail::Storage<Scalar, Dim, Vocab> E;   ///< the vectors, Dim × Vocab: column t is token t's
-    detail::Storage<Scalar, Dim, Vocab> dE;  ///< their gradient
+    Storage<Scalar, Dim, Vocab> E;   ///< the vectors, Dim × Vocab: column t is token t's
+    Storage<Scalar, Dim, Vocab> dE;  ///< their gradient
 
     /// Vectors drawn from `seed` (see init()).
     explicit Embedding(std::uint64_t seed = 0) : E(Dim, Vocab), dE(Dim, Vocab) {
@@ -113,8 +114,8 @@ struct PositionalEmbedding {
         std::size_t(Context) * Dim;                      ///< trainable parameters, counted from the type
     static constexpr std::size_t parameter_tensors = 1;  ///< parameter tensors visit_parameters() shows
 
-    detail::Storage<Scalar, Dim, Context> P;   ///< the position vectors, Dim × Context: column t is position t's
-    detail::Storage<Scalar, Dim, Context> dP;  ///< their gradient
+    Storage<Scalar, Dim, Context> P;   ///< the position vectors, Dim × Context: column t is position t's
+    Storage<Scalar, Dim, Context> dP;  ///< their gradient
 
     /// Vectors drawn from `seed` (see init()).
     explicit PositionalEmbedding(std::uint64_t seed = 0) : P(Dim, Context), dP(Dim, Context) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "../core/layer.hpp"
+#include "../core/products.hpp"
 
 #include <cmath>
 #include <utility>
@@ -40,14 +41,14 @@ struct GRU {
     static constexpr std::size_t parameter_tensors =
         4;  ///< parameter tensors visit_parameters() shows: W_ih, W_hh, b_ih, b_hh
 
-    detail::Storage<Scalar, G, In> W_ih;       ///< input weights, 3Hd × In
-    detail::Storage<Scalar, G, Hidden> W_hh;   ///< recurrent weights, 3Hd × Hd
-    Vector<Scalar, G> b_ih;                    ///< input biases, 3Hd
-    Vector<Scalar, G> b_hh;                    ///< recurrent biases, 3Hd
-    detail::Storage<Scalar, G, In> dW_ih;      ///< gradient of W_ih, accumulated
-    detail::Storage<Scalar, G, Hidden> dW_hh;  ///< gradient of W_hh
-    Vector<Scalar, G> db_ih;                   ///< gradient of b_ih
-    Vector<Scalar, G> db_hh;                   ///< gradient of b_hh
+    Storage<Scalar, G, In> W_ih;       ///< input weights, 3Hd × In
+    Storage<Scalar, G, Hidden> W_hh;   ///< recurrent weights, 3Hd × Hd
+    Vector<Scalar, G> b_ih;            ///< input biases, 3Hd
+    Vector<Scalar, G> b_hh;            ///< recurrent biases, 3Hd
+    Storage<Scalar, G, In> dW_ih;      ///< gradient of W_ih, accumulated
+    Storage<Scalar, G, Hidden> dW_hh;  ///< gradient of W_hh
+    Vector<Scalar, G> db_ih;           ///< gradient of b_ih
+    Vector<Scalar, G> db_hh;           ///< gradient of b_hh
 
     /// Weights drawn from `seed` as PyTorch's nn.GRU draws them (see init()).
     explicit GRU(std::uint64_t seed = 0)

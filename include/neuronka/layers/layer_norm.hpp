@@ -3,7 +3,7 @@
 #pragma once
 
 #include "../core/layer.hpp"
-#include "../detail/parallel.hpp"
+#include "../core/products.hpp"
 
 #include <cmath>
 
@@ -121,7 +121,7 @@ private:
         check_input({&name, method}, x, Dim);
         const Eigen::Index B = x.cols();
         y.resize(Dim, B), mean.resize(B), rstd.resize(B);
-        detail::parallel_columns(B, Dim, [&](long first, long last) {
+        parallel_columns(B, Dim, [&](long first, long last) {
             for (Eigen::Index c = first; c < last; ++c) {
                 const Scalar mu = x.col(c).mean();                           // μ = mean(x)
                 const Scalar var = (x.col(c).array() - mu).square().mean();  // σ² = mean((x − μ)²)
