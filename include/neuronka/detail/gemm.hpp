@@ -117,14 +117,25 @@ public:
     void outer(C& c, const A& a, const B& b, Scalar alpha, bool add) {
         if (alpha == Scalar(1)) return product<false, true>(c, a, b, add);
         NEURONKA_ASSERT(c.rows() == a.rows() && c.cols() == b.rows() && b.cols() == a.cols(), "Gemm: sizes");
-        if constexpr (Small) {  // the blocked product is never instantiated
+        if constexpr (Small) {  // the product the other calls use, into a fixed-size matrix on the stack
+            static_assert(C::SizeAtCompileTime != Eigen::Dynamic, "Gemm::outer: a Small product into a fixed-size c");
             constexpr int M = C::RowsAtCompileTime, N = C::ColsAtCompileTime;
-            auto&& af = fixed_rows<M>(a);
-            auto&& bf = fixed_rows<N>(b);
-            if (add)
-                c.noalias() += alpha * af * bf.transpose();  // Eigen's own choice of kernel; no workspace at this size
-            else
-                c.noalias() = alpha * af * bf.transpose();
+            if constexpr (M == 1 || N == 1) {  // a row or a column: Eigen's matrix-vector products, scaled
+                auto&& af = fixed_rows<M>(a);
+                auto&& bf = fixed_rows<N>(b);
+                if (add)
+                    c.noalias() += alpha * af * bf.transpose();
+                else
+                    c.noalias() = alpha * af * bf.transpose();
+            } else {  // the kernel set and add use, into a fixed-size matrix on the stack: one
+                      // instantiation of the unrolled product per shape instead of three
+                typename C::PlainObject g;
+                small_fixed<false, true>(g, a, b, false);  // g = a bᵀ
+                if (add)
+                    c += alpha * g;
+                else
+                    c = alpha * g;
+            }
         } else {
             dynamic<false, true>(c, a, b, alpha, add);
         }
