@@ -69,25 +69,19 @@ TEST_CASE("SGD follows its update rule", "[sgd]") {
 }
 
 namespace {
+// Every parameter's values (with `gradients`: its gradient) in visiting order, flattened.
 template <class Model>
-std::vector<double> values_of(Model& m) {
+std::vector<double> flat(Model& m, bool gradients = false) {
     std::vector<double> v;
     m.visit_parameters([&](ParamView<double> p) {
-        for (double a : p.value) v.push_back(a);
-    });
-    return v;
-}
-template <class Model>
-std::vector<double> gradients_of(Model& m) {
-    std::vector<double> v;
-    m.visit_parameters([&](ParamView<double> p) {
-        for (double a : p.grad) v.push_back(a);
+        const auto& a = gradients ? p.grad : p.value;
+        v.insert(v.end(), a.begin(), a.end());
     });
     return v;
 }
 template <class Model>
 void check_same_values(Model& a, Model& b, double tolerance) {
-    const auto p = values_of(a), q = values_of(b);
+    const auto p = flat(a), q = flat(b);
     REQUIRE(p.size() == q.size());
     for (std::size_t i = 0; i < p.size(); ++i) CHECK_THAT(p[i], Catch::Matchers::WithinAbs(q[i], tolerance));
 }
@@ -132,9 +126,9 @@ TEST_CASE("the training step opt.step(model, x, dy) equals backward, step and ze
             plain.zero_grad();
         }
         check_same_values(stepped, plain, 1e-12);
-        CHECK(values_of(stepped) != values_of(*std::make_unique<Mlp>(7)));  // it trained
+        CHECK(flat(stepped) != flat(*std::make_unique<Mlp>(7)));  // it trained
         CHECK(a.steps() == 3);
-        for (double g : gradients_of(stepped)) CHECK(g == 0);  // afterwards the gradients read as zero
+        for (double g : flat(stepped, true)) CHECK(g == 0);  // afterwards the gradients read as zero
     }
     SECTION("AdamW") {
         Mlp stepped(7), plain(7);
@@ -148,7 +142,7 @@ TEST_CASE("the training step opt.step(model, x, dy) equals backward, step and ze
         }
         check_same_values(stepped, plain, 1e-15);  // the same arithmetic, parameter by parameter
         CHECK(a.steps() == 3);
-        for (double g : gradients_of(stepped)) CHECK(g == 0);
+        for (double g : flat(stepped, true)) CHECK(g == 0);
     }
     SECTION("gradients accumulated before the step are part of it") {
         Mlp stepped(7), plain(7);
@@ -206,7 +200,7 @@ TEST_CASE("a backward hands every parameter to its gradient sink once, last laye
     CHECK(recorder.seen[0].product);   // Dense's weight comes as a product
     CHECK(!recorder.seen[5].product);  // LayerNorm's bias as a gradient it computed
     CHECK(recorder.seen[4].size == 4);
-    for (double g : gradients_of(model)) CHECK(g == 0);  // the sink spent them
+    for (double g : flat(model, true)) CHECK(g == 0);  // the sink spent them
     // what reached the sink is the gradient backward accumulates, parameter by parameter
     twin.backward(x, dy);
     std::vector<std::vector<double>> expected;
