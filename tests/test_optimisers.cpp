@@ -86,6 +86,18 @@ void check_same_values(Model& a, Model& b, double tolerance) {
     for (std::size_t i = 0; i < p.size(); ++i) CHECK_THAT(p[i], Catch::Matchers::WithinAbs(q[i], tolerance));
 }
 
+// `steps` times: the training step on `stepped`, backward + step + zero_grad on `plain` (same x, dy).
+template <class Model, class Opt, class X, class DY>
+void train_both(Model& stepped, Opt& a, Model& plain, Opt& b, const X& x, const DY& dy, int steps) {
+    for (int step = 0; step < steps; ++step) {
+        stepped.forward(x), plain.forward(x);
+        a.step(stepped, x, dy);
+        plain.backward(x, dy);
+        b.step(plain);
+        plain.zero_grad();
+    }
+}
+
 // A GradientTarget that records what a backward hands it: (index, name, size) per parameter.
 struct Recorder final : GradientTarget<double> {
     struct Entry {
@@ -118,13 +130,7 @@ TEST_CASE("the training step opt.step(model, x, dy) equals backward, step and ze
     for (const auto& o : settings) {
         Mlp stepped(7), plain(7);
         SGD<double> a(o), b(o);
-        for (int step = 0; step < 3; ++step) {
-            stepped.forward(x), plain.forward(x);
-            a.step(stepped, x, dy);
-            plain.backward(x, dy);
-            b.step(plain);
-            plain.zero_grad();
-        }
+        train_both(stepped, a, plain, b, x, dy, 3);
         check_same_values(stepped, plain, 1e-12);
         CHECK(flat(stepped) != flat(*std::make_unique<Mlp>(7)));  // it trained
         CHECK(a.steps() == 3);
@@ -133,13 +139,7 @@ TEST_CASE("the training step opt.step(model, x, dy) equals backward, step and ze
     SECTION("AdamW") {
         Mlp stepped(7), plain(7);
         AdamW<double> a({.learning_rate = 0.01}), b({.learning_rate = 0.01});
-        for (int step = 0; step < 3; ++step) {
-            stepped.forward(x), plain.forward(x);
-            a.step(stepped, x, dy);
-            plain.backward(x, dy);
-            b.step(plain);
-            plain.zero_grad();
-        }
+        train_both(stepped, a, plain, b, x, dy, 3);
         check_same_values(stepped, plain, 1e-15);  // the same arithmetic, parameter by parameter
         CHECK(a.steps() == 3);
         for (double g : flat(stepped, true)) CHECK(g == 0);
@@ -170,13 +170,7 @@ TEST_CASE("the training step opt.step(model, x, dy) equals backward, step and ze
         using Normed = Sequential<Dense<double, 3, 8>, LayerNorm<double, 8>, Tanh, Dense<double, 8, 2>>;
         Normed stepped(5), plain(5);
         AdamW<double> a({.learning_rate = 0.01}), b({.learning_rate = 0.01});
-        for (int step = 0; step < 2; ++step) {
-            stepped.forward(x), plain.forward(x);
-            a.step(stepped, x, dy);
-            plain.backward(x, dy);
-            b.step(plain);
-            plain.zero_grad();
-        }
+        train_both(stepped, a, plain, b, x, dy, 2);
         check_same_values(stepped, plain, 1e-15);
     }
 }
