@@ -18,12 +18,15 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 namespace neuronka {
@@ -41,13 +44,20 @@ inline constexpr std::uint64_t max_header_bytes = 100'000'000;  // the format's 
 
 /// A dtype neuronka reads: the four floating-point types for parameters and buffers, I64 for counters.
 struct Dtype {
+    enum class Kind { unknown, f64, f32, f16, bf16, i64 };
     std::string name;
     std::uint64_t bytes = 0;  // 0: a dtype neuronka does not read
+    Kind kind = Kind::unknown;
 };
 inline Dtype dtype(const std::string& name) {
-    for (const auto& [n, b] : {std::pair<const char*, int>{"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8}})
-        if (name == n) return {name, std::uint64_t(b)};
-    return {name, 0};
+    using K = Dtype::Kind;
+    for (const auto& [n, b, k] : {std::tuple<const char*, int, K>{"F64", 8, K::f64},
+                                  {"F32", 4, K::f32},
+                                  {"F16", 2, K::f16},
+                                  {"BF16", 2, K::bf16},
+                                  {"I64", 8, K::i64}})
+        if (name == n) return {name, std::uint64_t(b), k};
+    return {name, 0, K::unknown};
 }
 template <class Scalar>
 constexpr const char* dtype_of() {
@@ -80,13 +90,19 @@ inline double from_bf16(std::uint16_t h) {
     return double(std::bit_cast<float>(std::uint32_t(h) << 16));
 }
 
-/// Value `i` of a tensor stored as `dtype` at `p`, as a double.
+/// Value `i` of a tensor stored as `dtype` (a floating-point one) at `p`, as a double.
 inline double value(const Dtype& dtype, const unsigned char* p, std::uint64_t i) {
     p += i * dtype.bytes;
-    if (dtype.name == "F64") return std::bit_cast<double>(read_le(p, 8));
-    if (dtype.name == "F32") return double(std::bit_cast<float>(std::uint32_t(read_le(p, 4))));
-    if (dtype.name == "F16") return from_f16(std::uint16_t(read_le(p, 2)));
-    return from_bf16(std::uint16_t(read_le(p, 2)));
+    switch (dtype.kind) {
+        case Dtype::Kind::f64:
+            return std::bit_cast<double>(read_le(p, 8));
+        case Dtype::Kind::f32:
+            return double(std::bit_cast<float>(std::uint32_t(read_le(p, 4))));
+        case Dtype::Kind::f16:
+            return from_f16(std::uint16_t(read_le(p, 2)));
+        default:
+            return from_bf16(std::uint16_t(read_le(p, 2)));
+    }
 }
 
 inline std::string shape_string(const std::vector<std::int64_t>& shape) {
@@ -101,6 +117,200 @@ struct Entry {
     Dtype dtype;
     std::vector<std::int64_t> shape;
     std::uint64_t begin = 0, end = 0;  // relative to the start of the data
+};
+
+using Json = nlohmann::ordered_json;  // the one JSON type this header instantiates
+
+/// Reads the header as nlohmann/json's stream of events (its SAX interface) and checks each
+/// top-level value when it ends: no JSON document is built, so a header is read in a few
+/// microseconds. Each tensor's value is also rebuilt as compact JSON text for the error messages.
+class HeaderReader final : public nlohmann::json_sax<Json> {
+public:
+    HeaderReader(const std::string& source, std::uint64_t data_bytes, std::map<std::string, std::string>& metadata)
+        : source_(source), data_bytes_(data_bytes), metadata_(metadata) {}
+
+    std::vector<Entry> entries;  ///< the tensors, in the file's order
+
+    bool null() override { return scalar("null", "null"); }
+    bool boolean(bool v) override { return scalar("boolean", v ? "true" : "false"); }
+    bool number_integer(number_integer_t v) override { return scalar("number", digits(v)); }
+    bool number_unsigned(number_unsigned_t v) override { return scalar("number", digits(v), &v); }
+    bool number_float(number_float_t, const string_t& text) override { return scalar("number", text); }
+    bool string(string_t& v) override {
+        if (depth_ == 2 && in_metadata_) {
+            metadata_[key_] = v;
+            return true;
+        }
+        if (depth_ == 2 && field_) field_->string = v;
+        begin_value("string", "");
+        append_quoted(v);
+        return done(depth_);
+    }
+    bool binary(binary_t&) override { return scalar("binary", "<binary>"); }  // not in JSON text
+    bool start_object(std::size_t) override {
+        if (depth_ == 0) return ++depth_, true;
+        begin_value("object", "{");
+        open_.push_back(true);
+        return ++depth_, true;
+    }
+    bool start_array(std::size_t) override {
+        begin_value("array", "[");
+        open_.push_back(true);
+        return ++depth_, true;
+    }
+    bool key(string_t& k) override {
+        if (depth_ == 1) {
+            if (!names_.insert(k).second)
+                throw SafetensorsError(source_ + ": header: expected each name once, found \"" + k + "\" twice");
+            name_ = k, in_metadata_ = k == "__metadata__";
+            return true;
+        }
+        if (depth_ == 2 && in_metadata_) return key_ = k, true;
+        separate();
+        append_quoted(k);
+        text_ += ':';
+        after_key_ = true;
+        if (depth_ == 2) {  // a field of a tensor: one of the three, each once
+            ++fields_;
+            Field* f = k == "dtype" ? &dtype_ : k == "shape" ? &shape_ : k == "data_offsets" ? &offsets_ : nullptr;
+            field_ = f && !f->seen ? f : nullptr;
+            if (!field_) extra_ = true;
+            if (field_) field_->seen = true, field_->begin = text_.size();
+        }
+        return true;
+    }
+    bool end_object() override { return end('}'); }
+    bool end_array() override { return end(']'); }
+    bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) override {
+        if (dynamic_cast<const Json::parse_error*>(&e))
+            fail(std::string("header is not valid JSON: ") + e.what(), 8 + (position ? position - 1 : 0));
+        fail(std::string("header cannot be read: ") + e.what(), 8);  // valid syntax it cannot hold, such as 1e400
+        return false;
+    }
+
+private:
+    /// One of a tensor's three fields as found: its text, and its string or unsigned integers.
+    struct Field {
+        bool seen = false, is_string = false, is_array = false, unsigned_values = true;
+        std::string string;
+        std::size_t begin = 0, end = 0;  // its text in text_
+        std::vector<std::uint64_t> values;
+    };
+    std::string text(const Field& f) const { return text_.substr(f.begin, f.end - f.begin); }
+
+    [[noreturn]] void fail(const std::string& what, std::uint64_t offset) const {
+        throw SafetensorsError(source_ + ": " + what + " (at byte offset " + std::to_string(offset) + ")");
+    }
+    void append_quoted(const std::string& v) {
+        text_ += '"';
+        for (const char c : v) {
+            if (c == '"' || c == '\\') text_ += '\\';
+            if (static_cast<unsigned char>(c) < 0x20) {
+                text_ += "\\u00";
+                text_ += "0123456789abcdef"[(c >> 4) & 15];
+                text_ += "0123456789abcdef"[c & 15];
+            } else {
+                text_ += c;
+            }
+        }
+        text_ += '"';
+    }
+    template <class Integer>
+    std::string_view digits(Integer v) {
+        const auto end = std::to_chars(digits_, digits_ + sizeof digits_, v).ptr;
+        return {digits_, std::size_t(end - digits_)};
+    }
+    // A comma before an element or member that is not its container's first.
+    void separate() {
+        if (open_.empty()) return;
+        if (after_key_) return void(after_key_ = false);
+        if (!open_.back()) text_ += ',';
+        open_.back() = false;
+    }
+    // A value of kind `type` (a type name as nlohmann/json gives it) begins at depth_ with `text`.
+    void begin_value(std::string_view type, std::string_view text) {
+        if (depth_ == 0) fail("header: expected a JSON object, found a " + std::string(type), 8);
+        if (depth_ == 1) {
+            if (in_metadata_ && type != "object")
+                fail("__metadata__: expected an object of strings, found a " + std::string(type), 8);
+            if (!in_metadata_) {
+                text_.clear(), open_.clear(), after_key_ = false, fields_ = 0, extra_ = false, field_ = nullptr;
+                dtype_ = shape_ = offsets_ = Field{};
+                is_object_ = type == "object";
+            }
+        } else if (depth_ == 2 && in_metadata_) {
+            fail("__metadata__ \"" + key_ + "\": expected a string, found a " + std::string(type), 8);
+        } else if (depth_ == 2 && field_) {
+            field_->is_string = type == "string";
+            field_->is_array = type == "array";
+        } else if (depth_ == 3 && field_) {
+            field_->unsigned_values = false;  // unsigned integers are counted in scalar()
+        }
+        separate();
+        text_ += text;
+    }
+    bool scalar(std::string_view type, std::string_view text, const std::uint64_t* unsigned_value = nullptr) {
+        if (depth_ == 3 && field_ && unsigned_value) {
+            field_->values.push_back(*unsigned_value);
+            separate();
+            text_ += text;
+            return true;
+        }
+        begin_value(type, text);
+        return done(depth_);
+    }
+    bool end(char bracket) {
+        --depth_;
+        if (depth_ == 0) return true;  // the header's object
+        if (depth_ == 1 && in_metadata_) return true;
+        open_.pop_back();
+        text_ += bracket;
+        return done(depth_);
+    }
+    // The value that began at depth `d` is complete.
+    bool done(int d) {
+        if (d == 2 && field_) field_->end = text_.size(), field_ = nullptr;
+        if (d == 1) check_tensor();
+        return true;
+    }
+    void check_tensor() {
+        const std::string where = "tensor \"" + name_ + "\"";
+        if (!is_object_ || fields_ != 3 || extra_ || !dtype_.seen || !shape_.seen || !offsets_.seen)
+            fail(where + ": expected an object with exactly \"dtype\", \"shape\" and \"data_offsets\", found " + text_,
+                 8);
+        if (!dtype_.is_string) fail(where + ": dtype: expected a string, found " + text(dtype_), 8);
+        Entry e{name_, dtype(dtype_.string), {}, 0, 0};
+        if (!shape_.is_array) fail(where + ": shape: expected an array of sizes, found " + text(shape_), 8);
+        for (const std::uint64_t d : shape_.values)
+            if (d > std::uint64_t(std::numeric_limits<std::int64_t>::max())) shape_.unsigned_values = false;
+        if (!shape_.unsigned_values) fail(where + ": shape: expected non-negative integers, found " + text(shape_), 8);
+        for (const std::uint64_t d : shape_.values) e.shape.push_back(std::int64_t(d));
+        if (!offsets_.is_array || !offsets_.unsigned_values || offsets_.values.size() != 2)
+            fail(where + ": data_offsets: expected [begin, end], found " + text(offsets_), 8);
+        e.begin = offsets_.values[0], e.end = offsets_.values[1];
+        if (e.begin > e.end || e.end > data_bytes_)
+            fail(where + ": data_offsets: expected 0 <= begin <= end <= " + std::to_string(data_bytes_) +
+                     " (the data's size), found [" + std::to_string(e.begin) + ", " + std::to_string(e.end) + "]",
+                 8);
+        entries.push_back(std::move(e));
+    }
+
+    const std::string& source_;
+    std::uint64_t data_bytes_;
+    std::map<std::string, std::string>& metadata_;
+    std::set<std::string> names_;  // the top-level names so far
+    int depth_ = 0;                // containers open around the next event; the header's object is depth 1
+    std::string name_, key_;       // the top-level name being read; the __metadata__ key being read
+    bool in_metadata_ = false;     // name_ is "__metadata__"
+    std::string text_;             // the tensor's value as compact JSON, so far
+    std::vector<bool> open_;       // per container open inside it: no element yet
+    bool after_key_ = false;       // the next value follows a key (no comma)
+    bool is_object_ = false;       // the tensor's value is an object
+    int fields_ = 0;               // its members
+    bool extra_ = false;           // a member other than the three, or one of them twice
+    Field dtype_, shape_, offsets_;
+    Field* field_ = nullptr;  // the field whose value is being read
+    char digits_[24];         // an integer's text
 };
 
 /// Parses and checks the header of `bytes`: its length, JSON syntax, duplicate names, each entry's
@@ -122,65 +332,9 @@ inline std::vector<Entry> parse_header(const std::vector<unsigned char>& bytes, 
              0);
     data_start = 8 + n;
     const auto* text = reinterpret_cast<const char*>(bytes.data()) + 8;
-    std::set<std::string> names;
-    using Json = nlohmann::ordered_json;  // the file's order; the one JSON type this header instantiates
-    Json header;
-    try {
-        header = Json::parse(text, text + n, [&](int depth, Json::parse_event_t event, Json& parsed) {
-            if (depth == 1 && event == Json::parse_event_t::key && !names.insert(parsed.get<std::string>()).second)
-                throw SafetensorsError(source + ": header: expected each name once, found \"" +
-                                       parsed.get<std::string>() + "\" twice");
-            return true;
-        });
-    } catch (const Json::parse_error& e) {
-        fail(std::string("header is not valid JSON: ") + e.what(), 8 + (e.byte ? e.byte - 1 : 0));
-    } catch (const Json::exception& e) {  // valid syntax the parser cannot represent, such as 1e400
-        fail(std::string("header cannot be read: ") + e.what(), 8);
-    }
-    if (!header.is_object()) fail(std::string("header: expected a JSON object, found a ") + header.type_name(), 8);
-
-    std::vector<Entry> entries;
-    for (const auto& [name, info] : header.items()) {
-        if (name == "__metadata__") {
-            if (!info.is_object())
-                fail(std::string("__metadata__: expected an object of strings, found a ") + info.type_name(), 8);
-            for (const auto& [key, text_value] : info.items()) {
-                if (!text_value.is_string())
-                    fail("__metadata__ \"" + key + "\": expected a string, found a " + text_value.type_name(), 8);
-                metadata[key] = text_value.get<std::string>();
-            }
-            continue;
-        }
-        const std::string where = "tensor \"" + name + "\"";
-        if (!info.is_object() || info.size() != 3 || !info.contains("dtype") || !info.contains("shape") ||
-            !info.contains("data_offsets"))
-            fail(where + ": expected an object with exactly \"dtype\", \"shape\" and \"data_offsets\", found " +
-                     info.dump(),
-                 8);
-        const auto& dtype_field = info["dtype"];
-        const auto& shape_field = info["shape"];
-        const auto& offsets_field = info["data_offsets"];
-        if (!dtype_field.is_string()) fail(where + ": dtype: expected a string, found " + dtype_field.dump(), 8);
-        Entry e{name, dtype(dtype_field.get<std::string>()), {}, 0, 0};
-        if (!shape_field.is_array())
-            fail(where + ": shape: expected an array of sizes, found " + shape_field.dump(), 8);
-        for (const auto& d : shape_field) {
-            if (!d.is_number_unsigned() ||
-                d.get<std::uint64_t>() > std::uint64_t(std::numeric_limits<std::int64_t>::max()))
-                fail(where + ": shape: expected non-negative integers, found " + shape_field.dump(), 8);
-            e.shape.push_back(std::int64_t(d.get<std::uint64_t>()));
-        }
-        if (!offsets_field.is_array() || offsets_field.size() != 2 || !offsets_field[0].is_number_unsigned() ||
-            !offsets_field[1].is_number_unsigned())
-            fail(where + ": data_offsets: expected [begin, end], found " + offsets_field.dump(), 8);
-        e.begin = offsets_field[0].get<std::uint64_t>(), e.end = offsets_field[1].get<std::uint64_t>();
-        const std::uint64_t data_bytes = bytes.size() - data_start;
-        if (e.begin > e.end || e.end > data_bytes)
-            fail(where + ": data_offsets: expected 0 <= begin <= end <= " + std::to_string(data_bytes) +
-                     " (the data's size), found [" + std::to_string(e.begin) + ", " + std::to_string(e.end) + "]",
-                 8);
-        entries.push_back(std::move(e));
-    }
+    HeaderReader reader(source, bytes.size() - data_start, metadata);
+    Json::sax_parse(text, text + n, &reader);
+    std::vector<Entry>& entries = reader.entries;
     // The byte ranges, in order, must tile the data: no gap, no overlap, nothing after the last.
     std::vector<const Entry*> order;
     for (const auto& e : entries) order.push_back(&e);
@@ -302,7 +456,7 @@ std::map<std::string, std::string> load_safetensors_bytes(Model& model, const st
                                    std::to_string(data_start + e.begin) + ")");
         };
         const bool known = e.dtype.bytes != 0;
-        if (counter ? e.dtype.name != "I64" : (!known || e.dtype.name == "I64"))
+        if (counter ? e.dtype.kind != st::Dtype::Kind::i64 : (!known || e.dtype.kind == st::Dtype::Kind::i64))
             fail(std::string("dtype: expected ") + (counter ? "I64" : "F32, F64, F16 or BF16") + ", found " +
                  e.dtype.name);
         if (e.shape != t.shape)
