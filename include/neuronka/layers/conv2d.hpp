@@ -56,7 +56,8 @@ struct Conv2D {
     Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> W;
     Vector<Scalar, OutChannels> b;  ///< the biases, Cout
 
-    /// He-uniform filters and zero biases from `seed` (see init()).
+    /// Xavier-uniform filters and zero biases from `seed` (see init(); a Sequential draws them
+    /// He-uniform when a ReLU or GELU follows).
     explicit Conv2D(std::uint64_t seed = 0)
         : W(OutChannels, patch), b(OutChannels), dW_(OutChannels, patch), db_(OutChannels) {
         Rng rng(seed);

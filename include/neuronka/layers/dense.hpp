@@ -42,7 +42,8 @@ struct Dense {
     Weights W;  ///< the weights, Out × In
     Biases b;   ///< the biases, Out
 
-    /// He-uniform weights and zero biases from `seed` (see init()).
+    /// Xavier-uniform weights and zero biases from `seed` (see init(); a Sequential draws them
+    /// He-uniform when a ReLU or GELU follows).
     explicit Dense(std::uint64_t seed = 0) : W(Out, In), b(Out), dW_(Out, In), db_(Out) {
         Rng rng(seed);
         init(rng);
