@@ -10,6 +10,9 @@
 
 #include "macros.hpp"
 #include "parallel.hpp"
+#ifdef NEURONKA_USE_BLAS
+#include "blas.hpp"
+#endif
 
 #include <Eigen/Core>
 
@@ -25,10 +28,6 @@ inline constexpr std::size_t fixed_small_bytes = 4096;
 
 /// Rows × cols × depth below which the coefficient-based product beats packing for GEMM.
 inline constexpr long long small_product_flops = 16 * 16 * 64;
-
-/// Rows × cols × depth from which a product is split over the threads of set_threads (each slice
-/// then has at least a quarter of a million multiply-adds, tens of microseconds of work).
-inline constexpr long long parallel_product_flops = 1LL << 19;
 
 /// Products of one layer. With `Small` (a compile-time decision for layers whose weight matrix is
 /// small and fixed-size) the blocked GEMM is never instantiated: every product is an unrolled,
@@ -169,7 +168,11 @@ private:
         } else if constexpr (B::IsRowMajor) {
             dynamic<TransA, !TransB>(c, a, b.transpose(), alpha, accumulate);
         } else {
-            kernel<TransA, TransB>(View(c), ConstView(a), ConstView(b), alpha, accumulate);
+            View cv(c);
+#ifdef NEURONKA_USE_BLAS
+            if (blas_product<TransA, TransB>(cv, ConstView(a), ConstView(b), alpha, accumulate)) return;
+#endif
+            kernel<TransA, TransB>(cv, ConstView(a), ConstView(b), alpha, accumulate);
         }
     }
 

@@ -26,6 +26,10 @@ struct Parallelism {
 };
 inline Parallelism parallelism;
 
+/// Rows × cols × depth from which a product is split over the threads of set_threads (each slice
+/// then has at least a quarter of a million multiply-adds, tens of microseconds of work).
+inline constexpr long long parallel_product_flops = 1LL << 19;
+
 /// Threads a region may use, counting the caller (1: everything runs on the calling thread).
 inline int thread_count() {
     return parallelism.threads.load(std::memory_order_relaxed);
