@@ -9,7 +9,7 @@
 #   scripts/fuzz.sh 20                  the test command's short run
 #   NEURONKA_FUZZ_RUNS=10000000 scripts/fuzz.sh 0 --update
 #                                       the long run: 10 million inputs per reader, however long that
-#                                       takes (docs/robustness.md gives the time), then merges what it
+#                                       takes (docs/fuzzing.md gives the time), then merges what it
 #                                       found into tests/fuzz/found/ (libFuzzer's -merge=1: the fewest
 #                                       inputs that keep every feature) to commit
 set -euo pipefail
