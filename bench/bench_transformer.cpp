@@ -67,8 +67,8 @@ int main() {
     std::sort(ours.begin(), ours.end()), std::sort(theirs.begin(), theirs.end());
     // FLOPs per token of a training step, by neuronka's own estimator: 6 per parameter that every
     // token multiplies (the blocks and the head; embedding lookups are not products), plus attention.
-    const TransformerShape shape{.layers = L, .d_model = D, .heads = H, .context = C, .vocab = V};
-    const double per_token = training_flops(parameters_without_embeddings(shape) + V * D, 1, &shape);
+    const compute::TransformerShape shape{.layers = L, .d_model = D, .heads = H, .context = C, .vocab = V};
+    const double per_token = compute::training_flops(compute::parameters_without_embeddings(shape) + V * D, 1, &shape);
     std::printf("%-12s %14s %9s\n", "", "tokens/s", "GFLOP/s");
     std::printf("%-12s %14.0f %9.1f\n%-12s %14.0f %9.1f\n", "neuronka", ours[4], ours[4] * per_token / 1e9, "reference",
                 theirs[4], theirs[4] * per_token / 1e9);
