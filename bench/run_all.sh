@@ -4,7 +4,8 @@
 # of docs/performance.md (between its "bench/run_all.sh" markers) with the figures, the commit, the
 # CPU, the compiler and the flags. On a CPU with AVX-512 it also builds everything for AVX2
 # (-march=haswell) and adds that column. The raw outputs stay in build/bench/run_all/.
-#   bench/run_all.sh            about 15 minutes on 2 cores; run it on a quiet machine
+#   bench/run_all.sh                about 12 minutes on 2 cores; run it on a quiet machine
+#   bench/run_all.sh --tables-only  rewrites the blocks from the outputs of the last run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${NEURONKA_JOBS:-2}
@@ -35,13 +36,22 @@ run() {
   done
 }
 
-build build/bench
-run build/bench native
 isas=native
-if grep -q avx512f /proc/cpuinfo; then
-  build build/bench-avx2 -DNEURONKA_NATIVE=OFF -DCMAKE_CXX_FLAGS=-march=haswell
-  run build/bench-avx2 avx2
-  isas="native avx2"
+grep -q avx512f /proc/cpuinfo && isas="native avx2"
+if [ "${1:-}" != --tables-only ]; then
+  # The commit the figures are printed on, and the compiler, kept with the outputs.
+  commit=$(git rev-parse --short HEAD)
+  git diff --quiet HEAD -- include bench src CMakeLists.txt ||
+    commit="$commit with uncommitted changes to include/, bench/ or src/"
+  echo "$commit" >"$out/commit.txt"
+  build build/bench
+  sed -n 's/^set(CMAKE_CXX_COMPILER_\(ID\|VERSION\) "\(.*\)")/\2/p' build/bench/CMakeFiles/*/CMakeCXXCompiler.cmake |
+    paste -sd' ' | sed 's/^GNU /GCC /' >"$out/compiler.txt"
+  run build/bench native
+  if [ "$isas" != native ]; then
+    build build/bench-avx2 -DNEURONKA_NATIVE=OFF -DCMAKE_CXX_FLAGS=-march=haswell
+    run build/bench-avx2 avx2
+  fi
 fi
 
 # The figures, parsed from the outputs.
@@ -52,12 +62,11 @@ gflops_line() { awk '$1 == "neuronka" && NF >= 3 { print $3; exit }' "$1"; }
 speedup() { awk -v id="$2" '$1 == id { print $(NF - 1) " / " $NF; exit }' "$1"; }
 peak() { sed -n 's/^peak: \([0-9.]*\) GFLOP.*/\1/p' "$1"; }
 
-commit=$(git rev-parse --short HEAD)
-git diff --quiet HEAD -- include bench src CMakeLists.txt || commit="$commit with uncommitted changes to include/, bench/ or src/"
+commit=$(cat "$out/commit.txt")
+compiler=$(cat "$out/compiler.txt")
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 cpus=$(nproc)
 simd=$(grep -q avx512f /proc/cpuinfo && echo "AVX-512" || echo "AVX2, no AVX-512")
-compiler=$(c++ --version | head -1)
 blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo "none")
 
 block=$(mktemp)
