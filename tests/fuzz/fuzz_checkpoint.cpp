@@ -1,7 +1,9 @@
 // Fuzz target for the checkpoint loader: any bytes must either load or throw CheckpointError —
 // never crash, read out of bounds, allocate absurdly or hang — and a rejected file leaves the model
-// as it was (the target aborts otherwise). Built with clang's libFuzzer by
+// as it was, every parameter, buffer and counter (the target aborts otherwise). Built with clang's libFuzzer by
 // scripts/fuzz.sh; without libFuzzer, driver_main.cpp replays files through the same function.
+#include "model_state.hpp"
+
 #include <neuronka/neuronka.hpp>
 
 #include <cstdint>
@@ -14,28 +16,6 @@ using Model = neuronka::Sequential<neuronka::Dense<float, 4, 8>, neuronka::Tanh,
 using Cnn = neuronka::Sequential<neuronka::Conv2D<float, 1, 2, 3, 6, 6, 1, 1>, neuronka::ReLU,
                                  neuronka::MaxPool2D<float, 2, 6, 6, 2>, neuronka::Dropout<1, 2>,
                                  neuronka::Dense<float, 18, 3>>;
-
-// The bytes of every parameter of `m`, in order (bytes, so that a NaN compares equal to itself).
-template <class M>
-std::vector<unsigned char> values(M& m) {
-    std::vector<unsigned char> v;
-    m.visit_parameters([&](neuronka::ParamView<float> p) {
-        const auto* b = reinterpret_cast<const unsigned char*>(p.value.data());
-        v.insert(v.end(), b, b + p.value.size() * sizeof(float));
-    });
-    return v;
-}
-
-// Calls `load`; if it throws CheckpointError, the model's values must be those before the call.
-template <class M, class Load>
-void load_or_reject(M& m, Load&& load) {
-    const std::vector<unsigned char> before = values(m);
-    try {
-        load();
-    } catch (const neuronka::CheckpointError&) {
-        if (values(m) != before) std::abort();  // a rejected file changed the model
-    }
-}
 }  // namespace
 
 // The input's size chooses one of four loads, so that each input is read once (the seeds reach their
@@ -44,29 +24,30 @@ void load_or_reject(M& m, Load&& load) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static Model model(1);
     static Cnn cnn(1);
+    static std::vector<unsigned char> model_state = fuzz::state_of(model), cnn_state = fuzz::state_of(cnn);
     const std::vector<unsigned char> bytes(data, data + size);
     switch (size % 4) {
         case 0:
-            load_or_reject(cnn, [&] {
+            fuzz::load_or_reject<neuronka::CheckpointError>(cnn, cnn_state, [&] {
                 neuronka::AdamW<float> adamw;
                 neuronka::load_bytes(bytes, "input", cnn, &adamw, static_cast<neuronka::Rng*>(nullptr));
             });
             break;
         case 1:
-            load_or_reject(model, [&] {
+            fuzz::load_or_reject<neuronka::CheckpointError>(model, model_state, [&] {
                 neuronka::SGD<float> sgd({.learning_rate = 0.1f, .momentum = 0.9f});
                 neuronka::Rng rng;
                 neuronka::load_bytes(bytes, "input", model, &sgd, &rng);
             });
             break;
         case 2:
-            load_or_reject(model, [&] {
+            fuzz::load_or_reject<neuronka::CheckpointError>(model, model_state, [&] {
                 neuronka::load_bytes(bytes, "input", model, static_cast<neuronka::detail::NoOptimizer*>(nullptr),
                                      nullptr, {.check_finite = size / 4 % 2 == 0});
             });
             break;
         default:
-            load_or_reject(model, [&] {
+            fuzz::load_or_reject<neuronka::CheckpointError>(model, model_state, [&] {
                 neuronka::AdamW<float> adamw;
                 neuronka::Rng rng;
                 neuronka::load_bytes(bytes, "input", model, &adamw, &rng);

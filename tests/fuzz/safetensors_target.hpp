@@ -3,12 +3,13 @@
 // SafetensorsError, and a rejected file must leave the model as it was.
 #pragma once
 
+#include "model_state.hpp"
+
 #include <neuronka/io/safetensors.hpp>
 #include <neuronka/neuronka.hpp>
 
 #include <cstdint>
 #include <cstdlib>
-#include <type_traits>
 #include <vector>
 
 namespace fuzz {
@@ -19,34 +20,12 @@ using Cnn = neuronka::Sequential<neuronka::Conv2D<float, 2, 3, 3, 6, 6, 1, 1>, n
                                  neuronka::Dense<float, 27, 4>>;
 using MlpDouble = neuronka::Sequential<neuronka::Dense<double, 6, 16>, neuronka::ReLU, neuronka::Dense<double, 16, 4>>;
 
-// Every value and counter of a model, bit for bit: what a rejected file must leave unchanged.
-template <class Model>
-std::vector<unsigned char> state_of(Model& model) {
-    std::vector<unsigned char> state;
-    for (const auto& t : neuronka::state_tensors(model)) {
-        const auto* p = t.kind == std::decay_t<decltype(t)>::Kind::counter
-                            ? reinterpret_cast<const unsigned char*>(t.counter)
-                            : reinterpret_cast<const unsigned char*>(t.data);
-        const std::size_t bytes = t.kind == std::decay_t<decltype(t)>::Kind::counter
-                                      ? sizeof(*t.counter)
-                                      : std::size_t(t.size()) * sizeof(*t.data);
-        state.insert(state.end(), p, p + bytes);
-    }
-    return state;
-}
-
-// Loads `bytes` into `model` or checks that the rejection left it as `state` (its state before),
-// which is refreshed after a load that succeeds. No copy of the model is made per input: that keeps
-// the target fast enough to try tens of thousands of inputs a second.
+// Loads `bytes` into `model`, or checks that the rejection left it as `state` (fuzz::load_or_reject).
 template <class Model>
 void load_or_reject(Model& model, std::vector<unsigned char>& state, const std::vector<unsigned char>& bytes,
                     bool check_finite) {
-    try {
-        neuronka::load_safetensors_bytes(model, bytes, "input", {.check_finite = check_finite});
-        state = state_of(model);
-    } catch (const neuronka::SafetensorsError&) {
-        if (state_of(model) != state) std::abort();  // a rejected file changed the model
-    }
+    fuzz::load_or_reject<neuronka::SafetensorsError>(
+        model, state, [&] { neuronka::load_safetensors_bytes(model, bytes, "input", {.check_finite = check_finite}); });
 }
 
 // The input's size chooses the model and whether values must be finite, so that each input is read

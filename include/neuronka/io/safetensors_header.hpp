@@ -117,44 +117,56 @@ using Json = nlohmann::ordered_json;  // the one JSON type this header instantia
 /// Reads the header as nlohmann/json's stream of events (its SAX interface) and checks each
 /// top-level value when it ends: no JSON document is built, so a header is read in a few
 /// microseconds. Each tensor's value is also rebuilt as compact JSON text for the error messages.
-class HeaderReader final : public nlohmann::json_sax<Json> {
+/// The first problem found stops the parse (its event returns false) and is kept in `error`, which
+/// parse_header() throws: unwinding one frame instead of the parser's is most of the time a
+/// rejected file costs.
+/// A plain class, not derived from nlohmann::json_sax (sax_parse takes any type with its events),
+/// so that no event is a virtual call.
+class HeaderReader {
 public:
+    using number_integer_t = Json::number_integer_t;
+    using number_unsigned_t = Json::number_unsigned_t;
+    using number_float_t = Json::number_float_t;
+    using string_t = Json::string_t;
+    using binary_t = Json::binary_t;
+
     HeaderReader(const std::string& source, std::uint64_t data_bytes, std::map<std::string, std::string>& metadata)
         : source_(source), data_bytes_(data_bytes), metadata_(metadata) {}
 
     std::vector<Entry> entries;  ///< the tensors, in the file's order
+    std::string error;           ///< the problem that stopped the parse, as SafetensorsError's message
 
-    bool null() override { return scalar("null", "null"); }
-    bool boolean(bool v) override { return scalar("boolean", v ? "true" : "false"); }
-    bool number_integer(number_integer_t v) override { return scalar("number", digits(v)); }
-    bool number_unsigned(number_unsigned_t v) override { return scalar("number", digits(v), &v); }
-    bool number_float(number_float_t, const string_t& text) override { return scalar("number", text); }
-    bool string(string_t& v) override {
+    bool null() { return scalar("null", "null"); }
+    bool boolean(bool v) { return scalar("boolean", v ? "true" : "false"); }
+    bool number_integer(number_integer_t v) { return scalar("number", digits(v)); }
+    bool number_unsigned(number_unsigned_t v) { return scalar("number", digits(v), &v); }
+    bool number_float(number_float_t, const string_t& text) { return scalar("number", text); }
+    bool string(string_t& v) {
         if (depth_ == 2 && in_metadata_) {
             metadata_[key_] = v;
             return true;
         }
         if (depth_ == 2 && field_) field_->string = v;
-        begin_value("string", "");
+        if (!begin_value("string", "")) return false;
         append_quoted(v);
         return done(depth_);
     }
-    bool binary(binary_t&) override { return scalar("binary", "<binary>"); }  // not in JSON text
-    bool start_object(std::size_t) override {
+    bool binary(binary_t&) { return scalar("binary", "<binary>"); }  // not in JSON text
+    bool start_object(std::size_t) {
         if (depth_ == 0) return ++depth_, true;
-        begin_value("object", "{");
+        if (!begin_value("object", "{")) return false;
         open_.push_back(true);
         return ++depth_, true;
     }
-    bool start_array(std::size_t) override {
-        begin_value("array", "[");
+    bool start_array(std::size_t) {
+        if (!begin_value("array", "[")) return false;
         open_.push_back(true);
         return ++depth_, true;
     }
-    bool key(string_t& k) override {
+    bool key(string_t& k) {
         if (depth_ == 1) {
             if (!names_.insert(k).second)
-                throw SafetensorsError(source_ + ": header: expected each name once, found \"" + k + "\" twice");
+                return stop(source_ + ": header: expected each name once, found \"" + k + "\" twice");
             name_ = k, in_metadata_ = k == "__metadata__";
             return true;
         }
@@ -172,13 +184,12 @@ public:
         }
         return true;
     }
-    bool end_object() override { return end('}'); }
-    bool end_array() override { return end(']'); }
-    bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) override {
+    bool end_object() { return end('}'); }
+    bool end_array() { return end(']'); }
+    bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) {
         if (dynamic_cast<const Json::parse_error*>(&e))
-            fail(std::string("header is not valid JSON: ") + e.what(), 8 + (position ? position - 1 : 0));
-        fail(std::string("header cannot be read: ") + e.what(), 8);  // valid syntax it cannot hold, such as 1e400
-        return false;
+            return fail(std::string("header is not valid JSON: ") + e.what(), 8 + (position ? position - 1 : 0));
+        return fail(std::string("header cannot be read: ") + e.what(), 8);  // valid syntax it cannot hold: 1e400
     }
 
 private:
@@ -191,8 +202,13 @@ private:
     };
     std::string text(const Field& f) const { return text_.substr(f.begin, f.end - f.begin); }
 
-    [[noreturn]] void fail(const std::string& what, std::uint64_t offset) const {
-        throw SafetensorsError(source_ + ": " + what + " (at byte offset " + std::to_string(offset) + ")");
+    // Keeps the first problem and stops the parse (false).
+    bool stop(std::string message) {
+        if (error.empty()) error = std::move(message);
+        return false;
+    }
+    bool fail(const std::string& what, std::uint64_t offset) {
+        return stop(source_ + ": " + what + " (at byte offset " + std::to_string(offset) + ")");
     }
     void append_quoted(const std::string& v) {
         text_ += '"';
@@ -220,19 +236,20 @@ private:
         if (!open_.back()) text_ += ',';
         open_.back() = false;
     }
-    // A value of kind `type` (a type name as nlohmann/json gives it) begins at depth_ with `text`.
-    void begin_value(std::string_view type, std::string_view text) {
-        if (depth_ == 0) fail("header: expected a JSON object, found a " + std::string(type), 8);
+    // A value of kind `type` (a type name as nlohmann/json gives it) begins at depth_ with `text`;
+    // false if it cannot be there.
+    bool begin_value(std::string_view type, std::string_view text) {
+        if (depth_ == 0) return fail("header: expected a JSON object, found a " + std::string(type), 8);
         if (depth_ == 1) {
             if (in_metadata_ && type != "object")
-                fail("__metadata__: expected an object of strings, found a " + std::string(type), 8);
+                return fail("__metadata__: expected an object of strings, found a " + std::string(type), 8);
             if (!in_metadata_) {
                 text_.clear(), open_.clear(), after_key_ = false, fields_ = 0, extra_ = false, field_ = nullptr;
                 dtype_ = shape_ = offsets_ = Field{};
                 is_object_ = type == "object";
             }
         } else if (depth_ == 2 && in_metadata_) {
-            fail("__metadata__ \"" + key_ + "\": expected a string, found a " + std::string(type), 8);
+            return fail("__metadata__ \"" + key_ + "\": expected a string, found a " + std::string(type), 8);
         } else if (depth_ == 2 && field_) {
             field_->is_string = type == "string";
             field_->is_array = type == "array";
@@ -241,6 +258,7 @@ private:
         }
         separate();
         text_ += text;
+        return true;
     }
     bool scalar(std::string_view type, std::string_view text, const std::uint64_t* unsigned_value = nullptr) {
         if (depth_ == 3 && field_ && unsigned_value) {
@@ -249,8 +267,7 @@ private:
             text_ += text;
             return true;
         }
-        begin_value(type, text);
-        return done(depth_);
+        return begin_value(type, text) && done(depth_);
     }
     bool end(char bracket) {
         --depth_;
@@ -263,29 +280,32 @@ private:
     // The value that began at depth `d` is complete.
     bool done(int d) {
         if (d == 2 && field_) field_->end = text_.size(), field_ = nullptr;
-        if (d == 1) check_tensor();
-        return true;
+        return d != 1 || check_tensor();
     }
-    void check_tensor() {
+    bool check_tensor() {
         const std::string where = "tensor \"" + name_ + "\"";
         if (!is_object_ || fields_ != 3 || extra_ || !dtype_.seen || !shape_.seen || !offsets_.seen)
-            fail(where + ": expected an object with exactly \"dtype\", \"shape\" and \"data_offsets\", found " + text_,
-                 8);
-        if (!dtype_.is_string) fail(where + ": dtype: expected a string, found " + text(dtype_), 8);
+            return fail(
+                where + ": expected an object with exactly \"dtype\", \"shape\" and \"data_offsets\", found " + text_,
+                8);
+        if (!dtype_.is_string) return fail(where + ": dtype: expected a string, found " + text(dtype_), 8);
         Entry e{name_, dtype(dtype_.string), {}, 0, 0};
-        if (!shape_.is_array) fail(where + ": shape: expected an array of sizes, found " + text(shape_), 8);
+        if (!shape_.is_array) return fail(where + ": shape: expected an array of sizes, found " + text(shape_), 8);
         for (const std::uint64_t d : shape_.values)
             if (d > std::uint64_t(std::numeric_limits<std::int64_t>::max())) shape_.unsigned_values = false;
-        if (!shape_.unsigned_values) fail(where + ": shape: expected non-negative integers, found " + text(shape_), 8);
+        if (!shape_.unsigned_values)
+            return fail(where + ": shape: expected non-negative integers, found " + text(shape_), 8);
         for (const std::uint64_t d : shape_.values) e.shape.push_back(std::int64_t(d));
         if (!offsets_.is_array || !offsets_.unsigned_values || offsets_.values.size() != 2)
-            fail(where + ": data_offsets: expected [begin, end], found " + text(offsets_), 8);
+            return fail(where + ": data_offsets: expected [begin, end], found " + text(offsets_), 8);
         e.begin = offsets_.values[0], e.end = offsets_.values[1];
         if (e.begin > e.end || e.end > data_bytes_)
-            fail(where + ": data_offsets: expected 0 <= begin <= end <= " + std::to_string(data_bytes_) +
-                     " (the data's size), found [" + std::to_string(e.begin) + ", " + std::to_string(e.end) + "]",
-                 8);
+            return fail(where + ": data_offsets: expected 0 <= begin <= end <= " + std::to_string(data_bytes_) +
+                            " (the data's size), found [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
+                            "]",
+                        8);
         entries.push_back(std::move(e));
+        return true;
     }
 
     const std::string& source_;
@@ -326,7 +346,9 @@ inline std::vector<Entry> parse_header(const std::vector<unsigned char>& bytes, 
     data_start = 8 + n;
     const auto* text = reinterpret_cast<const char*>(bytes.data()) + 8;
     HeaderReader reader(source, bytes.size() - data_start, metadata);
-    Json::sax_parse(text, text + n, &reader);
+    if (!Json::sax_parse(text, text + n, &reader))
+        throw SafetensorsError(reader.error.empty() ? source + ": header cannot be read (at byte offset 8)"
+                                                    : reader.error);
     std::vector<Entry>& entries = reader.entries;
     // The byte ranges, in order, must tile the data: no gap, no overlap, nothing after the last.
     std::vector<const Entry*> order;
