@@ -166,6 +166,26 @@ TEST_CASE("sampling: greedy, temperature and top-k", "[generate]") {
     CHECK(sa == sb);
 }
 
+TEST_CASE("sampling: top-p keeps the most likely tokens until they hold p of the probability", "[generate]") {
+    // probabilities ∝ e^0, e^3, e^1, e^2.9: token 1 holds 0.479, tokens 1 and 3 0.911
+    const Eigen::VectorXf logits = (Eigen::VectorXf(4) << 0.f, 3.f, 1.f, 2.9f).finished();
+    Rng rng(4);
+    TokenSampler only_best({.top_p = 0.45}), two({.top_p = 0.5}), all({.top_p = 1});
+    std::array<int, 4> best{}, pair{}, every{};
+    for (int i = 0; i < 4000; ++i) {
+        ++best[std::size_t(only_best(logits, rng))];
+        ++pair[std::size_t(two(logits, rng))];
+        ++every[std::size_t(all(logits, rng))];
+    }
+    CHECK(best[1] == 4000);
+    CHECK(pair[0] + pair[2] == 0);
+    CHECK(std::abs(pair[1] / 4000.0 - 1 / (1 + std::exp(-0.1))) < 0.03);
+    CHECK(every[0] > 0);
+    CHECK(every[2] > 0);
+    CHECK_THROWS_WITH(sample_token(logits, {.top_p = 0}, rng), Catch::Matchers::Contains("0 < top_p <= 1"));
+    CHECK_THROWS_WITH(sample_token(logits, {.top_p = 1.5}, rng), Catch::Matchers::Contains("top_p 1.5"));
+}
+
 static_assert(Layer<LSTM<float, 4, 8>> && LSTM<float, 4, 8>::parameter_count == 4 * 8 * (4 + 8) + 2 * 4 * 8);
 
 TEMPLATE_TEST_CASE("LSTM matches the naive loops, reads left to right and keeps sequences apart", "[lstm][reference]",

@@ -34,6 +34,10 @@ namespace neuronka::detail {
 /// Rows × cols × depth from which a product goes to the BLAS (measured in bench/: below it, the
 /// call and the BLAS's packing cost more than Eigen's kernel).
 inline constexpr long long blas_min_flops = 32 * 32 * 32;
+/// Products with a side under this (a matrix times a few vectors: one token's step of generation,
+/// one sample's prediction) keep Eigen's kernels too: a BLAS's matrix-matrix kernel packs both
+/// operands for them, and took 2.4 times as long per generated token as Eigen (bench_generate).
+inline constexpr Eigen::Index blas_min_size = 4;
 
 /// Sets the BLAS's own thread count to one, once (OpenBLAS and BLIS; another BLAS is left as it is).
 inline void blas_single_threaded() {
@@ -67,7 +71,7 @@ bool blas_product(View& c, const ConstView& a, const ConstView& b, Scalar alpha,
         return false;
     } else {
         const Eigen::Index m = c.rows(), n = c.cols(), k = TransA ? a.rows() : a.cols();
-        if ((long long)m * n * k < blas_min_flops ||
+        if ((long long)m * n * k < blas_min_flops || std::min({m, n, k}) < blas_min_size ||
             std::max({m, n, k, a.outerStride(), b.outerStride(), c.outerStride()}) > INT_MAX)
             return false;
         blas_single_threaded();
