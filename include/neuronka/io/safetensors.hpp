@@ -13,6 +13,7 @@
 #include "../core/layer.hpp"
 #include "../version.hpp"
 #include "safetensors_header.hpp"
+#include "safetensors_mapping.hpp"
 #include "serialize.hpp"
 
 #include <nlohmann/json.hpp>
@@ -23,6 +24,7 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -89,72 +91,115 @@ void save_safetensors(Model& model, const std::string& path) {
     detail::write_atomically<SafetensorsError>(path, safetensors_bytes(model));
 }
 
-/// Loads `model` from safetensors bytes in memory (what load_safetensors() does after reading the
-/// file); `source` names them in errors. Returns the file's `__metadata__`.
+namespace detail::safetensors {
+/// load_safetensors_bytes() with a mapping: every check before anything changes.
 template <class Model>
-std::map<std::string, std::string> load_safetensors_bytes(Model& model, const std::vector<unsigned char>& bytes,
-                                                          const std::string& source, LoadOptions o = {}) {
-    namespace st = detail::safetensors;
+LoadReport load_mapped(Model& model, const std::vector<unsigned char>& bytes, const std::string& source,
+                       const SafetensorsMapping& m, LoadOptions o) {
     using Scalar = typename Model::scalar_type;
     using View = TensorView<Scalar>;
-    std::map<std::string, std::string> metadata;
+    LoadReport report;
     std::uint64_t data_start = 0;
-    const std::vector<st::Entry> entries = st::parse_header(bytes, source, metadata, data_start);
-    std::map<std::string, const st::Entry*> by_name;
-    for (const auto& e : entries) by_name[e.name] = &e;
+    const std::vector<Entry> entries = parse_header(bytes, source, report.metadata, data_start);
+    std::map<std::string, const Entry*> by_name;  // by model name
+    for (const auto& e : entries) {
+        const std::optional<std::string> name = model_name(m, e.name);
+        if (!name) {
+            report.skipped.push_back(e.name);
+            continue;
+        }
+        const auto [at, fresh] = by_name.emplace(*name, &e);
+        if (!fresh)
+            throw SafetensorsError(source + ": tensors \"" + at->second->name + "\" and \"" + e.name +
+                                   "\" both map to \"" + *name + "\". Hint: check the mapping's prefixes and renames");
+    }
+    const auto find = [&](const std::string& name) -> const Entry* {
+        const auto found = by_name.find(name);
+        return found == by_name.end() ? nullptr : found->second;
+    };
 
     const std::vector<View> tensors = state_tensors(model);
     std::set<std::string> expected_names;
     std::vector<std::vector<Scalar>> values(tensors.size());
     std::vector<std::int64_t> counters(tensors.size(), -1);
+    std::vector<char> zero(tensors.size(), 0), keep(tensors.size(), 0);
     for (std::size_t k = 0; k < tensors.size(); ++k) {
         const View& t = tensors[k];
         expected_names.insert(t.name);
         const bool counter = t.kind == View::Kind::counter;
-        const auto found = by_name.find(t.name);
-        if (found == by_name.end()) {
+        const Entry* found = find(t.name);
+        for (const auto& [target, from] : m.copy)
+            if (!found && target == t.name) found = find(from);
+        if (!found) {
+            if (matches_any(m.zero, t.name)) {
+                zero[k] = 1;
+                continue;
+            }
             if (counter) continue;  // PyTorch itself accepts a state_dict without num_batches_tracked
+            if (!m.strict) {
+                keep[k] = 1;
+                report.missing.push_back(t.name);
+                continue;
+            }
             std::string held;
             for (std::size_t i = 0; i < entries.size() && i < 8; ++i) held += (i ? ", " : "") + entries[i].name;
-            throw SafetensorsError(source + ": tensor \"" + t.name + "\" (" + st::shape_string(t.shape) +
+            throw SafetensorsError(source + ": tensor \"" + t.name + "\" (" + shape_string(t.shape) +
                                    ") is missing; the file holds " + std::to_string(entries.size()) + " tensors (" +
                                    held + (entries.size() > 8 ? ", ..." : "") +
                                    "). Hint: names follow PyTorch's state_dict of the same layers (docs/interop.md)");
         }
-        const st::Entry& e = *found->second;
+        const Entry& e = *found;
         auto fail = [&](const std::string& what) {
-            throw SafetensorsError(source + ": tensor \"" + t.name + "\": " + what + " (data at byte offset " +
-                                   std::to_string(data_start + e.begin) + ")");
+            throw SafetensorsError(source + ": tensor \"" + t.name + "\"" +
+                                   (e.name == t.name ? "" : " (\"" + e.name + "\" in the file)") + ": " + what +
+                                   " (data at byte offset " + std::to_string(data_start + e.begin) + ")");
         };
         const bool known = e.dtype.bytes != 0;
-        if (counter ? e.dtype.kind != st::Dtype::Kind::i64 : (!known || e.dtype.kind == st::Dtype::Kind::i64))
+        if (counter ? e.dtype.kind != Dtype::Kind::i64 : (!known || e.dtype.kind == Dtype::Kind::i64))
             fail(std::string("dtype: expected ") + (counter ? "I64" : "F32, F64, F16 or BF16") + ", found " +
                  e.dtype.name);
-        if (e.shape != t.shape)
-            fail("shape: expected " + st::shape_string(t.shape) + ", found " + st::shape_string(e.shape));
+        const bool transposed = !counter && matches_any(m.transpose, t.name);
+        if (transposed && t.shape.size() != 2)
+            fail("the mapping transposes it, but it has " + std::to_string(t.shape.size()) + " dimensions, not 2");
+        const std::vector<std::int64_t> shape =
+            transposed ? std::vector<std::int64_t>{t.shape[1], t.shape[0]} : t.shape;
+        if (e.shape != shape)
+            fail("shape: expected " + shape_string(shape) + (transposed ? " (stored transposed)" : "") + ", found " +
+                 shape_string(e.shape));
         const std::uint64_t count = std::uint64_t(t.size());
         if (e.end - e.begin != count * e.dtype.bytes)
             fail("data_offsets: expected " + std::to_string(count * e.dtype.bytes) + " bytes (" +
                  std::to_string(count) + " " + e.dtype.name + " values), found " + std::to_string(e.end - e.begin));
         const unsigned char* p = bytes.data() + data_start + e.begin;
         if (counter) {
-            counters[k] = std::int64_t(st::read_le(p, 8));
+            counters[k] = std::int64_t(read_le(p, 8));
             if (counters[k] < 0) fail("expected a count of at least 0, found " + std::to_string(counters[k]));
             continue;
         }
         values[k].resize(count);
+        const std::uint64_t rows = transposed ? std::uint64_t(t.shape[0]) : 1,
+                            cols = transposed ? std::uint64_t(t.shape[1]) : count;
         for (std::uint64_t i = 0; i < count; ++i) {
-            values[k][i] = Scalar(st::value(e.dtype, p, i));
+            // value i of the model's row-major (rows, cols) tensor is (i / cols, i % cols): the
+            // file's (cols, rows) tensor holds it at (i % cols, i / cols)
+            const std::uint64_t at = transposed ? (i % cols) * rows + i / cols : i;
+            values[k][i] = Scalar(value(e.dtype, p, at));
             if (o.check_finite && !std::isfinite(values[k][i]))
                 fail("value " + std::to_string(i) + ": expected a finite value, found " + std::to_string(values[k][i]));
         }
     }
-    for (const auto& e : entries)
-        if (!expected_names.count(e.name))
-            throw SafetensorsError(
-                source + ": the file holds tensor \"" + e.name + "\" " + st::shape_string(e.shape) + ", which " +
-                Model::name() + " does not have (it has " + std::to_string(tensors.size()) +
-                " tensors). Hint: is the file for another model? state_tensors(model) lists the expected names");
+    for (const auto& [name, e] : by_name) {
+        if (expected_names.count(name)) continue;
+        if (!m.strict) {
+            report.unused.push_back(e->name);
+            continue;
+        }
+        throw SafetensorsError(source + ": the file holds tensor \"" + e->name + "\" " + shape_string(e->shape) +
+                               (name == e->name ? "" : " (mapped to \"" + name + "\")") + ", which " + Model::name() +
+                               " does not have (it has " + std::to_string(tensors.size()) +
+                               " tensors). Hint: is the file for another model? state_tensors(model) lists the "
+                               "expected names");
+    }
 
     // Everything is valid: commit.
     for (std::size_t k = 0; k < tensors.size(); ++k) {
@@ -163,9 +208,28 @@ std::map<std::string, std::string> load_safetensors_bytes(Model& model, const st
             if (counters[k] >= 0) *t.counter = counters[k];
             continue;
         }
-        for (std::int64_t i = 0; i < t.size(); ++i) t.data[t.storage_index(i)] = values[k][std::size_t(i)];
+        if (keep[k]) continue;
+        for (std::int64_t i = 0; i < t.size(); ++i)
+            t.data[t.storage_index(i)] = zero[k] ? Scalar(0) : values[k][std::size_t(i)];
     }
-    return metadata;
+    return report;
+}
+}  // namespace detail::safetensors
+
+/// Loads `model` from safetensors bytes in memory (what load_safetensors() does after reading the
+/// file); `source` names them in errors. Returns the file's `__metadata__`.
+template <class Model>
+std::map<std::string, std::string> load_safetensors_bytes(Model& model, const std::vector<unsigned char>& bytes,
+                                                          const std::string& source, LoadOptions o = {}) {
+    return detail::safetensors::load_mapped(model, bytes, source, SafetensorsMapping{}, o).metadata;
+}
+
+/// Loads `model` from safetensors bytes in memory through `mapping` (see SafetensorsMapping):
+/// what load_safetensors(model, path, mapping) does after reading the file.
+template <class Model>
+LoadReport load_safetensors_bytes(Model& model, const std::vector<unsigned char>& bytes, const std::string& source,
+                                  const SafetensorsMapping& mapping, LoadOptions o = {}) {
+    return detail::safetensors::load_mapped(model, bytes, source, mapping, o);
 }
 
 /// Loads `model` from the safetensors file at `path`: every tensor of the model must be there with
@@ -174,10 +238,23 @@ std::map<std::string, std::string> load_safetensors_bytes(Model& model, const st
 /// Returns the file's `__metadata__`.
 template <class Model>
 std::map<std::string, std::string> load_safetensors(Model& model, const std::string& path, LoadOptions o = {}) {
+    return load_safetensors(model, path, SafetensorsMapping{}, o).metadata;
+}
+
+/// Loads `model` from the safetensors file at `path` written by another program, through `mapping`
+/// (renames, transposed layouts, tensors skipped, copied or zeroed, strict or not: see
+/// SafetensorsMapping). Every check passes before anything changes: on any error the model is as
+/// it was. Returns what the file lacked, what it held that the model does not use, and its metadata.
+template <class Model>
+LoadReport load_safetensors(Model& model, const std::string& path, const SafetensorsMapping& mapping,
+                            LoadOptions o = {}) {
     std::uint64_t values = 0;
     for (const auto& t : state_tensors(model)) values += std::uint64_t(t.size());
-    const std::uint64_t limit = 8 + detail::safetensors::max_header_bytes + 8 * values;
-    return load_safetensors_bytes(model, detail::read_file<SafetensorsError>(path, limit, "safetensors file"), path, o);
+    // the largest file a model may come from: a header, 8 bytes per value, and as much again of
+    // tensors a non-strict mapping ignores or skips
+    const std::uint64_t limit = 8 + detail::safetensors::max_header_bytes + 16 * values + (1ull << 20);
+    return detail::safetensors::load_mapped(model, detail::read_file<SafetensorsError>(path, limit, "safetensors file"),
+                                            path, mapping, o);
 }
 
 }  // namespace neuronka
