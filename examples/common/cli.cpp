@@ -59,6 +59,10 @@ Option Options::option(const std::string& flags, std::string& value, const std::
     return Option(impl_->app.add_option(flags, value, help)->capture_default_str());
 }
 
+Option Options::flag(const std::string& flags, bool& value, const std::string& help) {
+    return Option(impl_->app.add_flag(flags, value, help));
+}
+
 void Options::parse(int argc, char** argv) {
     try {
         impl_->app.parse(argc, argv);

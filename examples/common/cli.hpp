@@ -51,6 +51,8 @@ public:
     Option option(const std::string& flags, long& value, const std::string& help);
     Option option(const std::string& flags, double& value, const std::string& help);
     Option option(const std::string& flags, std::string& value, const std::string& help);
+    /// A flag `--name`, given or not: `value` becomes true when it is given.
+    Option flag(const std::string& flags, bool& value, const std::string& help);
     /// The same, with the value required to lie in [lo, hi].
     Option option(const std::string& flags, int& value, const std::string& help, int lo, int hi) {
         return option(flags, value, help).range(long(lo), long(hi));
