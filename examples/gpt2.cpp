@@ -4,11 +4,11 @@
 //        --seed S] [--ids]
 //
 // DIR holds config.json, model.safetensors, vocab.json and merges.txt, as Hugging Face distributes
-// GPT-2 (README.md says where to get them); nothing is downloaded. The model is a neuronka
-// Transformer of the sizes config.json gives (GPT-2 small, medium, large and XL, and the test
-// fixture's small model, are compiled in), loaded through huggingface_gpt2_mapping, and generates
-// through its KV cache. --ids also prints the prompt's and the continuation's token ids, one line
-// each. The speed goes to standard error.
+// GPT-2 (README.md says where to get them); nothing is downloaded. The model is a neuronka Gpt2 (a
+// Transformer whose head is its token embedding) of the sizes config.json gives (GPT-2 small,
+// medium, large and XL, and the test fixture's small model, are compiled in), loaded through
+// huggingface_gpt2_mapping, and generates through its KV cache. --ids also prints the prompt's and the continuation's
+// token ids, one line each. The speed goes to standard error.
 #include "common/cli.hpp"
 
 #include <neuronka/models/generate.hpp>
@@ -62,9 +62,9 @@ void run_model(const Request& r, const BpeTokenizer& tokenizer) {
 }
 
 // The sizes this program is compiled for: GPT-2 small, medium, large, XL, and the test fixture's.
-using Models = std::tuple<Transformer<float, 50257, 1024, 768, 12, 12>, Transformer<float, 50257, 1024, 1024, 16, 24>,
-                          Transformer<float, 50257, 1024, 1280, 20, 36>, Transformer<float, 50257, 1024, 1600, 25, 48>,
-                          Transformer<float, 400, 32, 16, 2, 2>>;
+using Models = std::tuple<Gpt2<float, 50257, 1024, 768, 12, 12>, Gpt2<float, 50257, 1024, 1024, 16, 24>,
+                          Gpt2<float, 50257, 1024, 1280, 20, 36>, Gpt2<float, 50257, 1024, 1600, 25, 48>,
+                          Gpt2<float, 400, 32, 16, 2, 2>>;
 
 void run(const Request& r) {
     if (!std::filesystem::is_directory(r.dir))

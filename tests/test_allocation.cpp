@@ -182,7 +182,8 @@ TEST_CASE("predict with a warm workspace allocates nothing", "[allocation][predi
     check_steady_state([&] { mlp.predict(one, mws); });
 
     SECTION("every layer that predicts: a transformer, recurrent layers, normalisations, the neuron") {
-        using Gpt = Transformer<float, 11, 8, 16, 2, 2>;  // Embedding, positions, LayerNorm, Attention, GELU, Residual
+        using Gpt =
+            Gpt2<float, 11, 8, 16, 2, 2>;  // Embedding, positions, LayerNorm, Attention, GELU, Residual, TiedHead
         const auto gpt = std::make_unique<const Gpt>(6);
         Gpt::Workspace gws;
         std::vector<int> ids(8 * 3);

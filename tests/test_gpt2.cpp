@@ -1,10 +1,17 @@
 // GPT-2 from a Hugging Face directory (models/gpt2.hpp, io/safetensors_mapping.hpp) against
 // tests/fixtures/gpt2/, written by make_gpt2_fixture.py: a small GPT-2-shaped model with Hugging
 // Face's names and layouts and the logits and greedy continuation of a plain-Python GPT-2 forward;
-// the mapping's rules one by one, non-strict loads, and the errors.
+// the mapping's rules one by one, non-strict loads, and the errors; the tied head (TiedHead, Gpt2):
+// its gradients, its training paths, its count.
+#include "test_util.hpp"
+
+#include <neuronka/check/gradcheck.hpp>
+#include <neuronka/cost/compute.hpp>
 #include <neuronka/models/generate.hpp>
 #include <neuronka/models/gpt2.hpp>
 #include <neuronka/text/bpe.hpp>
+#include <neuronka/train/loss.hpp>
+#include <neuronka/train/sgd.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -84,6 +91,112 @@ TEST_CASE("A Hugging Face GPT-2 directory: config, tokenizer, logits and greedy 
     const std::vector<int> ids = generate(*model, e.prompt_ids, int(e.continuation.size()), {.temperature = 0}, rng);
     CHECK(std::vector<int>(ids.begin() + std::ptrdiff_t(e.prompt_ids.size()), ids.end()) == e.continuation);
     CHECK(tokenizer.decode(ids).starts_with(e.prompt));
+}
+
+TEST_CASE("Gpt2 (the head tied to the embedding) loads both files and equals the reference", "[gpt2][tied]") {
+    const Expected e = expected();
+    for (const char* file : {"model.safetensors", "lm_head_model.safetensors"}) {
+        auto tied = std::make_unique<Gpt2<double, 400, 32, 16, 2, 2>>(1);
+        const LoadReport report =
+            load_safetensors(*tied, dir + file, huggingface_gpt2_mapping<Gpt2<double, 400, 32, 16, 2, 2>>());
+        CHECK(report.missing.empty());
+        CHECK(largest_difference(*tied, e.prompt_ids, e.logits) < 1e-9);
+        CHECK(report.skipped.size() == (std::string(file) == "model.safetensors" ? 4u : 1u));  // lm_head.weight
+    }
+}
+
+TEST_CASE("A tied head counts the embedding once: GPT-2 small's 124,439,808 from the type", "[gpt2][tied]") {
+    using Small = Gpt2<float, 50257, 1024, 768, 12, 12>;
+    static_assert(Small::parameter_count == 124'439'808);
+    static_assert(Transformer<float, 50257, 1024, 768, 12, 12>::parameter_count == 124'439'808 + 50257 * 768 + 50257);
+    compute::TransformerShape shape{.layers = 12, .d_model = 768, .heads = 12, .context = 1024, .vocab = 50257};
+    CHECK(compute::parameters_with_embeddings(shape) == double(Small::parameter_count));
+    shape.tied_head = false;
+    CHECK(compute::parameters_with_embeddings(shape) ==
+          double(Transformer<float, 50257, 1024, 768, 12, 12>::parameter_count));
+    using Tied = Gpt2<double, 11, 8, 8, 2, 1>;
+    Tied model(3);
+    std::size_t visited = 0;
+    model.visit_parameters([&](ParamView<double> p) { visited += std::size_t(p.value.size()); });
+    CHECK(visited == Tied::parameter_count);
+    CHECK(state_tensors(model).back().name == "3.bias");  // the final LayerNorm's: the head has none
+    CHECK(Tied::name().ends_with(",TiedHead>"));
+}
+
+TEST_CASE("A tied head's gradient reaches the embedding: finite differences, and a copy ties its own", "[gpt2][tied]") {
+    using Tied = Gpt2<double, 11, 8, 8, 2, 2>;
+    Tied model(17);
+    const int T = 5, B = 2;
+    const std::vector<int> ids = random_ids(T * B, 11, 18), targets = random_ids(T * B, 11, 19);
+    SoftmaxCrossEntropy<double, 11> ce;
+    const GradcheckResult r = gradcheck_parameters(
+        model, [&] { return ce.forward(model.forward(ids, T), targets); },
+        [&] {
+            model.zero_grad();
+            ce.forward(model.forward(ids, T), targets);
+            model.backward(ids, ce.backward());
+        });
+    CHECK(r.checked == Tied::parameter_count);
+    require_small(r);
+
+    Tied copy = model;  // its head reads its own embedding, not model's
+    copy.tok().E.setZero();
+    CHECK(copy.forward(ids, T).isZero());
+    CHECK_FALSE(model.forward(ids, T).isZero());
+    TiedHead<double, 11, 8> untied;
+    CHECK_THROWS_WITH(untied.forward(Batch<double, 8>::Zero(8, 1)), Catch::Matchers::Contains("not tied"));
+}
+
+TEST_CASE("TiedHead's products equal naive loops: y = E^T x, dx = E dy, dE += x dy^T", "[gpt2][tied]") {
+    Embedding<double, 7, 5> table(2);
+    TiedHead<double, 7, 5> head;
+    head.tie(table);
+    const Batch<double, 5> x = random_batch<5>(3, 4);
+    const Batch<double, 7> dy = random_batch<7>(3, 5);
+    const Batch<double, 7> y = head.forward(x);
+    table.zero_grad();
+    table.dE(1, 2) = 0.5;  // backward adds to what is there
+    const Batch<double, 5> dx = head.backward(x, dy);
+    for (int b = 0; b < 3; ++b) {
+        for (int v = 0; v < 7; ++v) {
+            double s = 0;
+            for (int d = 0; d < 5; ++d) s += table.E(d, v) * x(d, b);
+            CHECK(std::abs(y(v, b) - s) < 1e-12);
+        }
+        for (int d = 0; d < 5; ++d) {
+            double s = 0;
+            for (int v = 0; v < 7; ++v) s += table.E(d, v) * dy(v, b);
+            CHECK(std::abs(dx(d, b) - s) < 1e-12);
+        }
+    }
+    for (int d = 0; d < 5; ++d)
+        for (int v = 0; v < 7; ++v) {
+            double s = d == 1 && v == 2 ? 0.5 : 0;
+            for (int b = 0; b < 3; ++b) s += x(d, b) * dy(v, b);
+            CHECK(std::abs(table.dE(d, v) - s) < 1e-12);
+        }
+}
+
+TEST_CASE("A tied model trains the same through backward + step and through the fused step", "[gpt2][tied]") {
+    using Tied = Gpt2<double, 11, 8, 8, 2, 2>;
+    Tied a(5), b(5);
+    const int T = 6;
+    const std::vector<int> ids = random_ids(T * 2, 11, 6), targets = random_ids(T * 2, 11, 7);
+    SoftmaxCrossEntropy<double, 11> ce;
+    SGD<double> sa({.learning_rate = 0.1}), sb({.learning_rate = 0.1});
+    double first = 0, last = 0;
+    for (int step = 0; step < 30; ++step) {
+        a.zero_grad();
+        const double loss = ce.forward(a.forward(ids, T), targets);
+        a.backward(ids, ce.backward());
+        sa.step(a);
+        ce.forward(b.forward(ids, T), targets);
+        sb.step(b, ids, ce.backward());  // each layer updated as its backward finishes
+        (step == 0 ? first : last) = loss;
+    }
+    CHECK(last < 0.7 * first);
+    CHECK((a.tok().E - b.tok().E).cwiseAbs().maxCoeff() < 1e-12);
+    CHECK((a.block(0).attn().qkv.W - b.block(0).attn().qkv.W).cwiseAbs().maxCoeff() < 1e-12);
 }
 
 TEST_CASE("GPT2LMHeadModel's names (transformer., lm_head.weight) load to the same model", "[gpt2]") {

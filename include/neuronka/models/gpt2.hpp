@@ -117,11 +117,15 @@ SafetensorsMapping huggingface_gpt2_mapping() {
                 {"h.{i}.mlp.c_proj.weight", "{i+2}.1.3.weight"},
                 {"h.{i}.mlp.c_proj.bias", "{i+2}.1.3.bias"},
                 {"ln_f.weight", ln_f + ".weight"},
-                {"ln_f.bias", ln_f + ".bias"},
-                {"lm_head.weight", head + ".weight"}};
+                {"ln_f.bias", ln_f + ".bias"}};
     m.transpose = {"{i}.0.1.qkv.weight", "{i}.0.1.proj.weight", "{i}.1.1.weight", "{i}.1.3.weight"};
-    m.copy = {{head + ".weight", "0.weight"}};
-    m.zero = {head + ".bias"};
+    if constexpr (M::tied_head) {  // the head is the embedding: lm_head.weight, when present, is its copy
+        m.skip.push_back("lm_head.weight");
+    } else {
+        m.rename.push_back({"lm_head.weight", head + ".weight"});
+        m.copy = {{head + ".weight", "0.weight"}};
+        m.zero = {head + ".bias"};
+    }
     return m;
 }
 

@@ -201,7 +201,7 @@ private:
     std::array<Matrix, std::size_t(L)> keys_, values_;            // per block, D × C: column s is position s
     std::array<BlockWorkspace, std::size_t(L)> ws_, prefill_ws_;  // one column; a window's columns
     typename LayerNorm<Scalar, D>::Workspace ln_f_ws_;
-    typename Dense<Scalar, D, V>::Workspace head_ws_;
+    typename Model::Head::Workspace head_ws_;
     Batch<Scalar, D> x_, o_;                           // the new position's activation; the heads' outputs
     Batch<Scalar, D> xs_, os_;                         // the same for a window of T positions, D × T
     Matrix probabilities_;                             // T × (T·H): a window's attention

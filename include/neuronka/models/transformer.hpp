@@ -13,6 +13,7 @@
 #include "../layers/dense.hpp"
 #include "../layers/embedding.hpp"
 #include "../layers/layer_norm.hpp"
+#include "../layers/tied_head.hpp"
 
 #include <utility>
 
@@ -60,15 +61,17 @@ struct TransformerBlock : detail::BlockLayers<Scalar, Dim, Heads, FeedForward> {
 };
 
 namespace detail {
-template <class Scalar, int Vocab, int Context, int Dim, class Block, class Blocks>
+template <class Scalar, int Vocab, int Context, int Dim, class Block, class Head, class Blocks>
 struct transformer_layers;
-template <class Scalar, int Vocab, int Context, int Dim, class Block, std::size_t... L>
-struct transformer_layers<Scalar, Vocab, Context, Dim, Block, std::index_sequence<L...>> {
+template <class Scalar, int Vocab, int Context, int Dim, class Block, class Head, std::size_t... L>
+struct transformer_layers<Scalar, Vocab, Context, Dim, Block, Head, std::index_sequence<L...>> {
     template <std::size_t>
     using block = Block;
     using type = Sequential<Embedding<Scalar, Vocab, Dim>, PositionalEmbedding<Scalar, Context, Dim>, block<L>...,
-                            LayerNorm<Scalar, Dim>, Dense<Scalar, Dim, Vocab>>;
+                            LayerNorm<Scalar, Dim>, Head>;
 };
+template <class Scalar, int Vocab, int Dim, bool Tied>
+using transformer_head = std::conditional_t<Tied, TiedHead<Scalar, Vocab, Dim>, Dense<Scalar, Dim, Vocab>>;
 }  // namespace detail
 
 /**
@@ -79,18 +82,24 @@ struct transformer_layers<Scalar, Vocab, Context, Dim, Block, std::index_sequenc
  *
  *     x₀ = E[ids] + P[positions];  xₗ = Blockₗ(xₗ₋₁);  logits = Head(LayerNorm(x_Layers))   V × (T·B)
  *
+ * With `Tied` (GPT-2's choice; Gpt2 below), the head is a TiedHead: logits = Eᵀ LayerNorm(x), the
+ * token embedding's own vectors without a bias, counted, saved and updated once.
+ *
  * `forward(ids, T)` takes T·B token ids (sequence b at [b·T, b·T + T)); train with
  * SoftmaxCrossEntropy<Scalar, Vocab> over all positions (targets = ids shifted by one). The attention
  * blocks are causal.
  */
-template <class Scalar, int Vocab, int Context, int Dim, int Heads, int Layers, int FeedForward = 4 * Dim>
+template <class Scalar, int Vocab, int Context, int Dim, int Heads, int Layers, int FeedForward = 4 * Dim,
+          bool Tied = false>
 struct Transformer
     : detail::transformer_layers<Scalar, Vocab, Context, Dim, TransformerBlock<Scalar, Dim, Heads, FeedForward>,
+                                 detail::transformer_head<Scalar, Vocab, Dim, Tied>,
                                  std::make_index_sequence<std::size_t(Layers)>>::type {
     static_assert(Layers > 0, "Transformer: needs at least one block");
     using Block = TransformerBlock<Scalar, Dim, Heads, FeedForward>;  ///< one block
     /// The composition it is: Embedding, PositionalEmbedding, the blocks, LayerNorm, the head.
-    using Base = typename detail::transformer_layers<Scalar, Vocab, Context, Dim, Block,
+    using Head = detail::transformer_head<Scalar, Vocab, Dim, Tied>;  ///< the output layer: Dense, or TiedHead
+    using Base = typename detail::transformer_layers<Scalar, Vocab, Context, Dim, Block, Head,
                                                      std::make_index_sequence<std::size_t(Layers)>>::type;
     static constexpr int vocab_size = Vocab;    ///< V, token ids
     static constexpr int context = Context;     ///< the longest sequence
@@ -98,15 +107,32 @@ struct Transformer
     static constexpr int heads = Heads;         ///< H, attention heads per block
     static constexpr int layers = Layers;       ///< blocks
     static constexpr int hidden = FeedForward;  ///< the MLP width
-    using Base::Base;
-    /// Parameters from seed 0.
-    Transformer() : Base(0) {}
+    static constexpr bool tied_head = Tied;     ///< the head is the token embedding (TiedHead)
+
+    /// Every parameter drawn from one generator seeded with `seed` (0 by default), in data-flow order.
+    explicit Transformer(std::uint64_t seed = 0) : Base(seed) { tie(); }
+    /// A copy (a tied head uses the copy's own embedding).
+    Transformer(const Transformer& other) : Base(other) { tie(); }
+    /// The same, moved.
+    Transformer(Transformer&& other) noexcept : Base(std::move(other)) { tie(); }
+    /// Copies `other`'s parameters and state.
+    Transformer& operator=(const Transformer& other) {
+        Base::operator=(other);
+        tie();
+        return *this;
+    }
+    /// The same, moved.
+    Transformer& operator=(Transformer&& other) noexcept {
+        Base::operator=(std::move(other));
+        tie();
+        return *this;
+    }
 
     /// The name with its sizes, as summaries and messages print it.
     static std::string name() {
         return "Transformer<Vocab=" + std::to_string(Vocab) + ",Context=" + std::to_string(Context) +
                ",Dim=" + std::to_string(Dim) + ",Heads=" + std::to_string(Heads) + ",Layers=" + std::to_string(Layers) +
-               ",Hidden=" + std::to_string(FeedForward) + ">";
+               ",Hidden=" + std::to_string(FeedForward) + (Tied ? ",TiedHead" : "") + ">";
     }
 
     /// The token embedding.
@@ -115,8 +141,8 @@ struct Transformer
     PositionalEmbedding<Scalar, Context, Dim>& pos() { return this->template layer<1>(); }
     /// The final LayerNorm.
     LayerNorm<Scalar, Dim>& ln_f() { return this->template layer<Layers + 2>(); }
-    /// The output layer, Dim → Vocab logits.
-    Dense<Scalar, Dim, Vocab>& head() { return this->template layer<Layers + 3>(); }
+    /// The output layer, Dim → Vocab logits (a Dense, or with Tied a TiedHead).
+    Head& head() { return this->template layer<Layers + 3>(); }
     /// Block l, 0 ≤ l < Layers.
     Block& block(int l) { return const_cast<Block&>(std::as_const(*this).block(l)); }
     /// Block l, read only.
@@ -133,6 +159,16 @@ struct Transformer
     }
     /// Attention of block l (after forward): see Attention::probabilities.
     const Attention<Scalar, Dim, Heads>& attention(int l) const { return block(l).attn(); }
+
+private:
+    void tie() {
+        if constexpr (Tied) head().tie(tok());
+    }
 };
+
+/// GPT-2's shape of Transformer: a 4·Dim MLP and the head tied to the token embedding. GPT-2 small is
+/// `Gpt2<float, 50257, 1024, 768, 12, 12>`, 124,439,808 parameters.
+template <class Scalar, int Vocab, int Context, int Dim, int Heads, int Layers>
+using Gpt2 = Transformer<Scalar, Vocab, Context, Dim, Heads, Layers, 4 * Dim, true>;
 
 }  // namespace neuronka
