@@ -35,6 +35,25 @@ enum class Order {
 };
 
 namespace detail {
+/// True while state_tensors() visits a model: only the parameters' values are read (checkpoints'
+/// and safetensors' names and data), so a layer that allocates its gradient on first use (Dense,
+/// Embedding: a model that only predicts never holds one) need not allocate it to be visited.
+inline bool& reading_values() {
+    thread_local bool reading = false;
+    return reading;
+}
+/// Sets reading_values() for its lifetime.
+class ReadingValues {
+public:
+    ReadingValues() : before_(reading_values()) { reading_values() = true; }
+    ~ReadingValues() { reading_values() = before_; }
+    ReadingValues(const ReadingValues&) = delete;
+    ReadingValues& operator=(const ReadingValues&) = delete;
+
+private:
+    bool before_;
+};
+
 /// The layout of `m` read in `order`, with PyTorch's `shape` (by default (size) for a vector, (rows,
 /// cols) by rows, (cols, rows) by columns).
 template <class M>
@@ -84,7 +103,8 @@ template <class P, class G>
 auto parameter(const char* name, P& value, G& grad, Order order = Order::by_columns,
                std::initializer_list<std::int64_t> shape = {}) {
     using Scalar = typename P::Scalar;
-    NEURONKA_ASSERT(value.size() == grad.size(), "parameter: a gradient of the parameter's size");
+    NEURONKA_ASSERT(value.size() == grad.size() || (grad.size() == 0 && detail::reading_values()),
+                    "parameter: a gradient of the parameter's size");
     return ParamView<Scalar>{
         name, {value.data(), value.size()}, {grad.data(), grad.size()}, detail::layout(value, order, shape)};
 }
@@ -183,6 +203,7 @@ void visit_tensors(L& layer, const std::string& prefix, F&& f) {
 template <class Model>
 std::vector<TensorView<typename Model::scalar_type>> state_tensors(Model& model) {
     std::vector<TensorView<typename Model::scalar_type>> tensors;
+    const detail::ReadingValues values_only;
     detail::visit_tensors(model, "",
                           [&](TensorView<typename Model::scalar_type> t) { tensors.push_back(std::move(t)); });
     return tensors;

@@ -120,9 +120,21 @@ LoadReport load_mapped(Model& model, const std::vector<unsigned char>& bytes, co
 
     const std::vector<View> tensors = state_tensors(model);
     std::set<std::string> expected_names;
-    std::vector<std::vector<Scalar>> values(tensors.size());
+    // What each model tensor gets, checked before anything changes: its file entry (and whether it
+    // is stored transposed), else zeros, else (not strict) its own values. The values are read from
+    // the file once, when everything is valid: no second copy of the weights is made.
+    std::vector<const Entry*> from(tensors.size(), nullptr);
+    std::vector<char> transposed_source(tensors.size(), 0);
     std::vector<std::int64_t> counters(tensors.size(), -1);
     std::vector<char> zero(tensors.size(), 0), keep(tensors.size(), 0);
+    // value i of the model's tensor t (row-major, PyTorch's order) in entry e: a transposed 2-D
+    // tensor (rows, cols) holds it at (i % cols, i / cols)
+    const auto file_value = [&](const View& t, const Entry& e, bool transposed, std::uint64_t i) {
+        const std::uint64_t rows = transposed ? std::uint64_t(t.shape[0]) : 1,
+                            cols = transposed ? std::uint64_t(t.shape[1]) : 1;
+        const std::uint64_t at = transposed ? (i % cols) * rows + i / cols : i;
+        return Scalar(value(e.dtype, bytes.data() + data_start + e.begin, at));
+    };
     for (std::size_t k = 0; k < tensors.size(); ++k) {
         const View& t = tensors[k];
         expected_names.insert(t.name);
@@ -176,17 +188,11 @@ LoadReport load_mapped(Model& model, const std::vector<unsigned char>& bytes, co
             if (counters[k] < 0) fail("expected a count of at least 0, found " + std::to_string(counters[k]));
             continue;
         }
-        values[k].resize(count);
-        const std::uint64_t rows = transposed ? std::uint64_t(t.shape[0]) : 1,
-                            cols = transposed ? std::uint64_t(t.shape[1]) : count;
-        for (std::uint64_t i = 0; i < count; ++i) {
-            // value i of the model's row-major (rows, cols) tensor is (i / cols, i % cols): the
-            // file's (cols, rows) tensor holds it at (i % cols, i / cols)
-            const std::uint64_t at = transposed ? (i % cols) * rows + i / cols : i;
-            values[k][i] = Scalar(value(e.dtype, p, at));
-            if (o.check_finite && !std::isfinite(values[k][i]))
-                fail("value " + std::to_string(i) + ": expected a finite value, found " + std::to_string(values[k][i]));
-        }
+        from[k] = &e, transposed_source[k] = transposed;
+        if (o.check_finite)
+            for (std::uint64_t i = 0; i < count; ++i)
+                if (const Scalar v = file_value(t, e, transposed, i); !std::isfinite(v))
+                    fail("value " + std::to_string(i) + ": expected a finite value, found " + std::to_string(v));
     }
     for (const auto& [name, e] : by_name) {
         if (expected_names.count(name)) continue;
@@ -210,7 +216,8 @@ LoadReport load_mapped(Model& model, const std::vector<unsigned char>& bytes, co
         }
         if (keep[k]) continue;
         for (std::int64_t i = 0; i < t.size(); ++i)
-            t.data[t.storage_index(i)] = zero[k] ? Scalar(0) : values[k][std::size_t(i)];
+            t.data[t.storage_index(i)] =
+                zero[k] ? Scalar(0) : file_value(t, *from[k], transposed_source[k], std::uint64_t(i));
     }
     return report;
 }

@@ -43,8 +43,9 @@ struct Dense {
     Biases b;   ///< the biases, Out
 
     /// Xavier-uniform weights and zero biases from `seed` (see init(); a Sequential draws them
-    /// He-uniform when a ReLU or GELU follows).
-    explicit Dense(std::uint64_t seed = 0) : W(Out, In), b(Out), dW_(Out, In), db_(Out) {
+    /// He-uniform when a ReLU or GELU follows). A large layer's gradients are allocated by its first
+    /// backward (or visit_parameters): a model that only predicts holds its weights once.
+    explicit Dense(std::uint64_t seed = 0) : W(Out, In), b(Out) {
         Rng rng(seed);
         init(rng);
     }
@@ -98,6 +99,7 @@ struct Dense {
                                       GradientSink<Scalar> grads) {
         return checked_backward(x, dy, [&](const auto& xr, const auto& dyr) -> const Batch<Scalar, In>* {
             check_entry_values({&name, "backward"}, dyr, "output gradient");
+            if (dW_.size() == 0) dW_.resize(Out, In), db_.resize(Out);  // the first backward: written below
             if (grads.input_gradient) {
                 dx_.resize(In, xr.cols());
                 dx_gemm_.set(dx_, W.transpose(), dyr);  // dx = Wᵀ dy
@@ -131,7 +133,7 @@ struct Dense {
     /// use.
     template <class F>
     void visit_parameters(F&& f) {
-        materialise_grad();
+        if (!detail::reading_values()) materialise_grad();  // state_tensors() reads the values only
         f(weight_tensor()), f(bias_tensor());
     }
 
@@ -188,9 +190,9 @@ private:
     }
 
     void materialise_grad() {
-        if (grad_zero_) dW_.setZero(), db_.setZero(), grad_zero_ = false;
+        if (grad_zero_) dW_.setZero(Out, In), db_.setZero(Out), grad_zero_ = false;
     }
-    Weights dW_;                  // Out × In
+    Weights dW_;                  // Out × In; a large layer's is empty until its first backward
     Biases db_;                   // Out
     bool grad_zero_ = true;       // zero_grad() was called and no backward since
     Batch<Scalar, Out> y_;        // Out × B

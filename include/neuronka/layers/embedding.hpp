@@ -27,10 +27,11 @@ struct Embedding {
     static constexpr std::size_t parameter_tensors = 1;  ///< parameter tensors visit_parameters() shows
 
     Storage<Scalar, Dim, Vocab> E;   ///< the vectors, Dim × Vocab: column t is token t's
-    Storage<Scalar, Dim, Vocab> dE;  ///< their gradient
+    Storage<Scalar, Dim, Vocab> dE;  ///< their gradient: a large table's is empty until gradient() allocates it
 
-    /// Vectors drawn from `seed` (see init()).
-    explicit Embedding(std::uint64_t seed = 0) : E(Dim, Vocab), dE(Dim, Vocab) {
+    /// Vectors drawn from `seed` (see init()). A large table's gradient is allocated by the first
+    /// backward (or visit_parameters): a model that only predicts holds its vectors once.
+    explicit Embedding(std::uint64_t seed = 0) : E(Dim, Vocab) {
         Rng rng(seed);
         init(rng);
     }
@@ -69,17 +70,25 @@ struct Embedding {
         if (dy.cols() != Eigen::Index(ids.size()))
             detail::throw_size(name() + "::backward", "output gradient", dy.cols(), "columns", Eigen::Index(ids.size()),
                                "dy must be Dim x (number of ids)");
+        gradient();
         for (std::size_t i = 0; i < ids.size(); ++i) dE.col(ids[i]) += dy.col(Eigen::Index(i));
+    }
+
+    /// dE, Dim × Vocab, allocated (as zeros) if it is not yet.
+    Storage<Scalar, Dim, Vocab>& gradient() {
+        if (dE.size() == 0) dE.setZero(Dim, Vocab);
+        return dE;
     }
 
     /// The output of the last forward.
     const Batch<Scalar, Dim>& output() const { return y_; }
-    /// Gradients read as zero from now on; the next backward writes them instead of adding.
+    /// Gradients read as zero from now on (an unallocated gradient already does).
     void zero_grad() { dE.setZero(); }
     /// Calls `f` on each parameter with its gradient (a ParamView), in a fixed order: what optimisers and checkpoints
     /// use.
     template <class F>
     void visit_parameters(F&& f) {
+        if (!detail::reading_values()) gradient();                       // state_tensors() reads the values only
         f(parameter("weight", E, dE, Order::by_columns, {Vocab, Dim}));  // as nn.Embedding: (Vocab, Dim)
     }
 

@@ -71,8 +71,8 @@ struct TiedHead {
         const Eigen::Ref<const Batch<Scalar, Vocab>> dyr(dy);
         check_entry_values({&name, "backward"}, dyr, "output gradient");
         dx_.resize(Dim, xr.cols());
-        dx_gemm_.set(dx_, table_->E, dyr);                     // dx = E dy, before E can move
-        dE_gemm_.outer(table_->dE, xr, dyr, Scalar(1), true);  // dE += x dyᵀ
+        dx_gemm_.set(dx_, table_->E, dyr);                             // dx = E dy, before E can move
+        dE_gemm_.outer(table_->gradient(), xr, dyr, Scalar(1), true);  // dE += x dyᵀ
         return dx_;
     }
 

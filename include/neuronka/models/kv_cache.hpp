@@ -132,7 +132,7 @@ private:
         return logits();
     }
     void block_prefill(const Block& block, int l, Eigen::Index T) {
-        BlockWorkspace& ws = prefill_ws_[std::size_t(l)];
+        BlockWorkspace& ws = prefill_ws_;
         const auto& attention = block.template layer<0>();
         const auto& mlp = block.template layer<1>();
         const auto& attn = attention.template layer<1>();
@@ -168,7 +168,7 @@ private:
     }
 
     void block_step(const Block& block, int l, int p) {
-        BlockWorkspace& ws = ws_[std::size_t(l)];
+        BlockWorkspace& ws = ws_;
         const auto& attention = block.template layer<0>();  // Residual<LayerNorm, Attention>
         const auto& mlp = block.template layer<1>();        // Residual<LayerNorm, Dense, GELU, Dense>
         const auto& attn = attention.template layer<1>();
@@ -198,8 +198,8 @@ private:
     }
 
     const Model& model_;
-    std::array<Matrix, std::size_t(L)> keys_, values_;            // per block, D × C: column s is position s
-    std::array<BlockWorkspace, std::size_t(L)> ws_, prefill_ws_;  // one column; a window's columns
+    std::array<Matrix, std::size_t(L)> keys_, values_;  // per block, D × C: column s is position s
+    BlockWorkspace ws_, prefill_ws_;  // every block's, one block after the other: one column; a window's columns
     typename LayerNorm<Scalar, D>::Workspace ln_f_ws_;
     typename Model::Head::Workspace head_ws_;
     Batch<Scalar, D> x_, o_;                           // the new position's activation; the heads' outputs
