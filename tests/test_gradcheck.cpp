@@ -27,6 +27,12 @@ TEST_CASE("Dense gradients match finite differences", "[gradcheck][dense]") {
         Dense<double, 5, 2> d(9);
         check_layer_gradients(d, random_batch<5>(1, 3, -2, 2));
     }
+    SECTION("without a bias: small and large") {
+        Dense<double, 3, 4, false> small(10);
+        check_layer_gradients(small, random_batch<3>(5, 4, -2, 2));
+        Dense<double, 40, 30, false> large(11);
+        check_layer_gradients(large, random_batch<40>(7, 5, -2, 2));
+    }
 }
 
 TEMPLATE_TEST_CASE("activation gradients match finite differences", "[gradcheck][activation]", Identity, Tanh, Sigmoid,

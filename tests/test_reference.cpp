@@ -34,14 +34,14 @@ double tol() {
     return std::is_same_v<T, float> ? 1e-4 : 1e-12;
 }
 
-template <class T, int In, int Out>
+template <class T, int In, int Out, bool Bias = true>
 void compare_dense(int batch) {
     using M = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
     using V = Eigen::Matrix<T, Eigen::Dynamic, 1>;
-    Dense<T, In, Out> d(5);
-    d.b = random_batch<Out, T>(1, 6);
+    Dense<T, In, Out, Bias> d(5);
+    if constexpr (Bias) d.b = random_batch<Out, T>(1, 6);
     const M x = random_batch<In, T>(batch, 7), dy = random_batch<Out, T>(batch, 8);
-    const M W = d.W, bias = d.b;
+    const M W = d.W, bias = Bias ? M(d.b) : M::Zero(Out, 1);
 
     const M y = d.forward(x);
     const M y_ref = naive::dense_forward(W, V(bias), x);
@@ -54,7 +54,18 @@ void compare_dense(int batch) {
     const M dx_fast = d.backward(x, dy);
     CHECK((dx_fast - dx).cwiseAbs().maxCoeff() < tol<T>() * Out);
     CHECK((M(d.dW()) - dW).cwiseAbs().maxCoeff() < tol<T>() * batch);
-    CHECK((V(d.db()) - db).cwiseAbs().maxCoeff() < tol<T>() * batch);
+    if constexpr (Bias) {
+        CHECK((V(d.db()) - db).cwiseAbs().maxCoeff() < tol<T>() * batch);
+    } else {  // y = W x: one tensor, no bias anywhere
+        CHECK(d.b.size() == 0);
+        int tensors = 0;
+        d.visit_parameters([&](ParamView<T> p) {
+            CHECK(std::string(p.name) == "weight");
+            ++tensors;
+        });
+        CHECK(tensors == 1);
+        static_assert(Dense<T, In, Out, false>::parameter_count == std::size_t(In) * Out);
+    }
 
     // gradients accumulate: a second backward doubles them
     d.backward(x, dy);
@@ -86,6 +97,10 @@ TEMPLATE_TEST_CASE("Dense matches the naive loops", "[reference][dense]", float,
     }
     SECTION("one input, blocked GEMM") {
         compare_dense<TestType, 1, 16>(3000);
+    }
+    SECTION("without a bias: small, and blocked GEMM") {
+        compare_dense<TestType, 2, 16, false>(32);
+        compare_dense<TestType, 64, 128, false>(64);
     }
 }
 

@@ -1,5 +1,6 @@
 /// @file
-/// @brief Dense<Scalar, In, Out>: a fully connected layer, y = W x + b.
+/// @brief Dense<Scalar, In, Out, Bias = true>: a fully connected layer, y = W x + b (y = W x without
+/// the bias).
 #pragma once
 
 #include "../core/layer.hpp"
@@ -16,36 +17,38 @@ namespace neuronka {
  * @tparam Scalar   scalar type (float or double)
  * @tparam In  input features (> 0)
  * @tparam Out output features (> 0)
+ * @tparam Bias  false: no bias, y = W x (nn.Linear(bias=False)); `b` is then an empty vector
  */
-template <class Scalar, int In, int Out>
+template <class Scalar, int In, int Out, bool Bias = true>
 struct Dense {
     static_assert(In > 0 && Out > 0,
                   "Dense<Scalar, In, Out>: In and Out must both be positive (a layer with no inputs "
                   "or no outputs has nothing to compute)");
     static_assert(std::is_floating_point_v<Scalar>, "Dense<Scalar, In, Out>: Scalar must be float or double");
 
-    using scalar_type = Scalar;           ///< the scalar type: float or double
-    static constexpr int in_size = In;    ///< In: features of one input sample (column)
-    static constexpr int out_size = Out;  ///< Out: features of one output sample (column)
+    using scalar_type = Scalar;             ///< the scalar type: float or double
+    static constexpr int in_size = In;      ///< In: features of one input sample (column)
+    static constexpr int out_size = Out;    ///< Out: features of one output sample (column)
+    static constexpr bool has_bias = Bias;  ///< whether y = W x + b (else y = W x)
     static constexpr std::size_t parameter_count =
-        std::size_t(In) * Out + Out;                     ///< trainable parameters, counted from the type
-    static constexpr std::size_t parameter_tensors = 2;  ///< parameter tensors visit_parameters() shows: W, b
+        std::size_t(In) * Out + (Bias ? Out : 0);                   ///< trainable parameters, counted from the type
+    static constexpr std::size_t parameter_tensors = Bias ? 2 : 1;  ///< tensors visit_parameters() shows: W (and b)
     static constexpr bool small =
         In * Out <= detail::fixed_storage_entries;  ///< W fits in registers or L1 (In·Out ≤ 256): fixed-size, unrolled
                                                     ///< products, no blocked-GEMM workspace
 
     /// The weights' type: fixed-size for a small layer (unrolled products), else dynamic.
     using Weights = Storage<Scalar, Out, In>;
-    /// The biases' type: fixed-size for a small layer, else dynamic.
-    using Biases = std::conditional_t<small, Eigen::Matrix<Scalar, Out, 1>, Vector<Scalar, Out>>;
+    /// The biases' type: fixed-size for a small layer, else dynamic (without a bias: empty).
+    using Biases = std::conditional_t<small && Bias, Eigen::Matrix<Scalar, Out, 1>, Vector<Scalar, Out>>;
 
     Weights W;  ///< the weights, Out × In
-    Biases b;   ///< the biases, Out
+    Biases b;   ///< the biases, Out (empty without a bias)
 
     /// Xavier-uniform weights and zero biases from `seed` (see init(); a Sequential draws them
     /// He-uniform when a ReLU or GELU follows). A large layer's gradients are allocated by its first
     /// backward (or visit_parameters): a model that only predicts holds its weights once.
-    explicit Dense(std::uint64_t seed = 0) : W(Out, In), b(Out) {
+    explicit Dense(std::uint64_t seed = 0) : W(Out, In), b(Bias ? Out : 0) {
         Rng rng(seed);
         init(rng);
     }
@@ -56,7 +59,9 @@ struct Dense {
     }
 
     /// The name with its sizes, as summaries and messages print it.
-    static std::string name() { return "Dense<In=" + std::to_string(In) + ",Out=" + std::to_string(Out) + ">"; }
+    static std::string name() {
+        return "Dense<In=" + std::to_string(In) + ",Out=" + std::to_string(Out) + (Bias ? "" : ",NoBias") + ">";
+    }
 
     /// Draws W with `scheme`, sets b to zero and clears the gradients.
     void init(Rng& rng, Init scheme = Init::xavier) {
@@ -99,7 +104,7 @@ struct Dense {
                                       GradientSink<Scalar> grads) {
         return checked_backward(x, dy, [&](const auto& xr, const auto& dyr) -> const Batch<Scalar, In>* {
             check_entry_values({&name, "backward"}, dyr, "output gradient");
-            if (dW_.size() == 0) dW_.resize(Out, In), db_.resize(Out);  // the first backward: written below
+            if (dW_.size() == 0) dW_.resize(Out, In), db_.resize(Bias ? Out : 0);  // the first backward: written below
             if (grads.input_gradient) {
                 dx_.resize(In, xr.cols());
                 dx_gemm_.set(dx_, W.transpose(), dyr);  // dx = Wᵀ dy
@@ -108,11 +113,12 @@ struct Dense {
             grads.product(0, weight_tensor(), pending, [&](bool into_value, Scalar alpha, bool add) {
                 dW_gemm_.outer(into_value ? W : dW_, dyr, xr, alpha, add);  // (+)= α dy xᵀ
             });
-            grads.product(1, bias_tensor(), pending, [&](bool into_value, Scalar alpha, bool add) {
-                Biases& c = into_value ? b : db_;
-                const auto sum = detail::fixed_rows<rows<Out>>(dyr).rowwise().sum();  // Σ_columns dy
-                add ? void(c.noalias() += alpha * sum) : void(c.noalias() = alpha * sum);
-            });
+            if constexpr (Bias)
+                grads.product(1, bias_tensor(), pending, [&](bool into_value, Scalar alpha, bool add) {
+                    Biases& c = into_value ? b : db_;
+                    const auto sum = detail::fixed_rows<rows<Out>>(dyr).rowwise().sum();  // Σ_columns dy
+                    add ? void(c.noalias() += alpha * sum) : void(c.noalias() = alpha * sum);
+                });
             grad_zero_ = grads.spends();
             return grads.input_gradient ? &dx_ : nullptr;
         });
@@ -134,7 +140,8 @@ struct Dense {
     template <class F>
     void visit_parameters(F&& f) {
         if (!detail::reading_values()) materialise_grad();  // state_tensors() reads the values only
-        f(weight_tensor()), f(bias_tensor());
+        f(weight_tensor());
+        if constexpr (Bias) f(bias_tensor());
     }
 
 private:
@@ -156,8 +163,8 @@ private:
         const Eigen::Ref<const Batch<Scalar, In>> xr = packed(x_given, x_copy);
         check_entry_values({&name, method}, xr);
         y.resize(Out, xr.cols());
-        gemm.set(y, W, xr);                               // y = W x
-        detail::fixed_rows<rows<Out>>(y).colwise() += b;  // y += b
+        gemm.set(y, W, xr);                                                   // y = W x
+        if constexpr (Bias) detail::fixed_rows<rows<Out>>(y).colwise() += b;  // y += b
         return y;
     }
 
@@ -190,7 +197,7 @@ private:
     }
 
     void materialise_grad() {
-        if (grad_zero_) dW_.setZero(Out, In), db_.setZero(Out), grad_zero_ = false;
+        if (grad_zero_) dW_.setZero(Out, In), db_.setZero(Bias ? Out : 0), grad_zero_ = false;
     }
     Weights dW_;                  // Out × In; a large layer's is empty until its first backward
     Biases db_;                   // Out
