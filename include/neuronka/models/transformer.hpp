@@ -97,8 +97,8 @@ struct Transformer
                                  std::make_index_sequence<std::size_t(Layers)>>::type {
     static_assert(Layers > 0, "Transformer: needs at least one block");
     using Block = TransformerBlock<Scalar, Dim, Heads, FeedForward>;  ///< one block
-    /// The composition it is: Embedding, PositionalEmbedding, the blocks, LayerNorm, the head.
     using Head = detail::transformer_head<Scalar, Vocab, Dim, Tied>;  ///< the output layer: Dense, or TiedHead
+    /// The composition it is: Embedding, PositionalEmbedding, the blocks, LayerNorm, the head.
     using Base = typename detail::transformer_layers<Scalar, Vocab, Context, Dim, Block, Head,
                                                      std::make_index_sequence<std::size_t(Layers)>>::type;
     static constexpr int vocab_size = Vocab;    ///< V, token ids
