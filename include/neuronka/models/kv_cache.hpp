@@ -125,29 +125,11 @@ private:
         for (Eigen::Index t = 0; t < T; ++t)
             xs_.col(t) = model_.template layer<0>().E.col(ids[std::size_t(t)]) + model_.template layer<1>().P.col(t);
         [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (block_prefill(model_.template layer<I + 2>(), int(I), T), ...);
+            (run_block(model_.template layer<I + 2>(), int(I), 0, xs_, os_, prefill_ws_), ...);
         }
         (std::make_index_sequence<std::size_t(L)>{});
         x_ = xs_.col(T - 1);
         return logits();
-    }
-    void block_prefill(const Block& block, int l, Eigen::Index T) {
-        BlockWorkspace& ws = prefill_ws_;
-        const auto& attention = block.template layer<0>();
-        const auto& mlp = block.template layer<1>();
-        const auto& attn = attention.template layer<1>();
-        const Batch<Scalar, 3 * D>& qkv = attn.qkv.predict(attention.template layer<0>().predict(xs_, ws.ln1), ws.qkv);
-        keys_[std::size_t(l)].leftCols(T) = qkv.middleRows(D, D);
-        values_[std::size_t(l)].leftCols(T) = qkv.middleRows(2 * D, D);
-        probabilities_.resize(T, T * H);
-        os_.resize(D, T);
-        detail::AttentionHeads<Scalar>::forward(qkv, T, H, true, 0, H, probabilities_, os_);  // as Attention's
-        xs_ += attn.proj.predict(os_, ws.proj);
-        const auto& fc1 = mlp.template layer<1>();
-        const auto& fc2 = mlp.template layer<3>();
-        xs_ += fc2.predict(
-            mlp.template layer<2>().predict(fc1.predict(mlp.template layer<0>().predict(xs_, ws.ln2), ws.fc1), ws.gelu),
-            ws.fc2);
     }
     const Batch<Scalar, V>& logits() {
         const auto& ln_f = model_.template layer<L + 2>();
@@ -161,39 +143,47 @@ private:
         tokens_.push_back(id);
         x_ = model_.template layer<0>().E.col(id) + model_.template layer<1>().P.col(p);
         [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (block_step(model_.template layer<I + 2>(), int(I), p), ...);
+            (run_block(model_.template layer<I + 2>(), int(I), p, x_, o_, ws_), ...);
         }
         (std::make_index_sequence<std::size_t(L)>{});
         return logits();
     }
 
-    void block_step(const Block& block, int l, int p) {
-        BlockWorkspace& ws = ws_;
+    // Block l on x: the columns of the new positions p, p + 1, ... (one token, or a window from
+    // position 0), whose keys and values join the cache; o holds the heads' outputs.
+    void run_block(const Block& block, int l, Eigen::Index p, Batch<Scalar, D>& x, Batch<Scalar, D>& o,
+                   BlockWorkspace& ws) {
         const auto& attention = block.template layer<0>();  // Residual<LayerNorm, Attention>
         const auto& mlp = block.template layer<1>();        // Residual<LayerNorm, Dense, GELU, Dense>
         const auto& attn = attention.template layer<1>();
-        // [q; k; v] = Wqkv LayerNorm₁(x) + bqkv; k and v join the cache at column p
-        const Batch<Scalar, 3 * D>& qkv = attn.qkv.predict(attention.template layer<0>().predict(x_, ws.ln1), ws.qkv);
+        const Eigen::Index T = x.cols();
+        // [q; k; v] = Wqkv LayerNorm₁(x) + bqkv; k and v join the cache at columns p..p+T-1
+        const Batch<Scalar, 3 * D>& qkv = attn.qkv.predict(attention.template layer<0>().predict(x, ws.ln1), ws.qkv);
         Matrix& K = keys_[std::size_t(l)];
         Matrix& Vs = values_[std::size_t(l)];
-        K.col(p) = qkv.col(0).segment(D, D);
-        Vs.col(p) = qkv.col(0).segment(2 * D, D);
-        // per head: a = softmax(Kₕᵀ qₕ / √hd) over positions 0..p, oₕ = Vₕ a (as Attention's forward)
-        const Scalar scale = Scalar(1) / std::sqrt(Scalar(hd));
-        for (int h = 0; h < H; ++h) {
-            auto a = scores_.head(p + 1);
-            a.noalias() = K.block(h * hd, 0, hd, p + 1).transpose() * qkv.col(0).segment(h * hd, hd);
-            const Scalar m = a.maxCoeff();
-            a = ((a.array() - m) * scale).exp().matrix();
-            a /= a.sum();
-            o_.col(0).segment(h * hd, hd).noalias() = Vs.block(h * hd, 0, hd, p + 1) * a;
+        K.middleCols(p, T) = qkv.middleRows(D, D);
+        Vs.middleCols(p, T) = qkv.middleRows(2 * D, D);
+        o.resize(D, T);
+        if (T > 1) {  // a window from position 0: Attention's own heads
+            probabilities_.resize(T, T * H);
+            detail::AttentionHeads<Scalar>::forward(qkv, T, H, true, 0, H, probabilities_, o);
+        } else {  // per head: a = softmax(Kₕᵀ qₕ / √hd) over positions 0..p, oₕ = Vₕ a (as Attention's forward)
+            const Scalar scale = Scalar(1) / std::sqrt(Scalar(hd));
+            for (int h = 0; h < H; ++h) {
+                auto a = scores_.head(p + 1);
+                a.noalias() = K.block(h * hd, 0, hd, p + 1).transpose() * qkv.col(0).segment(h * hd, hd);
+                const Scalar m = a.maxCoeff();
+                a = ((a.array() - m) * scale).exp().matrix();
+                a /= a.sum();
+                o.col(0).segment(h * hd, hd).noalias() = Vs.block(h * hd, 0, hd, p + 1) * a;
+            }
         }
-        x_ += attn.proj.predict(o_, ws.proj);
+        x += attn.proj.predict(o, ws.proj);
         // x = x + fc2(GELU(fc1(LayerNorm₂(x))))
         const auto& fc1 = mlp.template layer<1>();
         const auto& fc2 = mlp.template layer<3>();
-        x_ += fc2.predict(
-            mlp.template layer<2>().predict(fc1.predict(mlp.template layer<0>().predict(x_, ws.ln2), ws.fc1), ws.gelu),
+        x += fc2.predict(
+            mlp.template layer<2>().predict(fc1.predict(mlp.template layer<0>().predict(x, ws.ln2), ws.fc1), ws.gelu),
             ws.fc2);
     }
 
