@@ -431,6 +431,24 @@ TEST_CASE("callbacks: a learning-rate schedule, early stopping, the best checkpo
             fit(model, ce, opt, train, valid, {.epochs = 6, .batch_size = 16}, ScheduleLearningRate{schedule});
         for (const EpochRecord& e : h.epochs) CHECK(e.learning_rate == Approx(schedule(15 * e.epoch - 1)));
     }
+    SECTION("ReduceOnPlateau lowers the rate after an epoch whose validation loss did not improve") {
+        Classifier model(3);
+        SoftmaxCrossEntropy<float, 2> ce;
+        SGD<float> opt({.learning_rate = 0.5f});
+        ReduceOnPlateau plateau{.factor = 0.5, .patience = 0, .threshold = 0.05};
+        const History h = fit(model, ce, opt, train, valid, {.epochs = 8, .batch_size = 16}, plateau);
+        // the rule replayed on the recorded losses: each epoch ran at the rate the one before set
+        ReduceOnPlateau replay = plateau;
+        replay.on_fit_begin(h);
+        float rate = 0.5f;
+        for (const EpochRecord& e : h.epochs) {
+            CHECK(e.learning_rate == Approx(rate));
+            rate = float(replay.next(e.valid_loss, rate));
+        }
+        CHECK(plateau.reductions == replay.reductions);
+        CHECK(plateau.reductions > 0);  // a 5 % better loss every epoch for 8 epochs is not expected
+        CHECK(opt.options().learning_rate == Approx(rate));
+    }
     SECTION("early stopping ends training `patience` epochs after the best") {
         struct {
             History history;

@@ -1,8 +1,10 @@
 // The optimisers: SGD (plain, momentum, Nesterov, weight decay) and AdamW against their update rules
-// computed by hand, the training step opt.step(model, x, dy) against backward + step + zero_grad, the
-// gradient sink's contract, gradient clipping and the
-// learning-rate schedules.
+// computed by hand, RMSProp and Adagrad against PyTorch's over 50 steps (fixture), the training step opt.step(model, x,
+// dy) against backward + step + zero_grad, the gradient sink's contract and gradient clipping (schedules:
+// test_schedules.cpp).
 #include "test_util.hpp"
+
+#include "fixture.hpp"
 
 #include <neuronka/compose/residual.hpp>
 #include <neuronka/compose/sequential.hpp>
@@ -12,6 +14,7 @@
 #include <neuronka/layers/layer_norm.hpp>
 #include <neuronka/layers/neuron.hpp>
 #include <neuronka/train/adamw.hpp>
+#include <neuronka/train/rmsprop.hpp>
 #include <neuronka/train/sgd.hpp>
 
 #include <catch2/catch.hpp>
@@ -144,6 +147,20 @@ TEST_CASE("the training step opt.step(model, x, dy) equals backward, step and ze
         CHECK(a.steps() == 3);
         for (double g : flat(stepped, true)) CHECK(g == 0);
     }
+    SECTION("RMSProp and Adagrad") {
+        Mlp stepped(7), plain(7);
+        RMSProp<double> a({.learning_rate = 0.01, .momentum = 0.9, .centered = true}),
+            b({.learning_rate = 0.01, .momentum = 0.9, .centered = true});
+        train_both(stepped, a, plain, b, x, dy, 3);
+        check_same_values(stepped, plain, 1e-15);
+        CHECK(a.steps() == 3);
+        for (double g : flat(stepped, true)) CHECK(g == 0);
+        Mlp stepped2(7), plain2(7);
+        Adagrad<double> c({.learning_rate = 0.1, .lr_decay = 0.1}), d({.learning_rate = 0.1, .lr_decay = 0.1});
+        train_both(stepped2, c, plain2, d, x, dy, 3);
+        check_same_values(stepped2, plain2, 1e-15);
+        CHECK(flat(stepped2) != flat(*std::make_unique<Mlp>(7)));
+    }
     SECTION("gradients accumulated before the step are part of it") {
         Mlp stepped(7), plain(7);
         SGD<double> a({.learning_rate = 0.1}), b({.learning_rate = 0.1});
@@ -230,7 +247,89 @@ TEST_CASE("AdamW follows its update rule", "[adamw]") {
     CHECK_THROWS_WITH(AdamW<float>({.beta2 = 1}), Catch::Matchers::Contains("AdamW: beta2 is 1,"));
 }
 
-TEST_CASE("gradient clipping and learning-rate schedules", "[adamw]") {
+namespace {
+// Two parameter tensors (5 and 3 values) with the gradient of f(p) = Σ ½ a (p − c)² + 0.3 sin(3p),
+// as tests/fixtures/make_optimisers_fixture.py defines them.
+struct Bowl {
+    Eigen::ArrayXd p1, g1, p2, g2, a, c;
+    explicit Bowl(const Fixture& f)
+        : a(Eigen::Map<const Eigen::ArrayXd>(f.get("a").data(), 8)),
+          c(Eigen::Map<const Eigen::ArrayXd>(f.get("c").data(), 8)) {
+        const Eigen::Map<const Eigen::ArrayXd> start(f.get("start").data(), 8);
+        p1 = start.head(5), p2 = start.tail(3);
+        g1 = Eigen::ArrayXd::Zero(5), g2 = Eigen::ArrayXd::Zero(3);
+    }
+    template <class F>
+    void visit_parameters(F&& fn) {
+        fn(parameter("first", p1, g1));
+        fn(parameter("second", p2, g2));
+    }
+    // 50 steps of `opt`; the largest relative difference from the fixture's trajectory
+    template <class Optimizer>
+    double follow(Optimizer& opt, const std::vector<double>& expected) {
+        double worst = 0;
+        for (int s = 0; s < 50; ++s) {
+            g1 = a.head(5) * (p1 - c.head(5)) + 0.9 * (3 * p1).cos();
+            g2 = a.tail(3) * (p2 - c.tail(3)) + 0.9 * (3 * p2).cos();
+            opt.step(*this);
+            Eigen::ArrayXd p(8);
+            p << p1, p2;
+            const auto first = expected.begin() + 8 * s;
+            worst = std::max(worst, max_relative_difference(p.data(), std::vector<double>(first, first + 8)));
+        }
+        return worst;
+    }
+};
+}  // namespace
+
+TEST_CASE("RMSProp and Adagrad follow PyTorch's trajectories for 50 steps", "[rmsprop][adagrad][fixture]") {
+    const Fixture f = read_fixture(NEURONKA_FIXTURE_DIR "/optimisers_fixture.txt");
+    SECTION("RMSProp") {
+        Bowl bowl(f);
+        RMSProp<double> opt({.learning_rate = 0.01});
+        CHECK(bowl.follow(opt, f.get("rmsprop")) < 1e-12);
+        CHECK(opt.steps() == 50);
+    }
+    SECTION("RMSProp, centred, with momentum and weight decay") {
+        Bowl bowl(f);
+        RMSProp<double> opt(
+            {.learning_rate = 0.01, .alpha = 0.9, .momentum = 0.8, .centered = true, .weight_decay = 0.1});
+        CHECK(bowl.follow(opt, f.get("rmsprop_centered_momentum")) < 1e-12);
+        Bowl other(f);  // the same settings without centring take another path
+        RMSProp<double> uncentred({.learning_rate = 0.01, .alpha = 0.9, .momentum = 0.8, .weight_decay = 0.1});
+        CHECK(other.follow(uncentred, f.get("rmsprop_centered_momentum")) > 1e-3);
+    }
+    SECTION("RMSProp, centred") {
+        Bowl bowl(f);
+        RMSProp<double> opt({.learning_rate = 0.02, .alpha = 0.95, .eps = 1e-6, .centered = true});
+        // √(s − a²) with s close to a² magnifies rounding: agreement to 1e-9 here
+        CHECK(bowl.follow(opt, f.get("rmsprop_centered")) < 1e-9);
+    }
+    SECTION("Adagrad") {
+        Bowl bowl(f);
+        Adagrad<double> opt({.learning_rate = 0.1});
+        CHECK(bowl.follow(opt, f.get("adagrad")) < 1e-12);
+    }
+    SECTION("Adagrad with lr_decay, weight decay and an initial accumulator") {
+        Bowl bowl(f);
+        Adagrad<double> opt(
+            {.learning_rate = 0.2, .lr_decay = 0.01, .weight_decay = 0.05, .initial_accumulator = 0.1, .eps = 1e-10});
+        CHECK(bowl.follow(opt, f.get("adagrad_decay")) < 1e-12);
+    }
+    SECTION("bad settings and a model that changed") {
+        CHECK_THROWS_WITH(RMSProp<float>({.alpha = 1}),
+                          Catch::Matchers::Contains("RMSProp: alpha is 1, expected 0 <= alpha < 1"));
+        CHECK_THROWS_WITH(Adagrad<float>({.lr_decay = -1}), Catch::Matchers::Contains("Adagrad: lr_decay is -1"));
+        Bowl bowl(f);
+        Adagrad<double> opt;
+        opt.step(bowl);
+        OneParameter smaller;
+        CHECK_THROWS_WITH(opt.step(smaller),
+                          Catch::Matchers::Contains("Adagrad::step: parameter 0 (p) has 3 elements, expected 5"));
+    }
+}
+
+TEST_CASE("gradient clipping", "[adamw]") {
     Sequential<Dense<double, 3, 4>, Dense<double, 4, 2>> mlp(1);
     mlp.forward(random_batch<3>(5, 1));
     mlp.backward(random_batch<3>(5, 1), random_batch<2>(5, 2, 5, 9));
@@ -240,13 +339,4 @@ TEST_CASE("gradient clipping and learning-rate schedules", "[adamw]") {
     CHECK(gradient_norm(mlp) == Approx(1.0));
     CHECK(clip_gradient_norm(mlp, 10.0) == Approx(1.0));  // below the limit: unchanged
     CHECK(gradient_norm(mlp) == Approx(1.0));
-
-    const auto s = LearningRateSchedule::warmup_cosine(1e-3, 10, 110, 1e-4);
-    CHECK(s(0) == Approx(1e-4));
-    CHECK(s(9) == Approx(1e-3));
-    CHECK(s(60) == Approx(1e-4 + 0.9e-3 * 0.5));
-    CHECK(s(110) == Approx(1e-4));
-    CHECK(s(109) > s(110));
-    CHECK(LearningRateSchedule::constant(0.5)(1000) == 0.5);
-    CHECK_THROWS(LearningRateSchedule::warmup_cosine(1e-3, 10, 5));
 }

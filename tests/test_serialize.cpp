@@ -15,6 +15,7 @@
 #include <neuronka/train/adamw.hpp>
 #include <neuronka/train/history.hpp>
 #include <neuronka/train/loss.hpp>
+#include <neuronka/train/rmsprop.hpp>
 #include <neuronka/train/sgd.hpp>
 #include <neuronka/version.hpp>
 
@@ -60,8 +61,9 @@ std::vector<unsigned char> read_bytes(const std::string& path) {
 void write_bytes(const std::string& path, const std::vector<unsigned char>& b) {
     std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
 }
-// One SGD step of the MLP on a batch drawn from rng.
-void mlp_step(Mlp& m, SGD<float>& opt, Rng& rng) {
+// One optimiser step of the MLP on a batch drawn from rng.
+template <class Optimizer>
+void mlp_step(Mlp& m, Optimizer& opt, Rng& rng) {
     Batch<float, 4> x(4, 8);
     for (Eigen::Index i = 0; i < x.size(); ++i) x(i) = float(rng.uniform(-1, 1));
     std::vector<int> labels(8);
@@ -158,6 +160,38 @@ TEST_CASE("training resumes exactly in a fresh process", "[serialize][resume]") 
                     return 0;
                 }) == 0);
         CHECK(read_bytes(result) == raw_parameters(straight));
+    }
+    SECTION("MLP with RMSProp (centred, momentum) and with Adagrad: their state is in the checkpoint") {
+        auto resume = [&](auto make, const char* name) {
+            Mlp straight(3);
+            auto opt = make();
+            Rng rng(4);
+            for (int s = 0; s < N + M; ++s) mlp_step(straight, opt, rng);
+            const std::string path = temp_path(name);
+            Mlp m(3);
+            auto o = make();
+            Rng r(4);
+            for (int s = 0; s < N; ++s) mlp_step(m, o, r);
+            save(m, path, o, r);
+            Mlp loaded(9);
+            auto o2 = make();
+            Rng r2(9);
+            load(loaded, path, o2, r2);
+            CHECK(o2.steps() == std::size_t(N));
+            for (int s = 0; s < M; ++s) mlp_step(loaded, o2, r2);
+            CHECK(raw_parameters(loaded) == raw_parameters(straight));
+            return path;
+        };
+        const std::string rms = resume(
+            [] { return RMSProp<float>({.learning_rate = 0.01f, .momentum = 0.5f, .centered = true}); }, "rms.nkpt");
+        resume([] { return Adagrad<float>({.learning_rate = 0.1f, .initial_accumulator = 0.1f}); }, "adagrad.nkpt");
+        Mlp m(1);
+        Adagrad<float> other;
+        Rng r(1);
+        CHECK_THROWS_WITH(load(m, rms, other, r), Contains("Adagrad") && Contains("RMSProp"));
+        RMSProp<float> plain;  // other settings (no momentum, not centred): refused at the first step
+        load(m, rms, plain, r);
+        CHECK_THROWS_WITH(mlp_step(m, plain, r), Contains("RMSProp::step: state group 1 holds 4 arrays, expected 0"));
     }
     SECTION("transformer with AdamW") {
         using GPT = Transformer<float, 11, 8, 16, 2, 2>;

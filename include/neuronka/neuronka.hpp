@@ -35,6 +35,7 @@
 #include "train/gradients.hpp"
 #include "train/loss.hpp"
 #include "train/metrics.hpp"
+#include "train/rmsprop.hpp"
 #include "train/schedule.hpp"
 #include "train/sgd.hpp"
 
