@@ -1,12 +1,13 @@
 // The lecture's chain on one data set: statistics → neural network → word embeddings → transformer.
-// Six character-level next-character models of English words, each printed with its held-out
+// Seven character-level next-character models of English words, each printed with its held-out
 // negative log-likelihood per character and words it invents:
 //   1. counting bigram: P(next | previous) from counts, add-one smoothing
 //   2. neural bigram: one layer trained by SGD, which converges to what counting gives
 //   3. embeddings + MLP: a learned vector per character, three characters of context
 //   4. GRU: a recurrent state carried along up to 16 previous characters
 //   5. LSTM: a recurrent state and a cell carried along the same characters
-//   6. transformer: attention over up to 16 previous characters
+//   6. transformer: attention over up to 16 previous characters (GPT-2's block: LayerNorm, GELU)
+//   7. Llama-style: the same size with today's blocks (RMSNorm, rotary positions, SwiGLU)
 // Options: --data FILE (any text; default /usr/share/dict/words), --scale S (training length,
 // default 1), --out DIR. Writes language_models.svg (NLL per model).
 #include "common/cli.hpp"
@@ -270,9 +271,17 @@ int main(int argc, char** argv) {
         rows.push_back({"6. transformer (2 layers, d 64)", GPT::parameter_count, window_nll(*gpt, valid, C),
                         window_nll(*gpt, test, C), window_samples(*gpt, C, sampling, sample_rng)});
 
+        // ---- 7. Llama-style: RMSNorm, attention with rotary positions, a SwiGLU MLP ------------------
+        using Modern = Llama<float, V, C, 64, 4, 2>;
+        auto llama = std::make_unique<Modern>(7);
+        train_windows(*llama, train, steps(2000), C, 8, "lm-llama", "Llama-style", args.path("runs.tsv"), page);
+        rows.push_back({"7. Llama-style (2 layers, d 64)", Modern::parameter_count, window_nll(*llama, valid, C),
+                        window_nll(*llama, test, C), window_samples(*llama, C, sampling, sample_rng)});
+
         std::printf("\n%-32s %10s %12s %12s  %s\n", "model", "parameters", "valid NLL", "test NLL", "sampled words");
-        page.table("Six models of English words: held-out NLL per character (nats; uniform guessing is ln 27 = 3.2958)",
-                   {"model", "parameters", "valid NLL", "test NLL", "sampled words"});
+        page.table(
+            "Seven models of English words: held-out NLL per character (nats; uniform guessing is ln 27 = 3.2958)",
+            {"model", "parameters", "valid NLL", "test NLL", "sampled words"});
         for (const auto& r : rows) {
             std::printf("%-32s %10zu %12.4f %12.4f  %s\n", r.model.c_str(), r.parameters, r.valid, r.test,
                         r.samples.c_str());

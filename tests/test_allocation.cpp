@@ -20,10 +20,12 @@
 #include <neuronka/layers/neuron.hpp>
 #include <neuronka/layers/pool.hpp>
 #include <neuronka/layers/rms_norm.hpp>
+#include <neuronka/models/llama.hpp>
 #include <neuronka/models/transformer.hpp>
 #include <neuronka/train/adamw.hpp>
 #include <neuronka/train/fit.hpp>
 #include <neuronka/train/loss.hpp>
+#include <neuronka/train/rmsprop.hpp>
 #include <neuronka/train/sgd.hpp>
 
 #include <catch2/catch.hpp>
@@ -136,6 +138,37 @@ TEST_CASE("a steady-state transformer step allocates nothing", "[allocation][tra
             ce.forward(model.forward(ids, 8), targets);
             opt.step(model, ids, ce.backward());
         });
+    }
+}
+
+TEST_CASE("a steady-state Llama step allocates nothing: RoPE, SwiGLU, RMSNorm; RMSProp and Adagrad",
+          "[allocation][llama]") {
+    Llama<float, 11, 8, 16, 2, 2> model(5);
+    SoftmaxCrossEntropy<float, 11> ce({.label_smoothing = 0.1f});
+    Rng rng(6);
+    std::vector<int> ids(8 * 4), targets(8 * 4);
+    for (auto& v : ids) v = int(rng.below(11));
+    for (auto& v : targets) v = int(rng.below(11));
+    SECTION("RMSProp (centred, momentum): the training step opt.step(model, x, dy)") {
+        RMSProp<float> opt({.momentum = 0.9f, .centered = true});
+        check_steady_state([&] {
+            ce.forward(model.forward(ids, 8), targets);
+            opt.step(model, ids, ce.backward());
+        });
+    }
+    SECTION("Adagrad: zero_grad, forward, backward, step") {
+        Adagrad<float> opt;
+        check_steady_state([&] {
+            model.zero_grad();
+            ce.forward(model.forward(ids, 8), targets);
+            model.backward(ids, ce.backward());
+            opt.step(model);
+        });
+    }
+    SECTION("predict") {
+        const auto& frozen = model;
+        Llama<float, 11, 8, 16, 2, 2>::Workspace ws;
+        check_steady_state([&] { frozen.predict(ids, ws, 8); });
     }
 }
 

@@ -1,6 +1,8 @@
 // Every layer, activation and loss: analytic gradients against central differences, in double.
 #include "test_util.hpp"
 
+#include "fixture.hpp"
+
 #include <neuronka/check/gradcheck.hpp>
 #include <neuronka/compose/sequential.hpp>
 #include <neuronka/core/layer.hpp>
@@ -75,11 +77,54 @@ TEST_CASE("loss gradients match finite differences", "[gradcheck][loss]") {
         const GradcheckResult r = gradcheck_loss(ce, z, std::span<const int>(labels));
         CHECK(r.worst_relative_error < gradcheck_tolerance);
     }
+    SECTION("softmax cross-entropy with label smoothing and class weights") {
+        SoftmaxCrossEntropy<double, 4> ce({.label_smoothing = 0.2, .class_weights = {0.5, 2, 1, 0.1}});
+        const std::vector<int> labels{0, 3, 1, 2, 2, 0};
+        const GradcheckResult r = gradcheck_loss(ce, z, std::span<const int>(labels));
+        CHECK(r.worst_relative_error < gradcheck_tolerance);
+    }
     SECTION("binary cross-entropy with logits") {
         BinaryCrossEntropyWithLogits<double, 4> bce;
         const GradcheckResult r = gradcheck_loss(bce, z, random_batch<4>(6, 33, 0, 1));
         CHECK(r.worst_relative_error < gradcheck_tolerance);
     }
+}
+
+TEST_CASE("cross-entropy with label smoothing and class weights, softmax and log_softmax match PyTorch",
+          "[loss][fixture]") {
+    const Fixture f = read_fixture(NEURONKA_FIXTURE_DIR "/cross_entropy_fixture.txt");
+    const Eigen::Map<const Eigen::MatrixXd> z(f.get("z").data(), 5, 7);
+    std::vector<int> labels;
+    for (double l : f.get("labels")) labels.push_back(int(l));
+    const std::vector<double>& w = f.get("weights");
+    const std::pair<const char*, CrossEntropyOptions<double>> cases[] = {
+        {"plain", {}},
+        {"smoothing", {.label_smoothing = 0.1}},
+        {"weights", {.class_weights = w}},
+        {"both", {.label_smoothing = 0.25, .class_weights = w}},
+    };
+    for (const auto& [name, options] : cases) {
+        INFO(name);
+        SoftmaxCrossEntropy<double, 5> ce(options);
+        const double loss = ce.forward(z, labels);
+        CHECK(std::abs(loss - f.get(std::string(name) + "_loss")[0]) < 1e-13 * std::abs(loss));
+        CHECK(max_relative_difference(ce.backward().data(), f.get(std::string(name) + "_grad")) < 1e-12);
+    }
+    CHECK(max_relative_difference(softmax(z).data(), f.get("softmax")) < 1e-13);
+    CHECK(max_relative_difference(log_softmax(z).data(), f.get("log_softmax")) < 1e-12);
+    Eigen::MatrixXd p(5, 7);  // into a buffer of the right shape: no allocation
+    softmax(z, p);
+    CHECK(p.colwise().sum().isOnes(1e-15));
+
+    CHECK_THROWS_WITH((SoftmaxCrossEntropy<double, 5>({.label_smoothing = 1})),
+                      Catch::Matchers::Contains("label_smoothing is 1, expected 0 <= label_smoothing < 1"));
+    CHECK_THROWS_WITH((SoftmaxCrossEntropy<double, 5>({.class_weights = {1, 2}})),
+                      Catch::Matchers::Contains("SoftmaxCrossEntropy: class_weights has 2 weights, expected 5"));
+    CHECK_THROWS_WITH((SoftmaxCrossEntropy<double, 5>({.class_weights = {1, 1, -1, 1, 1}})),
+                      Catch::Matchers::Contains("class weight 2 is -1"));
+    SoftmaxCrossEntropy<double, 5> zero({.class_weights = {0, 0, 0, 0, 0}});
+    CHECK_THROWS_WITH(zero.forward(z, labels),
+                      Catch::Matchers::Contains("every label in the batch has class weight 0"));
 }
 
 namespace {

@@ -42,8 +42,8 @@ inline constexpr StepText steps[] = {
       "Trénování opakuje jeden krok, iteraci za iterací, nad 60 000 označenými obrázky; počítá se přesnost na "
       "10 000 obrázcích, které model nikdy neviděl."}},
     {"language_models",
-     {"Statistics, word embeddings, recurrence, transformer: six models of English words",
-      "Statistika, word embeddings, rekurence, transformer: šest modelů anglických slov"},
+     {"Statistics, word embeddings, recurrence, transformers: seven models of English words",
+      "Statistika, word embeddings, rekurence, transformery: sedm modelů anglických slov"},
      "Jak se trénuje AI: statistika / pravděpodobnost → word embeddings → transformer",
      {"The lecture's chain on one data set: each model predicts the next letter, and the held-out NLL measures "
       "how well (lower is better).",
@@ -161,8 +161,9 @@ inline const std::map<std::string_view, std::string_view>& czech() {
         {"GRU: training speed", "GRU: rychlost trénování"},
         {"LSTM: training speed", "LSTM: rychlost trénování"},
         {"transformer: training speed", "transformer: rychlost trénování"},
-        {"Six models of English words: held-out NLL per character (nats; uniform guessing is ln 27 = 3.2958)",
-         "Šest modelů anglických slov: NLL na znak na odložených datech (v natech; rovnoměrné hádání dává ln 27 = "
+        {"Llama-style: training speed", "styl Llama: rychlost trénování"},
+        {"Seven models of English words: held-out NLL per character (nats; uniform guessing is ln 27 = 3.2958)",
+         "Sedm modelů anglických slov: NLL na znak na odložených datech (v natech; rovnoměrné hádání dává ln 27 = "
          "3.2958)"},
         {"valid NLL", "validační NLL"},
         {"test NLL", "testovací NLL"},

@@ -23,11 +23,13 @@
 #include "layers/neuron.hpp"
 #include "layers/pool.hpp"
 #include "layers/rms_norm.hpp"
+#include "layers/swiglu.hpp"
 
 #include "compose/residual.hpp"
 #include "compose/sequential.hpp"
 
 #include "models/generate.hpp"
+#include "models/llama.hpp"
 #include "models/transformer.hpp"
 
 #include "train/adamw.hpp"

@@ -1,5 +1,5 @@
 /// @file
-/// @brief Element-wise activations: Identity, ReLU, Tanh, Sigmoid, GELU (tanh form), and Flatten.
+/// @brief Element-wise activations: Identity, ReLU, Tanh, Sigmoid, GELU (tanh form), SiLU, and Flatten.
 ///
 /// Each activation is a small tag with `f` (the function on an array) and `df` (its derivative
 /// given input and output). In a Sequential, a tag such as `Tanh` takes the scalar type and size of
@@ -142,6 +142,22 @@ struct GELU {
         const Scalar c = Scalar(std::numbers::sqrt2 * std::numbers::inv_sqrtpi), k = Scalar(0.044715);
         const auto t = (c * (x + k * x.cube())).tanh();
         return Scalar(0.5) * (1 + t) + Scalar(0.5) * x * (1 - t.square()) * c * (1 + 3 * k * x.square());
+    }
+};
+
+/// y = x σ(x) (SiLU, or swish; PyTorch's nn.SiLU); dy/dx = σ(x) (1 + x (1 − σ(x)))
+struct SiLU {
+    static constexpr const char* name = "SiLU";  ///< the name shown in summaries and messages
+    /// The activation: y = f(x), element by element.
+    template <class X>
+    static auto f(const X& x) {
+        return x * x.logistic();
+    }
+    /// Its derivative dy/dx, from x and y = f(x).
+    template <class X, class Y>
+    static auto df(const X& x, const Y&) {
+        const auto s = x.logistic();
+        return s * (1 + x * (1 - s));
     }
 };
 

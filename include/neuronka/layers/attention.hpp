@@ -1,5 +1,6 @@
 /// @file
-/// @brief Attention<Scalar, Dim, Heads>: multi-head scaled dot-product self-attention.
+/// @brief Attention<Scalar, Dim, Heads, Rotary>: multi-head scaled dot-product self-attention, with
+/// rotary position embeddings of queries and keys when Rotary (Llama's form, see rotary.hpp).
 ///
 /// Shapes: D = Dim, H = Heads, hd = D / H, T = sequence length, B = sequences, TB = T·B.
 /// Input and output are D × TB with each sequence's T columns together (see embedding.hpp).
@@ -9,6 +10,7 @@
 #include "../core/products.hpp"
 #include "dense.hpp"
 #include "embedding.hpp"
+#include "rotary.hpp"
 
 #include <array>
 #include <cmath>
@@ -55,13 +57,19 @@ private:
  *                               Oₕ = Vₕ P            (hd × T)
  *     y = Wo O + bo                                 (one Dense: D → D)
  *
+ * With `Rotary`, Q and K of each head are turned by the angles of the token's position in its
+ * sequence before the scores (RoPE, rotate-half form: detail::Rotary), so the model needs no
+ * position embedding; `rope_base` is θ's base (10000, as Llama's).
+ *
  * The probabilities of the last forward stay readable: `probabilities(b, h)(t, s)` is how much
  * query t of sequence b attends to key s in head h; each row sums to 1.
  */
-template <class Scalar, int Dim, int Heads>
+template <class Scalar, int Dim, int Heads, bool Rotary = false>
 struct Attention {
     static_assert(Dim > 0 && Heads > 0 && Dim % Heads == 0,
                   "Attention<Scalar, Dim, Heads>: Dim must be a positive multiple of Heads");
+    static_assert(!Rotary || (Dim / Heads) % 2 == 0,
+                  "Attention<Scalar, Dim, Heads, Rotary = true>: rotary embeddings need an even head size Dim / Heads");
     using scalar_type = Scalar;                                            ///< the scalar type: float or double
     static constexpr int in_size = Dim;                                    ///< In: features of one token (column)
     static constexpr int out_size = Dim;                                   ///< Out: the same
@@ -74,6 +82,7 @@ struct Attention {
     Dense<Scalar, Dim, 3 * Dim> qkv;
     Dense<Scalar, Dim, Dim> proj;  ///< the output projection
     bool causal = true;            ///< each token sees only itself and the tokens before it
+    double rope_base = 10000;      ///< with Rotary: θⱼ = rope_base^(−2j / hd)
     static constexpr std::size_t parameter_count =
         decltype(qkv)::parameter_count +
         decltype(proj)::parameter_count;  ///< trainable parameters, counted from the type
@@ -89,12 +98,15 @@ struct Attention {
     /// full T × T (2·T·D each forward; dV, dP, dQ, dK backward); P (H·T), O (D) and dqkv (3D) kept.
     static constexpr Cost cost(int seq_len = 1) {
         const double T_ = seq_len;
+        const double rotation = Rotary ? 6.0 * Dim : 0;  // Q and K turned: 3 flops per value
         return Dense<Scalar, Dim, 3 * Dim>::cost() + Dense<Scalar, Dim, Dim>::cost() +
-               Cost{0, 4 * T_ * Dim, 8 * T_ * Dim, (Heads * T_ + 4.0 * Dim) * sizeof(Scalar)};
+               Cost{0, 4 * T_ * Dim + rotation, 8 * T_ * Dim + rotation,
+                    (Heads * T_ + 4.0 * Dim + (Rotary ? 3.0 * Dim : 0)) * sizeof(Scalar)};
     }
     /// The name with its sizes, as summaries and messages print it.
     static std::string name() {
-        return "Attention<Dim=" + std::to_string(Dim) + ",Heads=" + std::to_string(Heads) + ">";
+        return "Attention<Dim=" + std::to_string(Dim) + ",Heads=" + std::to_string(Heads) + (Rotary ? ",RoPE" : "") +
+               ">";
     }
     /// Re-initialises the parameters from `rng`.
     void init(Rng& rng) {
@@ -108,7 +120,7 @@ struct Attention {
         check_sequences(x, seq_len, "forward");
         T_ = seq_len;
         MemberScope members;  // x is checked; the projections need not check it again
-        attend(qkv.forward(x), seq_len, P_, O_);
+        attend(rotated(qkv.forward(x), seq_len, rotated_, cos_, sin_), seq_len, P_, O_);
         return proj.forward(O_);
     }
 
@@ -118,6 +130,9 @@ struct Attention {
         typename Dense<Scalar, Dim, Dim>::Workspace proj;     ///< the projection's
         Matrix P;                                             ///< the attention probabilities, T × (T·H·B)
         Batch<Scalar, Dim> O;                                 ///< the heads' outputs before the projection, D × (T·B)
+        Batch<Scalar, 3 * Dim> rotated;                       ///< with Rotary: [Q; K; V] with Q and K turned
+        Matrix cos;                                           ///< with Rotary: cos of the angles, (hd/2) × T
+        Matrix sin;                                           ///< with Rotary: sin of the angles, (hd/2) × T
     };
     /// x: D × (T·B), seq_len: T  →  y: D × (T·B) in `ws`, as forward; reads the weights only, so
     /// threads may predict with one layer at once, each with its own Workspace.
@@ -125,7 +140,7 @@ struct Attention {
     const Batch<Scalar, Dim>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws, int seq_len) const {
         check_sequences(x, seq_len, "predict");
         MemberScope members;
-        attend(qkv.predict(x, ws.qkv), seq_len, ws.P, ws.O);
+        attend(rotated(qkv.predict(x, ws.qkv), seq_len, ws.rotated, ws.cos, ws.sin), seq_len, ws.P, ws.O);
         return proj.predict(ws.O, ws.proj);
     }
 
@@ -143,7 +158,7 @@ struct Attention {
                                        GradientSink<Scalar> grads) {
         check_backward({&name, "backward"}, x, Dim, dy, Dim, O_.cols());
         const Eigen::Index TB = x.cols(), Tn = T_, B = TB / Tn;
-        const Batch<Scalar, 3 * Dim>& qkv_out = qkv.output();
+        const Batch<Scalar, 3 * Dim>& qkv_out = Rotary ? rotated_ : qkv.output();  // what the heads saw
         MemberScope members;
         // forward: y = Wo O + bo
         const Batch<Scalar, Dim>& dO = *proj.backward(O_, dy, grads.member(2, true));
@@ -154,6 +169,8 @@ struct Attention {
             Matrix& dP = dP_[std::size_t(task)];  // this slice's scratch
             detail::AttentionHeads<Scalar>::backward(qkv_out, P_, dO, Tn, Heads, first, last, dP, dqkv_);
         });
+        // forward (Rotary): Q' = R Q, K' = R K  →  dQ = Rᵀ dQ', dK = Rᵀ dK'
+        if constexpr (Rotary) detail::Rotary<Scalar>::rotate(dqkv_, 2 * Dim, head_size, Tn, cos_, sin_, true);
         // forward: [Q; K; V] = Wqkv x + bqkv
         return qkv.backward(x, dqkv_, grads.member(0, grads.input_gradient));
     }
@@ -163,6 +180,19 @@ private:
     static void check_sequences(const Eigen::MatrixBase<Derived>& x, int seq_len, const char* method) {
         check_input({&name, method}, x, Dim);
         check_sequence({&name, method}, x.cols(), seq_len);
+    }
+
+    // With Rotary: [Q; K; V] with Q and K turned by their positions' angles, into `out`; else qkv_out itself
+    const Batch<Scalar, 3 * Dim>& rotated(const Batch<Scalar, 3 * Dim>& qkv_out, int seq_len,
+                                          Batch<Scalar, 3 * Dim>& out, Matrix& cos, Matrix& sin) const {
+        if constexpr (Rotary) {
+            detail::Rotary<Scalar>::table(seq_len, head_size, rope_base, cos, sin);
+            out = qkv_out;
+            detail::Rotary<Scalar>::rotate(out, 2 * Dim, head_size, seq_len, cos, sin, false);
+            return out;
+        } else {
+            return qkv_out;
+        }
     }
 
     // P and O from the projections [Q; K; V] of T·B tokens (forward and predict)
@@ -225,7 +255,9 @@ private:
     Matrix P_;                // T × (T·H·B): per (sequence, head) a T × T block, column t = query t's distribution
     std::vector<Matrix> dP_;  // T × T scratch per slice of (sequence, head) pairs: dP, then dS
     Batch<Scalar, Dim> O_;    // D × TB: heads' outputs, stacked
-    Batch<Scalar, 3 * Dim> dqkv_;  // 3D × TB
+    Batch<Scalar, 3 * Dim> dqkv_;     // 3D × TB
+    Batch<Scalar, 3 * Dim> rotated_;  // with Rotary: 3D × TB, Q and K turned (what the heads saw)
+    Matrix cos_, sin_;                // with Rotary: (hd/2) × T, the angles of the last forward
 };
 
 namespace detail {

@@ -1,5 +1,6 @@
 /// @file
-/// @brief Losses: mean squared error, softmax cross-entropy, binary cross-entropy with logits.
+/// @brief Losses: mean squared error, softmax cross-entropy (label smoothing, class weights),
+/// binary cross-entropy with logits; softmax and log_softmax of a batch.
 ///
 /// A loss owns the 1/B normalisation: `forward` returns the mean over the batch and `backward`
 /// returns d(mean)/d(prediction), so layers never divide by the batch size.
@@ -10,6 +11,9 @@
 
 #include <cmath>
 #include <span>
+#include <stdexcept>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace neuronka {
@@ -59,15 +63,54 @@ private:
     bool scaled_ = false;
 };
 
-/// Softmax over the Out logits of each column, then L = -1/B Σ_b log p(label_b).
-/// Computed with log-sum-exp (the column maximum is subtracted), so large logits do not overflow.
+/// Settings of SoftmaxCrossEntropy; the defaults give the plain cross-entropy.
+template <class Scalar>
+struct CrossEntropyOptions {
+    Scalar label_smoothing = Scalar(0);  ///< ε in [0, 1): the target is (1 − ε)·onehot + ε/Out
+    std::vector<Scalar> class_weights;   ///< w: one weight ≥ 0 per class (empty: all 1)
+};
+
+/**
+ * @brief Softmax over the Out logits of each column, then the cross-entropy against class labels,
+ * as PyTorch's `cross_entropy(z, labels, weight=w, label_smoothing=ε)` with mean reduction:
+ *
+ *     L = 1/W Σ_b [ (1 − ε) w[y_b] (−log p_b[y_b]) + ε/Out Σ_c w[c] (−log p_b[c]) ],   W = Σ_b w[y_b]
+ *
+ * (w = 1 and ε = 0: L = −1/B Σ_b log p_b[y_b]). Computed with log-sum-exp (the column maximum is
+ * subtracted), so large logits do not overflow.
+ */
 template <class Scalar, int Out>
 struct SoftmaxCrossEntropy {
     static constexpr const char* name = "SoftmaxCrossEntropy";  ///< the name shown in summaries and messages
     /// The loss's name, for messages.
     static std::string loss_name() { return name; }
 
-    /// z: Out × B logits, labels: B class indices in [0, Out)  →  mean cross-entropy
+    /// The plain cross-entropy.
+    SoftmaxCrossEntropy() = default;
+    /// With label smoothing and class weights; bad settings throw, naming them.
+    explicit SoftmaxCrossEntropy(CrossEntropyOptions<Scalar> options) : opt_(std::move(options)) {
+        const Scalar eps = opt_.label_smoothing;
+        if (!(eps >= Scalar(0) && eps < Scalar(1)))
+            throw std::invalid_argument("SoftmaxCrossEntropy: label_smoothing is " + detail::format_value(eps) +
+                                        ", expected 0 <= label_smoothing < 1");
+        if (!opt_.class_weights.empty() && opt_.class_weights.size() != std::size_t(Out))
+            detail::throw_size("SoftmaxCrossEntropy", "class_weights", opt_.class_weights.size(), "weights", Out,
+                               "give one weight per class, or none");
+        for (std::size_t c = 0; c < opt_.class_weights.size(); ++c)
+            if (!(opt_.class_weights[c] >= Scalar(0)) || !std::isfinite(opt_.class_weights[c]))
+                throw std::invalid_argument("SoftmaxCrossEntropy: class weight " + std::to_string(c) + " is " +
+                                            detail::format_value(opt_.class_weights[c]) +
+                                            ", expected a finite value >= 0");
+        weights_sum_ = Scalar(Out);
+        if (!opt_.class_weights.empty()) {
+            weights_sum_ = 0;
+            for (Scalar w : opt_.class_weights) weights_sum_ += w;
+        }
+    }
+    /// The settings in use.
+    const CrossEntropyOptions<Scalar>& options() const { return opt_; }
+
+    /// z: Out × B logits, labels: B class indices in [0, Out)  →  the mean (weighted) cross-entropy
     template <class DZ>
     Scalar forward(const Eigen::MatrixBase<DZ>& z, std::span<const int> labels) {
         detail::check_shape({&loss_name, "forward"}, z, Out);
@@ -84,38 +127,102 @@ struct SoftmaxCrossEntropy {
         p_.resize(Out, B);
         labels_.resize(labels.size());
         nll_.resize(B);
+        const Scalar eps = opt_.label_smoothing;
+        const bool weighted = !opt_.class_weights.empty();
         detail::parallel_columns(B, Out, [&](long first, long last) {
             for (Eigen::Index b = first; b < last; ++b) {
+                const int y = labels[std::size_t(b)];
                 const Scalar m = z.col(b).maxCoeff();
                 p_.col(b).array() = (z.col(b).array() - m).exp();
                 const Scalar s = p_.col(b).sum();
-                p_.col(b) /= s;                                            // softmax
-                nll_(b) = std::log(s) + m - z(labels[std::size_t(b)], b);  // log Σ e^z - z_label
-                labels_[std::size_t(b)] = labels[std::size_t(b)];
+                p_.col(b) /= s;                      // softmax
+                const Scalar lse = std::log(s) + m;  // log Σ e^z: −log p[c] = lse − z[c]
+                const Scalar wy = weighted ? opt_.class_weights[std::size_t(y)] : Scalar(1);
+                Scalar loss = (Scalar(1) - eps) * wy * (lse - z(y, b));
+                if (eps > Scalar(0)) {  // ε/Out Σ_c w[c] (lse − z[c])
+                    Scalar wz = 0;
+                    for (int c = 0; c < Out; ++c)
+                        wz += (weighted ? opt_.class_weights[std::size_t(c)] : Scalar(1)) * z(c, b);
+                    loss += eps / Scalar(Out) * (weights_sum_ * lse - wz);
+                }
+                nll_(b) = loss;
+                labels_[std::size_t(b)] = y;
             }
         });
-        Scalar total = 0;
-        for (Eigen::Index b = 0; b < B; ++b) total += nll_(b);  // in column order, whatever the threads
+        Scalar total = 0, norm = 0;
+        for (Eigen::Index b = 0; b < B; ++b)  // in column order, whatever the threads
+            total += nll_(b), norm += weighted ? opt_.class_weights[std::size_t(labels_[std::size_t(b)])] : Scalar(1);
+        if (!(norm > Scalar(0)))
+            throw std::invalid_argument(
+                "SoftmaxCrossEntropy::forward: every label in the batch has class weight 0. Hint: the loss "
+                "is divided by the labels' total weight");
+        norm_ = norm;
         done_ = false;
-        return detail::check_finite_loss(name, total / Scalar(B), z);
+        return detail::check_finite_loss(name, total / norm, z);
     }
-    /// dL/dz: Out × B, for the last forward: (softmax(z) − onehot(label)) / B, formed in place of the
-    /// softmax on the first call.
+    /// dL/dz: Out × B, for the last forward, formed in place of the softmax on the first call:
+    /// (a_b p_b − (1 − ε) w[y_b] onehot(y_b) − ε/Out w) / W with a_b = (1 − ε) w[y_b] + ε/Out Σ w;
+    /// plainly (softmax(z) − onehot(label)) / B.
     const Batch<Scalar, Out>& backward() {
-        if (!done_) {
+        if (done_) return p_;
+        done_ = true;
+        const Scalar eps = opt_.label_smoothing;
+        if (opt_.class_weights.empty() && eps == Scalar(0)) {
             for (Eigen::Index b = 0; b < p_.cols(); ++b) p_(labels_[std::size_t(b)], b) -= Scalar(1);  // p − onehot
-            p_ /= Scalar(p_.cols());                                                                   // / B
-            done_ = true;
+            p_ /= norm_;                                                                               // / B
+            return p_;
         }
+        const bool weighted = !opt_.class_weights.empty();
+        auto w = [&](int c) { return weighted ? opt_.class_weights[std::size_t(c)] : Scalar(1); };
+        for (Eigen::Index b = 0; b < p_.cols(); ++b) {
+            const int y = labels_[std::size_t(b)];
+            p_.col(b) *= (Scalar(1) - eps) * w(y) + eps / Scalar(Out) * weights_sum_;
+            p_(y, b) -= (Scalar(1) - eps) * w(y);
+            if (eps > Scalar(0))
+                for (int c = 0; c < Out; ++c) p_(c, b) -= eps / Scalar(Out) * w(c);
+        }
+        p_ /= norm_;
         return p_;
     }
 
 private:
+    CrossEntropyOptions<Scalar> opt_;
+    Scalar weights_sum_ = Scalar(Out);              // Σ_c w[c]
+    Scalar norm_ = 1;                               // W of the last forward
     Batch<Scalar, Out> p_;                          // softmax of the last forward, then (after backward) the gradient
-    Eigen::Matrix<Scalar, Eigen::Dynamic, 1> nll_;  // B: each column's −log p(label)
+    Eigen::Matrix<Scalar, Eigen::Dynamic, 1> nll_;  // B: each column's loss term
     std::vector<int> labels_;                       // B
     bool done_ = false;
 };
+
+/// The softmax of each column of `z` (Out × B logits) written into `p` (resized to z's shape;
+/// allocation-free when it already has it): the class probabilities of a batch.
+template <class DZ, class DP>
+void softmax(const Eigen::MatrixBase<DZ>& z, Eigen::PlainObjectBase<DP>& p) {
+    p.resize(z.rows(), z.cols());
+    for (Eigen::Index b = 0; b < z.cols(); ++b) {
+        p.col(b).array() = (z.col(b).array() - z.col(b).maxCoeff()).exp();
+        p.col(b) /= p.col(b).sum();
+    }
+}
+/// The softmax of each column of `z` (Out × B logits): the class probabilities of a batch,
+/// e.g. `softmax(model.predict(x))`.
+template <class DZ>
+Eigen::Matrix<typename DZ::Scalar, Eigen::Dynamic, Eigen::Dynamic> softmax(const Eigen::MatrixBase<DZ>& z) {
+    Eigen::Matrix<typename DZ::Scalar, Eigen::Dynamic, Eigen::Dynamic> p;
+    softmax(z, p);
+    return p;
+}
+/// log softmax of each column of `z` (Out × B logits), computed as z − log Σ e^z (no log of 0).
+template <class DZ>
+Eigen::Matrix<typename DZ::Scalar, Eigen::Dynamic, Eigen::Dynamic> log_softmax(const Eigen::MatrixBase<DZ>& z) {
+    Eigen::Matrix<typename DZ::Scalar, Eigen::Dynamic, Eigen::Dynamic> out(z.rows(), z.cols());
+    for (Eigen::Index b = 0; b < z.cols(); ++b) {
+        const auto m = z.col(b).maxCoeff();
+        out.col(b).array() = (z.col(b).array() - m) - std::log((z.col(b).array() - m).exp().sum());
+    }
+    return out;
+}
 
 /// L = 1/(Out·B) Σ [max(z, 0) - z t + log(1 + e^(-|z|))], the binary cross-entropy of σ(z) against t,
 /// written so that no exponential overflows. Targets t are in [0, 1].
