@@ -33,6 +33,7 @@ template <class... Layers>
 class Residual {
 public:
     using Inner = Sequential<Layers...>;              ///< f, the inner layers in data-flow order
+    using layers_type = typename Inner::layers_type;  ///< std::tuple of the inner concrete layers
     using scalar_type = typename Inner::scalar_type;  ///< the scalar type: float or double
     static_assert(Inner::in_size != token_ids,
                   "Residual: token ids cannot be added to an output; put the "
@@ -75,6 +76,8 @@ public:
 
     /// Re-initialises the parameters from `rng`.
     void init(Rng& rng) { f_.init(rng); }
+    /// Re-initialises the parameters, every weight matrix with `scheme` (see Sequential::init).
+    void init(Rng& rng, Init scheme) { f_.init(rng, scheme); }
     /// Training or evaluation, for every inner layer.
     void set_mode(Mode mode) { f_.set_mode(mode); }
 

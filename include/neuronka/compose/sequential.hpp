@@ -79,6 +79,8 @@ template <class Scalar, int D>
 inline constexpr bool prefers_he<Activation<Scalar, D, ReLU>> = true;
 template <class Scalar, int D>
 inline constexpr bool prefers_he<Activation<Scalar, D, GELU>> = true;
+template <class Scalar, int D>
+inline constexpr bool prefers_he<Activation<Scalar, D, SiLU>> = true;
 
 }  // namespace detail
 
@@ -165,12 +167,28 @@ public:
     }
 
     /// Re-draws all parameters: Xavier for a layer followed by tanh/sigmoid/identity, He when
-    /// followed by ReLU or GELU.
+    /// followed by ReLU, GELU or SiLU.
     void init(Rng& rng) {
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             (init_one<I>(rng), ...);
         }
         (std::make_index_sequence<depth>{});
+    }
+    /// Re-draws all parameters, every weight matrix with `scheme` (nested compositions included;
+    /// layers without a choice, such as Embedding, draw as init(rng) does).
+    void init(Rng& rng, Init scheme) {
+        std::apply(
+            [&](auto&... l) {
+                (
+                    [&] {
+                        if constexpr (requires { l.init(rng, scheme); })
+                            l.init(rng, scheme);
+                        else
+                            l.init(rng);
+                    }(),
+                    ...);
+            },
+            layers_);
     }
 
     /// Training (the default) or evaluation, for every member that has a mode.
@@ -306,7 +324,10 @@ private:
     template <std::size_t I>
     void init_one(Rng& rng) {
         auto& l = std::get<I>(layers_);
-        if constexpr (requires { l.init(rng, Init::he); }) {
+        using L = std::remove_cvref_t<decltype(l)>;
+        if constexpr (requires { typename L::layers_type; }) {  // a composition chooses per inner layer
+            l.init(rng);
+        } else if constexpr (requires { l.init(rng, Init::he); }) {
             constexpr bool he = [] {
                 if constexpr (I + 1 < depth)
                     return detail::prefers_he<std::tuple_element_t<I + 1, layers_type>>;

@@ -176,6 +176,21 @@ concept Layer = requires(L& layer, const L& const_layer, const detail::layer_inp
 }
 &&std::default_initializable<L>&& std::constructible_from<L, std::uint64_t>;
 
+/**
+ * @brief A user's own initialisation: calls `f(p, rng)` on every parameter of `model` in visiting
+ * order, with `p` a ParamView (its `name`, and `layout.rows × layout.cols` the matrix its `value`
+ * holds column by column) and `rng` seeded with `seed`:
+ *
+ *     initialise_parameters(model, 7, [](ParamView<float>& p, Rng& rng) {
+ *         if (p.name == std::string("bias")) p.value.setConstant(0.01f);
+ *     });
+ */
+template <class Model, class F>
+void initialise_parameters(Model& model, std::uint64_t seed, F&& f) {
+    Rng rng(seed);
+    model.visit_parameters([&](auto p) { f(p, rng); });
+}
+
 /// Several models seen as one for an optimiser or gradient clipping: `auto all = join(table, mlp);
 /// opt.step(all);` visits the parameters of each in turn. Holds references only.
 template <class... Models>

@@ -1,11 +1,13 @@
 /// @file
-/// @brief Seeded, platform-independent random numbers and weight initialisers.
+/// @brief Seeded, platform-independent random numbers and weight initialisers (uniform and normal
+/// Xavier, He and LeCun, orthogonal, zeros).
 ///
 /// The standard library's distributions are implementation-defined (libstdc++, libc++ and MSVC
 /// give different numbers for the same engine), so neuronka draws its own: xoshiro256** seeded
 /// through splitmix64, and uniform floats built from the top bits with exact arithmetic only.
-/// Everything the initialisers use is exact IEEE arithmetic plus one correctly rounded sqrt,
-/// so the same seed gives bitwise the same model with any conforming compiler.
+/// Everything the uniform initialisers (the defaults) use is exact IEEE arithmetic plus one
+/// correctly rounded sqrt, so the same seed gives bitwise the same model with any conforming
+/// compiler; the normal and orthogonal ones use std::log and std::cos (Rng::normal).
 #pragma once
 
 #include "config.hpp"
@@ -84,10 +86,20 @@ private:
     std::uint64_t s_[4];
 };
 
-/// How a weight matrix is initialised. Biases always start at zero.
+/// How a weight matrix (fan_out × fan_in) is initialised; biases always start at zero. The
+/// names and formulas are PyTorch's `nn.init` ones with gain 1 (He: the ReLU gain √2).
 enum class Init {
-    xavier,  ///< Glorot uniform: U(-a, a), a = sqrt(6 / (fan_in + fan_out)); suits tanh, sigmoid, identity
-    he,      ///< He uniform:     U(-a, a), a = sqrt(6 / fan_in); suits ReLU and GELU
+    xavier,         ///< Glorot uniform: U(−a, a), a = √(6 / (fan_in + fan_out)); suits tanh, sigmoid, identity
+    he,             ///< He uniform: U(−a, a), a = √(6 / fan_in); suits ReLU and GELU
+    xavier_normal,  ///< Glorot normal: N(0, 2 / (fan_in + fan_out))
+    he_normal,      ///< He normal: N(0, 2 / fan_in)
+    lecun,          ///< LeCun uniform: U(−a, a), a = √(3 / fan_in)
+    lecun_normal,   ///< LeCun normal: N(0, 1 / fan_in)
+    orthogonal,     ///< a random orthogonal matrix (orthonormal columns, or rows when wider than tall)
+    zeros,          ///< all zero
+    xavier_uniform = xavier,  ///< the same as xavier
+    he_uniform = he,          ///< the same as he
+    lecun_uniform = lecun,    ///< the same as lecun
 };
 
 /// Fills `w` from `rng` with U(−bound, bound), column by column. Each entry is a · (2u − 1) with u a
@@ -106,11 +118,58 @@ void initialise_uniform(Eigen::MatrixBase<Derived>& w, Rng& rng, double bound) {
         }
 }
 
-/// Fills `w` (fan_out × fan_in) from `rng` with the given scheme (initialise_uniform with its bound).
+/// Fills `w` from `rng` with N(0, sd²), column by column (Rng::normal: reproducible on one
+/// platform, as it uses std::log and std::cos).
+template <class Derived>
+void initialise_normal(Eigen::MatrixBase<Derived>& w, Rng& rng, double sd) {
+    using Scalar = typename Derived::Scalar;
+    for (Eigen::Index j = 0; j < w.cols(); ++j)
+        for (Eigen::Index i = 0; i < w.rows(); ++i) w(i, j) = Scalar(sd * rng.normal());
+}
+
+/// Fills `w` with a random orthogonal matrix: a normal matrix whose columns (rows, when `w` is
+/// wider than tall) are made orthonormal by Gram-Schmidt, twice for accuracy — the Q of its QR
+/// factorisation with a positive diagonal of R, as PyTorch's `nn.init.orthogonal_`.
+template <class Derived>
+void initialise_orthogonal(Eigen::MatrixBase<Derived>& w, Rng& rng) {
+    const bool wide = w.cols() > w.rows();
+    Eigen::MatrixXd q(wide ? w.cols() : w.rows(), wide ? w.rows() : w.cols());  // tall: rows ≥ cols
+    for (Eigen::Index j = 0; j < q.cols(); ++j)
+        for (Eigen::Index i = 0; i < q.rows(); ++i) q(i, j) = rng.normal();
+    for (Eigen::Index j = 0; j < q.cols(); ++j) {
+        for (int pass = 0; pass < 2; ++pass)
+            for (Eigen::Index k = 0; k < j; ++k) q.col(j) -= q.col(k).dot(q.col(j)) * q.col(k);
+        q.col(j).normalize();
+    }
+    if (wide)
+        w = q.transpose().cast<typename Derived::Scalar>();
+    else
+        w = q.cast<typename Derived::Scalar>();
+}
+
+/// Fills `w` (fan_out × fan_in) from `rng` with the given scheme.
 template <class Derived>
 void initialise(Eigen::MatrixBase<Derived>& w, Rng& rng, Init scheme) {
     const double fan_in = double(w.cols()), fan_out = double(w.rows());
-    initialise_uniform(w, rng, std::sqrt(6.0 / (scheme == Init::he ? fan_in : fan_in + fan_out)));
+    switch (scheme) {
+        case Init::xavier:
+            return initialise_uniform(w, rng, std::sqrt(6.0 / (fan_in + fan_out)));
+        case Init::he:
+            return initialise_uniform(w, rng, std::sqrt(6.0 / fan_in));
+        case Init::lecun:
+            return initialise_uniform(w, rng, std::sqrt(3.0 / fan_in));
+        case Init::xavier_normal:
+            return initialise_normal(w, rng, std::sqrt(2.0 / (fan_in + fan_out)));
+        case Init::he_normal:
+            return initialise_normal(w, rng, std::sqrt(2.0 / fan_in));
+        case Init::lecun_normal:
+            return initialise_normal(w, rng, std::sqrt(1.0 / fan_in));
+        case Init::orthogonal:
+            return initialise_orthogonal(w, rng);
+        case Init::zeros:
+            w.setZero();
+            return;
+    }
 }
 
 }  // namespace neuronka

@@ -113,6 +113,11 @@ struct Attention {
         qkv.init(rng);
         proj.init(rng);
     }
+    /// Re-initialises both projections' weights with `scheme` (biases zero).
+    void init(Rng& rng, Init scheme) {
+        qkv.init(rng, scheme);
+        proj.init(rng, scheme);
+    }
 
     /// x: D × (T·B), seq_len: T  →  y: D × (T·B)
     template <class Derived>
