@@ -25,6 +25,7 @@
 #include "layers/rms_norm.hpp"
 #include "layers/swiglu.hpp"
 
+#include "compose/parallel.hpp"
 #include "compose/residual.hpp"
 #include "compose/sequential.hpp"
 
