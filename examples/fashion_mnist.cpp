@@ -10,7 +10,8 @@
 // PyTorch). At the end, both test accuracies side by side.
 // Options: --model mlp|cnn|both (default both), --epochs N (both models; default 10 for the MLP, 8
 // for the CNN), --mlp-epochs N, --cnn-epochs N (one model), --train-images N (the first N training
-// images only, default all 60000: for quick checks), --data DIR (default
+// images only, default all 60000: for quick checks), --augment (shifts and flips of the training
+// images), --data DIR (default
 // /usr/share/datasets/fashion-mnist), --out DIR.
 // Internal: --evaluate CHECKPOINT --model M prints the test accuracy of a saved model and exits.
 // The models are in fashion_mnist.hpp; the export for PyTorch is compiled in its own file,
@@ -21,9 +22,12 @@
 #include "common/report.hpp"
 
 #include <neuronka/data/idx.hpp>
+#include <neuronka/models/quantize.hpp>
 #include <neuronka/train/fit.hpp>
 
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 using namespace neuronka;
@@ -109,8 +113,13 @@ void image_grid(const std::string& path, const Split& s, const std::vector<int>&
 // and confusion matrix, saves and reloads it in a second process, and draws the image grid.
 // Returns the test accuracy.
 template <class Model>
+void report_int8(const char* tag, Model& model, double float_accuracy, const std::string& checkpoint,
+                 const cli::Options& args, const Split& test, report::Step& page);
+
+template <class Model>
 double train_and_report(const char* tag, const cli::Options& args, const char* self, const std::string& dir,
-                        const Dataset<float, 784>& train, const Split& test, int epochs, report::Step& page) {
+                        const Dataset<float, 784>& train, const Split& test, int epochs, report::Step& page,
+                        const ImageAugmentation& augment) {
     Model model(1);
     std::printf("\n%s: %s, %zu parameters\n", tag, Model::name().c_str(), Model::parameter_count);
     SoftmaxCrossEntropy<float, 10> ce;
@@ -121,7 +130,7 @@ double train_and_report(const char* tag, const cli::Options& args, const char* s
     const double flops_per_sample = step_cost<Model>(1).flops() - First::cost().forward_flops;
     const long total_steps = long(train.size() / B) * epochs, warmup = std::min(200L, total_steps / 10);
     const History history =
-        fit(model, ce, opt, train, {.epochs = epochs, .batch_size = B, .seed = 2}, ProgressLine(),
+        fit(model, ce, opt, train, {.epochs = epochs, .batch_size = B, .seed = 2, .augment = augment}, ProgressLine(),
             ScheduleLearningRate{LearningRateSchedule::warmup_cosine(1e-3, warmup, total_steps, 1e-5)});
     const std::string history_csv = args.path(std::string("fashion_mnist_") + tag + "_history.csv");
     history.write_csv(history_csv);
@@ -167,6 +176,7 @@ double train_and_report(const char* tag, const cli::Options& args, const char* s
     std::printf("saved %s; a second process loaded it: test accuracy %.2f%% (%s)\n", checkpoint.c_str(), 100 * reloaded,
                 reloaded == acc ? "the same" : "DIFFERENT");
     if (reloaded != acc) throw std::runtime_error("the reloaded model's accuracy differs");
+    report_int8(tag, model, acc, checkpoint, args, test, page);
 #if NEURONKA_HAS_SAFETENSORS
     const std::string weights = args.path(std::string("fashion_mnist_") + tag + ".safetensors");
     fashion_mnist::export_safetensors(model, weights);
@@ -183,6 +193,55 @@ double train_and_report(const char* tag, const cli::Options& args, const char* s
         page.figure("fashion_mnist_filters.svg", "CNN: the 16 filters its first layer learned");
     }
     return acc;
+}
+
+// Microseconds per image predicted one at a time (batch 1) by `model`: the best of 5 rounds over
+// the first 500 test images.
+template <class Model>
+double batch1_microseconds(const Model& model, const Split& test) {
+    typename Model::Workspace ws;
+    const Batch<float, 784> x = to_batch<float, 784>(test.images, 0, 500);
+    double best = 1e300;
+    for (int round = 0; round < 5; ++round) {
+        const auto start = std::chrono::steady_clock::now();
+        for (Eigen::Index i = 0; i < x.cols(); ++i) model.predict(x.col(i), ws);
+        best =
+            std::min(best, std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() /
+                               double(x.cols()));
+    }
+    return best;
+}
+
+// The model with int8 weights (models/quantize.hpp): its test accuracy, its file's size and its
+// batch-1 latency, each beside the float model's (the accuracy CTests require the accuracy within
+// 0.5 points); the int8 file is loaded back and must give the same accuracy.
+template <class Model>
+void report_int8(const char* tag, Model& model, double float_accuracy, const std::string& checkpoint,
+                 const cli::Options& args, const Split& test, report::Step& page) {
+    auto q = std::make_unique<Int8Model<Model>>(quantize(model));
+    ConfusionMatrix confusion(10);
+    predict(*q, test, confusion);
+    const double acc = confusion.accuracy();
+    const std::string file = args.path(std::string("fashion_mnist_") + tag + ".int8");
+    save_int8(*q, file);
+    auto loaded = std::make_unique<Int8Model<Model>>();
+    load_int8(*loaded, file);
+    ConfusionMatrix again(10);
+    predict(*loaded, test, again);
+    const double kb = double(std::filesystem::file_size(file)) / 1024,
+                 float_kb = double(std::filesystem::file_size(checkpoint)) / 1024;
+    const double us = batch1_microseconds(*q, test), float_us = batch1_microseconds(std::as_const(model), test);
+    std::printf(
+        "int8: test accuracy %.2f%% (float %.2f%%, %+.2f points), reloaded %.2f%%; %s %.0f KB (float %.0f KB); "
+        "batch 1: %.1f us per image (float %.1f us)\n",
+        100 * acc, 100 * float_accuracy, 100 * (acc - float_accuracy), 100 * again.accuracy(), file.c_str(), kb,
+        float_kb, us, float_us);
+    const std::string upper = tag == std::string("mlp") ? "MLP" : "CNN";
+    page.value(upper + ": int8 test accuracy",
+               report::format("%.2f %% (float %.2f %%)", 100 * acc, 100 * float_accuracy));
+    page.value(upper + ": int8 file and batch-1 latency",
+               report::format("%.0f KB (float %.0f KB), %.1f us (float %.1f us)", kb, float_kb, us, float_us));
+    if (again.accuracy() != acc) throw std::runtime_error("the int8 model's file did not reload to the same accuracy");
 }
 
 template <class Model>
@@ -210,6 +269,9 @@ int main(int argc, char** argv) {
             .default_text("");
         args.option("--mlp-epochs", mlp_epochs, "epochs for the MLP", 1, 1000);
         args.option("--cnn-epochs", cnn_epochs, "epochs for the CNN", 1, 1000);
+        bool augment = false;
+        args.flag("--augment", augment,
+                  "augment the training images: shifts of up to 2 pixels and horizontal flips (seeded)");
         args.option("--train-images", train_images, "train on the first N images only (a quick check)", 64L, 60000L);
         args.option("--evaluate", checkpoint,
                     "internal: print the test accuracy of this checkpoint of --model, and exit");
@@ -231,14 +293,18 @@ int main(int argc, char** argv) {
         Dataset<float, 784> train_set;  // the training images as a data set: one image per column
         train_set.x = to_batch<float, 784>(train.images, 0, train.images.count);
         train_set.labels = train.labels, train_set.classes = 10;
+        ImageAugmentation augmentation;
+        if (augment)
+            augmentation = {
+                .channels = 1, .height = 28, .width = 28, .max_shift = 2, .horizontal_flip = true, .seed = 3};
         double mlp = -1, cnn = -1;
         report::Step page(args.out(), "fashion_mnist");
         page.value("images", report::format("%zu training, %zu test", train.images.count, test.images.count));
         if (which != "cnn") {
-            mlp = train_and_report<Mlp>("mlp", args, argv[0], dir, train_set, test, mlp_epochs, page);
+            mlp = train_and_report<Mlp>("mlp", args, argv[0], dir, train_set, test, mlp_epochs, page, augmentation);
         }
         if (which != "mlp") {
-            cnn = train_and_report<Cnn>("cnn", args, argv[0], dir, train_set, test, cnn_epochs, page);
+            cnn = train_and_report<Cnn>("cnn", args, argv[0], dir, train_set, test, cnn_epochs, page, augmentation);
         }
         std::printf("\n%-5s %12s %8s %15s\n", "model", "parameters", "epochs", "test accuracy");
         page.table("Both models side by side", {"model", "parameters", "epochs", "test accuracy"});

@@ -31,6 +31,7 @@
 
 #include "models/generate.hpp"
 #include "models/llama.hpp"
+#include "models/quantize.hpp"
 #include "models/transformer.hpp"
 
 #include "train/adamw.hpp"

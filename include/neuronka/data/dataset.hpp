@@ -14,6 +14,7 @@
 
 #include "../core/config.hpp"
 #include "../core/random.hpp"
+#include "augment.hpp"
 
 #include <cstdint>
 #include <span>
@@ -150,6 +151,14 @@ public:
         }
     }
 
+    /// Augments every batch next() draws from now on (see ImageAugmentation; the default does
+    /// nothing); bad settings throw, naming them.
+    void augment(const ImageAugmentation& a) {
+        if (a.enabled() || a.noise_sd != 0 || a.max_shift != 0) a.check(long(data_->x.rows()));
+        augment_ = a, augment_rng_ = Rng(a.seed);
+        scratch_.resize(a.enabled() ? data_->x.rows() : 0);
+    }
+
     /// Starts an epoch: reshuffles (if shuffling) and rewinds. The k-th epoch's order depends only on
     /// the seed and k.
     void start_epoch() {
@@ -170,6 +179,7 @@ public:
             if (!labels_[current_].empty()) labels_[current_][std::size_t(j)] = data_->labels[i];
             if (targets_[current_].size()) targets_[current_].col(j) = data_->targets.col(Eigen::Index(i));
         }
+        if (augment_.enabled()) augment_.apply(x_[current_], augment_rng_, scratch_);
         ++next_;
         return true;
     }
@@ -206,6 +216,9 @@ private:
     std::size_t count_ = 0, next_ = 0;
     int current_ = 0;
     Batch<Scalar, Features> x_[2];
+    ImageAugmentation augment_;
+    Rng augment_rng_{0};
+    Eigen::Matrix<Scalar, Eigen::Dynamic, 1> scratch_;  // one image, for augment_
     std::vector<int> labels_[2];
     typename Data::Targets targets_[2];
 };

@@ -43,6 +43,7 @@ struct FitOptions {
     double clip_norm = 0;                   ///< > 0: gradients clipped to this global L2 norm
     Remainder remainder = Remainder::drop;  ///< the last samples that do not fill a batch
     std::size_t steps_per_epoch = 0;        ///< a stream of tokens (TokenWindows): batches per epoch
+    ImageAugmentation augment = {};         ///< applied to every training batch (images; none by default)
 };
 
 /// What fit() shows its callbacks. A callback may change the optimiser (its learning rate), read the
@@ -298,6 +299,7 @@ History fit(Model& model, Loss& loss, Optimizer& optimizer, const Dataset<Scalar
             const Dataset<Scalar, Features>* validation, const FitOptions& options, Callbacks&&... callbacks) {
     if (validation) validation->check("fit (validation set)");
     Batches<Scalar, Features> batches(train, options.batch_size, options.seed, true, options.remainder);
+    batches.augment(options.augment);
     return detail::fit_batches(model, loss, optimizer, batches, validation, options, callbacks...);
 }
 
@@ -325,6 +327,10 @@ History fit(Model& model, Loss& loss, Optimizer& optimizer, const Dataset<Scalar
 template <class Model, class Loss, class Optimizer, class... Callbacks>
 History fit(Model& model, Loss& loss, Optimizer& optimizer, const TokenWindows& train, const TokenWindows* validation,
             const FitOptions& options, Callbacks&&... callbacks) {
+    if (options.augment.enabled())
+        throw std::invalid_argument(
+            "fit: options.augment changes images; a stream of tokens has none. Hint: "
+            "leave FitOptions::augment at its default for language models");
     TokenBatches batches(train, options.batch_size, options.steps_per_epoch, options.seed);
     return detail::fit_batches(model, loss, optimizer, batches, validation, options, callbacks...);
 }
