@@ -33,7 +33,7 @@ elif [ $# -gt 0 ]; then
   exit 2
 fi
 
-scripts/deps.sh chromium fonts-dejavu-core parallel doxygen clang libclang-rt-14-dev clang-format libopenblas-dev  # OpenBLAS: the BLAS backend (test_blas, the examples); clang-format checks the layout; the browser renders the tour's page (test tour_page); a sweep runs under GNU parallel (sweep_parallel); the API reference; clang builds the sanitized unit tests and the fuzzers
+scripts/deps.sh chromium fonts-dejavu-core parallel slurm-wlm munge doxygen clang libclang-rt-14-dev clang-format libopenblas-dev  # OpenBLAS: the BLAS backend (test_blas, the examples); clang-format checks the layout; the browser renders the tour's page (test tour_page); a sweep runs under GNU parallel (sweep_parallel) and as a Slurm array job (sweep_slurm); the API reference; clang builds the sanitized unit tests and the fuzzers
 
 start=$SECONDS
 stage() {  # stage NAME: prints how long the stage before took, then starts NAME
