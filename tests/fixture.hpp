@@ -49,3 +49,25 @@ inline double max_relative_difference(const double* a, const std::vector<double>
         worst = std::max(worst, std::abs(a[i] - b[i]) / std::max(std::abs(b[i]), 1e-3));
     return worst;
 }
+
+// Copies the fixture's "param NAME" blocks, in file order, into `model`'s parameters in visiting
+// order (the fixture scripts write them in that order); throws when a count or size differs.
+// Returns the names, for the "grad NAME" blocks.
+template <class Model>
+std::vector<std::string> load_fixture_parameters(const Fixture& f, Model& model) {
+    std::vector<std::string> names;
+    for (const auto& [name, values] : f.blocks)
+        if (name.rfind("param ", 0) == 0) names.push_back(name.substr(6));
+    std::size_t k = 0;
+    model.visit_parameters([&](auto p) {
+        if (k == names.size()) throw std::runtime_error("the model has more parameters than the fixture");
+        const auto& values = f.get("param " + names[k++]);
+        if (std::size_t(p.value.size()) != values.size())
+            throw std::runtime_error("parameter " + names[k - 1] + ": the fixture has " +
+                                     std::to_string(values.size()) + " values, the model " +
+                                     std::to_string(p.value.size()));
+        std::copy(values.begin(), values.end(), p.value.begin());
+    });
+    if (k != names.size()) throw std::runtime_error("the fixture has more parameters than the model");
+    return names;
+}

@@ -120,16 +120,9 @@ TEST_CASE("the Llama model matches an independent PyTorch implementation", "[lla
     std::vector<int> ids, targets;
     for (double v : f.get("ids")) ids.push_back(int(v));
     for (double v : f.get("targets")) targets.push_back(int(v));
-    std::vector<std::string> names;
-    for (const auto& [name, values] : f.blocks)
-        if (name.rfind("param ", 0) == 0) names.push_back(name.substr(6));
+    // the weights in visiting order; the fixture's order and sizes must agree with ours
+    const std::vector<std::string> names = load_fixture_parameters(f, model);
     std::size_t k = 0;
-    model.visit_parameters([&](ParamView<double> p) {
-        const auto& values = f.get("param " + names.at(k++));
-        REQUIRE(std::size_t(p.value.size()) == values.size());
-        std::copy(values.begin(), values.end(), p.value.begin());
-    });
-    REQUIRE(k == names.size());
 
     SoftmaxCrossEntropy<double, 13> ce;
     model.zero_grad();
@@ -137,7 +130,6 @@ TEST_CASE("the Llama model matches an independent PyTorch implementation", "[lla
     model.backward(ids, ce.backward());
     CHECK(std::abs(loss - f.get("loss")[0]) < 1e-12 * f.get("loss")[0]);
     CHECK(max_relative_difference(model.output().data(), f.get("logits")) < 1e-10);
-    k = 0;
     model.visit_parameters([&](ParamView<double> p) {
         const std::string& name = names.at(k++);
         INFO("gradient of " << name);

@@ -72,16 +72,6 @@ TEST_CASE("SGD follows its update rule", "[sgd]") {
 }
 
 namespace {
-// Every parameter's values (with `gradients`: its gradient) in visiting order, flattened.
-template <class Model>
-std::vector<double> flat(Model& m, bool gradients = false) {
-    std::vector<double> v;
-    m.visit_parameters([&](ParamView<double> p) {
-        const auto& a = gradients ? p.grad : p.value;
-        v.insert(v.end(), a.begin(), a.end());
-    });
-    return v;
-}
 template <class Model>
 void check_same_values(Model& a, Model& b, double tolerance) {
     const auto p = flat(a), q = flat(b);

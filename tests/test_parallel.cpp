@@ -23,15 +23,6 @@ using namespace neuronka;
 namespace {
 using Wide = Parallel<Concat, Dense<double, 4, 3>, Sequential<Dense<double, 4, 5>, Tanh, Dense<double, 5, 2>>>;
 using Added = Parallel<Sum, Dense<double, 4, 6>, Sequential<Dense<double, 4, 8>, ReLU, Dense<double, 8, 6>>>;
-
-std::vector<double> flat(auto& m, bool gradients = false) {
-    std::vector<double> v;
-    m.visit_parameters([&](ParamView<double> p) {
-        const auto& a = gradients ? p.grad : p.value;
-        v.insert(v.end(), a.begin(), a.end());
-    });
-    return v;
-}
 }  // namespace
 
 TEST_CASE("Parallel joins its paths' outputs: stacked, or added", "[parallel]") {

@@ -166,17 +166,9 @@ TEST_CASE("the transformer matches an independent PyTorch implementation", "[tra
     for (double v : f.get("ids")) ids.push_back(int(v));
     for (double v : f.get("targets")) targets.push_back(int(v));
 
-    // Load the weights in visiting order; the fixture's order and sizes must agree with ours.
+    // the weights in visiting order; the fixture's order and sizes must agree with ours
+    const std::vector<std::string> names = load_fixture_parameters(f, model);
     std::size_t k = 0;
-    std::vector<std::string> names;
-    for (const auto& [name, values] : f.blocks)
-        if (name.rfind("param ", 0) == 0) names.push_back(name.substr(6));
-    model.visit_parameters([&](ParamView<double> p) {
-        const auto& values = f.get("param " + names.at(k++));
-        REQUIRE(std::size_t(p.value.size()) == values.size());
-        std::copy(values.begin(), values.end(), p.value.begin());
-    });
-    REQUIRE(k == names.size());
 
     SoftmaxCrossEntropy<double, 11> ce;
     model.zero_grad();
@@ -185,7 +177,6 @@ TEST_CASE("the transformer matches an independent PyTorch implementation", "[tra
 
     CHECK(std::abs(loss - f.get("loss")[0]) / f.get("loss")[0] < 1e-5);
     CHECK(max_relative_difference(model.output().data(), f.get("logits")) < 1e-5);
-    k = 0;
     model.visit_parameters([&](ParamView<double> p) {
         const std::string& name = names.at(k++);
         INFO("gradient of " << name);

@@ -18,6 +18,17 @@ neuronka::Batch<T, Rows> random_batch(int cols, std::uint64_t seed, double lo = 
     return x;
 }
 
+/// Every parameter's values (with `gradients`: its gradient) of a double model in visiting order, flattened.
+template <class Model>
+std::vector<double> flat(Model& m, bool gradients = false) {
+    std::vector<double> v;
+    m.visit_parameters([&](neuronka::ParamView<double> p) {
+        const auto& a = gradients ? p.grad : p.value;
+        v.insert(v.end(), a.begin(), a.end());
+    });
+    return v;
+}
+
 /// `n` token ids in [0, vocab), drawn by a generator seeded with `seed`.
 inline std::vector<int> random_ids(int n, int vocab, std::uint64_t seed) {
     neuronka::Rng rng(seed);
