@@ -3,7 +3,7 @@
 // Face's names and layouts and the logits and greedy continuation of a plain-Python GPT-2 forward;
 // the mapping's rules one by one, non-strict loads, and the errors; the tied head (TiedHead, Gpt2):
 // its gradients, its training paths, its count.
-#include "test_util.hpp"
+#include "language_model_checks.hpp"
 
 #include <neuronka/check/gradcheck.hpp>
 #include <neuronka/cost/compute.hpp>
@@ -126,23 +126,15 @@ TEST_CASE("A tied head counts the embedding once: GPT-2 small's 124,439,808 from
 TEST_CASE("A tied head's gradient reaches the embedding: finite differences, and a copy ties its own", "[gpt2][tied]") {
     using Tied = Gpt2<double, 11, 8, 8, 2, 2>;
     Tied model(17);
-    const int T = 5, B = 2;
-    const std::vector<int> ids = random_ids(T * B, 11, 18), targets = random_ids(T * B, 11, 19);
-    SoftmaxCrossEntropy<double, 11> ce;
-    const GradcheckResult r = gradcheck_parameters(
-        model, [&] { return ce.forward(model.forward(ids, T), targets); },
-        [&] {
-            model.zero_grad();
-            ce.forward(model.forward(ids, T), targets);
-            model.backward(ids, ce.backward());
-        });
+    const GradcheckResult r = language_model_gradcheck<11>(model, 5, 2);
     CHECK(r.checked == Tied::parameter_count);
     require_small(r);
 
     Tied copy = model;  // its head reads its own embedding, not model's
     copy.tok().E.setZero();
-    CHECK(copy.forward(ids, T).isZero());
-    CHECK_FALSE(model.forward(ids, T).isZero());
+    const std::vector<int> ids = random_ids(10, 11, 18);
+    CHECK(copy.forward(ids, 5).isZero());
+    CHECK_FALSE(model.forward(ids, 5).isZero());
     TiedHead<double, 11, 8> untied;
     CHECK_THROWS_WITH(untied.forward(Batch<double, 8>::Zero(8, 1)), Catch::Matchers::Contains("not tied"));
 }

@@ -2,9 +2,7 @@
 // LlamaBlock and the Llama model. Gradients checked in double; the rotation and SwiGLU against
 // naive loops; the whole model against an independent PyTorch implementation
 // (tests/fixtures/make_llama_fixture.py); predict is forward.
-#include "test_util.hpp"
-
-#include "fixture.hpp"
+#include "language_model_checks.hpp"
 
 #include <neuronka/check/gradcheck.hpp>
 #include <neuronka/models/llama.hpp>
@@ -117,24 +115,9 @@ TEST_CASE("the Llama model matches an independent PyTorch implementation", "[lla
     REQUIRE(f.header == std::vector<int>{1, 13, 8, 2, 2, 12, 6, 2});
     Llama<double, 13, 6, 8, 2, 2, 12> model;
     const int T = 6;
-    std::vector<int> ids, targets;
+    check_against_fixture<13>(model, f, T, 1e-12, 1e-10);
+    std::vector<int> ids;
     for (double v : f.get("ids")) ids.push_back(int(v));
-    for (double v : f.get("targets")) targets.push_back(int(v));
-    // the weights in visiting order; the fixture's order and sizes must agree with ours
-    const std::vector<std::string> names = load_fixture_parameters(f, model);
-    std::size_t k = 0;
-
-    SoftmaxCrossEntropy<double, 13> ce;
-    model.zero_grad();
-    const double loss = ce.forward(model.forward(ids, T), targets);
-    model.backward(ids, ce.backward());
-    CHECK(std::abs(loss - f.get("loss")[0]) < 1e-12 * f.get("loss")[0]);
-    CHECK(max_relative_difference(model.output().data(), f.get("logits")) < 1e-10);
-    model.visit_parameters([&](ParamView<double> p) {
-        const std::string& name = names.at(k++);
-        INFO("gradient of " << name);
-        CHECK(max_relative_difference(p.grad.data(), f.get("grad " + name)) < 1e-10);
-    });
     typename decltype(model)::Workspace ws;
     CHECK(std::as_const(model).predict(ids, ws, T) == model.output());
 }

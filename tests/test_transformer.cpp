@@ -1,8 +1,7 @@
 // Embedding, LayerNorm, Attention, the transformer block and the whole model: gradients against
 // finite differences in double, attention's probabilities, causality, and AdamW's update rule.
-#include "fixture.hpp"
+#include "language_model_checks.hpp"
 #include "naive.hpp"
-#include "test_util.hpp"
 
 #include <neuronka/check/gradcheck.hpp>
 #include <neuronka/compose/residual.hpp>
@@ -127,19 +126,10 @@ TEST_CASE("Residual: y = x + f(x), both paths' gradients summed, nestable", "[re
 TEST_CASE("the whole transformer: gradients of the cross-entropy", "[transformer][model]") {
     using Model = Transformer<double, 11, 8, 8, 2, 2, 16>;
     Model model(17);
-    const int T = 5, B = 2;  // shorter than the context of 8
-    const std::vector<int> ids = random_ids(T * B, 11, 18), targets = random_ids(T * B, 11, 19);
-    SoftmaxCrossEntropy<double, 11> ce;
     std::size_t count = 0;
     model.visit_parameters([&](ParamView<double> p) { count += std::size_t(p.value.size()); });
     CHECK(count == Model::parameter_count);
-    const GradcheckResult r = gradcheck_parameters(
-        model, [&] { return ce.forward(model.forward(ids, T), targets); },
-        [&] {
-            model.zero_grad();
-            ce.forward(model.forward(ids, T), targets);
-            model.backward(ids, ce.backward());
-        });
+    const GradcheckResult r = language_model_gradcheck<11>(model, 5, 2);  // T = 5, shorter than the context of 8
     CHECK(r.checked == Model::parameter_count);
     require_small(r);
 }
@@ -161,27 +151,7 @@ TEST_CASE("the transformer matches an independent PyTorch implementation", "[tra
     const Fixture f = read_fixture(NEURONKA_FIXTURE_DIR "/transformer_fixture.txt");
     REQUIRE(f.header == std::vector<int>{1, 11, 8, 16, 2, 2, 64, 6, 2});
     Transformer<double, 11, 8, 16, 2, 2, 64> model;
-    const int T = 6;
-    std::vector<int> ids, targets;
-    for (double v : f.get("ids")) ids.push_back(int(v));
-    for (double v : f.get("targets")) targets.push_back(int(v));
-
-    // the weights in visiting order; the fixture's order and sizes must agree with ours
-    const std::vector<std::string> names = load_fixture_parameters(f, model);
-    std::size_t k = 0;
-
-    SoftmaxCrossEntropy<double, 11> ce;
-    model.zero_grad();
-    const double loss = ce.forward(model.forward(ids, T), targets);
-    model.backward(ids, ce.backward());
-
-    CHECK(std::abs(loss - f.get("loss")[0]) / f.get("loss")[0] < 1e-5);
-    CHECK(max_relative_difference(model.output().data(), f.get("logits")) < 1e-5);
-    model.visit_parameters([&](ParamView<double> p) {
-        const std::string& name = names.at(k++);
-        INFO("gradient of " << name);
-        CHECK(max_relative_difference(p.grad.data(), f.get("grad " + name)) < 1e-5);
-    });
+    check_against_fixture<11>(model, f, 6, 1e-5, 1e-5);
 }
 
 namespace {
