@@ -5,6 +5,7 @@
 #include "common/cli.hpp"
 #include "common/report.hpp"
 #include "common/svg.hpp"
+#include "lecture/lessons.hpp"
 
 #include <neuronka/neuronka.hpp>
 
@@ -19,23 +20,19 @@ int main(int argc, char** argv) {
             "neuron",
             "neuron: a neuron y = w x + b trained step by step; writes neuron_training.svg and neuron_loss.svg");
         int iterations = 60;
+        double learning_rate = 0.1;
+        std::string losses_file;
         args.option("--iterations", iterations, "training iterations", 1, 1000000);
+        args.option("--learning-rate", learning_rate, "SGD's learning rate", 1e-6, 10);
+        args.option("--losses", losses_file, "also write the loss of every iteration to this file, one per line");
         args.parse(argc, argv);
-        const float a = 0.8f, b = 1.5f;  // the true line the points scatter around
-
-        // 40 noisy points around y = a x + b, x in [-3, 3]
-        Rng rng(2024);
-        const int n = 40;
-        Batch<float, 1> x(1, n), y(1, n);
-        for (int i = 0; i < n; ++i) {
-            x(i) = float(rng.uniform(-3, 3));
-            y(i) = a * x(i) + b + float(0.4 * rng.normal());
-        }
-
-        Neuron<float, 1> neuron(7);
-        neuron.b() = float(rng.uniform(-2, 2));  // the bias starts random too, as on the slide
-        MeanSquaredError<float, 1> mse;
-        SGD<float> opt({.learning_rate = 0.1f});
+        const float a = lessons::NeuronLesson::true_w, b = lessons::NeuronLesson::true_b;
+        const int n = lessons::NeuronLesson::points;
+        // 40 noisy points around y = a x + b, x in [-3, 3], and a neuron with random w and b
+        // (examples/lecture/lessons.hpp: the playground runs the same lesson in the browser)
+        lessons::NeuronLesson neuron{float(learning_rate)};
+        const auto& x = neuron.x();
+        const auto& y = neuron.y();
 
         std::printf("Training the neuron y = w*x + b on %d points around y = %.1f*x + %.1f\n", n, a, b);
         std::printf("%10s %10s %10s %12s\n", "iteration", "w", "b", "loss (MSE)");
@@ -44,7 +41,7 @@ int main(int argc, char** argv) {
         std::vector<double> losses, steps;
         std::vector<std::pair<float, float>> snapshots;  // (w, b) at iterations 0, 1, X
         for (int it = 0; it <= iterations; ++it) {
-            const float loss = mse.forward(neuron.forward(x), y);
+            const float loss = neuron.loss();
             losses.push_back(loss), steps.push_back(it);
             if (it == 0 || it == 1 || it == iterations) snapshots.emplace_back(neuron.w(), neuron.b());
             if (it <= 5 || it % 10 == 0 || it == iterations) {
@@ -53,15 +50,14 @@ int main(int argc, char** argv) {
                           report::format("%.6f", loss)});
             }
             if (it == iterations) break;
-            opt.step(neuron, x, mse.backward());  // backward, then w and b move
+            neuron.step();  // backward, then w and b move
         }
 
+        report::write_losses(losses_file, losses);
         // The best line in the least-squares sense, for comparison.
-        const double mx = x.cast<double>().mean(), my = y.cast<double>().mean();
-        const double w_best = ((x.cast<double>().array() - mx) * (y.cast<double>().array() - my)).sum() /
-                              (x.cast<double>().array() - mx).square().sum();
+        const auto [w_best, b_best] = neuron.least_squares();
         std::printf("iteration X = %d: w = %.4f, b = %.4f; least squares: w = %.4f, b = %.4f\n", iterations, neuron.w(),
-                    neuron.b(), w_best, my - w_best * mx);
+                    neuron.b(), w_best, b_best);
 
         std::vector<double> px(x.data(), x.data() + n), py(y.data(), y.data() + n);
         plot::Chart chart("The neuron y = w*x + b during training", "x", "y");
@@ -80,7 +76,7 @@ int main(int argc, char** argv) {
                     args.path("neuron_loss.svg").c_str());
         page.value("iterations X", std::to_string(iterations))
             .value("w, b after iteration X", report::format("%.4f, %.4f", neuron.w(), neuron.b()))
-            .value("w, b by least squares", report::format("%.4f, %.4f", w_best, my - w_best * mx))
+            .value("w, b by least squares", report::format("%.4f, %.4f", w_best, b_best))
             .figure("neuron_training.svg", "The points and the neuron's line at iterations 0, 1 and X")
             .figure("neuron_loss.svg", "The loss, iteration by iteration")
             .write();

@@ -130,6 +130,7 @@ nav ol { columns: 2; }
 section.step { border-top: 3px solid #1f77b4; margin-top: 2em; padding-top: 0.5em; }
 .slide { color: #555; font-style: italic; margin: 0; }
 .point { font-size: 1.1em; }
+.playground a { font-weight: bold; }
 table { border-collapse: collapse; margin: 1em 0; font-size: 0.92em; }
 caption { text-align: left; font-weight: bold; padding-bottom: 0.3em; }
 th, td { border: 1px solid #ccc; padding: 0.2em 0.6em; vertical-align: top; }
@@ -183,12 +184,19 @@ void write_table(std::ostream& o, Words& w, const Table& t, const std::string& i
     o << "</tbody>\n</table>\n";
 }
 
-// One step's section: its title, slide and point, then the report's entries in order, with the
-// measured values gathered in one table at the top.
-void write_step(std::ostream& o, Words& w, int number, const tour::StepText& step, const fs::path& dir) {
+// One step's section: its title, slide and point, the link to its playground lesson, then the report's entries in
+// order, with the measured values gathered in one table at the top.
+void write_step(std::ostream& o, Words& w, int number, const tour::StepText& step, const fs::path& dir,
+                const std::string& lang) {
     o << "<section class=\"step\" id=\"" << step.program << "\">\n<h2>" << w("Step") << ' ' << number << ": "
       << w(step.title) << "</h2>\n<p class=\"slide\">" << w("Slide") << ": " << html(step.slide)
       << "</p>\n<p class=\"point\">" << w(step.point) << "</p>\n";
+    // the lesson in the playground (scripts/playground.sh, which the tour runs into OUT/playground)
+    const std::string_view lesson = tour::playground_lesson(step.program);
+    if (!lesson.empty() && fs::exists(dir / "playground" / "index.html"))
+        o << "<p class=\"playground\"><a href=\"playground/index.html" << (lang == "cs" ? "?lang=cs" : "") << '#'
+          << lesson << "\">" << w("Try it yourself: this lesson trains live in the playground (in your browser)")
+          << "</a></p>\n";
     const fs::path report = dir / "report" / (std::string(step.program) + ".tsv");
     if (!fs::exists(report)) {
         o << "<p class=\"missing\">" << w("This step did not run: its report is missing.") << "</p>\n</section>\n";
@@ -251,7 +259,7 @@ int main(int argc, char** argv) {
         for (const auto& s : tour::steps) o << "<li><a href=\"#" << s.program << "\">" << w(s.title) << "</a></li>\n";
         o << "</ol></nav>\n";
         int number = 0;
-        for (const auto& s : tour::steps) write_step(o, w, ++number, s, dir);
+        for (const auto& s : tour::steps) write_step(o, w, ++number, s, dir, lang);
         o << "</body>\n</html>\n";
 
         if (!w.missing().empty()) {

@@ -5,7 +5,8 @@
 # AddressSanitizer and UndefinedBehaviorSanitizer at -O0 with assertions on (build/test-unit; clang
 # compiles these template-heavy sources about four times as fast as GCC at -O0), and everything else
 # with GCC, optimised (build/test: the examples and their tests, compile-fail tests, consumers, the
-# experiment template, the sweep, the tour page in a browser). Then the API reference with Doxygen (a
+# experiment template, the sweep, the tour page and the playground in a browser: Emscripten builds
+# the playground, headless Chromium runs it against the native examples). Then the API reference with Doxygen (a
 # warning is an error), the threads test under ThreadSanitizer (GCC), and the checkpoint,
 # safetensors, CSV and IDX readers fuzzed for 20 s each, two at a time (scripts/fuzz.sh). Each
 # stage prints its time.
@@ -33,7 +34,7 @@ elif [ $# -gt 0 ]; then
   exit 2
 fi
 
-scripts/deps.sh chromium fonts-dejavu-core parallel slurm-wlm munge doxygen clang libclang-rt-14-dev clang-format libopenblas-dev  # OpenBLAS: the BLAS backend (test_blas, the examples); clang-format checks the layout; the browser renders the tour's page (test tour_page); a sweep runs under GNU parallel (sweep_parallel) and as a Slurm array job (sweep_slurm); the API reference; clang builds the sanitized unit tests and the fuzzers
+scripts/deps.sh chromium fonts-dejavu-core emscripten parallel slurm-wlm munge doxygen clang libclang-rt-14-dev clang-format libopenblas-dev  # OpenBLAS: the BLAS backend (test_blas, the examples); clang-format checks the layout; the browser renders the tour's page (test tour_page) and runs the playground, which Emscripten builds (playground_build, playground); a sweep runs under GNU parallel (sweep_parallel) and as a Slurm array job (sweep_slurm); the API reference; clang builds the sanitized unit tests and the fuzzers
 
 start=$SECONDS
 stage() {  # stage NAME: prints how long the stage before took, then starts NAME

@@ -23,6 +23,19 @@
 
 namespace examples::report {
 
+/// Writes one loss per line ("%.9g", step 0 first) to `path`, for --losses FILE: what the
+/// playground's browser test compares with the same lesson run in WebAssembly.
+inline void write_losses(const std::string& path, const std::vector<double>& losses) {
+    if (path.empty()) return;
+    std::ofstream out(path);
+    char line[32];
+    for (const double l : losses) {
+        std::snprintf(line, sizeof line, "%.9g\n", l);
+        out << line;
+    }
+    if (!out.flush()) throw std::runtime_error("cannot write --losses " + path);
+}
+
 inline std::string escape_field(const std::string& s) {
     std::string r;
     for (char c : s) r += c == '\t' ? "\\t" : c == '\n' ? "\\n" : c == '\\' ? "\\\\" : std::string(1, c);

@@ -1,11 +1,14 @@
 // The lecture's tasks and models (examples/lecture, examples/common) learn what the examples say they
 // learn: a transformer reverses digits (reproducibly, allocating nothing per step), the neural bigram
 // converges to the counting one, word vectors put words used alike close, a composed model finds the
-// most frequent digit; and the charts place their labels and legend on free space.
+// most frequent digit; the playground's lessons (lecture/lessons.hpp) train as the examples do, the
+// tiny GPT's step-by-step trainer taking exactly fit()'s steps; and the charts place their labels
+// and legend on free space.
 #include "count_new.hpp"
 
 #include "common/svg.hpp"
 #include "lecture/bigram.hpp"
+#include "lecture/lessons.hpp"
 #include "lecture/majority_task.hpp"
 #include "lecture/reverse_task.hpp"
 #include "lecture/word_vectors.hpp"
@@ -19,6 +22,7 @@
 #include <neuronka/layers/embedding.hpp>
 #include <neuronka/models/transformer.hpp>
 #include <neuronka/train/adamw.hpp>
+#include <neuronka/train/fit.hpp>
 #include <neuronka/train/loss.hpp>
 #include <neuronka/train/metrics.hpp>
 #include <neuronka/train/sgd.hpp>
@@ -189,6 +193,72 @@ TEST_CASE("a model composed by a user learns which digit occurs most often", "[l
     const double causal_accuracy = first_sees_itself.accuracy(1000);
     INFO("causal held-out accuracy " << causal_accuracy);
     CHECK(causal_accuracy < 0.6);
+}
+
+TEST_CASE("the neuron lesson converges to the least-squares line; a rate too large diverges", "[learning][lessons]") {
+    lessons::NeuronLesson neuron(0.1f);
+    const float first = neuron.step();
+    for (int i = 0; i < 200; ++i) neuron.step();
+    const auto [w, b] = neuron.least_squares();
+    CHECK(neuron.w() == Approx(w).margin(1e-4));
+    CHECK(neuron.b() == Approx(b).margin(1e-4));
+    CHECK(neuron.loss() < first / 20);
+    lessons::NeuronLesson wild(1.5f);  // beyond 1 / (largest eigenvalue of the inputs' second moments)
+    CHECK_THROWS_WITH(
+        [&] {
+            for (int i = 0; i < 1000; ++i) wild.step();
+        }(),
+        Catch::Contains("lower the learning rate"));
+    CHECK_THROWS_WITH(lessons::NeuronLesson(-1.f), Catch::Contains("learning_rate is -1"));
+}
+
+TEST_CASE("XOR lesson: the MLP separates the classes, one neuron cannot", "[learning][lessons]") {
+    const lessons::XorData data;
+    lessons::XorTrainer<Neuron<float, 2>> neuron(data);
+    lessons::XorTrainer<lessons::XorMlp<4, ReLU>> mlp(data);
+    for (int s = 0; s < 300; ++s) neuron.step(), mlp.step();
+    CHECK(mlp.accuracy() > 0.97);
+    CHECK(neuron.accuracy() < 0.8);
+    const std::vector<float> p = mlp.probabilities(10);  // the corners: (-2.25, -2.25) class 0, (2.25, -2.25) class 1
+    REQUIRE(p.size() == 100);
+    CHECK(p[0] < 0.5f);
+    CHECK(p[9] > 0.5f);
+}
+
+TEST_CASE("the tiny GPT lesson's trainer takes exactly fit()'s steps", "[learning][lessons]") {
+    std::string text;
+    for (int i = 0; i < 12; ++i) text += words::builtin_text + std::string("\n");
+    long skipped = 0;
+    const std::vector<int> tokens = lessons::gpt::encode(text, skipped);
+    REQUIRE(skipped == 0);
+    const int steps = 4;
+    lessons::gpt::Trainer trainer(tokens, steps, "test");
+    std::vector<double> stepped;
+    for (int s = 0; s < steps; ++s) stepped.push_back(trainer.step());
+
+    // what tiny_gpt.cpp runs
+    auto model = std::make_unique<lessons::gpt::Model>(lessons::gpt::model_seed);
+    SoftmaxCrossEntropy<float, lessons::gpt::vocab> ce;
+    AdamW<float> opt(lessons::gpt::optimizer_options());
+    const std::span<const int> stream(tokens);
+    const TokenWindows windows(stream.first(lessons::gpt::split(tokens.size(), "test")), lessons::gpt::context);
+    std::vector<double> fitted;
+    struct Record {
+        std::vector<double>& losses;
+        void on_batch_end(FitState<lessons::gpt::Model, AdamW<float>>& s) { losses.push_back(s.loss); }
+    } record{fitted};
+    fit(*model, ce, opt, windows,
+        {.epochs = 1,
+         .batch_size = lessons::gpt::batch,
+         .seed = lessons::gpt::batch_seed,
+         .clip_norm = lessons::gpt::clip_norm,
+         .steps_per_epoch = std::size_t(steps)},
+        ScheduleLearningRate{lessons::gpt::schedule(steps)}, record);
+    CHECK(stepped == fitted);
+    CHECK(stepped.back() < stepped.front());
+    CHECK_THROWS_WITH(trainer.step(), Catch::Contains("all planned steps are done"));
+    CHECK_THROWS_WITH(lessons::gpt::Trainer(std::span<const int>(tokens).first(100), 5, "short"),
+                      Catch::Contains("short: text too short: 100 characters, need at least 650"));
 }
 
 TEST_CASE("chart labels cover neither each other nor the points, and the legend covers no data", "[figures]") {

@@ -87,6 +87,13 @@ inline constexpr StepText steps[] = {
       "zde spočítáno z tvarů modelů a z běhů změřených v této prohlídce."}},
 };
 
+/// The playground's lesson (examples/playground) in which a step can be tried live, or "" for none.
+inline std::string_view playground_lesson(std::string_view program) {
+    if (program == "neuron" || program == "xor") return program;
+    if (program == "attention" || program == "tiny_gpt") return "gpt";
+    return "";
+}
+
 /// Czech for the page's fixed text and for every label the examples report. Row cells (data) are
 /// translated when they are listed here and shown as they are otherwise.
 inline const std::map<std::string_view, std::string_view>& czech() {
@@ -98,6 +105,8 @@ inline const std::map<std::string_view, std::string_view>& czech() {
         {"Contents", "Obsah"},
         {"Step", "Krok"},
         {"Slide", "Snímek"},
+        {"Try it yourself: this lesson trains live in the playground (in your browser)",
+         "Vyzkoušejte si to: tato lekce se trénuje naživo na hřišti (ve vašem prohlížeči)"},
         {"Measured in this run", "Změřeno v tomto běhu"},
         {"Run", "Běh"},
         {"This step did not run: its report is missing.", "Tento krok neproběhl: jeho záznam chybí."},

@@ -4,6 +4,7 @@
 //   lang L                              the page's language
 //   section ID figures=N tables=N       one line per step
 //   h2 TEXT                             each step's title, in the page's language
+//   playground ID HREF                  a step's link to its lesson in the playground
 //   img SRC ok|broken WIDTHxHEIGHT      every image and whether it loaded
 //   table ID rows=N ragged=N            every table, its body rows, rows whose cell count differs from the header
 //   data NUMBERS                        the numbers of every data cell in document order (same in every language)
@@ -14,6 +15,8 @@ window.addEventListener('load', () => {
   for (const s of document.querySelectorAll('section.step'))
     out.push(`section ${s.id} figures=${s.querySelectorAll('img').length} tables=${s.querySelectorAll('table').length}`);
   for (const h of document.querySelectorAll('section.step h2')) out.push('h2 ' + h.textContent.trim());
+  for (const a of document.querySelectorAll('section.step p.playground a'))
+    out.push(`playground ${a.closest('section').id} ${a.getAttribute('href')}`);
   for (const i of document.images)
     out.push(`img ${i.getAttribute('src')} ${i.complete && i.naturalWidth > 0 ? 'ok' : 'broken'} ${i.naturalWidth}x${i.naturalHeight}`);
   for (const t of document.querySelectorAll('table')) {

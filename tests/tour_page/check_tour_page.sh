@@ -8,7 +8,10 @@
 #   - every table has the rows its example reported (and no row lacks a cell);
 #   - printed to PDF, every step starts a page of its own;
 #   - the Czech page differs from the English one only in text: the same structure, the same
-#     images and the same numbers in every data cell, with every step title translated.
+#     images and the same numbers in every data cell, with every step title translated;
+#   - with NEURONKA_TOUR_PLAYGROUND (a built playground, which the tour copies), the steps that have a
+#     lesson in the playground link it, in the page's language, and the lesson is on that page;
+#     without it, the tour runs with --no-playground and no step links one.
 # Usage: check_tour_page.sh EXAMPLES_DIR WORK_DIR [SCREENSHOT.png]
 #   (SCREENSHOT.png: where to copy the English page's screenshot, e.g. docs/img/tour-page.png)
 set -euo pipefail
@@ -20,7 +23,9 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 browser() { chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "$@" 2>>"$work/chromium.log"; }
 
 echo "== a quick tour into $out"
-NEURONKA_TOUR_BIN=$bin "$root/scripts/tour.sh" --quick "$out" >"$work/tour.log" 2>&1 || { tail -30 "$work/tour.log"; fail "the tour failed"; }
+playground=()
+[ -n "${NEURONKA_TOUR_PLAYGROUND:-}" ] || playground=(--no-playground)
+NEURONKA_TOUR_BIN=$bin "$root/scripts/tour.sh" --quick "${playground[@]}" "$out" >"$work/tour.log" 2>&1 || { tail -30 "$work/tour.log"; fail "the tour failed"; }
 [ "$(tail -n 1 "$work/tour.log")" = "$out/index.html" ] || fail "the tour's last line is not the page's path: $(tail -n 1 "$work/tour.log")"
 "$bin/tour_page" --out "$out" --lang cs --page "$out/index.cs.html" >/dev/null
 
@@ -47,6 +52,19 @@ for lang in en cs; do
   [ "$(grep -c '^section ' "$facts")" -eq ${#steps[@]} ] || fail "$lang: sections are not the tour's ${#steps[@]} steps"
 
   ! grep '^img .* broken' "$facts" || fail "$lang: the images above did not load"
+  if [ -n "${NEURONKA_TOUR_PLAYGROUND:-}" ]; then
+    query=; [ $lang = cs ] && query='?lang=cs'
+    for link in "neuron neuron" "xor xor" "attention gpt" "tiny_gpt gpt"; do
+      read -r step lesson <<<"$link"
+      grep -qx "playground $step playground/index.html$query#$lesson" "$facts" ||
+        fail "$lang: step $step does not link lesson $lesson of the playground"
+      grep -q "<section class=\"lesson\" id=\"$lesson\"" "$out/playground/index.html" ||
+        fail "the playground has no lesson $lesson"
+    done
+    [ "$(grep -c '^playground ' "$facts")" -eq 4 ] || fail "$lang: links to the playground from steps without a lesson"
+  else
+    ! grep -q '^playground ' "$facts" || fail "$lang: links to a playground the tour did not build"
+  fi
   for f in "$out"/*.svg; do
     grep -q "^img $(basename "$f") ok " "$facts" || fail "$lang: $(basename "$f") (written by the tour) is not on the page"
   done

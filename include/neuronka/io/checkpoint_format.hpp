@@ -7,13 +7,13 @@
 #include "../core/layer.hpp"
 #include "../detail/atomic_file.hpp"
 
-#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <string>
 #include <vector>
+#include "../detail/bit_cast.hpp"
 
 namespace neuronka {
 
@@ -77,9 +77,9 @@ struct Writer {
         u64(n);
         for (std::size_t i = 0; i < n; ++i) {
             if constexpr (sizeof(Scalar) == 4)
-                u32(std::bit_cast<std::uint32_t>(p[i]));
+                u32(neuronka::detail::bit_cast<std::uint32_t>(p[i]));
             else
-                u64(std::bit_cast<std::uint64_t>(p[i]));
+                u64(neuronka::detail::bit_cast<std::uint64_t>(p[i]));
         }
     }
 };
@@ -142,9 +142,9 @@ struct Reader {
         std::vector<Scalar> v(n);
         for (auto& x : v) {
             if constexpr (sizeof(Scalar) == 4)
-                x = std::bit_cast<Scalar>(u32(what));
+                x = neuronka::detail::bit_cast<Scalar>(u32(what));
             else
-                x = std::bit_cast<Scalar>(u64(what));
+                x = neuronka::detail::bit_cast<Scalar>(u64(what));
             if (check_finite && !std::isfinite(x))
                 pos -= sizeof(Scalar),
                     fail(std::string(what) + ": expected a finite value, found " + std::to_string(x));

@@ -19,7 +19,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -28,6 +27,7 @@
 #include <set>
 #include <string>
 #include <vector>
+#include "../detail/bit_cast.hpp"
 
 namespace neuronka {
 
@@ -72,9 +72,9 @@ std::vector<unsigned char> safetensors_bytes(Model& model) {
         for (std::int64_t i = 0; i < t.size(); ++i) {
             const Scalar v = t.data[t.storage_index(i)];
             if constexpr (sizeof(Scalar) == 8)
-                st::write_le(bytes, std::bit_cast<std::uint64_t>(v), 8);
+                st::write_le(bytes, neuronka::detail::bit_cast<std::uint64_t>(v), 8);
             else
-                st::write_le(bytes, std::bit_cast<std::uint32_t>(v), 4);
+                st::write_le(bytes, neuronka::detail::bit_cast<std::uint32_t>(v), 4);
         }
     }
     return bytes;

@@ -10,7 +10,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -21,6 +20,7 @@
 #include <string_view>
 #include <tuple>
 #include <vector>
+#include "../detail/bit_cast.hpp"
 
 namespace neuronka {
 
@@ -80,7 +80,7 @@ inline double from_f16(std::uint16_t h) {
 }
 /// bfloat16 (BF16): the upper half of a float.
 inline double from_bf16(std::uint16_t h) {
-    return double(std::bit_cast<float>(std::uint32_t(h) << 16));
+    return double(neuronka::detail::bit_cast<float>(std::uint32_t(h) << 16));
 }
 
 /// Value `i` of a tensor stored as `dtype` (a floating-point one) at `p`, as a double.
@@ -88,9 +88,9 @@ inline double value(const Dtype& dtype, const unsigned char* p, std::uint64_t i)
     p += i * dtype.bytes;
     switch (dtype.kind) {
         case Dtype::Kind::f64:
-            return std::bit_cast<double>(read_le(p, 8));
+            return neuronka::detail::bit_cast<double>(read_le(p, 8));
         case Dtype::Kind::f32:
-            return double(std::bit_cast<float>(std::uint32_t(read_le(p, 4))));
+            return double(neuronka::detail::bit_cast<float>(std::uint32_t(read_le(p, 4))));
         case Dtype::Kind::f16:
             return from_f16(std::uint16_t(read_le(p, 2)));
         default:

@@ -14,7 +14,6 @@
 #include "../detail/crc32.hpp"
 #include "checkpoint_format.hpp"
 
-#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -22,6 +21,7 @@
 #include <string>
 #include <type_traits>
 #include <vector>
+#include "../detail/bit_cast.hpp"
 
 namespace neuronka {
 
