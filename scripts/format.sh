@@ -11,10 +11,15 @@ if [ -z "$format" ]; then
 fi
 mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.hpp' '*.cpp' '*.h' '*.cc')
 if [ "${1:-}" = "--check" ]; then
-  bad=()
-  for f in "${files[@]}"; do
-    "$format" --dry-run --Werror "$f" >/dev/null 2>&1 || bad+=("$f")
-  done
+  # all files in a few calls, two at a time; clang-format names each file that differs
+  status=0
+  out=$(printf '%s\0' "${files[@]}" | xargs -0 -n 40 -P 2 "$format" --dry-run --Werror 2>&1 >/dev/null) || status=$?
+  mapfile -t bad < <(printf '%s\n' "$out" | sed -n 's/^\(.*\):[0-9]*:[0-9]*: error: code should be clang-formatted.*/\1/p' | sort -u)
+  if [ $status -ne 0 ] && [ ${#bad[@]} -eq 0 ]; then
+    echo "neuronka: clang-format failed:" >&2
+    printf '%s\n' "$out" >&2
+    exit 1
+  fi
   if [ ${#bad[@]} -gt 0 ]; then
     echo "neuronka: ${#bad[@]} file(s) differ from clang-format's layout (run scripts/format.sh):" >&2
     printf '  %s\n' "${bad[@]}" >&2
