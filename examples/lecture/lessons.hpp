@@ -117,7 +117,6 @@ public:
         const neuronka::Batch<float, 1> p = model_.forward(g).array().logistic().matrix();
         return {p.data(), p.data() + p.size()};
     }
-    Model& model() { return model_; }
 
 private:
     const XorData& data_;
@@ -220,7 +219,6 @@ public:
         ++step_;
         return loss;
     }
-    int steps_done() const { return step_; }
     Model& model() { return *model_; }
 
 private:

@@ -241,9 +241,6 @@ PLAYGROUND_API int gpt_tokens_per_step() {
 PLAYGROUND_API double gpt_step() {
     return guarded([&] { return double(gpt->step()); }, -1.0);
 }
-PLAYGROUND_API int gpt_steps_done() {
-    return gpt->steps_done();
-}
 /// 120 characters sampled from the model (continuing one random stream from the reset, as tiny_gpt.cpp).
 PLAYGROUND_API const char* gpt_sample() {
     gpt_text_sample = lessons::gpt::sample(gpt->model(), *gpt_sample_rng);
