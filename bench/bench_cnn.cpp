@@ -27,6 +27,7 @@ using Cnn = Sequential<Conv2D<float, 1, 16, 5, 28, 28, 1, 2>, ReLU, MaxPool2D<fl
 }  // namespace
 
 int main() {
+    bench::print_backend();
     Eigen::setNbThreads(1);
     const int B = 64, batches = 4;
     Rng rng(1);

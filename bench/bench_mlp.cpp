@@ -105,6 +105,7 @@ void run_task(const char* id, const char* what, const std::vector<int>& sizes, r
 }  // namespace
 
 int main() {
+    bench::print_backend();
     {
         Eigen::setNbThreads(1);
         std::printf(

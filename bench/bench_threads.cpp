@@ -122,6 +122,7 @@ void cnn() {
 }  // namespace
 
 int main() {
+    bench::print_backend();
     std::printf(
         "neuronka with set_threads(1) and set_threads(2) on %u hardware threads, float32, SGD lr 0.01,\n"
         "%d interleaved rounds: the best at each count, its speed-up, and the median of the rounds' speed-ups\n",

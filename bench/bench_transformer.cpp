@@ -20,6 +20,7 @@ using bench::Clock;
 using bench::median;
 
 int main() {
+    bench::print_backend();
     constexpr int V = 65, C = 64, D = 64, H = 4, L = 2, B = 16;
     using Model = Transformer<float, V, C, D, H, L>;
     auto model = std::make_unique<Model>(1);

@@ -31,7 +31,12 @@ run() {
   for n in $names; do
     for variant in "" _blas; do
       echo "== $tag: $n$variant"
-      "$dir/bench/$n$variant" | tee "$out/$tag-$n$variant.txt"
+      # the _blas twins run with the BLAS whatever this CPU's default (their output says which that is)
+      if [ -n "$variant" ]; then
+        NEURONKA_BLAS=1 "$dir/bench/$n$variant" | tee "$out/$tag-$n$variant.txt"
+      else
+        "$dir/bench/$n$variant" | tee "$out/$tag-$n$variant.txt"
+      fi
     done
   done
 }
@@ -61,6 +66,7 @@ ratio_line() { sed -n 's/^ratio neuronka \/ hand-written: \([0-9.]*x\).*/\1/p' "
 gflops_line() { awk '$1 == "neuronka" && NF >= 3 { print $3; exit }' "$1"; }
 speedup() { awk -v id="$2" '$1 == id { print $(NF - 1) " / " $NF; exit }' "$1"; }
 peak() { sed -n 's/^peak: \([0-9.]*\) GFLOP.*/\1/p' "$1"; }
+default_backend() { sed -n 's/^backend: .*; by default on this CPU: //p' "$1" | head -1; }
 
 commit=$(cat "$out/commit.txt")
 compiler=$(cat "$out/compiler.txt")
@@ -75,13 +81,15 @@ block=$(mktemp)
   echo "Printed by \`bench/run_all.sh\` on commit \`$commit\`, $(date -u +%Y-%m-%d): $cpu ($simd, $cpus CPUs),"
   echo "$compiler, Release \`-O3\`; BLAS: \`$blas\`. Ratios are neuronka / the hand-written Eigen"
   echo "reference in the same run (the reference never uses the BLAS), one thread; the threads columns are"
-  echo "set_threads(2) against set_threads(1), best round / median of the rounds (bench_threads)."
+  echo "set_threads(2) against set_threads(1), best round / median of the rounds (bench_threads). The BLAS"
+  echo "columns are the NAME_blas builds run with \`NEURONKA_BLAS=1\`, whatever the CPU's default."
   for isa in $isas; do
     flags=$([ "$isa" = native ] && echo "-march=native" || echo "-march=haswell (AVX2)")
     echo
-    echo "**\`$flags\`**: the core's float32 FMA limit (bench_peak) $(peak "$out/$isa-peak.txt") GFLOP/s."
+    echo "**\`$flags\`**: the core's float32 FMA limit (bench_peak) $(peak "$out/$isa-peak.txt") GFLOP/s. A program"
+    echo "linking the backend on this CPU uses, unless NEURONKA_BLAS says otherwise: $(default_backend "$out/$isa-bench_mlp_blas.txt")."
     echo
-    echo "| task | ratio, Eigen kernels | GFLOP/s | ratio, BLAS | GFLOP/s | 2 threads, Eigen | 2 threads, BLAS |"
+    echo "| task | ratio, Eigen kernels | GFLOP/s | ratio, BLAS (forced) | GFLOP/s | 2 threads, Eigen | 2 threads, BLAS (forced) |"
     echo "|---|---|---|---|---|---|---|"
     for t in T1 T2 T3 T4; do
       what=$(awk -v id="$t" '$1 == id { $1 = ""; sub(/^ /, ""); sub(/ +[0-9]+ +[0-9]+ +[0-9.]+x.*/, ""); print; exit }' "$out/$isa-bench_mlp.txt")
@@ -101,7 +109,7 @@ n=native
   echo "Printed by \`bench/run_all.sh\` on commit \`$commit\` ($cpu, $simd, $compiler, \`-O3 -march=native\`,"
   echo "one thread), neuronka against the same networks written by hand with plain Eigen in the same run,"
   echo "the update fused into the backward sweep as a good engineer would write it — with Eigen's kernels /"
-  echo "with the BLAS backend: the lecture's neuron $(ratio_mlp "$out/$n-bench_mlp.txt" T1) / $(ratio_mlp "$out/$n-bench_mlp_blas.txt" T1),"
+  echo "with the BLAS backend forced on: the lecture's neuron $(ratio_mlp "$out/$n-bench_mlp.txt" T1) / $(ratio_mlp "$out/$n-bench_mlp_blas.txt" T1),"
   echo "a 2-16-16-1 MLP $(ratio_mlp "$out/$n-bench_mlp.txt" T2) / $(ratio_mlp "$out/$n-bench_mlp_blas.txt" T2),"
   echo "a 64-128-10 MLP $(ratio_mlp "$out/$n-bench_mlp.txt" T3) / $(ratio_mlp "$out/$n-bench_mlp_blas.txt" T3),"
   echo "a 784-256-128-10 MLP $(ratio_mlp "$out/$n-bench_mlp.txt" T4) / $(ratio_mlp "$out/$n-bench_mlp_blas.txt" T4)"

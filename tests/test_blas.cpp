@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdlib>
+#include <limits>
 
 using namespace neuronka;
 
@@ -39,7 +41,8 @@ void check_products(Eigen::Index m, Eigen::Index n, Eigen::Index k, double toler
         return (got.template cast<double>() - want).cwiseAbs().maxCoeff() <= tolerance * double(k);
     };
     Gemm<Scalar> gemm;
-    Matrix<Scalar> c(m, n);
+    // set never reads c: a c full of NaN is overwritten (the BLAS gets beta = 0, Eigen's slices zero it)
+    Matrix<Scalar> c = Matrix<Scalar>::Constant(m, n, std::numeric_limits<Scalar>::quiet_NaN());
     gemm.set(c, a, b);
     CHECK(close(c, expected));
     gemm.set(c, at.transpose(), b);
@@ -65,7 +68,33 @@ void check_products(Eigen::Index m, Eigen::Index n, Eigen::Index k, double toler
 }
 }  // namespace
 
+TEST_CASE("the backend is used where its kernels match the build's, or as NEURONKA_BLAS says", "[blas]") {
+    const std::string kernels = detail::blas_kernels();
+    INFO("the BLAS's kernels: " << kernels);
+    const char* saved = std::getenv("NEURONKA_BLAS");
+    const std::string restore = saved ? saved : "";
+    ::unsetenv("NEURONKA_BLAS");
+#ifdef EIGEN_VECTORIZE_AVX512
+    // Eigen's AVX-512 kernels are kept unless the BLAS has AVX-512 kernels of its own
+    if (kernels == "haswell" || kernels == "zen" || kernels == "zen3") CHECK_FALSE(detail::decide_blas().use);
+    if (kernels == "skylakex") CHECK(detail::decide_blas().use);
+#else
+    CHECK(detail::decide_blas().use);
+#endif
+    ::setenv("NEURONKA_BLAS", "0", 1);
+    CHECK_FALSE(detail::decide_blas().use);
+    CHECK(detail::decide_blas().why.find("NEURONKA_BLAS=0") != std::string::npos);
+    ::setenv("NEURONKA_BLAS", "1", 1);
+    CHECK(detail::decide_blas().use);
+    saved ? void(::setenv("NEURONKA_BLAS", restore.c_str(), 1)) : void(::unsetenv("NEURONKA_BLAS"));
+    detail::set_blas(false);
+    CHECK_FALSE(detail::blas_status().use);
+    detail::set_blas(true);
+    CHECK(detail::blas_status().use);
+}
+
 TEST_CASE("with the BLAS backend every product equals naive loops, below and above its threshold", "[blas]") {
+    detail::set_blas(true);  // whatever this CPU's choice is
     for (const int threads : {1, 2}) {
         set_threads(threads);
         for (const auto& [m, n, k] : {std::tuple<int, int, int>{8, 9, 10},  // Eigen's small-product path
@@ -83,6 +112,7 @@ TEST_CASE("with the BLAS backend every product equals naive loops, below and abo
 }
 
 TEST_CASE("a layer trained with the BLAS backend follows naive arithmetic", "[blas]") {
+    detail::set_blas(true);
     using Layer = Dense<double, 96, 80>;  // 80 × 96 weights, batch 64: above the threshold
     Layer layer(3);
     const Eigen::MatrixXd W0 = layer.W;

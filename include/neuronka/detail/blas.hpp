@@ -6,6 +6,12 @@
 /// costs more than it saves. The BLAS runs on the calling thread only: neuronka splits products
 /// over its own threads (set_threads), so the library's threads are set to one, once.
 ///
+/// Whether the BLAS is used at all is decided once per process, at the first product, from the
+/// CPU's kernels (blas_status): a program whose Eigen kernels use AVX-512 keeps them unless the BLAS
+/// reports AVX-512 kernels too (Debian's OpenBLAS runs its Haswell kernels on AMD's AVX-512 CPUs,
+/// where Eigen's were faster on every benchmark product). `NEURONKA_BLAS=1` or `=0` in the
+/// environment decides instead.
+///
 /// Define the macro for the whole program (the CMake target does): a translation unit without it
 /// would compile the same products differently.
 #pragma once
@@ -15,7 +21,11 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <atomic>
+#include <cctype>
 #include <climits>
+#include <cstdlib>
+#include <string>
 #include <type_traits>
 
 #include <dlfcn.h>
@@ -49,17 +59,72 @@ inline void blas_single_threaded() {
     (void)done;
 }
 
-/// c[i0 :, j0 :] (m × n) += alpha · op(a) · op(b) through the BLAS, all column-major; `a` and `b`
+/// The kernels the linked BLAS runs on this CPU, lower-case ("haswell", "skylakex", "zen3"), from
+/// OpenBLAS's openblas_get_corename or BLIS's bli_arch_string; empty for another BLAS.
+inline std::string blas_kernels() {
+    std::string name;
+    if (void* f = ::dlsym(RTLD_DEFAULT, "openblas_get_corename")) {
+        if (const char* core = reinterpret_cast<char* (*)()>(f)()) name = core;
+    } else if (void* query = ::dlsym(RTLD_DEFAULT, "bli_arch_query_id")) {
+        if (void* str = ::dlsym(RTLD_DEFAULT, "bli_arch_string")) {
+            const int id = reinterpret_cast<int (*)()>(query)();
+            if (const char* arch = reinterpret_cast<const char* (*)(int)>(str)(id)) name = arch;
+        }
+    }
+    for (char& ch : name) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    return name;
+}
+
+/// Whether products go to the BLAS, and why: decided once, at the first product (see the file's
+/// comment), or set by set_blas (tests, benchmarks).
+struct BlasStatus {
+    bool use = false;
+    std::string why;
+};
+
+/// The decision blas_status makes; `read_environment` false shows what it is without NEURONKA_BLAS.
+inline BlasStatus decide_blas(bool read_environment = true) {
+    const std::string kernels = blas_kernels();
+    const std::string named = kernels.empty() ? "a BLAS that names no kernels" : "the BLAS's " + kernels + " kernels";
+    if (const char* env = read_environment ? std::getenv("NEURONKA_BLAS") : nullptr;
+        env && (env[0] == '0' || env[0] == '1'))
+        return {env[0] == '1', std::string("NEURONKA_BLAS=") + env[0] + " (" + named + ")"};
+#ifdef EIGEN_VECTORIZE_AVX512
+    const bool avx512 = kernels.find("skylakex") != std::string::npos ||
+                        kernels.find("cooperlake") != std::string::npos ||
+                        kernels.find("sapphirerapids") != std::string::npos || kernels == "skx" || kernels == "knl" ||
+                        kernels == "zen4";
+    if (!avx512) return {false, "this build's Eigen kernels use AVX-512, " + named + " do not"};
+#endif
+    return {true, named};
+}
+
+inline std::atomic<int> blas_override{-1};  // -1: decide; 0, 1: set_blas
+
+/// The decision, made at the first call (thread-safe).
+inline const BlasStatus& blas_status() {
+    static const BlasStatus decided = decide_blas();
+    static const BlasStatus on{true, "set_blas(true)"}, off{false, "set_blas(false)"};
+    const int forced = blas_override.load(std::memory_order_relaxed);
+    return forced < 0 ? decided : forced ? on : off;
+}
+
+/// Sends the large products to the BLAS (true) or keeps Eigen's kernels (false) from now on,
+/// whatever the CPU: for tests and benchmarks that measure both. Call it between products.
+inline void set_blas(bool use) {
+    blas_override.store(use ? 1 : 0, std::memory_order_relaxed);
+}
+
+/// c[i0 :, j0 :] (m × n) = alpha · op(a) · op(b) + beta · c through the BLAS, all column-major; `a` and `b`
 /// point at the first element each operand reads.
 template <class Scalar>
 void blas_gemm(bool trans_a, bool trans_b, int m, int n, int k, Scalar alpha, const Scalar* a, int lda, const Scalar* b,
-               int ldb, Scalar* c, int ldc) {
+               int ldb, Scalar beta, Scalar* c, int ldc) {
     const char ta = trans_a ? 'T' : 'N', tb = trans_b ? 'T' : 'N';
-    const Scalar one = 1;
     if constexpr (std::is_same_v<Scalar, float>)
-        sgemm_(&ta, &tb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &one, c, &ldc);
+        sgemm_(&ta, &tb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc);
     else
-        dgemm_(&ta, &tb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &one, c, &ldc);
+        dgemm_(&ta, &tb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc);
 }
 
 /// c (= or +=) alpha · op(a) · op(b) through the BLAS when the product is large enough and its sizes
@@ -72,10 +137,11 @@ bool blas_product(View& c, const ConstView& a, const ConstView& b, Scalar alpha,
     } else {
         const Eigen::Index m = c.rows(), n = c.cols(), k = TransA ? a.rows() : a.cols();
         if ((long long)m * n * k < blas_min_flops || std::min({m, n, k}) < blas_min_size ||
-            std::max({m, n, k, a.outerStride(), b.outerStride(), c.outerStride()}) > INT_MAX)
+            std::max({m, n, k, a.outerStride(), b.outerStride(), c.outerStride()}) > INT_MAX || !blas_status().use)
             return false;
         blas_single_threaded();
-        if (!accumulate) c.setZero();
+        // beta 0 overwrites c (never read) on the thread that computes each slice
+        const Scalar beta = accumulate ? Scalar(1) : Scalar(0);
         const int threads = (long long)m * n * k < parallel_product_flops * 2 ? 1 : thread_count();
         const bool by_columns = n >= m;
         const long length = long(by_columns ? n : m);
@@ -90,7 +156,7 @@ bool blas_product(View& c, const ConstView& a, const ConstView& b, Scalar alpha,
             const Scalar* pa = a.data() + (TransA ? i0 * a.outerStride() : i0);
             const Scalar* pb = b.data() + (TransB ? j0 : j0 * b.outerStride());
             blas_gemm<Scalar>(TransA, TransB, int(rows), int(cols), int(k), alpha, pa, int(a.outerStride()), pb,
-                              int(b.outerStride()), c.data() + i0 + j0 * c.outerStride(), int(c.outerStride()));
+                              int(b.outerStride()), beta, c.data() + i0 + j0 * c.outerStride(), int(c.outerStride()));
         };
         if (tasks <= 1)
             task(0);

@@ -176,14 +176,17 @@ private:
         }
     }
 
-    // Eigen's blocked GEMM. With set_threads(T > 1) a large product is cut into T slices, each its
-    // own product with its own packing workspace: along the columns of c when it has at least as
-    // many columns as rows, else along its rows; when c is too small for either (a weight gradient
-    // summed over a large batch), along the depth, each slice into its own buffer, added to c in
-    // slice order. The result depends only on T.
+    // Eigen's blocked GEMM (which adds to c: c is zeroed first unless `accumulate`). With
+    // set_threads(T > 1) a large product is cut into T slices, each its own product with its own
+    // packing workspace: along the columns of c when it has at least as many columns as rows, else
+    // along its rows; when c is too small for either (a weight gradient summed over a large batch),
+    // along the depth, each slice into its own buffer, added to c in slice order. Each slice zeroes
+    // the part of c it writes, on its own thread, so that part is in that core's cache when the
+    // product writes it (zeroed by the caller, half of c would move between the cores' caches).
+    // The result depends only on T.
     template <bool TransA, bool TransB>
-    void blocked(View& c, const ConstView& a, const ConstView& b, Scalar alpha, Eigen::Index m, Eigen::Index n,
-                 Eigen::Index k) {
+    void blocked(View& c, const ConstView& a, const ConstView& b, Scalar alpha, bool accumulate, Eigen::Index m,
+                 Eigen::Index n, Eigen::Index k) {
         const long long work = (long long)m * n * k;
         const int threads = work < parallel_product_flops * 2 ? 1 : thread_count();
         Split split = Split::none;
@@ -212,6 +215,7 @@ private:
             ws.tasks = tasks, ws.split = split, ws.m = m, ws.n = n, ws.k = k;
         }
         if (tasks <= 1) {
+            if (!accumulate) c.setZero();
             run<TransA, TransB>(c, a, b, alpha, 0, 0, 0, m, n, k, *ws.blocks[0]);
             return;
         }
@@ -219,13 +223,16 @@ private:
             const auto [begin, end] = slice(long(length), tasks, t, 16);
             if (begin >= end) return;
             Blocking& blocking = *ws.blocks[std::size_t(t)];
-            if (split == Split::columns)
+            if (split == Split::columns) {
+                if (!accumulate) c.middleCols(begin, end - begin).setZero();
                 run<TransA, TransB>(c, a, b, alpha, 0, begin, 0, m, end - begin, k, blocking);
-            else if (split == Split::rows)
+            } else if (split == Split::rows) {
+                if (!accumulate) c.middleRows(begin, end - begin).setZero();
                 run<TransA, TransB>(c, a, b, alpha, begin, 0, 0, end - begin, n, k, blocking);
-            else if (t == 0)
+            } else if (t == 0) {
+                if (!accumulate) c.setZero();
                 run<TransA, TransB>(c, a, b, alpha, 0, 0, begin, m, n, end - begin, blocking);
-            else {
+            } else {
                 Partial& part = ws.partials[std::size_t(t - 1)];
                 part.setZero();
                 View part_view(part);
@@ -396,8 +403,7 @@ void Gemm<Scalar, Small>::kernel(View c, ConstView a, ConstView b, Scalar alpha,
             return;
         }
     }
-    if (!accumulate) c.setZero();
-    blocked<TransA, TransB>(c, a, b, alpha, m, n, k);
+    blocked<TransA, TransB>(c, a, b, alpha, accumulate, m, n, k);
 }
 
 }  // namespace neuronka::detail
