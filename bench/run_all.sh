@@ -18,7 +18,7 @@ names="bench_mlp bench_transformer bench_cnn bench_threads"
 build() {
   local dir=$1
   shift
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DNEURONKA_BUILD_TESTS=OFF -DNEURONKA_BUILD_EXAMPLES=OFF "$@" >/dev/null
+  scripts/configure.sh "$dir" -DCMAKE_BUILD_TYPE=Release -DNEURONKA_BUILD_TESTS=OFF -DNEURONKA_BUILD_EXAMPLES=OFF "$@" >/dev/null
   local targets="bench_peak"
   for n in $names; do targets="$targets $n ${n}_blas"; done
   # shellcheck disable=SC2086

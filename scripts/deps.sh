@@ -3,7 +3,7 @@
 # Usage: scripts/deps.sh [extra-package ...]
 set -euo pipefail
 
-packages=(g++ cmake make libeigen3-dev catch2 zlib1g-dev nlohmann-json3-dev libicu-dev libcli11-dev wamerican dataset-fashion-mnist "$@")
+packages=(g++ cmake make ninja-build libeigen3-dev catch2 zlib1g-dev nlohmann-json3-dev libicu-dev libcli11-dev wamerican dataset-fashion-mnist "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

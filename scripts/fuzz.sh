@@ -22,7 +22,7 @@ jobs=${NEURONKA_JOBS:-2}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-malloc_context_size=0:quarantine_size_mb=16}
 
 scripts/deps.sh clang libclang-rt-14-dev
-cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNEURONKA_FUZZ=ON \
+scripts/configure.sh build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNEURONKA_FUZZ=ON \
       -DNEURONKA_BUILD_EXAMPLES=OFF -DNEURONKA_BUILD_BENCH=OFF >/dev/null
 cmake --build build/fuzz -j"$jobs" --target fuzz_checkpoint fuzz_safetensors fuzz_csv fuzz_idx
 

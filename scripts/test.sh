@@ -27,7 +27,7 @@ if [ "${1:-}" = "--quick" ]; then
   # lld links the test programs four times as fast as the default linker; Catch2's fast-compile mode
   # (an exception inside one assertion fails its test case rather than that assertion) saves a
   # twentieth of the compile time.
-  cmake -S . -B build/quick -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O0 \
+  scripts/configure.sh build/quick -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O0 \
         -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_CXX_FLAGS=-DCATCH_CONFIG_FAST_COMPILE \
         -DNEURONKA_TRAINING_TESTS_OPTIONS=-O1 -DNEURONKA_TESTS_COMPILED=ON -DNEURONKA_FUZZ_REPLAY=OFF \
         -DNEURONKA_WERROR=ON -DNEURONKA_TESTS=unit -DNEURONKA_BUILD_EXAMPLES=OFF -DNEURONKA_BUILD_BENCH=OFF >/dev/null
@@ -52,7 +52,7 @@ stage "the layout: every C++ source as clang-format writes it (scripts/format.sh
 scripts/format.sh --check
 
 stage "the unit tests: clang, ASan + UBSan at -O0, assertions on, -Wall -Wextra -Wpedantic -Werror (build/test-unit)"
-cmake -S . -B build/test-unit -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release -DNEURONKA_WERROR=ON \
+scripts/configure.sh build/test-unit -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release -DNEURONKA_WERROR=ON \
       -DNEURONKA_SANITIZE=address,undefined -DNEURONKA_TESTS=unit -DNEURONKA_TEST_THREADS=OFF \
       -DNEURONKA_COMPILED_PART=OFF -DNEURONKA_BUILD_EXAMPLES=OFF -DNEURONKA_BUILD_BENCH=OFF >/dev/null
 cmake --build build/test-unit -j"$jobs"
@@ -61,7 +61,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 
 stage "everything else: GCC, Release, -Wall -Wextra -Wpedantic -Werror (build/test): examples, compile-fail, consumers, template, sweep, browser"
 # test_threads is built once, in the ThreadSanitizer stage below.
-cmake -S . -B build/test -DCMAKE_BUILD_TYPE=Release -DNEURONKA_WERROR=ON -DNEURONKA_TESTS=integration \
+scripts/configure.sh build/test -DCMAKE_BUILD_TYPE=Release -DNEURONKA_WERROR=ON -DNEURONKA_TESTS=integration \
       -DNEURONKA_BUILD_EXAMPLES=ON -DNEURONKA_BUILD_BENCH=OFF >/dev/null
 cmake --build build/test -j"$jobs"
 ctest --test-dir build/test -j"$jobs" --output-on-failure
@@ -79,7 +79,7 @@ stage "neuronka threads under ThreadSanitizer (GCC)"
 # Only test_threads: it drives every parallel region (the pool, the split products, attention,
 # convolution, the optimisers) with 2 threads, and 4 threads predicting from one model at once.
 tsan="-fsanitize=thread -fno-omit-frame-pointer"
-cmake -S . -B build/tsan -DCMAKE_BUILD_TYPE=Debug -DNEURONKA_WERROR=ON -DNEURONKA_BUILD_EXAMPLES=OFF \
+scripts/configure.sh build/tsan -DCMAKE_BUILD_TYPE=Debug -DNEURONKA_WERROR=ON -DNEURONKA_BUILD_EXAMPLES=OFF \
       -DNEURONKA_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS="-O1 -g $tsan" -DCMAKE_EXE_LINKER_FLAGS="$tsan" >/dev/null
 cmake --build build/tsan -j"$jobs" --target test_threads
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --test-dir build/tsan --output-on-failure -R '^test_threads$'

@@ -31,7 +31,7 @@ if [ -n "${NEURONKA_TOUR_BIN:-}" ]; then
   bin=$NEURONKA_TOUR_BIN
 else
   scripts/deps.sh libopenblas-dev  # the BLAS backend: the examples' large products (docs/performance.md)
-  cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DNEURONKA_BUILD_TESTS=OFF -DNEURONKA_BUILD_BENCH=OFF >/dev/null
+  scripts/configure.sh build/release -DCMAKE_BUILD_TYPE=Release -DNEURONKA_BUILD_TESTS=OFF -DNEURONKA_BUILD_BENCH=OFF >/dev/null
   # the programs the tour runs, and nothing else (not quickstart, not the portable compiled part)
   cmake --build build/release -j"$jobs" --target neuron xor fashion_mnist language_models word_embeddings \
         attention majority tiny_gpt training_cost tour_page
