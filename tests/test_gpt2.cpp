@@ -124,7 +124,7 @@ TEST_CASE("A tied head counts the embedding once: GPT-2 small's 124,439,808 from
 }
 
 TEST_CASE("A tied head's gradient reaches the embedding: finite differences, and a copy ties its own", "[gpt2][tied]") {
-    using Tied = Gpt2<double, 11, 8, 8, 2, 2>;
+    using Tied = Gpt2<double, 11, 8, 8, 2, 1>;
     Tied model(17);
     const GradcheckResult r = language_model_gradcheck<11>(model, 5, 2);
     CHECK(r.checked == Tied::parameter_count);
@@ -170,7 +170,7 @@ TEST_CASE("TiedHead's products equal naive loops: y = E^T x, dx = E dy, dE += x 
 }
 
 TEST_CASE("A tied model trains the same through backward + step and through the fused step", "[gpt2][tied]") {
-    using Tied = Gpt2<double, 11, 8, 8, 2, 2>;
+    using Tied = Gpt2<double, 11, 8, 8, 2, 1>;
     Tied a(5), b(5);
     const int T = 6;
     const std::vector<int> ids = random_ids(T * 2, 11, 6), targets = random_ids(T * 2, 11, 7);
