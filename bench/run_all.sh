@@ -113,7 +113,7 @@ n=native
   echo "a 2-16-16-1 MLP $(ratio_mlp "$out/$n-bench_mlp.txt" T2) / $(ratio_mlp "$out/$n-bench_mlp_blas.txt" T2),"
   echo "a 64-128-10 MLP $(ratio_mlp "$out/$n-bench_mlp.txt" T3) / $(ratio_mlp "$out/$n-bench_mlp_blas.txt" T3),"
   echo "a 784-256-128-10 MLP $(ratio_mlp "$out/$n-bench_mlp.txt" T4) / $(ratio_mlp "$out/$n-bench_mlp_blas.txt" T4)"
-  echo "($(gflops_mlp "$out/$n-bench_mlp_blas.txt" T4) GFLOP/s of the core's $(peak "$out/$n-peak.txt")),"
+  echo "($(gflops_mlp "$out/$n-bench_mlp.txt" T4) GFLOP/s with Eigen's kernels, of the core's $(peak "$out/$n-peak.txt")),"
   echo "the T5 transformer $(ratio_line "$out/$n-bench_transformer.txt") / $(ratio_line "$out/$n-bench_transformer_blas.txt")"
   echo "and the Fashion-MNIST CNN (T6) $(ratio_line "$out/$n-bench_cnn.txt") / $(ratio_line "$out/$n-bench_cnn_blas.txt");"
   echo "two threads against one: 784-256-128-10 $(speedup "$out/$n-bench_threads.txt" T4 | cut -d' ' -f1),"
