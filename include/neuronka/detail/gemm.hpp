@@ -214,32 +214,25 @@ private:
             }
             ws.tasks = tasks, ws.split = split, ws.m = m, ws.n = n, ws.k = k;
         }
-        if (tasks <= 1) {
-            if (!accumulate) c.setZero();
-            run<TransA, TransB>(c, a, b, alpha, 0, 0, 0, m, n, k, *ws.blocks[0]);
-            return;
-        }
-        auto task = [&](int t) {
+        auto task = [&](int t) {  // slice t: rows i0.. of c, columns j0.., depth p0.. (all of them when unsplit)
             const auto [begin, end] = slice(long(length), tasks, t, 16);
             if (begin >= end) return;
+            const Eigen::Index i0 = split == Split::rows ? begin : 0, j0 = split == Split::columns ? begin : 0;
+            const Eigen::Index rows = split == Split::rows ? end - begin : m,
+                               cols = split == Split::columns ? end - begin : n;
+            const Eigen::Index p0 = split == Split::depth ? begin : 0, depth = split == Split::depth ? end - begin : k;
             Blocking& blocking = *ws.blocks[std::size_t(t)];
-            if (split == Split::columns) {
-                if (!accumulate) c.middleCols(begin, end - begin).setZero();
-                run<TransA, TransB>(c, a, b, alpha, 0, begin, 0, m, end - begin, k, blocking);
-            } else if (split == Split::rows) {
-                if (!accumulate) c.middleRows(begin, end - begin).setZero();
-                run<TransA, TransB>(c, a, b, alpha, begin, 0, 0, end - begin, n, k, blocking);
-            } else if (t == 0) {
-                if (!accumulate) c.setZero();
-                run<TransA, TransB>(c, a, b, alpha, 0, 0, begin, m, n, end - begin, blocking);
-            } else {
+            if (split == Split::depth && t > 0) {  // into its own buffer, summed below
                 Partial& part = ws.partials[std::size_t(t - 1)];
                 part.setZero();
                 View part_view(part);
-                run<TransA, TransB>(part_view, a, b, alpha, 0, 0, begin, m, n, end - begin, blocking);
+                run<TransA, TransB>(part_view, a, b, alpha, 0, 0, p0, m, n, depth, blocking);
+                return;
             }
+            if (!accumulate) c.block(i0, j0, rows, cols).setZero();
+            run<TransA, TransB>(c, a, b, alpha, i0, j0, p0, rows, cols, depth, blocking);
         };
-        run_tasks(tasks, task);
+        tasks <= 1 ? task(0) : run_tasks(tasks, task);
         for (const Partial& part : ws.partials) c += part;
     }
 
