@@ -17,6 +17,8 @@
 
 /// Every kernel of the compiled part, for one scalar type.
 #define NEURONKA_DETAIL_INSTANTIATE_ALL(Scalar)     \
+    NEURONKA_DETAIL_INSTANTIATE_CHECKS(, Scalar)    \
+    NEURONKA_DETAIL_INSTANTIATE_INIT(, Scalar)      \
     NEURONKA_DETAIL_INSTANTIATE_GEMM(, Scalar)      \
     NEURONKA_DETAIL_INSTANTIATE_ATTENTION(, Scalar) \
     NEURONKA_DETAIL_INSTANTIATE_SGD(, Scalar)       \

@@ -27,6 +27,15 @@ using namespace neuronka;
 using Catch::Matchers::Contains;
 using Catch::Matchers::Equals;
 
+TEST_CASE("names carry every size of the type; a composite lists its layers", "[errors][names]") {
+    // the names every message and summary shows, built by one function for all layers and sizes
+    CHECK(Dense<float, 784, 256>::name() == "Dense<In=784,Out=256>");
+    CHECK(Dense<double, 3, 1, false>::name() == "Dense<In=3,Out=1,NoBias>");
+    CHECK(Sequential<Dense<float, 2, 16>, Tanh, Dense<float, 16, 1>>::name() ==
+          "Sequential<Dense<In=2,Out=16>, Tanh<N=16>, Dense<In=16,Out=1>>");
+    CHECK(Sequential<Dense<float, 5, 5>>::member_names() == "Dense<In=5,Out=5>");
+}
+
 TEST_CASE("wrong input shapes throw with the layer, expected and actual sizes", "[errors][shape]") {
     Dense<float, 4, 8> dense;
     const Eigen::MatrixXf x3(3, 5);

@@ -29,6 +29,8 @@ TEST_CASE("Parallel joins its paths' outputs: stacked, or added", "[parallel]") 
     static_assert(Wide::in_size == 4 && Wide::out_size == 5);
     static_assert(Wide::parameter_count == 15 + (25 + 12));
     static_assert(Wide::parameter_tensors == 6);
+    CHECK(Wide::name() ==
+          "Parallel<Concat: Dense<In=4,Out=3>: Sequential<Dense<In=4,Out=5>, Tanh<N=5>, Dense<In=5,Out=2>>>");
     static_assert(Added::out_size == 6);
     const Batch<double, 4> x = random_batch<4>(7, 1);
     Wide wide(3);

@@ -88,9 +88,8 @@ public:
     }
     /// The name with its paths, as summaries and messages print it.
     static std::string name() {
-        std::string s = std::string("Parallel<") + Join::name;
-        ((s += ": " + Paths::name()), ...);
-        return s + ">";
+        std::string (*const paths[])() = {&Paths::name...};
+        return layer_name({"Parallel<", Join::name, ": ", detail::joined(paths, ": "), ">"});
     }
     /// Path I.
     template <std::size_t I>

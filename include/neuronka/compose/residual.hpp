@@ -61,7 +61,7 @@ public:
         f("+ x (residual)", Cost{0, 0, 0, 2.0 * in_size * sizeof(scalar_type)}, in_size);
     }
     /// The name with its sizes, as summaries and messages print it.
-    static std::string name() { return "Residual<" + Inner::member_names() + ">"; }
+    static std::string name() { return layer_name({"Residual<", Inner::member_names(), ">"}); }
 
     /// The I-th inner layer.
     template <std::size_t I>

@@ -144,15 +144,14 @@ public:
     }
 
     /// The name with its sizes, as summaries and messages print it.
-    static std::string name() { return "Sequential<" + member_names() + ">"; }
+    static std::string name() { return layer_name({"Sequential<", member_names(), ">"}); }
     /// The names of the layers, comma-separated.
     static std::string member_names() {
-        std::string s;
-        [&]<std::size_t... I>(std::index_sequence<I...>) {
-            ((s += (I ? ", " : "") + std::tuple_element_t<I, layers_type>::name()), ...);
+        return []<std::size_t... I>(std::index_sequence<I...>) {
+            std::string (*const names[])() = {&std::tuple_element_t<I, layers_type>::name...};
+            return detail::joined(names, ", ");
         }
         (std::make_index_sequence<depth>{});
-        return s;
     }
 
     /// The I-th layer, in data-flow order.

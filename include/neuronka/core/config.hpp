@@ -19,9 +19,13 @@
 #include <Eigen/Core>
 
 #include <cmath>
+#include <concepts>
 #include <cstddef>
+#include <initializer_list>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace neuronka {
 
@@ -57,6 +61,27 @@ auto time_step(M& m, Eigen::Index t, Eigen::Index seq_len) {
                                                        Eigen::OuterStride<>(seq_len * m.outerStride()));
 }
 
+/// One piece of a layer's name (see layer_name): text, or a size printed in decimal.
+struct NamePart {
+    NamePart(const char* s) : text(s) {}         ///< text
+    NamePart(const std::string& s) : text(s) {}  ///< text (a temporary lives until layer_name returns)
+    /// A size, printed in decimal.
+    template <std::integral I>
+    NamePart(I v) : number(static_cast<long long>(v)), is_number(true) {}
+    std::string_view text;   ///< the text, when not a number
+    long long number = 0;    ///< the number, when is_number
+    bool is_number = false;  ///< whether this piece is a number
+};
+
+/// The pieces joined, as a layer's name(): `layer_name({"Dense<In=", In, ",Out=", Out, ">"})` is
+/// "Dense<In=784,Out=256>". One function for every layer and size: a name is built for messages and
+/// summaries only, so each layer's name() compiles to one call instead of its own string code.
+NEURONKA_COLD inline std::string layer_name(std::initializer_list<NamePart> parts) {
+    std::string s;
+    for (const NamePart& p : parts) p.is_number ? void(s += std::to_string(p.number)) : void(s += p.text);
+    return s;
+}
+
 namespace detail {
 
 /// Weight matrices of at most this many entries are fixed-size (Dense's `small`): their products
@@ -69,6 +94,13 @@ template <class Scalar, int Rows, int Cols>
 using Storage =
     std::conditional_t<(std::size_t(Rows) * std::size_t(Cols) <= fixed_storage_entries),
                        Eigen::Matrix<Scalar, Rows, Cols>, Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>;
+
+/// The names `names` return, with `separator` between them (a composite's members).
+NEURONKA_COLD inline std::string joined(std::span<std::string (*const)()> names, const char* separator) {
+    std::string s;
+    for (std::size_t i = 0; i < names.size(); ++i) s += (i ? separator : "") + names[i]();
+    return s;
+}
 
 /// Throws std::invalid_argument: "<where>: <what> has <actual> <unit>, expected <expected>. <hint>"
 [[noreturn]] inline void throw_size(const std::string& where, const char* what, long long actual, const char* unit,
@@ -138,17 +170,25 @@ template <class Derived>
 /// of x·0 is finite exactly then. One vectorised pass without a branch per value.
 /// Packed storage (a matrix, or a view whose columns follow each other) is read as one vector, so
 /// that a batch of few rows is summed in one vectorised loop, not column by column.
+template <class Scalar>
+bool all_finite_values(const Scalar* values, Eigen::Index n) {
+    const Eigen::Map<const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>> all(values, n);
+    return std::isfinite((all.array() * Scalar(0)).sum());
+}
 template <class Derived>
 bool all_finite(const Eigen::MatrixBase<Derived>& x) {
     using Scalar = typename Derived::Scalar;
     if constexpr (bool(Derived::Flags & Eigen::DirectAccessBit) && !Derived::IsRowMajor &&
                   Derived::InnerStrideAtCompileTime == 1) {
-        if (x.outerStride() == x.rows()) {
-            const Eigen::Map<const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>> all(x.derived().data(), x.size());
-            return std::isfinite((all.array() * Scalar(0)).sum());
-        }
+        // one loop per scalar type, whatever the matrix type (compiled once; with
+        // NEURONKA_COMPILED, linked from neuronka::compiled)
+        if (x.outerStride() == x.rows()) return all_finite_values(x.derived().data(), x.size());
+        for (Eigen::Index j = 0; j < x.cols(); ++j)
+            if (!all_finite_values(x.derived().data() + j * x.outerStride(), x.rows())) return false;
+        return true;
+    } else {
+        return std::isfinite((x.array() * Scalar(0)).sum());
     }
-    return std::isfinite((x.array() * Scalar(0)).sum());
 }
 
 /// Checks that every value of x is finite; throws std::domain_error with its position otherwise.
@@ -275,3 +315,11 @@ using detail::Where;
 /// @}
 
 }  // namespace neuronka
+
+/// The instantiations neuronka::compiled holds (src/compiled_*.cpp), declared extern below with NEURONKA_COMPILED.
+#define NEURONKA_DETAIL_INSTANTIATE_CHECKS(prefix, Scalar) \
+    prefix template bool neuronka::detail::all_finite_values<Scalar>(const Scalar*, Eigen::Index);
+#ifdef NEURONKA_COMPILED
+NEURONKA_DETAIL_INSTANTIATE_CHECKS(extern, float)
+NEURONKA_DETAIL_INSTANTIATE_CHECKS(extern, double)
+#endif

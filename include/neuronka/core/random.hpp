@@ -150,26 +150,46 @@ void initialise_orthogonal(Eigen::MatrixBase<Derived>& w, Rng& rng) {
 /// Fills `w` (fan_out × fan_in) from `rng` with the given scheme.
 template <class Derived>
 void initialise(Eigen::MatrixBase<Derived>& w, Rng& rng, Init scheme) {
-    const double fan_in = double(w.cols()), fan_out = double(w.rows());
-    switch (scheme) {
-        case Init::xavier:
-            return initialise_uniform(w, rng, std::sqrt(6.0 / (fan_in + fan_out)));
-        case Init::he:
-            return initialise_uniform(w, rng, std::sqrt(6.0 / fan_in));
-        case Init::lecun:
-            return initialise_uniform(w, rng, std::sqrt(3.0 / fan_in));
-        case Init::xavier_normal:
-            return initialise_normal(w, rng, std::sqrt(2.0 / (fan_in + fan_out)));
-        case Init::he_normal:
-            return initialise_normal(w, rng, std::sqrt(2.0 / fan_in));
-        case Init::lecun_normal:
-            return initialise_normal(w, rng, std::sqrt(1.0 / fan_in));
-        case Init::orthogonal:
-            return initialise_orthogonal(w, rng);
-        case Init::zeros:
-            w.setZero();
-            return;
+    using Scalar = typename Derived::Scalar;
+    if constexpr (std::is_base_of_v<Eigen::PlainObjectBase<Derived>, Derived> &&
+                  (!Derived::IsRowMajor || Derived::RowsAtCompileTime == 1)) {
+        // a matrix of any size, seen as the dynamic column-major one it is in memory: the code below
+        // is compiled once per scalar type, not once per layer shape (with NEURONKA_COMPILED, linked
+        // from neuronka::compiled)
+        Eigen::Map<Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>> view(w.derived().data(), w.rows(), w.cols());
+        initialise(view, rng, scheme);
+    } else {
+        const double fan_in = double(w.cols()), fan_out = double(w.rows());
+        switch (scheme) {
+            case Init::xavier:
+                return initialise_uniform(w, rng, std::sqrt(6.0 / (fan_in + fan_out)));
+            case Init::he:
+                return initialise_uniform(w, rng, std::sqrt(6.0 / fan_in));
+            case Init::lecun:
+                return initialise_uniform(w, rng, std::sqrt(3.0 / fan_in));
+            case Init::xavier_normal:
+                return initialise_normal(w, rng, std::sqrt(2.0 / (fan_in + fan_out)));
+            case Init::he_normal:
+                return initialise_normal(w, rng, std::sqrt(2.0 / fan_in));
+            case Init::lecun_normal:
+                return initialise_normal(w, rng, std::sqrt(1.0 / fan_in));
+            case Init::orthogonal:
+                return initialise_orthogonal(w, rng);
+            case Init::zeros:
+                w.setZero();
+                return;
+        }
     }
 }
 
 }  // namespace neuronka
+
+/// The instantiations neuronka::compiled holds (src/compiled_*.cpp), declared extern below with NEURONKA_COMPILED.
+#define NEURONKA_DETAIL_INSTANTIATE_INIT(prefix, Scalar)                                                          \
+    prefix template void neuronka::initialise<Eigen::Map<Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>>( \
+        Eigen::MatrixBase<Eigen::Map<Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>>>&, neuronka::Rng&,    \
+        neuronka::Init);
+#ifdef NEURONKA_COMPILED
+NEURONKA_DETAIL_INSTANTIATE_INIT(extern, float)
+NEURONKA_DETAIL_INSTANTIATE_INIT(extern, double)
+#endif

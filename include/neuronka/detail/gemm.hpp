@@ -119,13 +119,19 @@ public:
         if constexpr (Small) {  // the product the other calls use, into a fixed-size matrix on the stack
             static_assert(C::SizeAtCompileTime != Eigen::Dynamic, "Gemm::outer: a Small product into a fixed-size c");
             constexpr int M = C::RowsAtCompileTime, N = C::ColsAtCompileTime;
-            if constexpr (M == 1 || N == 1) {  // a row or a column: Eigen's matrix-vector products, scaled
+            if constexpr (M == 1 || N == 1) {  // a row or a column: each entry a sum over the batch
                 auto&& af = fixed_rows<M>(a);
                 auto&& bf = fixed_rows<N>(b);
-                if (add)
-                    c.noalias() += alpha * af * bf.transpose();
+                auto run = [&](auto&& into, const auto& lhs, const auto& rhs) {  // into = α lhs rhsᵀ
+                    add ? void(into.noalias() += alpha * lhs.lazyProduct(rhs.transpose()))
+                        : void(into.noalias() = alpha * lhs.lazyProduct(rhs.transpose()));
+                };
+                if constexpr (M == 1 && N == 1)
+                    add ? void(c(0, 0) += alpha * af.dot(bf)) : void(c(0, 0) = alpha * af.dot(bf));
+                else if constexpr (N == 1)
+                    run(c, af, bf);  // c (M × 1) = α a bᵀ: a's columns weighted by b's entries
                 else
-                    c.noalias() = alpha * af * bf.transpose();
+                    run(c.transpose(), bf, af);  // cᵀ (N × 1) = α b aᵀ, the same
             } else {  // the kernel set and add use, into a fixed-size matrix on the stack: one
                       // instantiation of the unrolled product per shape instead of three
                 typename C::PlainObject g;
@@ -287,9 +293,11 @@ private:
             at.noalias() = a.transpose();
             small_columns(c, at, b, accumulate);
         } else if constexpr (TransA && !TransB) {
-            // aᵀ b: the coefficient-based product would read aᵀ across its storage order; Eigen's
-            // own product picks a kernel that does not (its workspace fits on the stack here).
-            accumulate ? void(c.noalias() += a.transpose() * b) : void(c.noalias() = a.transpose() * b);
+            // aᵀ b with few rows in c: each coefficient a dot product of a column of a with a column
+            // of b, both contiguous (Eigen's general product would compile its blocked GEMM for this
+            // one shape)
+            accumulate ? void(c.noalias() += a.transpose().lazyProduct(b))
+                       : void(c.noalias() = a.transpose().lazyProduct(b));
         } else if constexpr (!TransA && !TransB && C::RowsAtCompileTime >= 8 && A::ColsAtCompileTime >= 2) {
             small_columns(c, a, b, accumulate);
         } else {

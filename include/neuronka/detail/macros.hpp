@@ -24,8 +24,8 @@
 /// NEURONKA_COMPILED: this program links neuronka's compiled part (the library neuronka::compiled,
 /// src/compiled_*.cpp) instead of compiling its kernels in every translation unit. The kernels that
 /// do not depend on a layer's sizes (matrix products, attention's per-head products, optimiser
-/// updates) are then declared `extern template` for float and double (docs/performance.md,
-/// "Compile time"). The library must be built with the program's architecture flags: each program
+/// updates, weight initialisers, finite scans) are then declared `extern template` for float and double
+/// (docs/performance.md, "Compile time"). The library must be built with the program's architecture flags: each program
 /// refers to a symbol named after Eigen's SIMD alignment, which only a library built with the same
 /// alignment defines, so a mismatch fails at link time, naming that symbol, instead of at run time.
 #ifdef NEURONKA_COMPILED

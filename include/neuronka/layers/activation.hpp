@@ -176,7 +176,7 @@ struct Activation {
     /// FLOPs and memory for a batch of `B` samples (docs/layer-concept.md).
     static constexpr Cost cost(int = 1) { return {0, 0, 0, 2.0 * D * sizeof(Scalar)}; }  // y and dx
     /// The name with its sizes, as summaries and messages print it.
-    static std::string name() { return std::string(Fn::name) + "<N=" + std::to_string(D) + ">"; }
+    static std::string name() { return layer_name({Fn::name, "<N=", D, ">"}); }
     /// No parameters: nothing to initialise.
     void init(Rng&) {}
     /// No parameters: no gradients.

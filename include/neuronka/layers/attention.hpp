@@ -105,8 +105,7 @@ struct Attention {
     }
     /// The name with its sizes, as summaries and messages print it.
     static std::string name() {
-        return "Attention<Dim=" + std::to_string(Dim) + ",Heads=" + std::to_string(Heads) + (Rotary ? ",RoPE" : "") +
-               ">";
+        return layer_name({"Attention<Dim=", Dim, ",Heads=", Heads, (Rotary ? ",RoPE" : ""), ">"});
     }
     /// Re-initialises the parameters from `rng`.
     void init(Rng& rng) {

@@ -57,10 +57,9 @@ struct BatchNormLayer {
     /// The name with its sizes, as summaries and messages print it.
     static std::string name() {
         if constexpr (Images)
-            return "BatchNorm2D<C=" + std::to_string(Channels) + ",H=" + std::to_string(Height) +
-                   ",W=" + std::to_string(Width) + ">";
+            return layer_name({"BatchNorm2D<C=", Channels, ",H=", Height, ",W=", Width, ">"});
         else
-            return "BatchNorm<D=" + std::to_string(Channels) + ">";
+            return layer_name({"BatchNorm<D=", Channels, ">"});
     }
     /// γ = 1, β = 0, running mean 0 and variance 1 (a fresh layer, as PyTorch).
     void init(Rng&) { reset(); }

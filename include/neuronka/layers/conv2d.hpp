@@ -74,9 +74,8 @@ struct Conv2D {
 
     /// The name with its sizes, as summaries and messages print it.
     static std::string name() {
-        return "Conv2D<In=" + std::to_string(InChannels) + ",Out=" + std::to_string(OutChannels) +
-               ",K=" + std::to_string(Kernel) + ",H=" + std::to_string(Height) + ",W=" + std::to_string(Width) +
-               ",S=" + std::to_string(Stride) + ",P=" + std::to_string(Padding) + ">";
+        return layer_name({"Conv2D<In=", InChannels, ",Out=", OutChannels, ",K=", Kernel, ",H=", Height, ",W=", Width,
+                           ",S=", Stride, ",P=", Padding, ">"});
     }
 
     /// Draws W with `scheme` (fan-in CKK), sets b to zero and clears the gradients.

@@ -38,7 +38,7 @@ struct DropoutLayer {
     /// FLOPs and memory for a batch of `B` samples (docs/layer-concept.md).
     static constexpr Cost cost(int = 1) { return {0, 0, 0, 3.0 * D * sizeof(Scalar)}; }  // y, dx, the mask
     /// The name with its sizes, as summaries and messages print it.
-    static std::string name() { return "Dropout<P=" + detail::format_value(P) + ",D=" + std::to_string(D) + ">"; }
+    static std::string name() { return layer_name({"Dropout<P=", detail::format_value(P), ",D=", D, ">"}); }
     /// Seeds the mask generator from the model's generator.
     void init(Rng& rng) { rng_ = Rng(rng.next_u64()); }
     /// Restarts the masks from `seed`.

@@ -38,9 +38,7 @@ struct Embedding {
     /// FLOPs and memory for a batch of `B` samples (docs/layer-concept.md).
     static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, double(Dim) * sizeof(Scalar)}; }
     /// The name with its sizes, as summaries and messages print it.
-    static std::string name() {
-        return "Embedding<Vocab=" + std::to_string(Vocab) + ",Dim=" + std::to_string(Dim) + ">";
-    }
+    static std::string name() { return layer_name({"Embedding<Vocab=", Vocab, ",Dim=", Dim, ">"}); }
     /// Re-initialises the parameters from `rng`.
     void init(Rng& rng) {
         initialise(E, rng, Init::xavier);
@@ -134,9 +132,7 @@ struct PositionalEmbedding {
     /// y and dx per token; no products.
     static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, 2.0 * Dim * sizeof(Scalar)}; }
     /// The name with its sizes, as summaries and messages print it.
-    static std::string name() {
-        return "PositionalEmbedding<Context=" + std::to_string(Context) + ",Dim=" + std::to_string(Dim) + ">";
-    }
+    static std::string name() { return layer_name({"PositionalEmbedding<Context=", Context, ",Dim=", Dim, ">"}); }
     /// Re-initialises the parameters from `rng`.
     void init(Rng& rng) {
         initialise(P, rng, Init::xavier);

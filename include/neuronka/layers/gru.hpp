@@ -63,7 +63,7 @@ struct GRU {
                 double(10 * Hidden + In) * sizeof(Scalar)};
     }
     /// The name with its sizes, as summaries and messages print it.
-    static std::string name() { return "GRU<In=" + std::to_string(In) + ",Hidden=" + std::to_string(Hidden) + ">"; }
+    static std::string name() { return layer_name({"GRU<In=", In, ",Hidden=", Hidden, ">"}); }
     /// Re-initialises the parameters from `rng`.
     void init(Rng& rng) {
         const double bound = 1 / std::sqrt(double(Hidden));

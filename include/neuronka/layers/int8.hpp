@@ -117,7 +117,7 @@ struct Int8Dense {
         return {double(parameter_count), 2.0 * In * Out, 0, double(In + Out) * sizeof(Scalar)};
     }
     /// The name with its sizes.
-    static std::string name() { return "Int8Dense<In=" + std::to_string(In) + ",Out=" + std::to_string(Out) + ">"; }
+    static std::string name() { return layer_name({"Int8Dense<In=", In, ",Out=", Out, ">"}); }
     /// Nothing to draw: the weights come from a trained Dense.
     void init(Rng&) {}
     /// No gradients.
@@ -194,7 +194,7 @@ struct Int8Conv2D {
         return {double(parameter_count), Float::cost().forward_flops, 0, double(in_size + out_size) * sizeof(Scalar)};
     }
     /// The name with its sizes.
-    static std::string name() { return "Int8" + Float::name(); }
+    static std::string name() { return layer_name({"Int8", Float::name()}); }
     /// Nothing to draw.
     void init(Rng&) {}
     /// No gradients.

@@ -38,7 +38,7 @@ struct LayerNorm {
     /// FLOPs and memory for a batch of `B` samples (docs/layer-concept.md).
     static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, (2.0 * Dim + 2) * sizeof(Scalar)}; }
     /// The name with its sizes, as summaries and messages print it.
-    static std::string name() { return "LayerNorm<Dim=" + std::to_string(Dim) + ">"; }
+    static std::string name() { return layer_name({"LayerNorm<Dim=", Dim, ">"}); }
     /// Re-initialises the parameters from `rng`.
     void init(Rng&) { init_parameters(); }
 

@@ -67,7 +67,7 @@ struct LSTM {
                 double(2 * G + 5 * Hidden + In) * sizeof(Scalar)};
     }
     /// The name with its sizes, as summaries and error messages print it.
-    static std::string name() { return "LSTM<In=" + std::to_string(In) + ",Hidden=" + std::to_string(Hidden) + ">"; }
+    static std::string name() { return layer_name({"LSTM<In=", In, ",Hidden=", Hidden, ">"}); }
     /// Draws all four tensors from U(−1/√Hd, 1/√Hd) and zeroes the gradients.
     void init(Rng& rng) {
         const double bound = 1 / std::sqrt(double(Hidden));

@@ -35,7 +35,7 @@ struct Neuron {
                (std::is_same_v<Act, Identity> ? Cost{} : Activation<Scalar, 1, Act>::cost());
     }
     /// The name with its sizes, as summaries and messages print it.
-    static std::string name() { return "Neuron<In=" + std::to_string(In) + "," + Act::name + ">"; }
+    static std::string name() { return layer_name({"Neuron<In=", In, ",", Act::name, ">"}); }
 
     /// The weight of input i.
     Scalar& w(int i = 0) { return sum_.W(0, i); }

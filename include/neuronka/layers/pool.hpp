@@ -35,8 +35,7 @@ struct PoolShape {
     void visit_parameters(F&&) {}
 
     static std::string sizes() {
-        return "<C=" + std::to_string(Channels) + ",H=" + std::to_string(Height) + ",W=" + std::to_string(Width) +
-               ",Window=" + std::to_string(Window) + ",S=" + std::to_string(Stride) + ">";
+        return layer_name({"<C=", Channels, ",H=", Height, ",W=", Width, ",Window=", Window, ",S=", Stride, ">"});
     }
 
     /// Calls f(out_index, first_in_index) for every output of one image; the window's pixels are
@@ -63,7 +62,7 @@ struct MaxPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, St
         return {0, 0, 0, double(out_size + in_size) * sizeof(Scalar) + double(out_size) * sizeof(int)};
     }
     /// The name with its sizes, as summaries and messages print it.
-    static std::string name() { return "MaxPool2D" + Shape::sizes(); }
+    static std::string name() { return layer_name({"MaxPool2D", Shape::sizes()}); }
 
     /// x: (C·Y·X) × B  →  y: (C·OY·OX) × B
     template <class Derived>
@@ -138,7 +137,7 @@ struct AvgPool2D : detail::PoolShape<Scalar, Channels, Height, Width, Window, St
     /// Per image: y and dx. No multiply-adds.
     static constexpr Cost cost(int = 1) { return {0, 0, 0, double(out_size + in_size) * sizeof(Scalar)}; }
     /// The name with its sizes, as summaries and messages print it.
-    static std::string name() { return "AvgPool2D" + Shape::sizes(); }
+    static std::string name() { return layer_name({"AvgPool2D", Shape::sizes()}); }
 
     /// x: (C·Y·X) × B  →  y: (C·OY·OX) × B
     template <class Derived>

@@ -46,7 +46,7 @@ struct RMSNorm {
     /// the output kept for backward, and r.
     static constexpr Cost cost(int = 1) { return {double(parameter_count), 0, 0, (2.0 * Dim + 1) * sizeof(Scalar)}; }
     /// The name with its size, as summaries and error messages print it.
-    static std::string name() { return "RMSNorm<Dim=" + std::to_string(Dim) + ">"; }
+    static std::string name() { return layer_name({"RMSNorm<Dim=", Dim, ">"}); }
     /// g = 1 again, gradient zeroed (`rng` is not used).
     void init(Rng&) { init_parameters(); }
 

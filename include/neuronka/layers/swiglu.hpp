@@ -37,9 +37,7 @@ struct SwiGLULayer {
     /// No products; the input and output kept for backward, and the input gradient.
     static constexpr Cost cost(int = 1) { return {0, 0, 0, 5.0 * Hidden * sizeof(Scalar)}; }
     /// The name with its size, as summaries and messages print it.
-    static std::string name() {
-        return "SwiGLU<In=" + std::to_string(2 * Hidden) + ",Out=" + std::to_string(Hidden) + ">";
-    }
+    static std::string name() { return layer_name({"SwiGLU<In=", 2 * Hidden, ",Out=", Hidden, ">"}); }
     /// No parameters: nothing to initialise.
     void init(Rng&) {}
     /// No parameters: no gradients.

@@ -38,9 +38,7 @@ struct TiedHead {
         return {0, 2.0 * Dim * Vocab, 4.0 * Dim * Vocab, double(Dim + Vocab) * sizeof(Scalar)};
     }
     /// The name with its sizes, as summaries and messages print it.
-    static std::string name() {
-        return "TiedHead<Vocab=" + std::to_string(Vocab) + ",Dim=" + std::to_string(Dim) + ">";
-    }
+    static std::string name() { return layer_name({"TiedHead<Vocab=", Vocab, ",Dim=", Dim, ">"}); }
     /// Nothing to draw.
     void init(Rng&) {}
 

@@ -56,8 +56,7 @@ struct LlamaBlock : detail::LlamaBlockLayers<Scalar, Dim, Heads, Hidden> {
     LlamaBlock() : Base(0) {}
     /// The name with its sizes, as summaries and messages print it.
     static std::string name() {
-        return "LlamaBlock<Dim=" + std::to_string(Dim) + ",Heads=" + std::to_string(Heads) +
-               ",Hidden=" + std::to_string(Hidden) + ">";
+        return layer_name({"LlamaBlock<Dim=", Dim, ",Heads=", Heads, ",Hidden=", Hidden, ">"});
     }
     /// The RMSNorm before attention.
     RMSNorm<Scalar, Dim>& norm1() { return this->template layer<0>().template layer<0>(); }
@@ -96,9 +95,8 @@ struct Llama : detail::llama_layers<Scalar, Vocab, Dim, LlamaBlock<Scalar, Dim, 
     explicit Llama(std::uint64_t seed = 0) : Base(seed) {}
     /// The name with its sizes, as summaries and messages print it.
     static std::string name() {
-        return "Llama<Vocab=" + std::to_string(Vocab) + ",Context=" + std::to_string(Context) +
-               ",Dim=" + std::to_string(Dim) + ",Heads=" + std::to_string(Heads) + ",Layers=" + std::to_string(Layers) +
-               ",Hidden=" + std::to_string(Hidden) + ">";
+        return layer_name({"Llama<Vocab=", Vocab, ",Context=", Context, ",Dim=", Dim, ",Heads=", Heads,
+                           ",Layers=", Layers, ",Hidden=", Hidden, ">"});
     }
 };
 

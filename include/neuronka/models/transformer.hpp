@@ -43,8 +43,7 @@ struct TransformerBlock : detail::BlockLayers<Scalar, Dim, Heads, FeedForward> {
     TransformerBlock() : Base(0) {}
     /// The name with its sizes, as summaries and messages print it.
     static std::string name() {
-        return "TransformerBlock<Dim=" + std::to_string(Dim) + ",Heads=" + std::to_string(Heads) +
-               ",Hidden=" + std::to_string(FeedForward) + ">";
+        return layer_name({"TransformerBlock<Dim=", Dim, ",Heads=", Heads, ",Hidden=", FeedForward, ">"});
     }
     /// The LayerNorm before attention.
     LayerNorm<Scalar, Dim>& ln1() { return this->template layer<0>().template layer<0>(); }
@@ -130,9 +129,8 @@ struct Transformer
 
     /// The name with its sizes, as summaries and messages print it.
     static std::string name() {
-        return "Transformer<Vocab=" + std::to_string(Vocab) + ",Context=" + std::to_string(Context) +
-               ",Dim=" + std::to_string(Dim) + ",Heads=" + std::to_string(Heads) + ",Layers=" + std::to_string(Layers) +
-               ",Hidden=" + std::to_string(FeedForward) + (Tied ? ",TiedHead" : "") + ">";
+        return layer_name({"Transformer<Vocab=", Vocab, ",Context=", Context, ",Dim=", Dim, ",Heads=", Heads,
+                           ",Layers=", Layers, ",Hidden=", FeedForward, (Tied ? ",TiedHead" : ""), ">"});
     }
 
     /// The token embedding.
