@@ -13,12 +13,14 @@
 #include <neuronka/detail/gemm.hpp>
 #include <neuronka/layers/attention.hpp>
 #include <neuronka/train/adamw.hpp>
+#include <neuronka/train/loss.hpp>
 #include <neuronka/train/sgd.hpp>
 
 /// Every kernel of the compiled part, for one scalar type.
 #define NEURONKA_DETAIL_INSTANTIATE_ALL(Scalar)     \
     NEURONKA_DETAIL_INSTANTIATE_CHECKS(, Scalar)    \
     NEURONKA_DETAIL_INSTANTIATE_INIT(, Scalar)      \
+    NEURONKA_DETAIL_INSTANTIATE_LOSS(, Scalar)      \
     NEURONKA_DETAIL_INSTANTIATE_GEMM(, Scalar)      \
     NEURONKA_DETAIL_INSTANTIATE_ATTENTION(, Scalar) \
     NEURONKA_DETAIL_INSTANTIATE_SGD(, Scalar)       \

@@ -70,6 +70,25 @@ struct CrossEntropyOptions {
     std::vector<Scalar> class_weights;   ///< w: one weight ≥ 0 per class (empty: all 1)
 };
 
+namespace detail {
+/// SoftmaxCrossEntropy's arithmetic with the class count at run time (the rows of z and p), so that
+/// it is compiled once per scalar type, not once per class count (with NEURONKA_COMPILED, linked from
+/// neuronka::compiled). Defined out of the class, not inline.
+template <class Scalar>
+struct CrossEntropy {
+    using ConstView = Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>;
+    using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+    const CrossEntropyOptions<Scalar>& opt;
+    Scalar weights_sum;  // Σ_c w[c]
+    // z: classes × B logits, labels: B class indices (checked here)  →  Σ_b loss_b / W; p: the softmax;
+    // W into `norm`
+    Scalar forward(ConstView z, std::span<const int> labels, Matrix& p, Eigen::Matrix<Scalar, Eigen::Dynamic, 1>& nll,
+                   std::vector<int>& kept, Scalar& norm) const;
+    // p (the softmax) → dL/dz in place, for the labels `kept` and the norm W of the forward
+    void backward(Matrix& p, const std::vector<int>& kept, Scalar norm) const;
+};
+}  // namespace detail
+
 /**
  * @brief Softmax over the Out logits of each column, then the cross-entropy against class labels,
  * as PyTorch's `cross_entropy(z, labels, weight=w, label_smoothing=ε)` with mean reduction:
@@ -114,74 +133,16 @@ struct SoftmaxCrossEntropy {
     template <class DZ>
     Scalar forward(const Eigen::MatrixBase<DZ>& z, std::span<const int> labels) {
         detail::check_shape({&loss_name, "forward"}, z, Out);
-        if (Eigen::Index(labels.size()) != z.cols())
-            detail::throw_size("SoftmaxCrossEntropy::forward", "label list", labels.size(), "labels", z.cols(),
-                               "pass one label per column of the logits");
-        for (std::size_t b = 0; b < labels.size(); ++b)
-            if (labels[b] < 0 || labels[b] >= Out)
-                throw std::invalid_argument("SoftmaxCrossEntropy::forward: label " + std::to_string(labels[b]) +
-                                            " at column " + std::to_string(b) + " is out of range [0, " +
-                                            std::to_string(Out) + "). Hint: labels are class indices 0.." +
-                                            std::to_string(Out - 1));
-        const Eigen::Index B = z.cols();
-        p_.resize(Out, B);
-        labels_.resize(labels.size());
-        nll_.resize(B);
-        const Scalar eps = opt_.label_smoothing;
-        const bool weighted = !opt_.class_weights.empty();
-        detail::parallel_columns(B, Out, [&](long first, long last) {
-            for (Eigen::Index b = first; b < last; ++b) {
-                const int y = labels[std::size_t(b)];
-                const Scalar m = z.col(b).maxCoeff();
-                p_.col(b).array() = (z.col(b).array() - m).exp();
-                const Scalar s = p_.col(b).sum();
-                p_.col(b) /= s;                      // softmax
-                const Scalar lse = std::log(s) + m;  // log Σ e^z: −log p[c] = lse − z[c]
-                const Scalar wy = weighted ? opt_.class_weights[std::size_t(y)] : Scalar(1);
-                Scalar loss = (Scalar(1) - eps) * wy * (lse - z(y, b));
-                if (eps > Scalar(0)) {  // ε/Out Σ_c w[c] (lse − z[c])
-                    Scalar wz = 0;
-                    for (int c = 0; c < Out; ++c)
-                        wz += (weighted ? opt_.class_weights[std::size_t(c)] : Scalar(1)) * z(c, b);
-                    loss += eps / Scalar(Out) * (weights_sum_ * lse - wz);
-                }
-                nll_(b) = loss;
-                labels_[std::size_t(b)] = y;
-            }
-        });
-        Scalar total = 0, norm = 0;
-        for (Eigen::Index b = 0; b < B; ++b)  // in column order, whatever the threads
-            total += nll_(b), norm += weighted ? opt_.class_weights[std::size_t(labels_[std::size_t(b)])] : Scalar(1);
-        if (!(norm > Scalar(0)))
-            throw std::invalid_argument(
-                "SoftmaxCrossEntropy::forward: every label in the batch has class weight 0. Hint: the loss "
-                "is divided by the labels' total weight");
-        norm_ = norm;
+        const Scalar loss =
+            detail::CrossEntropy<Scalar>{opt_, weights_sum_}.forward(z, labels, p_, nll_, labels_, norm_);
         done_ = false;
-        return detail::check_finite_loss(name, total / norm, z);
+        return detail::check_finite_loss(name, loss, z);
     }
     /// dL/dz: Out × B, for the last forward, formed in place of the softmax on the first call:
     /// (a_b p_b − (1 − ε) w[y_b] onehot(y_b) − ε/Out w) / W with a_b = (1 − ε) w[y_b] + ε/Out Σ w;
     /// plainly (softmax(z) − onehot(label)) / B.
     const Batch<Scalar, Out>& backward() {
-        if (done_) return p_;
-        done_ = true;
-        const Scalar eps = opt_.label_smoothing;
-        if (opt_.class_weights.empty() && eps == Scalar(0)) {
-            for (Eigen::Index b = 0; b < p_.cols(); ++b) p_(labels_[std::size_t(b)], b) -= Scalar(1);  // p − onehot
-            p_ /= norm_;                                                                               // / B
-            return p_;
-        }
-        const bool weighted = !opt_.class_weights.empty();
-        auto w = [&](int c) { return weighted ? opt_.class_weights[std::size_t(c)] : Scalar(1); };
-        for (Eigen::Index b = 0; b < p_.cols(); ++b) {
-            const int y = labels_[std::size_t(b)];
-            p_.col(b) *= (Scalar(1) - eps) * w(y) + eps / Scalar(Out) * weights_sum_;
-            p_(y, b) -= (Scalar(1) - eps) * w(y);
-            if (eps > Scalar(0))
-                for (int c = 0; c < Out; ++c) p_(c, b) -= eps / Scalar(Out) * w(c);
-        }
-        p_ /= norm_;
+        if (!done_) detail::CrossEntropy<Scalar>{opt_, weights_sum_}.backward(p_, labels_, norm_), done_ = true;
         return p_;
     }
 
@@ -194,6 +155,77 @@ private:
     std::vector<int> labels_;                       // B
     bool done_ = false;
 };
+
+template <class Scalar>
+Scalar detail::CrossEntropy<Scalar>::forward(ConstView z, std::span<const int> labels, Matrix& p,
+                                             Eigen::Matrix<Scalar, Eigen::Dynamic, 1>& nll, std::vector<int>& kept,
+                                             Scalar& norm) const {
+    const Eigen::Index classes = z.rows(), B = z.cols();
+    if (Eigen::Index(labels.size()) != B)
+        throw_size("SoftmaxCrossEntropy::forward", "label list", labels.size(), "labels", B,
+                   "pass one label per column of the logits");
+    for (std::size_t b = 0; b < labels.size(); ++b)
+        if (labels[b] < 0 || labels[b] >= classes)
+            throw std::invalid_argument("SoftmaxCrossEntropy::forward: label " + std::to_string(labels[b]) +
+                                        " at column " + std::to_string(b) + " is out of range [0, " +
+                                        std::to_string(classes) + "). Hint: labels are class indices 0.." +
+                                        std::to_string(classes - 1));
+    p.resize(classes, B);
+    kept.resize(labels.size());
+    nll.resize(B);
+    const Scalar eps = opt.label_smoothing;
+    const bool weighted = !opt.class_weights.empty();
+    parallel_columns(B, long(classes), [&](long first, long last) {
+        for (Eigen::Index b = first; b < last; ++b) {
+            const int y = labels[std::size_t(b)];
+            const Scalar m = z.col(b).maxCoeff();
+            p.col(b).array() = (z.col(b).array() - m).exp();
+            const Scalar s = p.col(b).sum();
+            p.col(b) /= s;                       // softmax
+            const Scalar lse = std::log(s) + m;  // log Σ e^z: −log p[c] = lse − z[c]
+            const Scalar wy = weighted ? opt.class_weights[std::size_t(y)] : Scalar(1);
+            Scalar loss = (Scalar(1) - eps) * wy * (lse - z(y, b));
+            if (eps > Scalar(0)) {  // ε/Out Σ_c w[c] (lse − z[c])
+                Scalar wz = 0;
+                for (Eigen::Index c = 0; c < classes; ++c)
+                    wz += (weighted ? opt.class_weights[std::size_t(c)] : Scalar(1)) * z(c, b);
+                loss += eps / Scalar(classes) * (weights_sum * lse - wz);
+            }
+            nll(b) = loss;
+            kept[std::size_t(b)] = y;
+        }
+    });
+    Scalar total = 0, weight = 0;
+    for (Eigen::Index b = 0; b < B; ++b)  // in column order, whatever the threads
+        total += nll(b), weight += weighted ? opt.class_weights[std::size_t(kept[std::size_t(b)])] : Scalar(1);
+    if (!(weight > Scalar(0)))
+        throw std::invalid_argument(
+            "SoftmaxCrossEntropy::forward: every label in the batch has class weight 0. Hint: the loss "
+            "is divided by the labels' total weight");
+    norm = weight;
+    return total / weight;
+}
+
+template <class Scalar>
+void detail::CrossEntropy<Scalar>::backward(Matrix& p, const std::vector<int>& kept, Scalar norm) const {
+    const Scalar eps = opt.label_smoothing;
+    const Eigen::Index classes = p.rows();
+    if (opt.class_weights.empty() && eps == Scalar(0)) {
+        for (Eigen::Index b = 0; b < p.cols(); ++b) p(kept[std::size_t(b)], b) -= Scalar(1);  // p − onehot
+        p /= norm;                                                                            // / B
+        return;
+    }
+    const bool weighted = !opt.class_weights.empty();
+    auto w = [&](Eigen::Index c) { return weighted ? opt.class_weights[std::size_t(c)] : Scalar(1); };
+    for (Eigen::Index b = 0; b < p.cols(); ++b) {
+        const int y = kept[std::size_t(b)];
+        p.col(b) *= (Scalar(1) - eps) * w(y) + eps / Scalar(classes) * weights_sum;
+        p(y, b) -= (Scalar(1) - eps) * w(y);
+        if (eps > Scalar(0))
+            for (Eigen::Index c = 0; c < classes; ++c) p(c, b) -= eps / Scalar(classes) * w(c);
+    }
+    p /= norm;
+}
 
 /// The softmax of each column of `z` (Out × B logits) written into `p` (resized to z's shape;
 /// allocation-free when it already has it): the class probabilities of a batch.
@@ -261,3 +293,10 @@ private:
 };
 
 }  // namespace neuronka
+
+/// The instantiations neuronka::compiled holds (src/compiled_*.cpp), declared extern below with NEURONKA_COMPILED.
+#define NEURONKA_DETAIL_INSTANTIATE_LOSS(prefix, Scalar) prefix template struct neuronka::detail::CrossEntropy<Scalar>;
+#ifdef NEURONKA_COMPILED
+NEURONKA_DETAIL_INSTANTIATE_LOSS(extern, float)
+NEURONKA_DETAIL_INSTANTIATE_LOSS(extern, double)
+#endif
