@@ -166,15 +166,16 @@ template <class Derived>
     throw_non_finite_at(where, what, at.value, at.row, at.col, hint);
 }
 
-/// True when every value of x is finite: x·0 is 0 for a finite x and NaN for inf or NaN, so the sum
-/// of x·0 is finite exactly then. One vectorised pass without a branch per value.
-/// Packed storage (a matrix, or a view whose columns follow each other) is read as one vector, so
-/// that a batch of few rows is summed in one vectorised loop, not column by column.
+/// True when the n values from `values` on are finite: x·0 is 0 for a finite x and NaN for inf or
+/// NaN, so the sum of x·0 is finite exactly then. One vectorised pass without a branch per value.
 template <class Scalar>
 bool all_finite_values(const Scalar* values, Eigen::Index n) {
     const Eigen::Map<const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>> all(values, n);
     return std::isfinite((all.array() * Scalar(0)).sum());
 }
+/// True when every value of x is finite. Packed storage (a matrix, or a view whose columns follow
+/// each other) is read as one vector, so that a batch of few rows is summed in one vectorised loop,
+/// not column by column.
 template <class Derived>
 bool all_finite(const Eigen::MatrixBase<Derived>& x) {
     using Scalar = typename Derived::Scalar;

@@ -105,7 +105,7 @@ struct Attention {
     }
     /// The name with its sizes, as summaries and messages print it.
     static std::string name() {
-        return layer_name({"Attention<Dim=", Dim, ",Heads=", Heads, (Rotary ? ",RoPE" : ""), ">"});
+        return layer_name({"Attention<Dim=", Dim, ",Heads=", Heads, Rotary ? ",RoPE" : "", ">"});
     }
     /// Re-initialises the parameters from `rng`.
     void init(Rng& rng) {

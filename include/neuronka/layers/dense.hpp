@@ -59,7 +59,7 @@ struct Dense {
     }
 
     /// The name with its sizes, as summaries and messages print it.
-    static std::string name() { return layer_name({"Dense<In=", In, ",Out=", Out, (Bias ? "" : ",NoBias"), ">"}); }
+    static std::string name() { return layer_name({"Dense<In=", In, ",Out=", Out, Bias ? "" : ",NoBias", ">"}); }
 
     /// Draws W with `scheme`, sets b to zero and clears the gradients.
     void init(Rng& rng, Init scheme = Init::xavier) {
