@@ -13,15 +13,19 @@
 /// Each letter has one meaning; the scalar type is the template parameter `Scalar`.
 #pragma once
 
+#include "../detail/bit_cast.hpp"
 #include "../detail/format.hpp"
 #include "../detail/macros.hpp"
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -166,12 +170,18 @@ template <class Derived>
     throw_non_finite_at(where, what, at.value, at.row, at.col, hint);
 }
 
-/// True when the n values from `values` on are finite: x·0 is 0 for a finite x and NaN for inf or
-/// NaN, so the sum of x·0 is finite exactly then. One vectorised pass without a branch per value.
+/// True when the n values from `values` on are finite. A value is inf or NaN exactly when its bits,
+/// sign cleared and read as an integer, are at least those of +inf; the largest of them is an
+/// integer maximum, which the compiler vectorises (a sum of floats it may not reorder).
 template <class Scalar>
 bool all_finite_values(const Scalar* values, Eigen::Index n) {
-    const Eigen::Map<const Eigen::Matrix<Scalar, Eigen::Dynamic, 1>> all(values, n);
-    return std::isfinite((all.array() * Scalar(0)).sum());
+    static_assert(std::numeric_limits<Scalar>::is_iec559 && (sizeof(Scalar) == 4 || sizeof(Scalar) == 8));
+    using Bits = std::conditional_t<sizeof(Scalar) == 4, std::int32_t, std::int64_t>;
+    const Bits infinity = bit_cast<Bits>(std::numeric_limits<Scalar>::infinity());
+    Bits largest = 0;
+    for (Eigen::Index i = 0; i < n; ++i)
+        largest = std::max(largest, Bits(bit_cast<Bits>(values[i]) & std::numeric_limits<Bits>::max()));
+    return largest < infinity;
 }
 /// True when every value of x is finite. Packed storage (a matrix, or a view whose columns follow
 /// each other) is read as one vector, so that a batch of few rows is summed in one vectorised loop,
@@ -211,14 +221,28 @@ void check_entry_values(Where where, const Eigen::MatrixBase<Derived>& x, const 
 #endif
 }
 
-/// Checks the shape of a batch: rows must equal `rows` and the batch must not be empty.
+/// m.resize(rows, cols), skipped when m has that shape already: a buffer reused for a batch of the
+/// same size (every step of training) pays two compares, not Eigen's overflow check (a division).
+template <class Derived>
+void ensure_size(Eigen::PlainObjectBase<Derived>& m, Eigen::Index rows, Eigen::Index cols) {
+    if (m.rows() != rows || m.cols() != cols) m.resize(rows, cols);
+}
+
+/// Throws what check_shape reports for an input of `rows` rows where `expected` belong (or, with
+/// the right rows, for an empty batch).
+[[noreturn]] NEURONKA_COLD inline void throw_bad_shape(Where where, long long rows, long long expected) {
+    if (rows != expected)
+        throw_size(where.str(), "input", rows, "rows", expected,
+                   "one sample per column: pass a features x batch matrix");
+    throw std::invalid_argument(where.str() + ": input batch is empty (0 columns). Hint: pass at least one sample");
+}
+
+/// Checks the shape of a batch: rows must equal `rows` and the batch must not be empty. Two integer
+/// compares inline; the message is built by one cold function.
 template <class Derived>
 void check_shape(Where where, const Eigen::MatrixBase<Derived>& x, long long rows) {
-    if (x.rows() != rows)
-        throw_size(where.str(), "input", x.rows(), "rows", rows,
-                   "one sample per column: pass a features x batch matrix");
-    if (x.cols() == 0)
-        throw std::invalid_argument(where.str() + ": input batch is empty (0 columns). Hint: pass at least one sample");
+    if (x.rows() != rows || x.cols() == 0) [[unlikely]]
+        throw_bad_shape(where, x.rows(), rows);
 }
 
 /// Checks an input batch: its shape (check_shape) and, unless a composite makes the call (it checked
@@ -229,15 +253,21 @@ void check_input(Where where, const Eigen::MatrixBase<Derived>& x, long long row
     check_entry_values(where, x);
 }
 
+/// Throws what check_grad_shape reports for an output gradient of `rows` × `cols`.
+[[noreturn]] NEURONKA_COLD inline void throw_bad_grad_shape(Where where, long long rows, long long cols,
+                                                            long long out_rows, long long x_cols) {
+    if (rows != out_rows)
+        throw_size(where.str(), "output gradient", rows, "rows", out_rows, "dy must have the layer's output size");
+    throw_size(where.str(), "output gradient", cols, "columns", x_cols,
+               "dy must have one column per sample of the input x");
+}
+
 /// Checks the shape of an output gradient against the input it belongs to: its rows and columns.
 template <class DerivedX, class DerivedY>
 void check_grad_shape(Where where, const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
                       long long out_rows) {
-    if (dy.rows() != out_rows)
-        throw_size(where.str(), "output gradient", dy.rows(), "rows", out_rows, "dy must have the layer's output size");
-    if (dy.cols() != x.cols())
-        throw_size(where.str(), "output gradient", dy.cols(), "columns", x.cols(),
-                   "dy must have one column per sample of the input x");
+    if (dy.rows() != out_rows || dy.cols() != x.cols()) [[unlikely]]
+        throw_bad_grad_shape(where, dy.rows(), dy.cols(), out_rows, x.cols());
 }
 
 /// Checks an output gradient: its shape (check_grad_shape) and, unless a composite makes the call,

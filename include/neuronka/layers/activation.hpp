@@ -205,7 +205,7 @@ struct Activation {
     template <class DerivedX, class DerivedY>
     const Batch<Scalar, D>& backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy) {
         check_backward({&name, "backward"}, x, D, dy, D, y_.cols());
-        dx_.resize(D, x.cols());
+        detail::ensure_size(dx_, D, x.cols());
         if constexpr (std::is_same_v<DerivedX, Batch<Scalar, D>> && std::is_same_v<DerivedY, Batch<Scalar, D>>) {
             // D × B in Eigen's own aligned storage: one flat run of D·B values
             detail::activation_backward<Fn, Eigen::AlignedMax>(x.derived().data(), y_.data(), dy.derived().data(),
@@ -234,7 +234,7 @@ private:
     template <class Derived>
     static const Batch<Scalar, D>& apply(const Eigen::MatrixBase<Derived>& x, Batch<Scalar, D>& y, const char* method) {
         check_input({&name, method}, x, D);
-        y.resize(D, x.cols());
+        detail::ensure_size(y, D, x.cols());
         if constexpr (std::is_same_v<Derived, Batch<Scalar, D>>) {  // Eigen's own aligned storage, no gaps
             detail::activation_forward<Fn, Eigen::AlignedMax>(x.derived().data(), y.data(), x.size());
         } else if constexpr (detail::is_contiguous<Derived>) {

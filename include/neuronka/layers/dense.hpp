@@ -104,7 +104,7 @@ struct Dense {
             check_entry_values({&name, "backward"}, dyr, "output gradient");
             if (dW_.size() == 0) dW_.resize(Out, In), db_.resize(Bias ? Out : 0);  // the first backward: written below
             if (grads.input_gradient) {
-                dx_.resize(In, xr.cols());
+                detail::ensure_size(dx_, In, xr.cols());
                 dx_gemm_.set(dx_, W.transpose(), dyr);  // dx = Wᵀ dy
             }
             const bool pending = !grad_zero_;  // else dW, db are written, not added: one pass fewer
@@ -160,7 +160,7 @@ private:
         const Eigen::Ref<const Batch<Scalar, In>> x_given(x);  // an expression is evaluated once, then checked and used
         const Eigen::Ref<const Batch<Scalar, In>> xr = packed(x_given, x_copy);
         check_entry_values({&name, method}, xr);
-        y.resize(Out, xr.cols());
+        detail::ensure_size(y, Out, xr.cols());
         gemm.set(y, W, xr);                                                   // y = W x
         if constexpr (Bias) detail::fixed_rows<rows<Out>>(y).colwise() += b;  // y += b
         return y;

@@ -19,17 +19,25 @@
 namespace neuronka {
 
 namespace detail {
-/// The one check of a loss on the hot path: its value. Only when it is not finite are the
-/// predictions scanned, so that the error gives the position of the first inf/NaN among them.
+/// What check_finite_loss throws: the first inf/NaN among the predictions and where it is, or, if
+/// they are all finite, the loss value with a hint (targets or overflow).
 template <class Scalar, class Derived>
-Scalar check_finite_loss(const char* where, Scalar value, const Eigen::MatrixBase<Derived>& prediction) {
-    if (std::isfinite(value)) return value;
+[[noreturn]] NEURONKA_COLD void throw_non_finite_loss(const char* where, Scalar value,
+                                                      const Eigen::MatrixBase<Derived>& prediction) {
     if (!prediction.allFinite())
         throw_non_finite(std::string(where) + "::forward", "input", prediction,
                          "check the data, or lower the learning rate if training diverged");
     throw std::domain_error(std::string(where) + ": the loss is " + detail::format_value(value) +
                             ". Hint: the targets contain inf/NaN, or the predictions are so large that the loss "
                             "overflows (lower the learning rate)");
+}
+/// The one check of a loss on the hot path: its value. Only when it is not finite are the
+/// predictions scanned, so that the error gives the position of the first inf/NaN among them.
+template <class Scalar, class Derived>
+Scalar check_finite_loss(const char* where, Scalar value, const Eigen::MatrixBase<Derived>& prediction) {
+    if (!std::isfinite(value)) [[unlikely]]
+        throw_non_finite_loss(where, value, prediction);
+    return value;
 }
 }  // namespace detail
 
@@ -46,7 +54,7 @@ struct MeanSquaredError {
         detail::check_shape({&loss_name, "forward"}, y, Out);
         detail::check_same_shape("MeanSquaredError::forward", "target", t, y,
                                  "target must have the prediction's shape");
-        dy_.resize(Out, y.cols());
+        detail::ensure_size(dy_, Out, y.cols());
         dy_ = y - t;  // the error, kept for backward
         scaled_ = false;
         const Scalar loss = dy_.squaredNorm() / Scalar(dy_.size());
@@ -277,7 +285,7 @@ struct BinaryCrossEntropyWithLogits {
         const Scalar loss =
             (z.array().max(Scalar(0)) - z.array() * t.array() + (-z.array().abs()).exp().log1p()).sum() /
             Scalar(z.size());
-        dz_.resize(Out, z.cols());
+        detail::ensure_size(dz_, Out, z.cols());
         dz_.array() = z.array().logistic() - t.array(), scaled_ = false;  // σ(z) − t, scaled in backward
         return detail::check_finite_loss(name, loss, z);
     }
