@@ -136,6 +136,35 @@ TEST_CASE("Rng::below rejects an empty range", "[errors][random]") {
     CHECK_THROWS_WITH(rng.below(0), Equals("Rng::below: n is 0, expected at least 1"));
 }
 
+template <class Scalar>
+void check_finite_scan() {
+    using L = std::numeric_limits<Scalar>;
+    const Scalar bad[] = {L::infinity(), -L::infinity(), L::quiet_NaN(), -L::quiet_NaN(), L::signaling_NaN()};
+    const Scalar fine[] = {Scalar(0), -Scalar(0), L::max(), L::lowest(), L::denorm_min(), -L::denorm_min(), L::min()};
+    for (Eigen::Index n = 1; n <= 70; ++n) {  // past every vector width, with tails of every length
+        Eigen::Matrix<Scalar, Eigen::Dynamic, 1> v = Eigen::Matrix<Scalar, Eigen::Dynamic, 1>::LinSpaced(n, -3, 3);
+        for (Eigen::Index i = 0; i < n; ++i) v(i) = fine[std::size_t(i) % std::size(fine)];
+        INFO("n = " << n);
+        CHECK(detail::all_finite_values(v.data(), n));
+        for (Eigen::Index at : {Eigen::Index(0), n / 2, n - 1})
+            for (Scalar b : bad) {
+                const Scalar kept = v(at);
+                v(at) = b;
+                INFO("value " << b << " at " << at);
+                CHECK_FALSE(detail::all_finite_values(v.data(), n));
+                CHECK_FALSE(detail::all_finite(v));
+                v(at) = kept;
+            }
+    }
+    CHECK(detail::all_finite_values(static_cast<const Scalar*>(nullptr), 0));  // nothing to scan
+}
+
+TEST_CASE("the finite scan finds inf and NaN of either sign anywhere, and passes every finite value",
+          "[errors][finite]") {
+    check_finite_scan<float>();
+    check_finite_scan<double>();
+}
+
 TEST_CASE("non-finite inputs and gradients stop with the layer and the step", "[errors][finite]") {
     Sequential<Dense<float, 2, 4>, Tanh, Dense<float, 4, 1>> mlp;
     Batch<float, 2> x = Batch<float, 2>::Zero(2, 3);
