@@ -9,6 +9,7 @@
 #include "../core/config.hpp"
 #include "../detail/parallel.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <span>
 #include <stdexcept>
@@ -178,29 +179,43 @@ Scalar detail::CrossEntropy<Scalar>::forward(ConstView z, std::span<const int> l
                                         " at column " + std::to_string(b) + " is out of range [0, " +
                                         std::to_string(classes) + "). Hint: labels are class indices 0.." +
                                         std::to_string(classes - 1));
-    p.resize(classes, B);
+    ensure_size(p, classes, B);
     kept.resize(labels.size());
     nll.resize(B);
     const Scalar eps = opt.label_smoothing;
     const bool weighted = !opt.class_weights.empty();
     parallel_columns(B, long(classes), [&](long first, long last) {
+        // z − (its column's maximum), then e^ of the whole block in one vectorised pass (a column of
+        // few classes is shorter than a vector register); nll holds z[y] − max until the loss is formed
         for (Eigen::Index b = first; b < last; ++b) {
-            const int y = labels[std::size_t(b)];
             const Scalar m = z.col(b).maxCoeff();
-            p.col(b).array() = (z.col(b).array() - m).exp();
-            const Scalar s = p.col(b).sum();
-            p.col(b) /= s;                       // softmax
-            const Scalar lse = std::log(s) + m;  // log Σ e^z: −log p[c] = lse − z[c]
-            const Scalar wy = weighted ? opt.class_weights[std::size_t(y)] : Scalar(1);
-            Scalar loss = (Scalar(1) - eps) * wy * (lse - z(y, b));
-            if (eps > Scalar(0)) {  // ε/Out Σ_c w[c] (lse − z[c])
-                Scalar wz = 0;
-                for (Eigen::Index c = 0; c < classes; ++c)
-                    wz += (weighted ? opt.class_weights[std::size_t(c)] : Scalar(1)) * z(c, b);
-                loss += eps / Scalar(classes) * (weights_sum * lse - wz);
+            p.col(b).array() = z.col(b).array() - m;
+            nll(b) = z(labels[std::size_t(b)], b) - m;
+        }
+        auto block = p.middleCols(first, last - first);
+        block.array() = block.array().exp();
+        constexpr int chunk = 16;  // columns whose log Σ e^(z − max) is taken in one vectorised call
+        for (Eigen::Index b0 = first; b0 < last; b0 += chunk) {
+            const int n = int(std::min<Eigen::Index>(chunk, last - b0));
+            Eigen::Array<Scalar, chunk, 1> sum = Eigen::Array<Scalar, chunk, 1>::Ones();
+            for (int j = 0; j < n; ++j) sum(j) = p.col(b0 + j).sum();
+            const Eigen::Array<Scalar, chunk, 1> log_sum = sum.log();
+            for (int j = 0; j < n; ++j) {
+                const Eigen::Index b = b0 + j;
+                const int y = labels[std::size_t(b)];
+                p.col(b) *= Scalar(1) / sum(j);  // softmax
+                const Scalar wy = weighted ? opt.class_weights[std::size_t(y)] : Scalar(1);
+                Scalar loss = (Scalar(1) - eps) * wy * (log_sum(j) - nll(b));  // −log p[y] = log Σ − (z[y] − max)
+                if (eps > Scalar(0)) {  // ε/Out Σ_c w[c] (lse − z[c]), lse = log Σ e^z = log Σ + max
+                    const Scalar lse = log_sum(j) + z.col(b).maxCoeff();
+                    Scalar wz = 0;
+                    for (Eigen::Index c = 0; c < classes; ++c)
+                        wz += (weighted ? opt.class_weights[std::size_t(c)] : Scalar(1)) * z(c, b);
+                    loss += eps / Scalar(classes) * (weights_sum * lse - wz);
+                }
+                nll(b) = loss;
+                kept[std::size_t(b)] = y;
             }
-            nll(b) = loss;
-            kept[std::size_t(b)] = y;
         }
     });
     Scalar total = 0, weight = 0;
@@ -220,7 +235,7 @@ void detail::CrossEntropy<Scalar>::backward(Matrix& p, const std::vector<int>& k
     const Eigen::Index classes = p.rows();
     if (opt.class_weights.empty() && eps == Scalar(0)) {
         for (Eigen::Index b = 0; b < p.cols(); ++b) p(kept[std::size_t(b)], b) -= Scalar(1);  // p − onehot
-        p /= norm;                                                                            // / B
+        p *= Scalar(1) / norm;                                                                // / B
         return;
     }
     const bool weighted = !opt.class_weights.empty();
@@ -239,11 +254,11 @@ void detail::CrossEntropy<Scalar>::backward(Matrix& p, const std::vector<int>& k
 /// allocation-free when it already has it): the class probabilities of a batch.
 template <class DZ, class DP>
 void softmax(const Eigen::MatrixBase<DZ>& z, Eigen::PlainObjectBase<DP>& p) {
+    using Scalar = typename DP::Scalar;
     p.resize(z.rows(), z.cols());
-    for (Eigen::Index b = 0; b < z.cols(); ++b) {
-        p.col(b).array() = (z.col(b).array() - z.col(b).maxCoeff()).exp();
-        p.col(b) /= p.col(b).sum();
-    }
+    for (Eigen::Index b = 0; b < z.cols(); ++b) p.col(b).array() = z.col(b).array() - z.col(b).maxCoeff();
+    p.array() = p.array().exp();  // as SoftmaxCrossEntropy: one vectorised pass, the same values
+    for (Eigen::Index b = 0; b < z.cols(); ++b) p.col(b) *= Scalar(1) / p.col(b).sum();
 }
 /// The softmax of each column of `z` (Out × B logits): the class probabilities of a batch,
 /// e.g. `softmax(model.predict(x))`.
