@@ -277,12 +277,20 @@ void AttentionHeads<Scalar>::forward(const Matrix& qkv_out, Eigen::Index Tn, int
         const auto [Q, K, V] = head(qkv_out, b, h, Tn, head_size);
         auto P = P_all.block(0, (b * heads + h) * Tn, Tn, Tn);
         P.noalias() = K.transpose() * Q;  // S(s, t) = K(:, s) · Q(:, t)
+        // softmax of S / √hd per column, shifted by its max: e^ of the whole T × T block in one
+        // vectorised pass (causal columns are short, and a column's tail would run libm's expf)
         for (Eigen::Index t = 0; t < Tn; ++t) {
             const Eigen::Index keys = causal ? t + 1 : Tn;  // causal: only s ≤ t
             auto p = P.col(t).head(keys);
-            const Scalar m = p.maxCoeff();
-            p = ((p.array() - m) * scale).exp().matrix();  // softmax of S / √hd, shifted by its max
-            p /= p.sum();
+            p = ((p.array() - p.maxCoeff()) * scale).matrix();
+            P.col(t).tail(Tn - keys).setZero();  // e^0: finite, zeroed below
+        }
+        NEURONKA_ASSERT(P.outerStride() == Tn, "AttentionHeads: P's columns follow each other");
+        Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>> all(P.data(), Tn * Tn);
+        all = all.exp();
+        for (Eigen::Index t = 0; t < Tn; ++t) {
+            const Eigen::Index keys = causal ? t + 1 : Tn;
+            P.col(t).head(keys) *= Scalar(1) / P.col(t).head(keys).sum();
             P.col(t).tail(Tn - keys).setZero();
         }
         O.block(h * head_size, b * Tn, head_size, Tn).noalias() = V * P;  // O(:, t) = Σ_s V(:, s) P(s, t)
