@@ -252,10 +252,15 @@ public:
         NEURONKA_ASSERT(!grads.spends() || parameter_tensors != std::size_t(-1),
                         "Sequential::backward: an optimiser's sink needs counted parameter tensors");
         check_grad_shape({&name, "backward"}, output(), dy, out_size);
-        const Eigen::Ref<const Batch<scalar_type, out_size>> dyr(dy);  // an expression is evaluated once
-        check_entry_values({&name, "backward"}, dyr, "output gradient");
-        MemberScope members;
-        return backward_from<depth - 1>(x, dyr, grads);
+        auto run = [&](const auto& dyr) {
+            check_entry_values({&name, "backward"}, dyr, "output gradient");
+            MemberScope members;
+            return backward_from<depth - 1>(x, dyr, grads);
+        };
+        if constexpr (std::is_same_v<DerivedY, Batch<scalar_type, out_size>>)
+            return run(dy.derived());  // a plain batch is read as it is
+        else
+            return run(Eigen::Ref<const Batch<scalar_type, out_size>>(dy));  // an expression is evaluated once
     }
 
     /// Deprecated: `backward(x, dy, GradientSink<Scalar>(false))` (or, to train, `opt.step(model, x, dy)`).

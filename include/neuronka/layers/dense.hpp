@@ -78,7 +78,7 @@ struct Dense {
     struct Workspace {
         Batch<Scalar, Out> y;      ///< the output, as forward computes it: Out × B
         Gemm<Scalar, small> gemm;  ///< the product's workspace
-        Batch<Scalar, In> x;       ///< a small layer's copy of a strided input (see packed())
+        Batch<Scalar, In> x;       ///< a small layer's copy of a strided input (see with_packed())
     };
     /// x: In × B  →  y: Out × B in `ws`, as forward computes it. Reads the parameters only, so any
     /// number of threads may predict with one layer at once, each with its own Workspace.
@@ -157,41 +157,46 @@ private:
         static_assert(Derived::RowsAtCompileTime == Eigen::Dynamic || Derived::RowsAtCompileTime == In,
                       "Dense::forward: the input's compile-time row count differs from In");
         check_shape({&name, method}, x, In);
-        const Eigen::Ref<const Batch<Scalar, In>> x_given(x);  // an expression is evaluated once, then checked and used
-        const Eigen::Ref<const Batch<Scalar, In>> xr = packed(x_given, x_copy);
-        check_entry_values({&name, method}, xr);
-        detail::ensure_size(y, Out, xr.cols());
-        gemm.set(y, W, xr);                                                   // y = W x
-        if constexpr (Bias) detail::fixed_rows<rows<Out>>(y).colwise() += b;  // y += b
-        return y;
+        return with_packed(x, x_copy, [&](const auto& xr) -> const Batch<Scalar, Out>& {
+            check_entry_values({&name, method}, xr);
+            detail::ensure_size(y, Out, xr.cols());
+            gemm.set(y, W, xr);                                                   // y = W x
+            if constexpr (Bias) detail::fixed_rows<rows<Out>>(y).colwise() += b;  // y += b
+            return y;
+        });
     }
 
     /// The preamble every backward shares: x and dy checked against the layer, each evaluated once
-    /// (an expression is not recomputed), then handed to `body` as In × B and Out × B views.
+    /// (an expression is not recomputed), then handed to `body` as In × B and Out × B matrices.
     template <class DerivedX, class DerivedY, class Body>
     decltype(auto) checked_backward(const Eigen::MatrixBase<DerivedX>& x, const Eigen::MatrixBase<DerivedY>& dy,
                                     Body&& body) {
         check_shape({&name, "backward"}, x, In);
         check_grad_shape({&name, "backward"}, x, dy, Out);
-        const Eigen::Ref<const Batch<Scalar, In>> x_given(x);
-        const Eigen::Ref<const Batch<Scalar, Out>> dy_given(dy);
-        const Eigen::Ref<const Batch<Scalar, In>> xr = packed(x_given, x_copy_);
-        const Eigen::Ref<const Batch<Scalar, Out>> dyr = packed(dy_given, dy_copy_);
-        return body(xr, dyr);
+        return with_packed(x, x_copy_, [&](const auto& xr) -> decltype(auto) {
+            return with_packed(dy, dy_copy_, [&](const auto& dyr) -> decltype(auto) { return body(xr, dyr); });
+        });
     }
 
-    /// m itself, or for a small layer given a strided view (a block of a larger matrix) a packed copy
-    /// in `copy`: a small layer's products see their batches with fixed rows, which needs columns
-    /// that follow each other in memory. A copy is made only for such a view, in a buffer kept.
-    template <class R, class Plain>
-    static R packed(const R& m, Plain& copy) {
-        if constexpr (small) {
-            if (m.outerStride() != m.rows()) {
-                copy = m;
-                return R(copy);
+    /// Calls `body` with m as a matrix whose columns follow each other in memory: m itself when it
+    /// is a plain batch (the common case: no view is built, which would cost stores and reloads per
+    /// call), else m evaluated once into a view (an expression is not recomputed); for a small layer
+    /// given a strided view (a block of a larger matrix), a packed copy in `copy`, a buffer kept: a
+    /// small layer's products see their batches with fixed rows, which needs packed columns.
+    template <class Derived, class Plain, class Body>
+    static decltype(auto) with_packed(const Eigen::MatrixBase<Derived>& m, Plain& copy, Body&& body) {
+        if constexpr (std::is_same_v<Derived, Plain>) {
+            return body(m.derived());
+        } else {
+            const Eigen::Ref<const Plain> view(m);
+            if constexpr (small) {
+                if (view.outerStride() != view.rows()) {
+                    copy = view;
+                    return body(Eigen::Ref<const Plain>(copy));  // the same view type: one body
+                }
             }
+            return body(view);
         }
-        return R(m);  // a view of what m views (Ref's copy does not copy data)
     }
 
     void materialise_grad() {
@@ -202,7 +207,7 @@ private:
     bool grad_zero_ = true;       // zero_grad() was called and no backward since
     Batch<Scalar, Out> y_;        // Out × B
     Batch<Scalar, In> dx_;        // In × B
-    Batch<Scalar, In> x_copy_;    // In × B: a small layer's packed copy of a strided x (packed())
+    Batch<Scalar, In> x_copy_;    // In × B: a small layer's packed copy of a strided x (with_packed())
     Batch<Scalar, Out> dy_copy_;  // Out × B: the same for dy
     Gemm<Scalar, small> fwd_, dW_gemm_, dx_gemm_;
 };
