@@ -282,8 +282,7 @@ void AttentionHeads<Scalar>::forward(const Matrix& qkv_out, Eigen::Index Tn, int
         for (Eigen::Index t = 0; t < Tn; ++t) {
             const Eigen::Index keys = causal ? t + 1 : Tn;  // causal: only s ≤ t
             auto p = P.col(t).head(keys);
-            p = ((p.array() - p.maxCoeff()) * scale).matrix();
-            P.col(t).tail(Tn - keys).setZero();  // e^0: finite, zeroed below
+            p = ((p.array() - p.maxCoeff()) * scale).matrix();  // the masked scores below stay: zeroed after e^
         }
         NEURONKA_ASSERT(P.outerStride() == Tn, "AttentionHeads: P's columns follow each other");
         Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>> all(P.data(), Tn * Tn);
