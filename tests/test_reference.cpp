@@ -142,6 +142,44 @@ TEMPLATE_TEST_CASE("activations match their scalar formulas", "[reference][activ
     }
 }
 
+// SoftmaxCrossEntropy with class weights and label smoothing against the formulas in double, for
+// batch widths around the 16 columns the loss takes together.
+template <class T, int C>
+void check_weighted_cross_entropy() {
+    std::vector<T> w(C);
+    for (int c = 0; c < C; ++c) w[std::size_t(c)] = T(0.25) + T(c % 7) * T(0.5);
+    const T eps = T(0.1);
+    SoftmaxCrossEntropy<T, C> wce({.label_smoothing = eps, .class_weights = w});
+    for (int B : {1, 15, 16, 17, 37}) {
+        INFO("classes " << C << ", batch " << B);
+        const Batch<T, C> zb = 3 * random_batch<C, T>(B, 20 + B);
+        std::vector<int> yb(static_cast<std::size_t>(B));
+        for (int b = 0; b < B; ++b) yb[std::size_t(b)] = (3 * b + 1) % C;
+        double loss = 0, W = 0, wsum = 0;
+        for (T v : w) wsum += double(v);
+        Eigen::MatrixXd grad(C, B);
+        for (int b = 0; b < B; ++b) {
+            double m = -1e300, s = 0;
+            for (int c = 0; c < C; ++c) m = std::max(m, double(zb(c, b)));
+            for (int c = 0; c < C; ++c) s += std::exp(double(zb(c, b)) - m);
+            const int y = yb[std::size_t(b)];
+            auto nlp = [&](int c) { return std::log(s) + m - double(zb(c, b)); };  // −log p[c]
+            loss += (1 - double(eps)) * double(w[std::size_t(y)]) * nlp(y);
+            for (int c = 0; c < C; ++c) loss += double(eps) / C * double(w[std::size_t(c)]) * nlp(c);
+            W += double(w[std::size_t(y)]);
+            const double a = (1 - double(eps)) * double(w[std::size_t(y)]) + double(eps) / C * wsum;
+            for (int c = 0; c < C; ++c)
+                grad(c, b) = a * std::exp(-nlp(c)) - (c == y ? (1 - double(eps)) * double(w[std::size_t(y)]) : 0) -
+                             double(eps) / C * double(w[std::size_t(c)]);
+        }
+        CHECK_THAT(double(wce.forward(zb, yb)), WithinAbs(loss / W, tol<T>() * 10));
+        CHECK((wce.backward().template cast<double>() - grad / W).cwiseAbs().maxCoeff() < tol<T>() * 10);
+        Batch<T, C> p;
+        softmax(zb, p);
+        for (int b = 0; b < B; ++b) CHECK_THAT(double(p.col(b).sum()), WithinAbs(1.0, tol<T>()));
+    }
+}
+
 TEMPLATE_TEST_CASE("losses match the naive formulas", "[reference][loss]", float, double) {
     using T = TestType;
     Batch<T, 3> z = 4 * random_batch<3, T>(7, 12);
@@ -159,37 +197,8 @@ TEMPLATE_TEST_CASE("losses match the naive formulas", "[reference][loss]", float
         CHECK_THAT(double(loss), WithinAbs(double(reference), std::is_same_v<T, float> ? 1e-3 : 1e-9));
     }
     SECTION("weighted, smoothed cross-entropy and its gradient for batches of every width around 16") {
-        const std::vector<T> w{T(0.5), T(2), T(1), T(0.25), T(3)};
-        const T eps = T(0.1);
-        SoftmaxCrossEntropy<T, 5> wce({.label_smoothing = eps, .class_weights = w});
-        for (int B : {1, 15, 16, 17, 37}) {  // the softmax's log is taken 16 columns at a time
-            INFO("batch " << B);
-            const Batch<T, 5> zb = 3 * random_batch<5, T>(B, 20 + B);
-            std::vector<int> yb(static_cast<std::size_t>(B));
-            for (int b = 0; b < B; ++b) yb[std::size_t(b)] = (3 * b + 1) % 5;
-            double loss = 0, W = 0, wsum = 0;
-            for (T v : w) wsum += double(v);
-            Eigen::MatrixXd grad(5, B);
-            for (int b = 0; b < B; ++b) {
-                double m = -1e300, s = 0;
-                for (int c = 0; c < 5; ++c) m = std::max(m, double(zb(c, b)));
-                for (int c = 0; c < 5; ++c) s += std::exp(double(zb(c, b)) - m);
-                const int y = yb[std::size_t(b)];
-                auto nlp = [&](int c) { return std::log(s) + m - double(zb(c, b)); };  // −log p[c]
-                loss += (1 - double(eps)) * double(w[std::size_t(y)]) * nlp(y);
-                for (int c = 0; c < 5; ++c) loss += double(eps) / 5 * double(w[std::size_t(c)]) * nlp(c);
-                W += double(w[std::size_t(y)]);
-                const double a = (1 - double(eps)) * double(w[std::size_t(y)]) + double(eps) / 5 * wsum;
-                for (int c = 0; c < 5; ++c)
-                    grad(c, b) = a * std::exp(-nlp(c)) - (c == y ? (1 - double(eps)) * double(w[std::size_t(y)]) : 0) -
-                                 double(eps) / 5 * double(w[std::size_t(c)]);
-            }
-            CHECK_THAT(double(wce.forward(zb, yb)), WithinAbs(loss / W, tol<T>() * 10));
-            CHECK((wce.backward().template cast<double>() - grad / W).cwiseAbs().maxCoeff() < tol<T>() * 10);
-            Batch<T, 5> p;
-            softmax(zb, p);
-            for (int b = 0; b < B; ++b) CHECK_THAT(double(p.col(b).sum()), WithinAbs(1.0, tol<T>()));
-        }
+        check_weighted_cross_entropy<T, 5>();   // few classes: 16 columns at a time, transposed
+        check_weighted_cross_entropy<T, 40>();  // a column per vector pass
     }
     SECTION("mean squared error") {
         MeanSquaredError<T, 3> mse;

@@ -85,6 +85,8 @@ namespace detail {
 /// neuronka::compiled). Defined out of the class, not inline.
 template <class Scalar>
 struct CrossEntropy {
+    /// Below this many classes, forward works on 16 columns at a time, transposed.
+    static constexpr int few_classes = 32;
     using ConstView = Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>, 0, Eigen::OuterStride<>>;
     using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
     const CrossEntropyOptions<Scalar>& opt;
@@ -184,9 +186,49 @@ Scalar detail::CrossEntropy<Scalar>::forward(ConstView z, std::span<const int> l
     nll.resize(B);
     const Scalar eps = opt.label_smoothing;
     const bool weighted = !opt.class_weights.empty();
+    // Column b's loss term from log Σ_c e^(z[c] − max), z[y] − max and max; into nll(b).
+    auto column_loss = [&](Eigen::Index b, Scalar log_sum, Scalar shifted_zy, Scalar max) {
+        const int y = labels[std::size_t(b)];
+        const Scalar wy = weighted ? opt.class_weights[std::size_t(y)] : Scalar(1);
+        Scalar loss = (Scalar(1) - eps) * wy * (log_sum - shifted_zy);  // −log p[y] = log Σ − (z[y] − max)
+        if (eps > Scalar(0)) {  // ε/Out Σ_c w[c] (lse − z[c]), lse = log Σ e^z = log Σ + max
+            const Scalar lse = log_sum + max;
+            Scalar wz = 0;
+            for (Eigen::Index c = 0; c < classes; ++c)
+                wz += (weighted ? opt.class_weights[std::size_t(c)] : Scalar(1)) * z(c, b);
+            loss += eps / Scalar(classes) * (weights_sum * lse - wz);
+        }
+        nll(b) = loss;
+        kept[std::size_t(b)] = y;
+    };
+    constexpr int lanes = 16;  // columns taken together: one vector register of floats
+    using Lanes = Eigen::Array<Scalar, lanes, 1>;
     parallel_columns(B, long(classes), [&](long first, long last) {
-        // z − (its column's maximum), then e^ of the whole block in one vectorised pass (a column of
-        // few classes is shorter than a vector register); nll holds z[y] − max until the loss is formed
+        if (classes < few_classes) {
+            // Few classes: a column is shorter than a vector register, so 16 columns are transposed
+            // (class c of each in column c of t, on the stack) and every step runs across them.
+            Eigen::Matrix<Scalar, lanes, Eigen::Dynamic, Eigen::ColMajor, lanes, few_classes> t(lanes, classes);
+            for (Eigen::Index b0 = first; b0 < last; b0 += lanes) {
+                const int n = int(std::min<Eigen::Index>(lanes, last - b0));
+                if (n < lanes) t.setZero();  // unused lanes: finite
+                t.topRows(n) = z.middleCols(b0, n).transpose();
+                Lanes max = t.col(0).array();
+                for (Eigen::Index c = 1; c < classes; ++c) max = max.max(t.col(c).array());
+                for (Eigen::Index c = 0; c < classes; ++c) t.col(c).array() -= max;
+                Lanes shifted_zy = Lanes::Zero();
+                for (int j = 0; j < n; ++j) shifted_zy(j) = t(j, labels[std::size_t(b0 + j)]);
+                t.array() = t.array().exp();
+                Lanes sum = t.col(0).array();
+                for (Eigen::Index c = 1; c < classes; ++c) sum += t.col(c).array();
+                const Lanes log_sum = sum.log(), inverse = sum.inverse();
+                for (Eigen::Index c = 0; c < classes; ++c) t.col(c).array() *= inverse;  // softmax
+                p.middleCols(b0, n) = t.topRows(n).transpose();
+                for (int j = 0; j < n; ++j) column_loss(b0 + j, log_sum(j), shifted_zy(j), max(j));
+            }
+            return;
+        }
+        // z − (its column's maximum), then e^ of the whole block in one vectorised pass; nll holds
+        // z[y] − max until the loss is formed
         for (Eigen::Index b = first; b < last; ++b) {
             const Scalar m = z.col(b).maxCoeff();
             p.col(b).array() = z.col(b).array() - m;
@@ -194,27 +236,15 @@ Scalar detail::CrossEntropy<Scalar>::forward(ConstView z, std::span<const int> l
         }
         auto block = p.middleCols(first, last - first);
         block.array() = block.array().exp();
-        constexpr int chunk = 16;  // columns whose log Σ e^(z − max) is taken in one vectorised call
-        for (Eigen::Index b0 = first; b0 < last; b0 += chunk) {
-            const int n = int(std::min<Eigen::Index>(chunk, last - b0));
-            Eigen::Array<Scalar, chunk, 1> sum = Eigen::Array<Scalar, chunk, 1>::Ones();
+        for (Eigen::Index b0 = first; b0 < last; b0 += lanes) {  // log Σ of 16 columns in one call
+            const int n = int(std::min<Eigen::Index>(lanes, last - b0));
+            Lanes sum = Lanes::Ones();
             for (int j = 0; j < n; ++j) sum(j) = p.col(b0 + j).sum();
-            const Eigen::Array<Scalar, chunk, 1> log_sum = sum.log();
+            const Lanes log_sum = sum.log();
             for (int j = 0; j < n; ++j) {
                 const Eigen::Index b = b0 + j;
-                const int y = labels[std::size_t(b)];
                 p.col(b) *= Scalar(1) / sum(j);  // softmax
-                const Scalar wy = weighted ? opt.class_weights[std::size_t(y)] : Scalar(1);
-                Scalar loss = (Scalar(1) - eps) * wy * (log_sum(j) - nll(b));  // −log p[y] = log Σ − (z[y] − max)
-                if (eps > Scalar(0)) {  // ε/Out Σ_c w[c] (lse − z[c]), lse = log Σ e^z = log Σ + max
-                    const Scalar lse = log_sum(j) + z.col(b).maxCoeff();
-                    Scalar wz = 0;
-                    for (Eigen::Index c = 0; c < classes; ++c)
-                        wz += (weighted ? opt.class_weights[std::size_t(c)] : Scalar(1)) * z(c, b);
-                    loss += eps / Scalar(classes) * (weights_sum * lse - wz);
-                }
-                nll(b) = loss;
-                kept[std::size_t(b)] = y;
+                column_loss(b, log_sum(j), nll(b), eps > Scalar(0) ? z.col(b).maxCoeff() : Scalar(0));
             }
         }
     });
