@@ -51,13 +51,16 @@ Split load_split(const std::string& dir, const char* prefix) {
     return s;
 }
 // Every image of a split through the model in evaluation mode (no dropout): the predicted classes,
-// counted against the true ones in `confusion`.
+// counted against the true ones in `confusion`. In batches of 100 images: the CNN's convolutions
+// gather each image's patches (313 KB for the second one), so a batch of 1000 would write 300 MB
+// of patches per convolution and ran the test set 3 times slower.
 template <class Model>
 std::vector<int> predict(Model& model, const Split& s, ConfusionMatrix& confusion) {
+    constexpr std::size_t batch = 100;
     model.set_mode(Mode::evaluation);
     std::vector<int> out;
-    for (std::size_t first = 0; first < s.images.count; first += 1000) {
-        const std::size_t n = std::min<std::size_t>(1000, s.images.count - first);
+    for (std::size_t first = 0; first < s.images.count; first += batch) {
+        const std::size_t n = std::min<std::size_t>(batch, s.images.count - first);
         const Batch<float, 10>& z = model.forward(to_batch<float, 784>(s.images, first, n));
         const std::vector<int> classes = predicted_classes(z);
         out.insert(out.end(), classes.begin(), classes.end());

@@ -56,6 +56,7 @@ JobCompType=jobcomp/none
 MpiDefault=none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
+SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
 ReturnToService=2
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
 PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
@@ -80,7 +81,15 @@ awk '/^```sh$/ {block=""; inside=1; next} /^```$/ {if (inside && block ~ /#SBATC
 grep -q '^#SBATCH --array=0-19' "$dir/work/sweep.sh" || { echo "no Slurm recipe found in $doc"; exit 1; }
 ln -s "$bin" "$dir/work/xor_sweep"
 cd "$dir/work"
-sbatch --wait --output="$dir/task-%a.out" sweep.sh || { tail -n 5 "$dir"/task-*.out; exit 1; }
+# Polled here rather than with sbatch --wait, whose own polling returned half a minute after the last task.
+job=$(sbatch --parsable --output="$dir/task-%a.out" sweep.sh)
+for _ in $(seq 1200); do
+  [ -z "$(squeue -h -j "$job" -o %i 2>/dev/null)" ] && break
+  sleep 0.1
+done
+if scontrol -o show job "$job" | grep -v 'JobState=COMPLETED'; then
+  echo "a task of array job $job did not complete"; tail -n 5 "$dir"/task-*.out; exit 1
+fi
 files=$(find results -name '*.csv' | wc -l)
 echo "result files: $files"
 [ "$files" -eq 20 ]
