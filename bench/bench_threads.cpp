@@ -28,6 +28,11 @@ constexpr int rounds = 11;
 // before it), which shows how much of the time the second core was there to use.
 template <class Step>
 void row(const char* id, const char* what, double per_step, Step&& step) {
+    // The first step allocates the model's buffers and touches their pages: run once before the
+    // steps per round are chosen. (Timed, it could take 0.1 s alone on a slow minute of the host,
+    // and every round was then one step long, each 2-thread round mostly set_threads(2)
+    // starting its worker: the transformer printed 0.5-0.8x.)
+    step(0);
     int steps = 1;
     for (;;) {
         const auto t0 = Clock::now();
