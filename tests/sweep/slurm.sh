@@ -83,8 +83,9 @@ ln -s "$bin" "$dir/work/xor_sweep"
 cd "$dir/work"
 # Polled here rather than with sbatch --wait, whose own polling returned half a minute after the last task.
 job=$(sbatch --parsable --output="$dir/task-%a.out" sweep.sh)
-for _ in $(seq 1200); do
-  [ -z "$(squeue -h -j "$job" -o %i 2>/dev/null)" ] && break
+echo "submitted array job $job"
+for _ in $(seq 1200); do  # at most two minutes
+  if queued=$(squeue -h -j "$job" -o %i 2>/dev/null); then [ -z "$queued" ] && break; fi
   sleep 0.1
 done
 if scontrol -o show job "$job" | grep -v 'JobState=COMPLETED'; then
