@@ -5,11 +5,12 @@
 /// EIGEN_STACK_ALLOCATION_LIMIT (128 KiB), which a 784×256 layer does at every call. Gemm keeps
 /// those buffers for the lifetime of the layer, so a training step at an unchanged batch size
 /// allocates nothing; the arithmetic is exactly Eigen's blocked, vectorised kernel. Small products
-/// use Eigen's coefficient-based product, which needs no workspace and no packing.
+/// use the unrolled loops of detail/small_gemm.hpp, which need no workspace and no packing.
 #pragma once
 
 #include "macros.hpp"
 #include "parallel.hpp"
+#include "small_gemm.hpp"
 #ifdef NEURONKA_USE_BLAS
 #include "blas.hpp"
 #endif
@@ -23,41 +24,8 @@
 
 namespace neuronka::detail {
 
-/// Largest fixed-size operand (bytes) that a small product copies to the stack.
-inline constexpr std::size_t fixed_small_bytes = 4096;
-
 /// Rows × cols × depth below which the coefficient-based product beats packing for GEMM.
 inline constexpr long long small_product_flops = 16 * 16 * 64;
-
-/// Products of one layer. With `Small` (a compile-time decision for layers whose weight matrix is
-/// small and fixed-size) the blocked GEMM is never instantiated: every product is an unrolled,
-/// vectorised coefficient loop, which both runs faster and compiles faster at these sizes.
-/// A batch (dynamic rows) seen with `Rows` rows known at compile time, so that a small layer's
-/// products and bias sums are unrolled over its sizes: that code is per layer size, the rest of the
-/// model's code (activations, losses, checks) is not. With Rows = Eigen::Dynamic, or a matrix whose
-/// rows are fixed already, the matrix itself.
-template <int Rows, class M>
-decltype(auto) fixed_rows(M& m) {
-    using Plain = std::remove_const_t<M>;
-    using S = typename Plain::Scalar;
-    constexpr bool read_only = std::is_const_v<M> || !bool(Eigen::internal::traits<Plain>::Flags & Eigen::LvalueBit);
-    if constexpr (Rows == Eigen::Dynamic || int(Plain::RowsAtCompileTime) != Eigen::Dynamic) {
-        return (m);
-    } else if constexpr (Rows == 1) {  // a row: Eigen stores 1 × n matrices row-major; packed, so it vectorises
-        static_assert(!Plain::IsRowMajor, "fixed_rows: a batch is column-major");
-        using Row = std::conditional_t<read_only, const Eigen::Matrix<S, 1, Eigen::Dynamic>,
-                                       Eigen::Matrix<S, 1, Eigen::Dynamic>>;
-        NEURONKA_ASSERT(m.rows() == 1 && (m.cols() <= 1 || m.outerStride() == 1), "fixed_rows: a packed row");
-        return Eigen::Map<Row>(m.data(), 1, m.cols());
-    } else {
-        static_assert(!Plain::IsRowMajor, "fixed_rows: a batch is column-major");
-        using Fixed = std::conditional_t<read_only, const Eigen::Matrix<S, Rows, Eigen::Dynamic>,
-                                         Eigen::Matrix<S, Rows, Eigen::Dynamic>>;
-        NEURONKA_ASSERT(m.rows() == Rows, "fixed_rows: rows");
-        return Eigen::Map<Fixed, Eigen::Unaligned, Eigen::OuterStride<>>(m.data(), Rows, m.cols(),
-                                                                         Eigen::OuterStride<>(m.outerStride()));
-    }
-}
 
 /// Sees through `m.transpose()`: the matrix and whether it is transposed, without a copy.
 template <class X>
@@ -71,6 +39,9 @@ struct operand<Eigen::Transpose<X>> {
     static const std::remove_const_t<X>& matrix(const Eigen::Transpose<X>& x) { return x.nestedExpression(); }
 };
 
+/// Products of one layer. With `Small` (a compile-time decision for layers whose weight matrix is
+/// small and fixed-size) the blocked GEMM is never instantiated: every product is an unrolled,
+/// vectorised coefficient loop, which both runs faster and compiles faster at these sizes.
 template <class Scalar, bool Small = false>
 class Gemm {
     using Blocking = Eigen::internal::gemm_blocking_space<Eigen::ColMajor, Scalar, Scalar, Eigen::Dynamic,
@@ -104,7 +75,7 @@ public:
                             (TransB ? b.cols() : b.rows()) == (TransA ? a.rows() : a.cols()),
                         "Gemm: sizes");
         if constexpr (Small) {
-            small_fixed<TransA, TransB>(c, a, b, accumulate);
+            small_product<TransA, TransB>(c, a, b, accumulate);
         } else {
             dynamic<TransA, TransB>(c, a, b, Scalar(1), accumulate);
         }
@@ -135,7 +106,7 @@ public:
             } else {  // the kernel set and add use, into a fixed-size matrix on the stack: one
                       // instantiation of the unrolled product per shape instead of three
                 typename C::PlainObject g;
-                small_fixed<false, true>(g, a, b, false);  // g = a bᵀ
+                small_product<false, true>(g, a, b, false);  // g = a bᵀ
                 if (add)
                     c += alpha * g;
                 else
@@ -259,111 +230,6 @@ private:
             c.data() + at(order_c, i0, j0, c.outerStride()), 1, c.outerStride(), alpha, blocking, nullptr);
     }
 
-    // The products of a small layer: its weight (or weight gradient) is fixed-size, and fixes the
-    // rows of every other operand (the batches) at compile time.
-    template <bool TransA, bool TransB, class C, class A, class B>
-    static void small_fixed(C& c, const A& a, const B& b, bool accumulate) {
-        constexpr int D = Eigen::Dynamic;
-        constexpr int c_rows = C::RowsAtCompileTime, c_cols = C::ColsAtCompileTime;
-        constexpr int a_rows = A::RowsAtCompileTime, a_cols = A::ColsAtCompileTime;
-        constexpr int b_rows = B::RowsAtCompileTime, b_cols = B::ColsAtCompileTime;
-        constexpr int M = c_rows != D ? c_rows : TransA ? a_cols : a_rows;
-        constexpr int N = c_cols != D ? c_cols : TransB ? b_rows : b_cols;
-        constexpr int KA = TransA ? a_rows : a_cols;
-        constexpr int K = KA != D ? KA : TransB ? b_cols : b_rows;
-        if constexpr (c_rows != D && a_rows != D && b_rows != D) {
-            small<TransA, TransB>(c, a, b, accumulate);
-        } else {
-            auto&& cf = fixed_rows<M>(c);
-            small<TransA, TransB>(cf, fixed_rows < TransA ? K : M > (a), fixed_rows < TransB ? N : K > (b), accumulate);
-        }
-    }
-
-    template <bool TransA, bool TransB, class C, class A, class B>
-    static void small(C& c, const A& a, const B& b, bool accumulate) {
-        if constexpr (!TransA && TransB) {
-            // c (m × n) += a bᵀ, summed over the columns of a and b (the batch): one rank-1 update
-            // per column, each a fixed-size, vectorised outer product, into c held in registers.
-            // When c needs more than half the vector registers (16 × 16 floats with AVX2: 32 of
-            // 16), it is done NB columns of c at a time, each block a pass over the batch: else c
-            // would go to the stack and back at every column (AVX2: T2's step 1660 → 1430 ns).
-            // Each coefficient still sums the batch in order, so the result is the same.
-            if (!accumulate) c.setZero();
-            constexpr int M = C::RowsAtCompileTime, N = C::ColsAtCompileTime;
-            constexpr int per_column = (M + packet_size - 1) / packet_size;  // vector registers
-            constexpr int budget = EIGEN_ARCH_DEFAULT_NUMBER_OF_REGISTERS / 2;
-            constexpr int NB = std::max(1, budget / per_column);
-            if constexpr (per_column * N <= budget || N % NB != 0) {
-                for (Eigen::Index j = 0; j < a.cols(); ++j) c.noalias() += a.col(j) * b.col(j).transpose();
-            } else {
-                for (int n0 = 0; n0 < N; n0 += NB) {
-                    Eigen::Matrix<Scalar, M, NB> block = c.template middleCols<NB>(n0);
-                    for (Eigen::Index j = 0; j < a.cols(); ++j)
-                        block.noalias() += a.col(j) * b.col(j).template segment<NB>(n0).transpose();
-                    c.template middleCols<NB>(n0) = block;
-                }
-            }
-        } else if constexpr (TransA && !TransB && A::ColsAtCompileTime >= 8 && A::RowsAtCompileTime >= 2 &&
-                             A::SizeAtCompileTime * sizeof(Scalar) <= fixed_small_bytes) {
-            // aᵀ b: a copy of aᵀ (small, on the stack) makes it the column-blocked product below
-            Eigen::Matrix<Scalar, A::ColsAtCompileTime, A::RowsAtCompileTime> at;
-            at.noalias() = a.transpose();
-            small_columns(c, at, b, accumulate);
-        } else if constexpr (TransA && !TransB) {
-            // aᵀ b with few rows in c: each coefficient a dot product of a column of a with a column
-            // of b, both contiguous (Eigen's general product would compile its blocked GEMM for this
-            // one shape)
-            accumulate ? void(c.noalias() += a.transpose().lazyProduct(b))
-                       : void(c.noalias() = a.transpose().lazyProduct(b));
-        } else if constexpr (!TransA && !TransB && C::RowsAtCompileTime >= 8 && A::ColsAtCompileTime >= 2) {
-            small_columns(c, a, b, accumulate);
-        } else {
-            auto run = [&](const auto& lhs, const auto& rhs) {
-                accumulate ? void(c.noalias() += lhs.lazyProduct(rhs)) : void(c.noalias() = lhs.lazyProduct(rhs));
-            };
-            if constexpr (TransA && TransB)
-                run(a.transpose(), b.transpose());
-            else if constexpr (TransA)
-                run(a.transpose(), b);
-            else if constexpr (TransB)
-                run(a, b.transpose());
-            else
-                run(a, b);
-        }
-    }
-
-    // c (= or +=) a b for a small fixed-size a (m × k): four columns of c at a time, each its own
-    // chain of k multiply-adds on a column register, so that the four chains overlap in the pipeline
-    // (one column at a time, the product waits on each multiply-add's latency).
-    template <class C, class A, class B>
-    static void small_columns(C& c, const A& a, const B& b, bool accumulate) {
-        constexpr int M = C::RowsAtCompileTime, K = A::ColsAtCompileTime;
-        using Col = Eigen::Matrix<Scalar, M, 1>;
-        const Eigen::Index n = c.cols();
-        Eigen::Index j = 0;
-        for (; j + 4 <= n; j += 4) {
-            Col c0 = a.col(0) * b(0, j), c1 = a.col(0) * b(0, j + 1), c2 = a.col(0) * b(0, j + 2),
-                c3 = a.col(0) * b(0, j + 3);
-            for (int k = 1; k < K; ++k) {
-                c0.noalias() += a.col(k) * b(k, j);
-                c1.noalias() += a.col(k) * b(k, j + 1);
-                c2.noalias() += a.col(k) * b(k, j + 2);
-                c3.noalias() += a.col(k) * b(k, j + 3);
-            }
-            if (accumulate)
-                c.col(j) += c0, c.col(j + 1) += c1, c.col(j + 2) += c2, c.col(j + 3) += c3;
-            else
-                c.col(j) = c0, c.col(j + 1) = c1, c.col(j + 2) = c2, c.col(j + 3) = c3;
-        }
-        for (; j < n; ++j) {
-            if (accumulate)
-                c.col(j).noalias() += a.lazyProduct(b.col(j));
-            else
-                c.col(j).noalias() = a.lazyProduct(b.col(j));
-        }
-    }
-
-    static constexpr int packet_size = Eigen::internal::packet_traits<Scalar>::size;  // Scalars per vector register
     enum class Split { none, rows, columns, depth };
     using Partial = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
     // The blocked product's workspace, for the shape it was made for; a Small Gemm has none.
