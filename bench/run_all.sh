@@ -66,6 +66,7 @@ ratio_line() { sed -n 's/^ratio neuronka \/ hand-written: \([0-9.]*x\).*/\1/p' "
 gflops_line() { awk '$1 == "neuronka" && NF >= 3 { print $3; exit }' "$1"; }
 speedup() { awk -v id="$2" '$1 == id { print $(NF - 1) " / " $NF; exit }' "$1"; }
 peak() { sed -n 's/^peak: \([0-9.]*\) GFLOP.*/\1/p' "$1"; }
+peak_all() { sed -n 's/^peak, \([0-9]*\) threads at once: \([0-9.]*\) GFLOP\/s together, \([0-9.]*x\) .*/\2 GFLOP\/s, \3 one thread'"'"'s/p' "$1"; }
 default_backend() { sed -n 's/^backend: .*; by default on this CPU: //p' "$1" | head -1; }
 
 commit=$(cat "$out/commit.txt")
@@ -86,7 +87,8 @@ block=$(mktemp)
   for isa in $isas; do
     flags=$([ "$isa" = native ] && echo "-march=native" || echo "-march=haswell (AVX2)")
     echo
-    echo "**\`$flags\`**: the core's float32 FMA limit (bench_peak) $(peak "$out/$isa-peak.txt") GFLOP/s. A program"
+    echo "**\`$flags\`**: the core's float32 FMA limit (bench_peak) $(peak "$out/$isa-peak.txt") GFLOP/s; all $cpus hardware"
+    echo "threads at once: $(peak_all "$out/$isa-peak.txt") (the most that work bound by multiply-adds can gain from threads). A program"
     echo "linking the backend on this CPU uses, unless NEURONKA_BLAS says otherwise: $(default_backend "$out/$isa-bench_mlp_blas.txt")."
     echo
     echo "| task | ratio, Eigen kernels | GFLOP/s | ratio, BLAS (forced) | GFLOP/s | 2 threads, Eigen | 2 threads, BLAS (forced) |"
@@ -118,7 +120,7 @@ n=native
   echo "and the Fashion-MNIST CNN (T6) $(ratio_line "$out/$n-bench_cnn.txt") / $(ratio_line "$out/$n-bench_cnn_blas.txt");"
   echo "two threads against one: 784-256-128-10 $(speedup "$out/$n-bench_threads.txt" T4 | cut -d' ' -f1),"
   echo "transformer $(speedup "$out/$n-bench_threads.txt" T5 | cut -d' ' -f1), CNN $(speedup "$out/$n-bench_threads.txt" T6 | cut -d' ' -f1)"
-  echo "(best rounds, Eigen's kernels). All of it, both instruction sets where the CPU has them: [docs/performance.md](docs/performance.md)."
+  echo "(best rounds, Eigen's kernels; the $cpus hardware threads' FMA limit together: $(peak_all "$out/$n-peak.txt" | sed 's/.*, //')). All of it, both instruction sets where the CPU has them: [docs/performance.md](docs/performance.md)."
   echo "<!-- bench/run_all.sh: readme end -->"
 } >"$readme"
 
