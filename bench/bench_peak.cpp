@@ -44,7 +44,8 @@ int main() {
     constexpr int rounds = 7;
     double best = 0;
     for (int round = 0; round < rounds; ++round) best = std::max(best, gflops(50'000'000));
-    std::printf("peak: %.1f GFLOP/s float32 FMA on one core (%d-float vectors, best of %d rounds)\n", best, lanes, rounds);
+    std::printf("peak: %.1f GFLOP/s float32 FMA on one core (%d-float vectors, best of %d rounds)\n", best, lanes,
+                rounds);
 
     const int n = int(std::max(1u, std::thread::hardware_concurrency()));
     std::vector<double> rate(std::size_t(n * rounds));  // rate[round * n + thread]
