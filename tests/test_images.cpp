@@ -152,6 +152,10 @@ TEMPLATE_TEST_CASE("Conv2D matches the naive loops, and its FLOPs are the loops'
     SECTION("Fashion-MNIST's first layer, blocked GEMM") {
         compare_conv<TestType, 1, 16, 5, 28, 28, 1, 2>(9);
     }
+    SECTION("30 images in two products, of 26 and 4 images") {
+        STATIC_REQUIRE(Conv2D<TestType, 8, 4, 5, 14, 14, 1, 2>::images_per_product == 26);
+        compare_conv<TestType, 8, 4, 5, 14, 14, 1, 2>(30);
+    }
 }
 
 TEMPLATE_TEST_CASE("pooling matches the naive loops", "[reference][pool]", float, double) {
@@ -467,6 +471,20 @@ TEST_CASE("predict is forward in evaluation mode, bit for bit, and changes nothi
     Batch<float, 64> bad = x;
     bad(5, 1) = std::numeric_limits<float>::quiet_NaN();
     CHECK_THROWS_AS(m.predict(bad, ws), std::domain_error);
+}
+
+TEST_CASE("Conv2D predicts a batch of several products as forward does, holding one product's patches",
+          "[predict][conv]") {
+    using L = Conv2D<float, 8, 4, 5, 14, 14, 1, 2>;
+    STATIC_REQUIRE(L::images_per_product == 26);  // 30 images: products of 26 and of 4 images
+    L conv(5);
+    const Batch<float, L::in_size> x = random_batch<L::in_size, float>(30, 61);
+    L::Workspace ws;
+    const Batch<float, L::out_size> predicted = conv.predict(x, ws);
+    CHECK(ws.patches.rows() == 26 * L::positions);  // one group's patches, not the batch's
+    CHECK(conv.forward(x) == predicted);
+    CHECK(conv.predict(x.rightCols(4), ws) == predicted.rightCols(4));  // the last group alone
+    CHECK(conv.predict(x.leftCols(26), ws) == predicted.leftCols(26));  // the first alone
 }
 
 TEST_CASE("one model serves 8 threads at once: 1,000 predictions each, every one the single-thread answer bit for bit",

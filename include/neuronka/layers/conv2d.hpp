@@ -18,9 +18,11 @@ namespace neuronka {
  * @brief y[o, oy, ox] = b[o] + Σ_{c, ky, kx} W[o, c, ky, kx] · x[c, oy·stride − pad + ky, ox·stride − pad + kx]
  * (zero outside the image), with OY = (Y + 2·pad − K) / stride + 1 (rounded down, as PyTorch does).
  *
- * Computed as one GEMM over the whole batch: the patches of every image are gathered into a
- * (Q·B) × CKK matrix (im2col), multiplied by Wᵀ, and the result is scattered into channel-major
- * columns. Backward is the transpose: dW = dYᵀ · patches, and dx = col2im(dY · W).
+ * Computed as GEMMs: the patches of the images are gathered into a (Q·B) × CKK matrix (im2col),
+ * multiplied by Wᵀ, and the result is scattered into channel-major columns. Forward and predict do
+ * it `images_per_product` images at a time (each product then reads patches it has just written,
+ * and predict keeps only that many images' patches, however large its batch); forward keeps every
+ * image's patches for backward. Backward is the transpose: dW = dYᵀ · patches, and dx = col2im(dY · W).
  *
  * @tparam InChannels, OutChannels  Cin, Cout
  * @tparam Kernel  K: the kernel is K × K
@@ -46,6 +48,9 @@ struct Conv2D {
     /// With set_threads, a batch's images are spread over the threads in slices of at least this
     /// many (each slice copies at least 32 K values in im2col).
     static constexpr long images_per_task = std::max<long>(1, (1L << 15) / (long(positions) * patch));
+    /// Images whose patches forward and predict multiply at once: as many as fit in 2^20 values
+    /// (4 MiB of floats), at least one. The same in both, so predict computes what forward does.
+    static constexpr long images_per_product = std::max<long>(1, (1L << 20) / (long(positions) * patch));
     static constexpr int in_size = InChannels * Height * Width;  ///< In: features of one input sample (column)
     static constexpr int out_size = OutChannels * positions;     ///< Out: features of one output sample (column)
     static constexpr std::size_t parameter_count =
@@ -88,22 +93,22 @@ struct Conv2D {
     /// x: (Cin·Y·X) × B  →  y: (Cout·OY·OX) × B
     template <class Derived>
     const Batch<Scalar, out_size>& forward(const Eigen::MatrixBase<Derived>& x) {
-        return convolve(x, patches_, gemm_out_, y_, fwd_, "forward");
+        return convolve(x, patches_, gemm_out_, y_, fwd_, true, "forward");
     }
 
     using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;  ///< a dynamic matrix
     /// The buffers of one caller of predict().
     struct Workspace {
-        Matrix patches;             ///< the im2col patches, (Q·B) × CKK
-        Matrix gemm_out;            ///< the product, (Q·B) × Cout
+        Matrix patches;             ///< the im2col patches of images_per_product images (or B if fewer), (Q·n) × CKK
+        Matrix gemm_out;            ///< their product, (Q·n) × Cout
         Batch<Scalar, out_size> y;  ///< the output, as forward computes it: (Cout·Q) × B
-        Gemm<Scalar> gemm;          ///< the product's workspace
+        Gemm<Scalar> gemm[2];       ///< the products' workspaces: images_per_product images, and the rest
     };
     /// x: (Cin·Y·X) × B  →  y: (Cout·OY·OX) × B in `ws`, as forward computes it; reads the
     /// parameters only, so threads may predict with one layer at once, each with its own Workspace.
     template <class Derived>
     const Batch<Scalar, out_size>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
-        return convolve(x, ws.patches, ws.gemm_out, ws.y, ws.gemm, "predict");
+        return convolve(x, ws.patches, ws.gemm_out, ws.y, ws.gemm, false, "predict");
     }
 
     /// x: (Cin·Y·X) × B (given to forward), dy: (Cout·OY·OX) × B  →  dx: (Cin·Y·X) × B. dW, db accumulate.
@@ -171,28 +176,36 @@ private:
     }
     ParamView<Scalar> bias_tensor() { return parameter("bias", b, db_); }  // (OutChannels)
 
-    /// y = W ∗ x + b through im2col and one product (forward and predict).
+    /// y = W ∗ x + b through im2col and a product per images_per_product images (forward and
+    /// predict). With `keep` (forward) patches and gemm_out hold the whole batch, for backward; else
+    /// one group of images at a time. gemm[0] multiplies the full groups, gemm[1] the last, shorter one.
     template <class Derived>
     const Batch<Scalar, out_size>& convolve(const Eigen::MatrixBase<Derived>& x, Matrix& patches, Matrix& gemm_out,
-                                            Batch<Scalar, out_size>& y, Gemm<Scalar>& gemm, const char* method) const {
+                                            Batch<Scalar, out_size>& y, Gemm<Scalar> (&gemm)[2], bool keep,
+                                            const char* method) const {
         check_shape({&name, method}, x, in_size);
         const Eigen::Ref<const Batch<Scalar, in_size>> xr(x);  // an expression is evaluated once
         check_entry_values({&name, method}, xr);
-        const Eigen::Index B = xr.cols();
-        patches.resize(positions * B, patch);
-        im2col(xr, patches);
-        gemm_out.resize(positions * B, OutChannels);
-        gemm.set(gemm_out, patches, W.transpose());  // Y = patches · Wᵀ: (Q·B) × Cout
+        const Eigen::Index B = xr.cols(), group = std::min<Eigen::Index>(B, images_per_product);
+        patches.resize(positions * (keep ? B : group), patch);
+        gemm_out.resize(positions * (keep ? B : group), OutChannels);
         y.resize(out_size, B);
-        parallel_for(
-            B, images_per_task,
-            [&](long first, long last) {
-                for (Eigen::Index n = first; n < last; ++n)  // y(o·Q + q, n) = Y(n·Q + q, o) + b(o)
-                    for (int o = 0; o < OutChannels; ++o)
-                        y.col(n).template segment<positions>(o * positions) =
-                            gemm_out.col(o).template segment<positions>(n * positions).array() + b(o);
-            },
-            1);
+        for (Eigen::Index n0 = 0; n0 < B; n0 += group) {
+            const Eigen::Index n = std::min(group, B - n0), row0 = keep ? n0 * positions : 0;
+            auto p = patches.middleRows(row0, n * positions);   // (Q·n) × CKK
+            auto g = gemm_out.middleRows(row0, n * positions);  // (Q·n) × Cout
+            im2col(xr.middleCols(n0, n), p);
+            gemm[n == group ? 0 : 1].set(g, p, W.transpose());  // Y = patches · Wᵀ
+            parallel_for(
+                n, images_per_task,
+                [&](long first, long last) {
+                    for (Eigen::Index i = first; i < last; ++i)  // y(o·Q + q, n0 + i) = Y(i·Q + q, o) + b(o)
+                        for (int o = 0; o < OutChannels; ++o)
+                            y.col(n0 + i).template segment<positions>(o * positions) =
+                                g.col(o).template segment<positions>(i * positions).array() + b(o);
+                },
+                1);
+        }
         return y;
     }
 
@@ -204,13 +217,13 @@ private:
     /// patches(n·Q + oy·OX + ox, c·K·K + ky·K + kx) = x(c·Y·X + iy·X + ix, n), iy = oy·stride − pad + ky,
     /// ix = ox·stride − pad + kx, or 0 where (iy, ix) is padding.
     /// Images are independent: with set_threads, slices of the batch run at once (as in col2im).
-    template <class X>
-    static void im2col(const X& x, Matrix& patches) {
+    template <class X, class P>
+    static void im2col(const X& x, P& patches) {
         parallel_for(
             x.cols(), images_per_task, [&](long first, long last) { im2col(x, patches, first, last); }, 1);
     }
-    template <class X>
-    static void im2col(const X& x, Matrix& patches, Eigen::Index first, Eigen::Index last) {
+    template <class X, class P>
+    static void im2col(const X& x, P& patches, Eigen::Index first, Eigen::Index last) {
         for (int c = 0; c < InChannels; ++c)
             for (int kh = 0; kh < Kernel; ++kh)
                 for (int kw = 0; kw < Kernel; ++kw) {
@@ -265,7 +278,7 @@ private:
     Matrix gemm_out_;                                           // (Q·B) × Cout: Y in forward, then dY in backward
     Batch<Scalar, out_size> y_;                                 // (Cout·Q) × B
     Batch<Scalar, in_size> dx_;                                 // (Cin·Y·X) × B
-    Gemm<Scalar> fwd_, dW_gemm_, dx_gemm_;
+    Gemm<Scalar> fwd_[2], dW_gemm_, dx_gemm_;                   // fwd_: as Workspace::gemm
 };
 
 }  // namespace neuronka
