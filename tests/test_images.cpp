@@ -153,8 +153,8 @@ TEMPLATE_TEST_CASE("Conv2D matches the naive loops, and its FLOPs are the loops'
         compare_conv<TestType, 1, 16, 5, 28, 28, 1, 2>(9);
     }
     SECTION("30 images in two products, of 26 and 4 images") {
-        STATIC_REQUIRE(Conv2D<TestType, 8, 4, 5, 14, 14, 1, 2>::images_per_product == 26);
-        compare_conv<TestType, 8, 4, 5, 14, 14, 1, 2>(30);
+        STATIC_REQUIRE(Conv2D<TestType, 16, 4, 5, 14, 14, 1, 2>::images_per_product == 26);
+        compare_conv<TestType, 16, 4, 5, 14, 14, 1, 2>(30);
     }
 }
 
@@ -475,7 +475,7 @@ TEST_CASE("predict is forward in evaluation mode, bit for bit, and changes nothi
 
 TEST_CASE("Conv2D predicts a batch of several products as forward does, holding one product's patches",
           "[predict][conv]") {
-    using L = Conv2D<float, 8, 4, 5, 14, 14, 1, 2>;
+    using L = Conv2D<float, 16, 4, 5, 14, 14, 1, 2>;
     STATIC_REQUIRE(L::images_per_product == 26);  // 30 images: products of 26 and of 4 images
     L conv(5);
     const Batch<float, L::in_size> x = random_batch<L::in_size, float>(30, 61);

@@ -48,9 +48,9 @@ struct Conv2D {
     /// With set_threads, a batch's images are spread over the threads in slices of at least this
     /// many (each slice copies at least 32 K values in im2col).
     static constexpr long images_per_task = std::max<long>(1, (1L << 15) / (long(positions) * patch));
-    /// Images whose patches forward and predict multiply at once: as many as fit in 2^20 values
-    /// (4 MiB of floats), at least one. The same in both, so predict computes what forward does.
-    static constexpr long images_per_product = std::max<long>(1, (1L << 20) / (long(positions) * patch));
+    /// Images whose patches forward and predict multiply at once: as many as fit in 2^21 values
+    /// (8 MiB of floats), at least one. The same in both, so predict computes what forward does.
+    static constexpr long images_per_product = std::max<long>(1, (1L << 21) / (long(positions) * patch));
     static constexpr int in_size = InChannels * Height * Width;  ///< In: features of one input sample (column)
     static constexpr int out_size = OutChannels * positions;     ///< Out: features of one output sample (column)
     static constexpr std::size_t parameter_count =
