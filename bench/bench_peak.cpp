@@ -4,8 +4,11 @@
 // bench/run_all.sh prints next to it. Then the same on every hardware thread at once, in rounds that
 // start together: the limit of the threads together. Where two hardware threads share one core's
 // FMA units (SMT siblings, as a virtual machine's vCPUs can be on the host), it is about one thread's,
-// and no product bound by multiply-adds can run faster on two threads than on one.
+// and no product bound by multiply-adds can run faster on two threads than on one. Last, how long a
+// cache line takes to go from one thread to another and back (two threads passing a counter): every
+// product split over threads pays it at least twice, and it varies with where the host runs them.
 #include <algorithm>
+#include <atomic>
 #include <barrier>
 #include <chrono>
 #include <cstdio>
@@ -67,4 +70,28 @@ int main() {
     }
     std::printf("peak, %d threads at once: %.1f GFLOP/s together, %.2fx one thread's (best of %d rounds)\n", n, all,
                 all / best, rounds);
+    if (n < 2) return 0;
+
+    double round_trip = 1e30;
+    for (int round = 0; round < 3; ++round) {
+        alignas(64) std::atomic<long> counter{0};
+        constexpr long passes = 100'000;
+        std::thread other([&] {
+            for (long i = 0; i < passes; ++i) {
+                while (counter.load(std::memory_order_acquire) != 2 * i + 1) {
+                }
+                counter.store(2 * i + 2, std::memory_order_release);
+            }
+        });
+        const auto t0 = std::chrono::steady_clock::now();
+        for (long i = 0; i < passes; ++i) {
+            counter.store(2 * i + 1, std::memory_order_release);
+            while (counter.load(std::memory_order_acquire) != 2 * i + 2) {
+            }
+        }
+        const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+        other.join();
+        round_trip = std::min(round_trip, ns / double(passes));
+    }
+    std::printf("round trip of a cache line between two threads: %.0f ns (best of 3 rounds)\n", round_trip);
 }

@@ -38,6 +38,9 @@ run() {
         "$dir/bench/$n$variant" | tee "$out/$tag-$n$variant.txt"
       fi
     done
+    # the threads' FMA limit together and their round trip change with where the host runs them:
+    # measured again right after the threads benchmark, for its columns
+    [ "$n" = bench_threads ] && "$dir"/bench/bench_peak | tee "$out/$tag-peak-threads.txt"
   done
 }
 
@@ -66,6 +69,7 @@ ratio_line() { sed -n 's/^ratio neuronka \/ hand-written: \([0-9.]*x\).*/\1/p' "
 gflops_line() { awk '$1 == "neuronka" && NF >= 3 { print $3; exit }' "$1"; }
 speedup() { awk -v id="$2" '$1 == id { print $(NF - 1) " / " $NF; exit }' "$1"; }
 peak() { sed -n 's/^peak: \([0-9.]*\) GFLOP.*/\1/p' "$1"; }
+round_trip() { sed -n 's/^round trip of a cache line between two threads: \([0-9]*\) ns.*/\1 ns/p' "$1"; }
 peak_all() { sed -n 's/^peak, \([0-9]*\) threads at once: \([0-9.]*\) GFLOP\/s together, \([0-9.]*x\) .*/\2 GFLOP\/s, \3 one thread'"'"'s/p' "$1"; }
 default_backend() { sed -n 's/^backend: .*; by default on this CPU: //p' "$1" | head -1; }
 
@@ -87,8 +91,9 @@ block=$(mktemp)
   for isa in $isas; do
     flags=$([ "$isa" = native ] && echo "-march=native" || echo "-march=haswell (AVX2)")
     echo
-    echo "**\`$flags\`**: the core's float32 FMA limit (bench_peak) $(peak "$out/$isa-peak.txt") GFLOP/s; all $cpus hardware"
-    echo "threads at once: $(peak_all "$out/$isa-peak.txt") (the most that work bound by multiply-adds can gain from threads). A program"
+    echo "**\`$flags\`**: the core's float32 FMA limit (bench_peak) $(peak "$out/$isa-peak.txt") GFLOP/s. Right after the"
+    echo "threads benchmark, all $cpus hardware threads at once: $(peak_all "$out/$isa-peak-threads.txt") (the most that work bound"
+    echo "by multiply-adds can gain from threads), and a cache line's round trip between two threads $(round_trip "$out/$isa-peak-threads.txt"). A program"
     echo "linking the backend on this CPU uses, unless NEURONKA_BLAS says otherwise: $(default_backend "$out/$isa-bench_mlp_blas.txt")."
     echo
     echo "| task | ratio, Eigen kernels | GFLOP/s | ratio, BLAS (forced) | GFLOP/s | 2 threads, Eigen | 2 threads, BLAS (forced) |"
@@ -120,7 +125,7 @@ n=native
   echo "and the Fashion-MNIST CNN (T6) $(ratio_line "$out/$n-bench_cnn.txt") / $(ratio_line "$out/$n-bench_cnn_blas.txt");"
   echo "two threads against one: 784-256-128-10 $(speedup "$out/$n-bench_threads.txt" T4 | cut -d' ' -f1),"
   echo "transformer $(speedup "$out/$n-bench_threads.txt" T5 | cut -d' ' -f1), CNN $(speedup "$out/$n-bench_threads.txt" T6 | cut -d' ' -f1)"
-  echo "(best rounds, Eigen's kernels; the $cpus hardware threads' FMA limit together: $(peak_all "$out/$n-peak.txt" | sed 's/.*, //')). All of it, both instruction sets where the CPU has them: [docs/performance.md](docs/performance.md)."
+  echo "(best rounds, Eigen's kernels; the $cpus hardware threads' FMA limit together: $(peak_all "$out/$n-peak-threads.txt" | sed 's/.*, //'), their round trip $(round_trip "$out/$n-peak-threads.txt")). All of it, both instruction sets where the CPU has them: [docs/performance.md](docs/performance.md)."
   echo "<!-- bench/run_all.sh: readme end -->"
 } >"$readme"
 
