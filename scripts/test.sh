@@ -13,8 +13,7 @@
 #
 # scripts/test.sh --quick: the edit-test loop. Checks the layout, then builds the unit tests with
 # clang at -O0 (test_threads, which trains for thousands of steps, at -O1), linked to
-# neuronka::compiled (its kernels at -O1) with lld, most of them sharing one precompiled header of
-# Catch2 and neuronka.hpp, assertions on, warnings as errors; no
+# neuronka::compiled (its kernels at -O1) with lld, assertions on, warnings as errors; no
 # sanitizers, examples, consumers, browser, Doxygen or fuzzing (nor the fuzz targets' replays); in
 # build/quick, and runs them (CTest label "unit"). CONTRIBUTING.md says when to run which; CI runs the full command.
 set -euo pipefail
@@ -31,7 +30,7 @@ if [ "${1:-}" = "--quick" ]; then
   scripts/configure.sh build/quick -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O0 \
         -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld -DCMAKE_CXX_FLAGS=-DCATCH_CONFIG_FAST_COMPILE \
         -DNEURONKA_TRAINING_TESTS_OPTIONS=-O1 -DNEURONKA_TESTS_COMPILED=ON -DNEURONKA_FUZZ_REPLAY=OFF \
-        -DNEURONKA_TESTS_PCH=ON -DNEURONKA_WERROR=ON -DNEURONKA_TESTS=unit -DNEURONKA_BUILD_EXAMPLES=OFF -DNEURONKA_BUILD_BENCH=OFF >/dev/null
+        -DNEURONKA_WERROR=ON -DNEURONKA_TESTS=unit -DNEURONKA_BUILD_EXAMPLES=OFF -DNEURONKA_BUILD_BENCH=OFF >/dev/null
   cmake --build build/quick -j"$jobs"
   exec ctest --test-dir build/quick -j"$jobs" -L unit --output-on-failure
 elif [ $# -gt 0 ]; then
