@@ -40,7 +40,7 @@ run() {
     done
     # the threads' FMA limit together and their round trip change with where the host runs them:
     # measured again right after the threads benchmark, for its columns
-    [ "$n" = bench_threads ] && "$dir"/bench/bench_peak | tee "$out/$tag-peak-threads.txt"
+    if [ "$n" = bench_threads ]; then "$dir"/bench/bench_peak | tee "$out/$tag-peak-threads.txt"; fi
   done
 }
 
