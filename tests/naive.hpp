@@ -69,7 +69,7 @@ using M = Eigen::MatrixXd;
 using V = Eigen::VectorXd;
 
 // Multi-head attention over sequences of T columns, computing every score and mix over the full
-// T × T (masked entries get probability 0), as neuronka does. Returns y; P(b, h) in P[b*H + h]
+// T × T (masked entries get probability 0). Returns y; P(b, h) in P[b*H + h]
 // as (key, query).
 inline M attention_forward(const M& Wqkv, const V& bqkv, const M& Wo, const V& bo, const M& x, int T, int H,
                            bool causal, std::vector<M>& P, M& qkv, M& O) {

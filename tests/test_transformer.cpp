@@ -75,6 +75,31 @@ TEST_CASE("Attention gradients, with and without the causal mask", "[transformer
     }
 }
 
+TEST_CASE("causal attention over 64 tokens or more, in blocks of queries, matches the naive loops",
+          "[transformer][attention]") {
+    // from 64 tokens, causal attention multiplies blocks of 32 queries by the keys they see only
+    // (70 tokens end in a block of 6); bidirectional attention stays one block
+    for (int T : {64, 70})
+        for (bool causal : {true, false}) DYNAMIC_SECTION(T << " tokens, " << (causal ? "causal" : "bidirectional")) {
+                constexpr int H = 2, B = 2;
+                Attention<double, 8, H> attn(21, causal);
+                attn.qkv.b = random_batch<24>(1, 22);
+                const Batch<double, 8> x = random_batch<8>(T * B, 23), dy = random_batch<8>(T * B, 24);
+                std::vector<naive::M> P;
+                naive::M qkv, O;
+                const naive::M y = naive::attention_forward(attn.qkv.W, attn.qkv.b, attn.proj.W, attn.proj.b, x, T, H,
+                                                            causal, P, qkv, O);
+                CHECK((y - attn.forward(x, T)).cwiseAbs().maxCoeff() < 1e-12);
+                for (int b = 0; b < B; ++b)
+                    for (int h = 0; h < H; ++h)  // the masked keys' probabilities are 0, not left over
+                        CHECK((attn.probabilities(b, h).transpose() - P[std::size_t(b * H + h)]).cwiseAbs().maxCoeff() <
+                              1e-14);
+                const naive::M dx = naive::attention_backward(attn.qkv.W, attn.proj.W, x, qkv, O, P, dy, T, H);
+                CHECK((dx - attn.backward(x, dy)).cwiseAbs().maxCoeff() < 1e-12);
+                require_small(gradcheck(attn, random_batch<8>(T, 25), T));  // the weights' gradients too
+            }
+}
+
 TEST_CASE("attention probabilities are distributions that respect the mask", "[transformer][attention]") {
     Attention<double, 8, 2> attn(9);
     attn.forward(random_batch<8>(10, 8, -2, 2), 5);  // 2 sequences of 5
