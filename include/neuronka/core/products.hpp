@@ -11,8 +11,8 @@
 namespace neuronka {
 
 /**
- * @brief The products of one layer, through Eigen's vectorised kernels, with their packing
- * workspace allocated on first use and kept, so that a training step allocates nothing. Keep one
+ * @brief The products of one layer, through Eigen's vectorised kernels, packing into one workspace
+ * per thread, allocated on first use and kept, so that a training step allocates nothing. Keep one
  * per product of the layer (each remembers its own sizes). Written as the math reads, with no copy
  * for a transpose:
  *

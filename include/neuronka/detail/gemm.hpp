@@ -3,7 +3,8 @@
 ///
 /// `C.noalias() = A * B` with Eigen allocates its packing buffers on the heap whenever they exceed
 /// EIGEN_STACK_ALLOCATION_LIMIT (128 KiB), which a 784×256 layer does at every call. Gemm keeps
-/// those buffers for the lifetime of the layer, so a training step at an unchanged batch size
+/// each product's blocking sizes, and every product on a thread packs into that thread's one
+/// arena, grown to the largest product it has run, so a training step at an unchanged batch size
 /// allocates nothing; the arithmetic is exactly Eigen's blocked, vectorised kernel. Small products
 /// use the unrolled loops of detail/small_gemm.hpp, which need no workspace and no packing.
 #pragma once
@@ -18,7 +19,6 @@
 #include <Eigen/Core>
 
 #include <algorithm>
-#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -26,6 +26,39 @@ namespace neuronka::detail {
 
 /// Rows × cols × depth below which the coefficient-based product beats packing for GEMM.
 inline constexpr long long small_product_flops = 16 * 16 * 64;
+
+/// The packing buffers of the blocked products run on this thread: one pair for every product,
+/// so the memory a product packs into is the memory the previous product packed into, still in
+/// the core's cache (a pair per product would be cold each time a step comes back to it).
+template <class Scalar>
+struct PackArena {
+    Eigen::Matrix<Scalar, Eigen::Dynamic, 1> a, b;  // packed blocks of the left and right operands
+
+    static PackArena& of_this_thread() {
+        thread_local PackArena arena;
+        return arena;
+    }
+};
+
+/// Eigen's blocking sizes for one product shape (kc, mc, nc, as Eigen's own product computes
+/// them), its buffers lent by the thread's PackArena for each product.
+template <class Scalar>
+class PackBlocking : public Eigen::internal::level3_blocking<Scalar, Scalar> {
+public:
+    PackBlocking(Eigen::Index rows, Eigen::Index cols, Eigen::Index depth) {
+        this->m_mc = rows, this->m_nc = cols, this->m_kc = depth;
+        Eigen::internal::computeProductBlockingSizes<Scalar, Scalar, 1>(this->m_kc, this->m_mc, this->m_nc,
+                                                                        Eigen::Index(1));
+    }
+    /// Points the buffers at this thread's arena, growing it when this shape needs more.
+    PackBlocking& on_this_thread() {
+        PackArena<Scalar>& arena = PackArena<Scalar>::of_this_thread();
+        if (arena.a.size() < this->m_mc * this->m_kc) arena.a.resize(this->m_mc * this->m_kc);
+        if (arena.b.size() < this->m_kc * this->m_nc) arena.b.resize(this->m_kc * this->m_nc);
+        this->m_blockA = arena.a.data(), this->m_blockB = arena.b.data();
+        return *this;
+    }
+};
 
 /// Sees through `m.transpose()`: the matrix and whether it is transposed, without a copy.
 template <class X>
@@ -44,8 +77,7 @@ struct operand<Eigen::Transpose<X>> {
 /// vectorised coefficient loop, which both runs faster and compiles faster at these sizes.
 template <class Scalar, bool Small = false>
 class Gemm {
-    using Blocking = Eigen::internal::gemm_blocking_space<Eigen::ColMajor, Scalar, Scalar, Eigen::Dynamic,
-                                                          Eigen::Dynamic, Eigen::Dynamic, 1, false>;
+    using Blocking = PackBlocking<Scalar>;
 
 public:
     Gemm() = default;
@@ -183,10 +215,8 @@ private:
             for (int t = 0; t < tasks; ++t) {
                 const auto [begin, end] = slice(long(length), tasks, t, 16);
                 const Eigen::Index len = std::max<Eigen::Index>(1, Eigen::Index(end - begin));
-                ws.blocks.push_back(std::make_unique<Blocking>(split == Split::rows ? len : m,
-                                                               split == Split::columns ? len : n,
-                                                               split == Split::depth ? len : k, 1, true));
-                ws.blocks.back()->allocateAll();
+                ws.blocks.emplace_back(split == Split::rows ? len : m, split == Split::columns ? len : n,
+                                       split == Split::depth ? len : k);
                 if (split == Split::depth && t > 0) ws.partials.emplace_back(m, n);
             }
             ws.tasks = tasks, ws.split = split, ws.m = m, ws.n = n, ws.k = k;
@@ -198,7 +228,7 @@ private:
             const Eigen::Index rows = split == Split::rows ? end - begin : m,
                                cols = split == Split::columns ? end - begin : n;
             const Eigen::Index p0 = split == Split::depth ? begin : 0, depth = split == Split::depth ? end - begin : k;
-            Blocking& blocking = *ws.blocks[std::size_t(t)];
+            Blocking& blocking = ws.blocks[std::size_t(t)].on_this_thread();
             if (split == Split::depth && t > 0) {  // into its own buffer, summed below
                 Partial& part = ws.partials[std::size_t(t - 1)];
                 part.setZero();
@@ -234,8 +264,8 @@ private:
     using Partial = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
     // The blocked product's workspace, for the shape it was made for; a Small Gemm has none.
     struct Workspace {
-        std::vector<std::unique_ptr<Blocking>> blocks;  // one packing workspace per slice
-        std::vector<Partial> partials;                  // Split::depth: slices 1, 2, ... sum here
+        std::vector<Blocking> blocks;   // the blocking sizes of each slice
+        std::vector<Partial> partials;  // Split::depth: slices 1, 2, ... sum here
         Eigen::Index m = 0, n = 0, k = 0;
         int tasks = 0;
         Split split = Split::none;
