@@ -103,7 +103,7 @@ inline M attention_forward(const M& Wqkv, const V& bqkv, const M& Wo, const V& b
 // The backward of attention_forward: counts its multiply-adds (dV, dP, dQ, dK over the full T × T,
 // and both projections' dW and dx); returns dx.
 inline M attention_backward(const M& Wqkv, const M& Wo, const M& x, const M& qkv, const M& O, const std::vector<M>& P,
-                            const M& dy, int T, int H) {
+                            const M& dy, int T, int H, M* dWqkv_out = nullptr) {
     const Eigen::Index D = x.rows(), N = x.cols(), hd = D / H, B = N / T;
     M dWo, dO, dWqkv, dx;
     V dbo, dbqkv;
@@ -135,6 +135,7 @@ inline M attention_backward(const M& Wqkv, const M& Wo, const M& x, const M& qkv
                     }
         }
     dense_backward(Wqkv, x, dqkv, dWqkv, dbqkv, dx);
+    if (dWqkv_out) *dWqkv_out = dWqkv;
     return dx;
 }
 
