@@ -94,6 +94,70 @@ TEST_CASE("Int8Dense and Int8Conv2D against naive loops, and close to the float 
     }
 }
 
+TEST_CASE("int8 convolution in blocks of positions, with the CPU's vector kernels, equals the naive sums",
+          "[int8][conv]") {
+    // 16 and 32 output channels take the vector kernels where the CPU has them (AVX-512BW or AVX2,
+    // chosen at run time); 14 × 14 positions are 24 blocks of 8 and one of 4; a patch of 3·5·5 = 75
+    // codes ends in an unpaired code; half of the inputs are 0, as after a ReLU
+    auto check = [](auto conv) {
+        using Conv = decltype(conv);
+        constexpr int Q = 14 * 14, Cout = Conv::out_size / Q;
+        conv.b.setRandom();
+        const Int8Conv2D<float, 3, Cout, 5, 14, 14, 1, 2> q(conv);
+        const Batch<float, 588> x = random_batch<588, float>(2, 8, -1, 1).cwiseMax(0.f);
+        typename decltype(q)::Workspace ws;
+        const auto& y = q.predict(x, ws);
+        for (int n = 0; n < 2; ++n)
+            for (int oy = 0; oy < 14; ++oy)
+                for (int ox = 0; ox < 14; ++ox) {
+                    Eigen::VectorXf patch(75);
+                    for (int c = 0; c < 3; ++c)
+                        for (int ky = 0; ky < 5; ++ky)
+                            for (int kx = 0; kx < 5; ++kx) {
+                                const int iy = oy - 2 + ky, ix = ox - 2 + kx;
+                                patch((c * 5 + ky) * 5 + kx) =
+                                    (iy >= 0 && iy < 14 && ix >= 0 && ix < 14) ? x((c * 14 + iy) * 14 + ix, n) : 0.f;
+                            }
+                    const Eigen::VectorXf expected = naive_int8(q.weight, patch) + Eigen::VectorXf(conv.b);
+                    for (int o = 0; o < Cout; ++o) REQUIRE(y(o * Q + oy * 14 + ox, n) == expected(o));  // bit for bit
+                }
+    };
+    check(Conv2D<float, 3, 16, 5, 14, 14, 1, 2>(7));
+    check(Conv2D<float, 3, 32, 5, 14, 14, 1, 2>(9));
+}
+
+#ifdef NEURONKA_DETAIL_INT8_X86
+TEST_CASE("both int8 vector kernels give the exact integer sums, whichever the CPU picks", "[int8][conv]") {
+    // the kernels this CPU can run, called directly: a program uses the widest, so the other is tested here
+    Rng rng(5);
+    constexpr int n = 75, ld = 80;
+    Eigen::Matrix<std::int8_t, 32, n> q;
+    Eigen::Matrix<std::int8_t, ld, detail::int8_block> xq;
+    auto code = [&] { return std::int8_t(int(rng.below(255)) - 127); };  // every code, −127 and 127 included
+    for (int i = 0; i < q.size(); ++i) q.data()[i] = code();
+    for (int i = 0; i < xq.size(); ++i) xq.data()[i] = code();
+    std::int32_t expected[detail::int8_block][32];
+    for (int p = 0; p < detail::int8_block; ++p)
+        for (int r = 0; r < 32; ++r) {
+            expected[p][r] = 0;
+            for (int i = 0; i < n; ++i) expected[p][r] += std::int32_t(q(r, i)) * std::int32_t(xq(i, p));
+        }
+    std::int32_t acc[detail::int8_block][32] = {};
+    if (__builtin_cpu_supports("avx2")) {
+        for (int p = 0; p < detail::int8_block; p += 2)
+            detail::int8_block_avx2<32, 2>(q.data(), n, xq.data() + p * ld, ld, acc[p]);
+        for (int p = 0; p < detail::int8_block; ++p)
+            for (int r = 0; r < 32; ++r) REQUIRE(acc[p][r] == expected[p][r]);
+    }
+    if (__builtin_cpu_supports("avx512bw")) {
+        std::fill_n(&acc[0][0], detail::int8_block * 32, 0);
+        detail::int8_block_avx512<32, detail::int8_block>(q.data(), n, xq.data(), ld, &acc[0][0]);
+        for (int p = 0; p < detail::int8_block; ++p)
+            for (int r = 0; r < 32; ++r) REQUIRE(acc[p][r] == expected[p][r]);
+    }
+}
+#endif
+
 TEST_CASE("a quantised model predicts close to the float one, which is unchanged", "[int8][model]") {
     using Cnn = Sequential<Conv2D<float, 1, 6, 3, 12, 12, 1, 1>, ReLU, MaxPool2D<float, 6, 12, 12, 2>,
                            Residual<Dense<float, 216, 216>, Tanh>, Dropout<1, 2>, Dense<float, 216, 10>>;

@@ -12,10 +12,91 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define NEURONKA_DETAIL_INT8_X86 1
+#endif
 
 namespace neuronka {
 
 namespace detail {
+
+#ifdef NEURONKA_DETAIL_INT8_X86
+// acc(p, r) = Σᵢ q(r, i) x_p(i) for Count inputs at once (x_p: n codes at xq + p·ld; q: Rows × n,
+// column-major; acc: Count × Rows int32), two codes per multiply: each 32-bit lane holds the pair
+// q(r, i), q(r, i + 1) as int16, and madd adds both products into int32, exactly. AVX2 here, AVX-512
+// below; the caller picks by the CPU (int8_simd_level), so a portable build uses them too.
+template <int Rows, int Count>
+__attribute__((target("avx2"))) void int8_block_avx2(const std::int8_t* q, Eigen::Index n, const std::int8_t* xq,
+                                                     Eigen::Index ld, std::int32_t* acc) {
+    constexpr int C = Rows / 8;  // registers per input
+    __m256i a[Count][C];
+    for (auto& row : a)
+        for (auto& v : row) v = _mm256_setzero_si256();
+    const __m256i low = _mm256_set1_epi32(0xFFFF);
+    for (Eigen::Index i = 0; i < n; i += 2) {
+        const bool pair = i + 1 < n;
+        __m256i w[C];
+        for (int c = 0; c < C; ++c) {
+            const __m256i lo =
+                _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + i * Rows + 8 * c)));
+            const __m256i hi = pair ? _mm256_cvtepi8_epi32(
+                                          _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + (i + 1) * Rows + 8 * c)))
+                                    : _mm256_setzero_si256();
+            w[c] = _mm256_or_si256(_mm256_and_si256(lo, low), _mm256_slli_epi32(hi, 16));
+        }
+        for (int p = 0; p < Count; ++p) {
+            const std::uint32_t x0 = std::uint16_t(std::int16_t(xq[p * ld + i]));
+            const std::uint32_t x1 = pair ? std::uint16_t(std::int16_t(xq[p * ld + i + 1])) : 0u;
+            const __m256i x = _mm256_set1_epi32(std::int32_t(x0 | (x1 << 16)));
+            for (int c = 0; c < C; ++c) a[p][c] = _mm256_add_epi32(a[p][c], _mm256_madd_epi16(w[c], x));
+        }
+    }
+    for (int p = 0; p < Count; ++p)
+        for (int c = 0; c < C; ++c) _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + p * Rows + 8 * c), a[p][c]);
+}
+
+template <int Rows, int Count>
+__attribute__((target("avx512f,avx512bw"))) void int8_block_avx512(const std::int8_t* q, Eigen::Index n,
+                                                                   const std::int8_t* xq, Eigen::Index ld,
+                                                                   std::int32_t* acc) {
+    constexpr int C = Rows / 16;
+    __m512i a[Count][C];
+    for (auto& row : a)
+        for (auto& v : row) v = _mm512_setzero_si512();
+    const __m512i low = _mm512_set1_epi32(0xFFFF);
+    for (Eigen::Index i = 0; i < n; i += 2) {
+        const bool pair = i + 1 < n;
+        __m512i w[C];
+        for (int c = 0; c < C; ++c) {
+            const __m512i lo =
+                _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + i * Rows + 16 * c)));
+            const __m512i hi = pair ? _mm512_cvtepi8_epi32(_mm_loadu_si128(
+                                          reinterpret_cast<const __m128i*>(q + (i + 1) * Rows + 16 * c)))
+                                    : _mm512_setzero_si512();
+            w[c] = _mm512_or_si512(_mm512_and_si512(lo, low), _mm512_slli_epi32(hi, 16));
+        }
+        for (int p = 0; p < Count; ++p) {
+            const std::uint32_t x0 = std::uint16_t(std::int16_t(xq[p * ld + i]));
+            const std::uint32_t x1 = pair ? std::uint16_t(std::int16_t(xq[p * ld + i + 1])) : 0u;
+            const __m512i x = _mm512_set1_epi32(std::int32_t(x0 | (x1 << 16)));
+            for (int c = 0; c < C; ++c) a[p][c] = _mm512_add_epi32(a[p][c], _mm512_madd_epi16(w[c], x));
+        }
+    }
+    for (int p = 0; p < Count; ++p)
+        for (int c = 0; c < C; ++c) _mm512_storeu_si512(acc + p * Rows + 16 * c, a[p][c]);
+}
+
+/// 2 with AVX-512BW, 1 with AVX2, else 0: which int8 kernels this CPU runs.
+inline int int8_simd_level() {
+    static const int level = __builtin_cpu_supports("avx512bw") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
+    return level;
+}
+#endif
+
+/// Inputs an int8 convolution multiplies at once (Int8Rows::times_quantised).
+inline constexpr int int8_block = 8;
+
 /// A weight matrix as int8 rows, each with its scale: w(r, i) ≈ scale(r) · q(r, i), q in [−127, 127]
 /// (symmetric, per output row, to the nearest code). `times` quantises an input vector the same way (one scale for the
 /// vector) and returns y(r) = scale(r) · sx · Σᵢ q(r, i) xq(i), the sum exact in int32.
@@ -49,25 +130,64 @@ struct Int8Rows {
                 y[r * y_stride] = scale(r) * sx * Scalar(acc);
             }
         } else {
-            times_columns<Eigen::Dynamic>(xq, sx, y, y_stride);
+            times_columns(xq, sx, y, y_stride);
         }
     }
-    /// The same with column storage and `Rows` rows known when compiling (Int8Conv2D: its output
-    /// channels), so that the loop over the rows is vectorised whole.
+
+    /// Column storage, `Rows` rows, int8_block inputs quantised already (input p: q.cols() codes at
+    /// xq + p·ld, scale sx[p]; only the first `count` are used): y[r·y_stride + p] = scale(r) · sx[p]
+    /// · Σᵢ q(r, i) xq_p(i), the same int32 sums and the same floats as times() gives each input, with
+    /// each weight read once for all of them (Int8Conv2D: int8_block output positions at a time).
     template <int Rows>
-    void times(const Scalar* x, Scalar* y, Eigen::Index y_stride, std::int8_t* xq) const {
-        static_assert(Storage == Eigen::ColMajor, "Int8Rows::times<Rows>: for column storage");
-        times_columns<Rows>(xq, quantise_input(x, xq), y, y_stride);
+    void times_quantised(const std::int8_t* xq, Eigen::Index ld, int count, const Scalar* sx, Scalar* y,
+                         Eigen::Index y_stride) const {
+        static_assert(Storage == Eigen::ColMajor, "Int8Rows::times_quantised: for column storage");
+        static_assert(Rows != Eigen::Dynamic && Rows <= 256, "Int8Rows::times_quantised: Rows fixed, at most 256");
+        NEURONKA_ASSERT(q.rows() == Rows && count <= int8_block, "Int8Rows::times_quantised: rows, inputs");
+        alignas(64) std::int32_t acc[int8_block][Rows];
+        if (!simd_block<Rows>(xq, ld, &acc[0][0]))
+            for (int p = 0; p < count; ++p) accumulate<Rows>(xq + p * ld, acc[p]);
+        for (int p = 0; p < count; ++p)
+            for (Eigen::Index r = 0; r < Rows; ++r) y[r * y_stride + p] = scale(r) * sx[p] * Scalar(acc[p][r]);
+    }
+
+    /// xq = x quantised to the nearest of −127..127 steps of sx = max|x| / 127 (q.cols() values);
+    /// returns sx.
+    Scalar quantise_input(const Scalar* x, std::int8_t* xq) const {
+        const Eigen::Index n = q.cols();
+        const Scalar m = Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>>(x, n).abs().maxCoeff();
+        const Scalar sx = m > Scalar(0) ? m / Scalar(127) : Scalar(1), inv = Scalar(1) / sx;
+        for (Eigen::Index i = 0; i < n; ++i) xq[i] = std::int8_t(std::rint(x[i] * inv));  // |x·inv| ≤ 127
+        return sx;
     }
 
 private:
-    // Every row at once: acc += q(:, i) · xq(i), skipping zeros (ReLU outputs, padding).
+    // acc(p, :) for all int8_block inputs with the CPU's vector kernels; false where there are none
+    // for these rows (the caller then sums input by input)
     template <int Rows>
-    void times_columns(const std::int8_t* xq, Scalar sx, Scalar* y, Eigen::Index y_stride) const {
-        constexpr int most = 256;
-        NEURONKA_ASSERT(q.rows() <= most, "Int8Rows: at most 256 rows in column storage");
+    bool simd_block([[maybe_unused]] const std::int8_t* xq, [[maybe_unused]] Eigen::Index ld,
+                    [[maybe_unused]] std::int32_t* acc) const {
+#ifdef NEURONKA_DETAIL_INT8_X86
+        const int level = int8_simd_level();
+        if constexpr (Rows % 16 == 0 && Rows <= 32) {
+            if (level == 2) return int8_block_avx512<Rows, int8_block>(q.data(), q.cols(), xq, ld, acc), true;
+        }
+        if constexpr (Rows % 8 == 0 && Rows <= 32) {
+            constexpr int count = std::max(1, 8 / (Rows / 8));  // 8 of the 16 registers hold sums
+            if (level >= 1) {
+                for (int p = 0; p < int8_block; p += count)
+                    int8_block_avx2<Rows, count>(q.data(), q.cols(), xq + p * ld, ld, acc + p * Rows);
+                return true;
+            }
+        }
+#endif
+        return false;
+    }
+    // acc = Σᵢ q(:, i) xq(i), every row at once (Rows of them, or q.rows() with Eigen::Dynamic),
+    // skipping zeros (ReLU outputs, padding).
+    template <int Rows>
+    void accumulate(const std::int8_t* xq, std::int32_t* acc) const {
         const Eigen::Index rows = Rows == Eigen::Dynamic ? q.rows() : Rows;
-        alignas(64) std::int32_t acc[most];
         std::fill_n(acc, rows, 0);
         std::int32_t* __restrict a = acc;  // int8 pointers may alias anything: say they do not, to vectorise
         for (Eigen::Index i = 0; i < q.cols(); ++i) {
@@ -76,15 +196,13 @@ private:
             const std::int8_t* __restrict w = q.col(i).data();
             for (Eigen::Index r = 0; r < rows; ++r) a[r] += std::int32_t(w[r]) * xi;
         }
-        for (Eigen::Index r = 0; r < rows; ++r) y[r * y_stride] = scale(r) * sx * Scalar(acc[r]);
     }
-    // xq = x quantised to the nearest of −127..127 steps of sx = max|x| / 127; returns sx.
-    Scalar quantise_input(const Scalar* x, std::int8_t* xq) const {
-        const Eigen::Index n = q.cols();
-        const Scalar m = Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>>(x, n).abs().maxCoeff();
-        const Scalar sx = m > Scalar(0) ? m / Scalar(127) : Scalar(1), inv = Scalar(1) / sx;
-        for (Eigen::Index i = 0; i < n; ++i) xq[i] = std::int8_t(std::rint(x[i] * inv));  // |x·inv| ≤ 127
-        return sx;
+    // y (rows values, y_stride apart) = scale(r) · sx · the sums of one quantised input
+    void times_columns(const std::int8_t* xq, Scalar sx, Scalar* y, Eigen::Index y_stride) const {
+        NEURONKA_ASSERT(q.rows() <= 256, "Int8Rows: at most 256 rows in column storage");
+        alignas(64) std::int32_t acc[256];
+        accumulate<Eigen::Dynamic>(xq, acc);
+        for (Eigen::Index r = 0; r < q.rows(); ++r) y[r * y_stride] = scale(r) * sx * Scalar(acc[r]);
     }
 };
 }  // namespace detail
@@ -205,21 +323,27 @@ struct Int8Conv2D {
 
     /// The buffers of one caller of predict().
     struct Workspace {
-        Batch<Scalar, out_size> y;                              ///< (Cout·Q) × B
-        Eigen::Matrix<Scalar, Eigen::Dynamic, 1> patch_values;  ///< one patch, CKK
-        Eigen::Matrix<std::int8_t, Eigen::Dynamic, 1> xq;       ///< it quantised
+        Batch<Scalar, out_size> y;                                      ///< (Cout·Q) × B
+        Eigen::Matrix<Scalar, Eigen::Dynamic, 1> patch_values;          ///< one patch, CKK
+        Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic> xq;  ///< int8_block patches quantised, CKK each
     };
     /// x: (Cin·Y·X) × B  →  y: (Cout·OY·OX) × B in `ws`.
     template <class Derived>
     const Batch<Scalar, out_size>& predict(const Eigen::MatrixBase<Derived>& x, Workspace& ws) const {
         check_input({&name, "predict"}, x, in_size);
         const Eigen::Ref<const Batch<Scalar, in_size>> xr(x);
-        ws.y.resize(out_size, xr.cols()), ws.patch_values.resize(patch), ws.xq.resize(patch);
-        constexpr int OY = Float::out_height, OX = Float::out_width;
+        ws.y.resize(out_size, xr.cols()), ws.patch_values.resize(patch);
+        if (ws.xq.rows() != patch || ws.xq.cols() != detail::int8_block)
+            ws.xq.setZero(patch, detail::int8_block);  // the vector kernels read every column
+        constexpr int OX = Float::out_width;
+        Scalar sx[detail::int8_block];
         for (Eigen::Index n = 0; n < xr.cols(); ++n) {
             const Scalar* img = xr.col(n).data();
-            for (int oy = 0; oy < OY; ++oy)
-                for (int ox = 0; ox < OX; ++ox) {
+            // int8_block output positions at a time: their patches quantised, then multiplied together
+            for (int q0 = 0; q0 < positions; q0 += detail::int8_block) {
+                const int count = std::min(detail::int8_block, positions - q0);
+                for (int k = 0; k < count; ++k) {
+                    const int oy = (q0 + k) / OX, ox = (q0 + k) % OX;
                     Scalar* p = ws.patch_values.data();  // p(c·K·K + ky·K + kx) = the pixel under the kernel, or 0
                     const int x0 = ox * Stride - Padding;
                     for (int c = 0; c < InChannels; ++c)
@@ -233,11 +357,14 @@ struct Int8Conv2D {
                             for (int kx = 0; kx < Kernel; ++kx)
                                 p[kx] = (x0 + kx >= 0 && x0 + kx < Width) ? row[x0 + kx] : Scalar(0);
                         }
-                    // y(o·Q + q, n) for every output channel o, Q apart
-                    Scalar* y = ws.y.col(n).data() + oy * OX + ox;
-                    weight.template times<OutChannels>(ws.patch_values.data(), y, positions, ws.xq.data());
-                    for (int o = 0; o < OutChannels; ++o) y[o * positions] += b(o);
+                    sx[k] = weight.quantise_input(ws.patch_values.data(), ws.xq.col(k).data());
                 }
+                // y(o·Q + q, n) for every output channel o, Q apart
+                Scalar* y = ws.y.col(n).data() + q0;
+                weight.template times_quantised<OutChannels>(ws.xq.data(), patch, count, sx, y, positions);
+                for (int o = 0; o < OutChannels; ++o)
+                    for (int k = 0; k < count; ++k) y[o * positions + k] += b(o);
+            }
         }
         return ws.y;
     }
