@@ -282,7 +282,8 @@ private:
 
 /**
  * @brief A Conv2D for inference with int8 filters (one scale per output channel); each image
- * patch is quantised on its own and multiplied in int32, as Int8Dense does. Made from a trained
+ * patch is quantised on its own and multiplied in int32, as Int8Dense does, 8 output positions at a
+ * time (with AVX-512BW or AVX2, when the CPU has them, two codes per multiply). Made from a trained
  * Conv2D; predicts only.
  */
 template <class Scalar, int InChannels, int OutChannels, int Kernel, int Height, int Width, int Stride = 1,
