@@ -61,25 +61,27 @@ __attribute__((target("avx512f,avx512bw"))) void int8_block_avx512(const std::in
                                                                    const std::int8_t* xq, Eigen::Index ld,
                                                                    std::int32_t* acc) {
     constexpr int C = Rows / 16;
+    constexpr __mmask16 all = 0xFFFF;  // the masked forms: GCC 12 warns of the unmasked ones' undefined lanes
     __m512i a[Count][C];
     for (auto& row : a)
         for (auto& v : row) v = _mm512_setzero_si512();
-    const __m512i low = _mm512_set1_epi32(0xFFFF);
+    const __m512i low = _mm512_maskz_set1_epi32(all, 0xFFFF);
     for (Eigen::Index i = 0; i < n; i += 2) {
         const bool pair = i + 1 < n;
         __m512i w[C];
         for (int c = 0; c < C; ++c) {
-            const __m512i lo =
-                _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(q + i * Rows + 16 * c)));
-            const __m512i hi = pair ? _mm512_cvtepi8_epi32(_mm_loadu_si128(
-                                          reinterpret_cast<const __m128i*>(q + (i + 1) * Rows + 16 * c)))
-                                    : _mm512_setzero_si512();
-            w[c] = _mm512_or_si512(_mm512_and_si512(lo, low), _mm512_slli_epi32(hi, 16));
+            const __m512i lo = _mm512_maskz_cvtepi8_epi32(
+                all, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + i * Rows + 16 * c)));
+            const __m512i hi =
+                pair ? _mm512_maskz_cvtepi8_epi32(
+                           all, _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + (i + 1) * Rows + 16 * c)))
+                     : _mm512_setzero_si512();
+            w[c] = _mm512_or_si512(_mm512_and_si512(lo, low), _mm512_maskz_slli_epi32(all, hi, 16));
         }
         for (int p = 0; p < Count; ++p) {
             const std::uint32_t x0 = std::uint16_t(std::int16_t(xq[p * ld + i]));
             const std::uint32_t x1 = pair ? std::uint16_t(std::int16_t(xq[p * ld + i + 1])) : 0u;
-            const __m512i x = _mm512_set1_epi32(std::int32_t(x0 | (x1 << 16)));
+            const __m512i x = _mm512_maskz_set1_epi32(all, std::int32_t(x0 | (x1 << 16)));
             for (int c = 0; c < C; ++c) a[p][c] = _mm512_add_epi32(a[p][c], _mm512_madd_epi16(w[c], x));
         }
     }
