@@ -100,10 +100,11 @@ inline int int8_simd_level() {
 inline constexpr int int8_block = 8;
 
 /// A weight matrix as int8 rows, each with its scale: w(r, i) ≈ scale(r) · q(r, i), q in [−127, 127]
-/// (symmetric, per output row, to the nearest code). `times` quantises an input vector the same way (one scale for the
-/// vector) and returns y(r) = scale(r) · sx · Σᵢ q(r, i) xq(i), the sum exact in int32.
-/// `Storage`: Eigen::RowMajor (each row's codes together: Int8Dense, one long dot product per row)
-/// or Eigen::ColMajor (each column's codes together: Int8Conv2D, all output channels of a patch at once).
+/// (symmetric, per output row, to the nearest code). An input vector is quantised the same way (one scale for the
+/// vector) and multiplied into y(r) = scale(r) · sx · Σᵢ q(r, i) xq(i), the sum exact in int32.
+/// `Storage`: Eigen::RowMajor (each row's codes together: Int8Dense, `times`, one long dot product per row)
+/// or Eigen::ColMajor (each column's codes together: Int8Conv2D, `times_quantised`, all output channels of
+/// several patches at once).
 template <class Scalar, int Storage = Eigen::RowMajor>
 struct Int8Rows {
     Eigen::Matrix<std::int8_t, Eigen::Dynamic, Eigen::Dynamic, Storage> q;  ///< rows × cols
@@ -120,19 +121,17 @@ struct Int8Rows {
                 q(r, i) = std::int8_t(std::rint(std::clamp(w(r, i) / scale(r), Scalar(-127), Scalar(127))));
         }
     }
-    /// y (rows values, `y_stride` apart) = the product with x (cols values); xq: cols of scratch.
+    /// Row storage: y (rows values, `y_stride` apart) = the product with x (cols values), a dot
+    /// product per row; xq: cols of scratch.
     void times(const Scalar* x, Scalar* y, Eigen::Index y_stride, std::int8_t* xq) const {
+        static_assert(Storage == Eigen::RowMajor, "Int8Rows::times: for row storage (see times_quantised)");
         const Scalar sx = quantise_input(x, xq);
         const Eigen::Index n = q.cols();
-        if constexpr (Storage == Eigen::RowMajor) {  // a dot product per row
-            for (Eigen::Index r = 0; r < q.rows(); ++r) {
-                const std::int8_t* w = q.row(r).data();
-                std::int32_t acc = 0;
-                for (Eigen::Index i = 0; i < n; ++i) acc += std::int32_t(w[i]) * std::int32_t(xq[i]);
-                y[r * y_stride] = scale(r) * sx * Scalar(acc);
-            }
-        } else {
-            times_columns(xq, sx, y, y_stride);
+        for (Eigen::Index r = 0; r < q.rows(); ++r) {
+            const std::int8_t* w = q.row(r).data();
+            std::int32_t acc = 0;
+            for (Eigen::Index i = 0; i < n; ++i) acc += std::int32_t(w[i]) * std::int32_t(xq[i]);
+            y[r * y_stride] = scale(r) * sx * Scalar(acc);
         }
     }
 
@@ -185,26 +184,17 @@ private:
 #endif
         return false;
     }
-    // acc = Σᵢ q(:, i) xq(i), every row at once (Rows of them, or q.rows() with Eigen::Dynamic),
-    // skipping zeros (ReLU outputs, padding).
+    // acc = Σᵢ q(:, i) xq(i), all Rows rows at once, skipping zeros (ReLU outputs, padding).
     template <int Rows>
     void accumulate(const std::int8_t* xq, std::int32_t* acc) const {
-        const Eigen::Index rows = Rows == Eigen::Dynamic ? q.rows() : Rows;
-        std::fill_n(acc, rows, 0);
+        std::fill_n(acc, Rows, 0);
         std::int32_t* __restrict a = acc;  // int8 pointers may alias anything: say they do not, to vectorise
         for (Eigen::Index i = 0; i < q.cols(); ++i) {
             const std::int32_t xi = xq[i];
             if (xi == 0) continue;
             const std::int8_t* __restrict w = q.col(i).data();
-            for (Eigen::Index r = 0; r < rows; ++r) a[r] += std::int32_t(w[r]) * xi;
+            for (Eigen::Index r = 0; r < Rows; ++r) a[r] += std::int32_t(w[r]) * xi;
         }
-    }
-    // y (rows values, y_stride apart) = scale(r) · sx · the sums of one quantised input
-    void times_columns(const std::int8_t* xq, Scalar sx, Scalar* y, Eigen::Index y_stride) const {
-        NEURONKA_ASSERT(q.rows() <= 256, "Int8Rows: at most 256 rows in column storage");
-        alignas(64) std::int32_t acc[256];
-        accumulate<Eigen::Dynamic>(xq, acc);
-        for (Eigen::Index r = 0; r < q.rows(); ++r) y[r * y_stride] = scale(r) * sx * Scalar(acc[r]);
     }
 };
 }  // namespace detail
